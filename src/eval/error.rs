@@ -1,0 +1,54 @@
+//! Run-time errors: what failed while evaluating one record.
+
+use crate::diagnostic::Span;
+use std::fmt;
+
+/// A failure while evaluating. Builtins return it without a span; the evaluator adds the span of
+/// the call or operator that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// Stable code: `scimap::nil-access`, `scimap::type-error`, `scimap::limit`, `scimap::conversion`…
+    pub code: &'static str,
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+impl EvalError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        EvalError {
+            code,
+            message: message.into(),
+            span: None,
+        }
+    }
+    /// A wrong argument or operand type at run time.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        EvalError::new("scimap::type-error", message)
+    }
+    /// Any other failure of a builtin (`int("x")`, a bad date, a bad regex).
+    pub fn invalid(message: impl Into<String>) -> Self {
+        EvalError::new("scimap::invalid-argument", message)
+    }
+    /// A limit of LANGUAGE §6 exceeded: names the limit and its value.
+    pub fn limit(name: &str, value: impl fmt::Display) -> Self {
+        EvalError::new(
+            "scimap::limit",
+            format!("limit `{name}` exceeded (the limit is {value})"),
+        )
+    }
+    /// Attaches a span unless one is already set (the innermost span wins).
+    pub fn at(mut self, span: Span) -> Self {
+        self.span.get_or_insert(span);
+        self
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+pub type EvalResult<T> = Result<T, EvalError>;

@@ -1,0 +1,4 @@
+pub mod budget;
+pub mod error;
+pub mod time;
+pub mod value;

@@ -1,0 +1,68 @@
+//! Resource limits for untrusted mappings and records (LANGUAGE §6).
+
+/// Every bound the engine enforces. Defaults follow LANGUAGE §6; an embedding program sets its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Mapping file size in bytes.
+    pub source_bytes: usize,
+    /// Nesting depth of mapping expressions and of record JSON.
+    pub depth: usize,
+    /// IR nodes evaluated per record, plus one per element a builtin visits.
+    pub steps: u64,
+    /// Bytes of each string produced while evaluating.
+    pub string_bytes: usize,
+    /// Items of each list produced while evaluating.
+    pub list_items: usize,
+    /// Compiled size of a regular expression.
+    pub regex_bytes: usize,
+    /// Bytes of one input record.
+    pub line_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            source_bytes: 1 << 20,
+            depth: 128,
+            steps: 100_000,
+            string_bytes: 1 << 20,
+            list_items: 100_000,
+            regex_bytes: 1 << 20,
+            line_bytes: 16 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// The names used by `--limit NAME=VALUE` and in error messages.
+    pub const NAMES: [&'static str; 7] = [
+        "source-bytes",
+        "depth",
+        "steps",
+        "string-bytes",
+        "list-items",
+        "regex-bytes",
+        "line-bytes",
+    ];
+
+    /// Sets one limit by its LANGUAGE §6 name.
+    pub fn set(&mut self, name: &str, value: u64) -> Result<(), String> {
+        let v = usize::try_from(value).map_err(|_| format!("limit {name} is too large"))?;
+        match name {
+            "source-bytes" => self.source_bytes = v,
+            "depth" => self.depth = v,
+            "steps" => self.steps = value,
+            "string-bytes" => self.string_bytes = v,
+            "list-items" => self.list_items = v,
+            "regex-bytes" => self.regex_bytes = v,
+            "line-bytes" => self.line_bytes = v,
+            _ => {
+                return Err(format!(
+                    "unknown limit `{name}` (known: {})",
+                    Limits::NAMES.join(", ")
+                ))
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,254 @@
+//! The syntax tree of a mapping file: what was written, with spans, before any name is resolved.
+
+use crate::diagnostic::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    /// `app "Trello"`.
+    pub app: Option<Spanned<String>>,
+    pub schemas: Vec<SchemaDecl>,
+    pub sections: Vec<Section>,
+}
+
+/// `schema "urn:…" { name: type, … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaDecl {
+    pub urn: Spanned<String>,
+    /// Attribute name and SCIM type name (`integer`), as written.
+    pub attributes: Vec<(Spanned<String>, Spanned<String>)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SectionKind {
+    User,
+    Group,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    pub kind: SectionKind,
+    /// The `user`/`group` keyword (where "required attribute never mapped" points).
+    pub keyword: Span,
+    pub items: Vec<Item>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Let(LetDecl),
+    Entry(Entry),
+}
+
+/// `let NAME = EXPRESSION` at section level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LetDecl {
+    pub name: Spanned<String>,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `TARGET = SOURCE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub target: Target,
+    pub source: Source,
+    /// Codes named by a trailing `// scimap:allow(CODE, …)` comment on the entry's last line.
+    pub allow: Vec<String>,
+    pub span: Span,
+}
+
+/// A SCIM attribute path as written (names keep their written case).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// The schema URN of a qualified target (`urn:…:User` of `urn:…:User:employeeNumber`).
+    pub urn: Option<Spanned<String>>,
+    pub attr: Spanned<String>,
+    pub selector: Selector,
+    pub sub: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selector {
+    /// `emails.value`, `userName`.
+    None,
+    /// `addresses[].streetAddress`; the span covers `[]`.
+    ElementWise(Span),
+    /// `emails[type eq "work" and primary eq true]`.
+    Filter(Vec<FilterTerm>),
+}
+
+/// `type eq "work"`; the value is a JSON literal (string, number, bool, null).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterTerm {
+    pub attr: Spanned<String>,
+    pub value: Spanned<serde_json::Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// `$.a.b[0]`: the JSON Path text, trailing blanks removed.
+    Direct(Spanned<String>),
+    /// `const …`: integers stay integers; duplicate keys were rejected by the parser.
+    Const(Spanned<serde_json::Value>),
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A bare name: a record field, a `let`, or `$env`.
+    Ident(String),
+    /// `#`, `#index`, `#acc` inside a predicate.
+    Pointer(Pointer),
+    /// `.field` inside a predicate: a member of `#`.
+    PointerField(String),
+    Array(Vec<Expr>),
+    /// `{a: 1, "b": 2, (k): v}`: identifier, string and number keys become string literals.
+    Map(Vec<(Expr, Expr)>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `a.b` (index is a Str literal), `a[i]`; `optional` for `?.` / `?.[ ]`.
+    Member {
+        object: Box<Expr>,
+        index: Box<Expr>,
+        optional: bool,
+    },
+    /// `a[from:to]`.
+    Slice {
+        object: Box<Expr>,
+        from: Option<Box<Expr>>,
+        to: Option<Box<Expr>>,
+    },
+    /// `name(args)`; a pipe `x | f(a)` arrives here as `f(x, a)`.
+    Call {
+        name: Spanned<String>,
+        args: Vec<Expr>,
+    },
+    /// `receiver.Name(args)`: time and duration methods.
+    Method {
+        receiver: Box<Expr>,
+        name: Spanned<String>,
+        args: Vec<Expr>,
+        optional: bool,
+    },
+    /// A predicate argument (`{ … }` or a bare expression in the predicate position).
+    Closure(Box<Expr>),
+    /// `c ? a : b`, `if c { a } else { b }`; `c ?: b` has `then` = a copy of `c`.
+    Conditional {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    /// `let x = value; body`.
+    Let {
+        name: Spanned<String>,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// `e1; e2; …`: the value of the last.
+    Sequence(Vec<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pointer {
+    Element,
+    Index,
+    Acc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Plus,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    In,
+    NotIn,
+    Matches,
+    NotMatches,
+    Contains,
+    NotContains,
+    StartsWith,
+    NotStartsWith,
+    EndsWith,
+    NotEndsWith,
+    Range,
+    Coalesce,
+}
+
+impl BinaryOp {
+    /// The operator as written in error messages.
+    pub fn symbol(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Mod => "%",
+            Pow => "**",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            And => "and",
+            Or => "or",
+            In => "in",
+            NotIn => "not in",
+            Matches => "matches",
+            NotMatches => "not matches",
+            Contains => "contains",
+            NotContains => "not contains",
+            StartsWith => "startsWith",
+            NotStartsWith => "not startsWith",
+            EndsWith => "endsWith",
+            NotEndsWith => "not endsWith",
+            Range => "..",
+            Coalesce => "??",
+        }
+    }
+}
