@@ -1,5 +1,39 @@
-pub mod check;
-pub mod diagnostic;
-pub mod eval;
-pub mod limits;
-pub mod syntax;
+//! scimap compiles attribute-mapping files into a typed program that turns JumpCloud user and
+//! group records into SCIM 2.0 payloads.
+//!
+//! The pipeline, one module each:
+//! `syntax` (pest grammar → syntax tree with spans) → `check` (names, targets and types →
+//! diagnostics) → `ir` (the resolved program) → `eval` (values, builtins, the evaluator) →
+//! `payload` (SCIM resource assembly).
+//!
+//! ```
+//! let mapping = scimap::Mapping::compile("user {\n  userName = lower(username)\n}").unwrap();
+//! let payload = mapping.evaluate_user(&serde_json::json!({"username": "ADA"})).unwrap();
+//! assert_eq!(payload.to_string(), r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}"#);
+//! ```
+
+mod check;
+mod diagnostic;
+mod eval;
+mod ir;
+pub mod json;
+mod limits;
+mod mapping;
+mod payload;
+pub mod render;
+mod schema;
+mod suggest;
+mod syntax;
+
+pub use diagnostic::{Diagnostic, Label, Severity, Span};
+pub use eval::builtins::catalogue::FunctionDoc;
+pub use limits::Limits;
+pub use mapping::{
+    eval_expression, parse_record, CompileError, EntryError, Explained, ExprError, Kind, Mapping,
+    Options, Phase, RecordError,
+};
+
+/// The standard library's catalogue: signature, summary and examples of every function.
+pub fn functions() -> &'static [FunctionDoc] {
+    eval::builtins::catalogue::catalogue()
+}

@@ -1,1 +1,524 @@
+//! Resolve and type-check a syntax tree into the IR, collecting every diagnostic.
+
+pub mod expr;
+pub mod path;
+pub mod target;
 pub mod types;
+
+use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::ir;
+use crate::limits::Limits;
+use crate::schema::{self, ScimSchema, ScimType};
+use crate::syntax::ast::{self, SectionKind};
+use expr::{ExprChecker, SectionLet};
+use target::{Resolved, Schemas, Selection};
+use types::Type;
+
+/// The checked program: each section's IR, and every diagnostic (errors and warnings).
+pub struct Checked {
+    pub sections: Vec<(SectionKind, ir::Section)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) -> Checked {
+    let mut diagnostics = Vec::new();
+    let declared = declare_schemas(file, &mut diagnostics);
+    let mut sections = Vec::new();
+    for section in &file.sections {
+        let mut diags = Vec::new();
+        let ir = check_section(section, source, &declared, limits, &mut diags);
+        diagnostics.extend(diags);
+        sections.push((section.kind, ir));
+    }
+    let allowed =
+        |d: &Diagnostic| d.severity == Severity::Warning && allow.iter().any(|c| c == d.code);
+    diagnostics.retain(|d| !allowed(d));
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    Checked {
+        sections,
+        diagnostics,
+    }
+}
+
+fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<ScimSchema> {
+    let mut declared: Vec<ScimSchema> = Vec::new();
+    for decl in &file.schemas {
+        let urn = &decl.urn.node;
+        if schema::builtin_urns()
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(urn))
+        {
+            diagnostics.push(Diagnostic::error(
+                "scimap::duplicate-schema",
+                decl.urn.span,
+                format!("`{urn}` is built in and cannot be declared again"),
+            ));
+            continue;
+        }
+        if declared.iter().any(|s| s.urn.eq_ignore_ascii_case(urn)) {
+            diagnostics.push(Diagnostic::error(
+                "scimap::duplicate-schema",
+                decl.urn.span,
+                format!("schema `{urn}` is declared twice"),
+            ));
+            continue;
+        }
+        if !urn.starts_with("urn:") || urn.contains(char::is_whitespace) {
+            diagnostics.push(Diagnostic::error(
+                "scimap::bad-schema",
+                decl.urn.span,
+                format!("`{urn}` is not a URN"),
+            ).with_help("a schema URN looks like `urn:example:params:scim:schemas:extension:acme:2.0:User`"));
+            continue;
+        }
+        let attrs: Vec<(&str, &str)> = decl
+            .attributes
+            .iter()
+            .map(|(n, t)| (n.node.as_str(), t.node.as_str()))
+            .collect();
+        match ScimSchema::declared(urn, &attrs) {
+            Ok(s) => declared.push(s),
+            Err(message) => {
+                let span = decl
+                    .attributes
+                    .iter()
+                    .find(|(n, t)| {
+                        message.contains(&format!("`{}`", t.node))
+                            || message.contains(&format!("`{}`", n.node))
+                    })
+                    .map(|(n, t)| n.span.to(t.span))
+                    .unwrap_or(decl.span);
+                diagnostics.push(Diagnostic::error("scimap::bad-schema", span, message));
+            }
+        }
+    }
+    declared
+}
+
+fn check_section(
+    section: &ast::Section,
+    source: &str,
+    declared: &[ScimSchema],
+    limits: &Limits,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> ir::Section {
+    let group = section.kind == SectionKind::Group;
+    let record = if group {
+        schema::group_record()
+    } else {
+        schema::user_record()
+    };
+    let schemas = Schemas {
+        kind: section.kind,
+        declared,
+    };
+    let mut lets: Vec<SectionLet> = Vec::new();
+    let mut let_nodes: Vec<ir::Let> = Vec::new();
+    let mut resolved: Vec<Resolved> = Vec::new();
+    let mut entries: Vec<ir::Entry> = Vec::new();
+    let mut first_span: Vec<(String, Span)> = Vec::new();
+    // Targets that did not resolve: a near miss of a required attribute (`usrName`) already
+    // says what is wrong, so "never mapped" would only repeat it.
+    let mut unresolved: Vec<String> = Vec::new();
+    let mut locals = 0;
+    for item in &section.items {
+        match item {
+            ast::Item::Let(l) => {
+                let mut diags = Vec::new();
+                let mut checker = ExprChecker::new(
+                    source,
+                    record,
+                    group,
+                    &mut lets,
+                    &mut diags,
+                    limits.regex_bytes,
+                );
+                let shadowed = matches!(record, Type::Object(o) if o.field(&l.name.node).is_some())
+                    || crate::eval::builtins::lookup(&l.name.node).is_some()
+                    || ir::Predicate::from_name(&l.name.node).is_some()
+                    || matches!(l.name.node.as_str(), "now" | "attr" | "$env");
+                let (node, ty) = checker.check(&l.value);
+                locals = locals.max(checker.max_slot);
+                drop(checker);
+                diagnostics.extend(diags);
+                if shadowed || lets.iter().any(|x| x.name == l.name.node) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "scimap::shadowing",
+                            l.name.span,
+                            format!(
+                                "`{}` is already a record field, a builtin or a `let`",
+                                l.name.node
+                            ),
+                        )
+                        .with_help("choose another name"),
+                    );
+                    continue;
+                }
+                lets.push(SectionLet {
+                    name: l.name.node.clone(),
+                    ty,
+                    span: l.name.span,
+                    used: false,
+                });
+                let_nodes.push(ir::Let { value: node });
+            }
+            ast::Item::Entry(e) => {
+                let mut diags = Vec::new();
+                let target = match schemas.resolve(&e.target) {
+                    Ok((r, warnings)) => {
+                        diags.extend(warnings);
+                        Some(r)
+                    }
+                    Err(d) => {
+                        diags.push(d);
+                        unresolved.push(e.target.attr.node.clone());
+                        None
+                    }
+                };
+                let mut checker = ExprChecker::new(
+                    source,
+                    record,
+                    group,
+                    &mut lets,
+                    &mut diags,
+                    limits.regex_bytes,
+                );
+                let checked = check_source(&e.source, target.as_ref(), record, &mut checker);
+                locals = locals.max(checker.max_slot);
+                drop(checker);
+                diags.retain(|d| d.is_error() || !e.allow.iter().any(|c| c == d.code));
+                diagnostics.extend(diags);
+                let Some(target) = target else { continue };
+                let Some(source_ir) = checked else { continue };
+                let key = target.key();
+                if let Some((_, first)) = first_span.iter().find(|(k, _)| *k == key) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "scimap::duplicate-target",
+                            e.target.span,
+                            format!("`{}` is mapped twice", target.canonical()),
+                        )
+                        .with_label("mapped again here")
+                        .with_secondary(*first, "first mapped here")
+                        .with_help("remove one of the two entries"),
+                    );
+                    continue;
+                }
+                if let Some(conflict) = resolved.iter().find(|r| {
+                    r.urn == target.urn
+                        && r.attr == target.attr
+                        && (r.selection == Selection::ElementWise)
+                            != (target.selection == Selection::ElementWise)
+                }) {
+                    let first = first_span
+                        .iter()
+                        .find(|(k, _)| *k == conflict.key())
+                        .map(|(_, s)| *s)
+                        .unwrap_or(e.target.span);
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "scimap::element-wise-conflict",
+                            e.target.span,
+                            format!(
+                                "`{}` is mapped element-wise (`{}[]`) and also by filter or unfiltered",
+                                target.attr, target.attr
+                            ),
+                        )
+                        .with_secondary(first, "mapped here")
+                        .with_help("map every sub-attribute of it the same way"),
+                    );
+                    continue;
+                }
+                first_span.push((key, e.target.span));
+                let (source_text, source_span) = source_text(&e.source, source);
+                let (line, column) = line_col(source, source_span.start);
+                entries.push(ir::Entry {
+                    target: target.canonical(),
+                    ty: target.ty,
+                    element_wise: target.selection == Selection::ElementWise,
+                    source: source_ir,
+                    source_text,
+                    line,
+                    column,
+                });
+                resolved.push(target);
+            }
+        }
+    }
+    for l in &lets {
+        if !l.used {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "scimap::unused-let",
+                    l.span,
+                    format!("`{}` is never used", l.name),
+                )
+                .with_help("remove it, or use it in an entry"),
+            );
+        }
+    }
+    let core = schemas.core();
+    let mut required = Vec::new();
+    for attr in core.attributes.iter().filter(|a| a.required) {
+        match resolved
+            .iter()
+            .position(|r| r.urn.is_none() && r.attr == attr.name && r.sub.is_none())
+        {
+            Some(i) => required.push((i, attr.name.clone())),
+            None if unresolved
+                .iter()
+                .any(|u| crate::suggest::did_you_mean(u, [attr.name.as_str()]).is_some()) => {}
+            None => diagnostics.push(
+                Diagnostic::error(
+                    "scimap::missing-required",
+                    section.keyword,
+                    format!("the required attribute `{}` is never mapped", attr.name),
+                )
+                .with_label(format!(
+                    "this {} section",
+                    if group { "group" } else { "user" }
+                ))
+                .with_help(format!("add an entry such as `{} = …`", attr.name)),
+            ),
+        }
+    }
+    ir::Section {
+        core_urn: if group {
+            schema::CORE_GROUP
+        } else {
+            schema::CORE_USER
+        },
+        payload: target::plan(&resolved),
+        entries,
+        lets: let_nodes,
+        locals,
+        required,
+    }
+}
+
+/// Checks an entry's source and lowers it.
+fn check_source(
+    source: &ast::Source,
+    target: Option<&Resolved>,
+    record: &'static Type,
+    checker: &mut ExprChecker<'_>,
+) -> Option<ir::Source> {
+    let element_wise = target.is_some_and(|t| t.selection == Selection::ElementWise);
+    match source {
+        ast::Source::Direct(p) => {
+            let path = match path::compile(&p.node, p.span) {
+                Ok(path) => path,
+                Err(d) => {
+                    checker.diagnostics.push(d);
+                    return None;
+                }
+            };
+            let ty = path::check(&path, record, p.span, checker.diagnostics);
+            let singular = path::is_singular(&path);
+            if let Some(t) = target {
+                if !singular && !element_wise {
+                    checker.diagnostics.push(
+                        Diagnostic::warning(
+                            "scimap::non-singular-path",
+                            p.span,
+                            format!(
+                                "this path can find several values, but `{}` holds one",
+                                t.canonical()
+                            ),
+                        )
+                        .with_help("a record where it finds more than one fails; select one item, e.g. `[0]`"),
+                    );
+                }
+                // A Direct path yields the items of an array node element-wise.
+                let ty = match (&ty, element_wise) {
+                    (Type::Array(_), false) if !singular => Type::Any,
+                    _ => ty,
+                };
+                convertible(&ty, t, p.span, checker.diagnostics);
+            }
+            Some(ir::Source::Direct(path))
+        }
+        ast::Source::Const(v) => {
+            if let Some(t) = target {
+                let ty = const_type(&v.node);
+                convertible(&ty, t, v.span, checker.diagnostics);
+                if let (Some(s), false) = (v.node.as_str(), t.canonical_values.is_empty()) {
+                    if !t.canonical_values.iter().any(|c| c.eq_ignore_ascii_case(s)) {
+                        checker.diagnostics.push(
+                            Diagnostic::warning(
+                                "scimap::non-canonical",
+                                v.span,
+                                format!(
+                                    "\"{s}\" is not a canonical value of `{}` ({})",
+                                    t.canonical(),
+                                    t.canonical_values.join(", ")
+                                ),
+                            )
+                            .with_help("service providers may reject or ignore other values"),
+                        );
+                    }
+                }
+            }
+            Some(ir::Source::Const(v.node.clone()))
+        }
+        ast::Source::Expr(e) => {
+            let (node, ty) = checker.check(e);
+            if let Some(t) = target {
+                convertible(&ty, t, e.span, checker.diagnostics);
+            }
+            Some(ir::Source::Expr(node))
+        }
+    }
+}
+
+fn const_type(v: &serde_json::Value) -> Type {
+    match v {
+        serde_json::Value::Null => Type::Nil,
+        serde_json::Value::Bool(_) => Type::Bool,
+        serde_json::Value::Number(n) if n.is_i64() => Type::Int,
+        serde_json::Value::Number(_) => Type::Float,
+        serde_json::Value::String(_) => Type::String,
+        serde_json::Value::Array(items) => Type::Array(Box::new(
+            items
+                .iter()
+                .map(const_type)
+                .reduce(|a, b| expr::unify(&a, &b))
+                .unwrap_or(Type::Any),
+        )),
+        serde_json::Value::Object(_) => Type::Map,
+    }
+}
+
+/// Reports a value type that can never become the target's SCIM type.
+fn convertible(ty: &Type, target: &Resolved, span: Span, diagnostics: &mut Vec<Diagnostic>) {
+    let element_wise = target.selection == Selection::ElementWise;
+    let ty = if element_wise {
+        match ty.non_nil() {
+            Type::Array(item) => item.as_ref().clone(),
+            Type::Any | Type::Nil => Type::Any,
+            other => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "scimap::not-a-list",
+                        span,
+                        format!(
+                            "`{}` is element-wise and needs a list, but this is {other}",
+                            target.canonical()
+                        ),
+                    )
+                    .with_help("map a list, e.g. `$.addresses[*].locality` or `map(addresses ?? [], .locality)`"),
+                );
+                return;
+            }
+        }
+    } else {
+        ty.clone()
+    };
+    let ok = match (target.ty, ty.non_nil()) {
+        (_, Type::Any | Type::Nil) => true,
+        (ScimType::String | ScimType::Reference | ScimType::Binary, t) => matches!(
+            t,
+            Type::String | Type::Int | Type::Float | Type::Bool | Type::Time | Type::Duration
+        ),
+        (ScimType::Boolean, t) => matches!(t, Type::Bool | Type::String),
+        (ScimType::Integer | ScimType::Decimal, t) => {
+            matches!(t, Type::Int | Type::Float | Type::String)
+        }
+        (ScimType::DateTime, t) => matches!(t, Type::Time | Type::String),
+        (ScimType::Complex, _) => false,
+    };
+    if !ok {
+        let help = match (target.ty, ty.non_nil()) {
+            (_, Type::Array(_)) => {
+                "pick one item, e.g. `first(…)`, or `join(…, \", \")` for text".to_string()
+            }
+            (_, Type::Object(_) | Type::Map) => "map one of its fields, e.g. `.value`".to_string(),
+            (ScimType::Boolean, _) => {
+                "compare it to get a bool, e.g. `x == \"ACTIVATED\"`".to_string()
+            }
+            (ScimType::DateTime, _) => "parse it with `date(…)`".to_string(),
+            _ => "convert it with `string(…)`, `int(…)` or `float(…)`".to_string(),
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                "scimap::target-type",
+                span,
+                format!(
+                    "a {} can never become `{}`, a SCIM {}",
+                    ty.non_nil(),
+                    target.canonical(),
+                    target.ty.name()
+                ),
+            )
+            .with_help(help),
+        );
+    }
+}
+
+fn source_text(source: &ast::Source, text: &str) -> (String, Span) {
+    let span = match source {
+        ast::Source::Direct(p) => p.span,
+        ast::Source::Const(c) => {
+            // Include the `const` keyword, which the value's span does not.
+            let start = text[..c.span.start].rfind("const").unwrap_or(c.span.start);
+            Span::new(start, c.span.end)
+        }
+        ast::Source::Expr(e) => e.span,
+    };
+    (
+        text.get(span.start..span.end).unwrap_or("").to_string(),
+        span,
+    )
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+/// Checks a lone expression (`scimap expr`): an empty section to evaluate it in, and its IR.
+pub fn check_expression(
+    e: &ast::Expr,
+    source: &str,
+    group: bool,
+    limits: &Limits,
+) -> Result<(ir::Section, ir::Node), Vec<Diagnostic>> {
+    let record = if group {
+        schema::group_record()
+    } else {
+        schema::user_record()
+    };
+    let mut lets = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut checker = ExprChecker::new(
+        source,
+        record,
+        group,
+        &mut lets,
+        &mut diagnostics,
+        limits.regex_bytes,
+    );
+    let (node, _) = checker.check(e);
+    let locals = checker.max_slot;
+    drop(checker);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let section = ir::Section {
+        core_urn: if group {
+            schema::CORE_GROUP
+        } else {
+            schema::CORE_USER
+        },
+        entries: Vec::new(),
+        lets: Vec::new(),
+        locals,
+        payload: ir::PayloadPlan::default(),
+        required: Vec::new(),
+    };
+    Ok((section, node))
+}

@@ -1,4 +1,10 @@
+//! Evaluation: run-time values, builtins, and the evaluator over the IR.
+
 pub mod budget;
+pub mod builtins;
 pub mod error;
+pub mod format;
+pub mod interp;
+pub mod path;
 pub mod time;
 pub mod value;

@@ -42,6 +42,12 @@ impl Deref for Str<'_> {
     }
 }
 
+impl std::fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 /// A list: a JSON array of the record, or one built during evaluation.
 #[derive(Clone, Debug)]
 pub enum List<'a> {
@@ -142,7 +148,8 @@ impl<'a> Value<'a> {
             }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.equals(&w)))
+                    && a.iter()
+                        .all(|(k, v)| b.get(k).is_some_and(|w| v.equals(&w)))
             }
             _ => false,
         }

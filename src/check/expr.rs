@@ -1,0 +1,1277 @@
+//! Expressions: resolve names, infer types, report mistakes, lower to IR nodes.
+
+use super::types::Type;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::eval::builtins;
+use crate::eval::time::{self, Layout};
+use crate::ir::{Node, Op, Predicate};
+use crate::suggest::did_you_mean;
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Pointer, UnaryOp};
+use std::sync::Arc;
+
+/// A section `let` as the checker sees it.
+pub struct SectionLet {
+    pub name: String,
+    pub ty: Type,
+    pub span: Span,
+    pub used: bool,
+}
+
+enum Scope {
+    Let {
+        name: String,
+        slot: usize,
+        ty: Type,
+    },
+    /// A predicate body: `#` at `slot`, `#index` at `slot + 1`, `#acc` at `slot + 2`.
+    Closure {
+        slot: usize,
+        element: Type,
+        acc: Type,
+    },
+}
+
+/// Checks the expressions of one section.
+pub struct ExprChecker<'c> {
+    pub source: &'c str,
+    pub record: &'static Type,
+    pub group: bool,
+    pub lets: &'c mut Vec<SectionLet>,
+    pub diagnostics: &'c mut Vec<Diagnostic>,
+    pub regex_bytes: usize,
+    scopes: Vec<Scope>,
+    /// Expressions known not to be nil here (`x != nil ? x.y : …`), by their path text.
+    narrowed: Vec<String>,
+    next_slot: usize,
+    pub max_slot: usize,
+}
+
+const PREDICATES: [&str; 15] = [
+    "all",
+    "any",
+    "one",
+    "none",
+    "map",
+    "filter",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "count",
+    "sum",
+    "groupBy",
+    "sortBy",
+    "reduce",
+];
+
+/// What a builtin expects of an argument.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    Str,
+    Int,
+    Num,
+    List,
+    Map,
+    Any,
+}
+
+fn wants(name: &str) -> &'static [Want] {
+    use Want::*;
+    match name {
+        "trim" | "trimPrefix" | "trimSuffix" | "indexOf" | "lastIndexOf" | "hasPrefix"
+        | "hasSuffix" => &[Str, Str],
+        "upper"
+        | "lower"
+        | "normalizeDiacritics"
+        | "titleCase"
+        | "emailLocal"
+        | "emailDomain"
+        | "fromJSON"
+        | "toBase64"
+        | "fromBase64"
+        | "duration"
+        | "timezone" => &[Str],
+        "split" | "splitAfter" => &[Str, Str, Int],
+        "replace" => &[Str, Str, Str, Int],
+        "repeat" => &[Str, Int],
+        "join" => &[List, Str],
+        "abs" | "ceil" | "floor" | "round" => &[Num],
+        "bitand" | "bitor" | "bitxor" | "bitnand" | "bitshl" | "bitshr" | "bitushr" => &[Int, Int],
+        "bitnot" => &[Int],
+        "take" => &[List, Int],
+        "keys" | "values" | "toPairs" => &[Map],
+        "fromPairs" | "reverse" | "uniq" | "flatten" => &[List],
+        "sort" => &[List, Str],
+        _ => &[],
+    }
+}
+
+/// The result type of a non-predicate builtin from its argument types.
+fn native_type(name: &str, args: &[Type]) -> Type {
+    let first = args.first().map(|t| t.non_nil().clone());
+    match name {
+        "trim"
+        | "trimPrefix"
+        | "trimSuffix"
+        | "upper"
+        | "lower"
+        | "replace"
+        | "repeat"
+        | "join"
+        | "normalizeDiacritics"
+        | "titleCase"
+        | "string"
+        | "toJSON"
+        | "toBase64"
+        | "fromBase64"
+        | "type" => Type::String,
+        "emailLocal" | "emailDomain" => Type::String.nullable(),
+        "split" | "splitAfter" => Type::Array(Box::new(Type::String)),
+        "indexOf" | "lastIndexOf" | "len" | "int" | "bitand" | "bitor" | "bitxor" | "bitnand"
+        | "bitnot" | "bitshl" | "bitshr" | "bitushr" => Type::Int,
+        "hasPrefix" | "hasSuffix" => Type::Bool,
+        "ceil" | "floor" | "round" | "mean" | "median" | "float" => Type::Float,
+        "abs" => match first {
+            Some(t @ (Type::Int | Type::Float)) => t,
+            _ => Type::Any,
+        },
+        "first" | "last" => match first {
+            Some(Type::Array(t)) => t.nullable(),
+            _ => Type::Any,
+        },
+        "take" | "reverse" | "uniq" | "sort" => match first {
+            Some(t @ Type::Array(_)) => t,
+            _ => Type::Array(Box::new(Type::Any)),
+        },
+        "keys" => Type::Array(Box::new(Type::String)),
+        "values" | "toPairs" | "concat" | "flatten" => Type::Array(Box::new(Type::Any)),
+        "fromPairs" => Type::Map,
+        "date" => Type::Time,
+        "duration" => Type::Duration,
+        "timezone" => Type::Location,
+        "coalesce" => args
+            .iter()
+            .map(|t| t.non_nil().clone())
+            .reduce(|a, b| unify(&a, &b))
+            .map_or(Type::Nil, Type::nullable),
+        _ => Type::Any,
+    }
+}
+
+/// Result types of time and duration methods.
+fn method_type(receiver: &Type, name: &str) -> Option<Type> {
+    Some(match (receiver, name) {
+        (
+            Type::Time,
+            "Year" | "Month" | "Day" | "Hour" | "Minute" | "Second" | "Nanosecond" | "Weekday"
+            | "YearDay" | "Unix" | "UnixMilli" | "UnixMicro" | "UnixNano" | "Compare",
+        ) => Type::Int,
+        (Type::Time, "Add" | "AddDate" | "Truncate" | "Round" | "In" | "UTC" | "Local") => {
+            Type::Time
+        }
+        (Type::Time, "Sub") => Type::Duration,
+        (Type::Time, "Before" | "After" | "Equal" | "IsZero") => Type::Bool,
+        (Type::Time, "Format" | "String") => Type::String,
+        (Type::Location, "String") => Type::String,
+        (Type::Time, "Location") => Type::Location,
+        (Type::Duration, "Hours" | "Minutes" | "Seconds") => Type::Float,
+        (Type::Duration, "Milliseconds" | "Microseconds" | "Nanoseconds") => Type::Int,
+        (Type::Duration, "String") => Type::String,
+        (Type::Duration, "Truncate" | "Round" | "Abs") => Type::Duration,
+        (Type::Any, _) => Type::Any,
+        _ => return None,
+    })
+}
+
+/// The common type of two branches.
+pub fn unify(a: &Type, b: &Type) -> Type {
+    if a == b {
+        return a.clone();
+    }
+    match (a, b) {
+        (Type::Nil, t) | (t, Type::Nil) => t.clone().nullable(),
+        (Type::Any, _) | (_, Type::Any) => Type::Any,
+        _ if a.non_nil() == b.non_nil() => a.non_nil().clone().nullable(),
+        _ => Type::Any,
+    }
+}
+
+fn compatible(want: Want, t: &Type) -> bool {
+    match (want, t.non_nil()) {
+        (Want::Any, _) | (_, Type::Any) => true,
+        (Want::Str, Type::String) => true,
+        (Want::Int, Type::Int) => true,
+        (Want::Num, Type::Int | Type::Float) => true,
+        (Want::List, Type::Array(_)) => true,
+        (Want::Map, Type::Map | Type::Object(_)) => true,
+        _ => false,
+    }
+}
+
+fn want_name(want: Want) -> &'static str {
+    match want {
+        Want::Str => "a string",
+        Want::Int => "an integer",
+        Want::Num => "a number",
+        Want::List => "an array",
+        Want::Map => "a map",
+        Want::Any => "a value",
+    }
+}
+
+fn node(op: Op, span: Span) -> Node {
+    Node { op, span }
+}
+
+/// The path text of `x`, `x.y`, `x?.y` for narrowing.
+fn path_key(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Ident(n) => Some(n.clone()),
+        ExprKind::Member { object, index, .. } => match &index.kind {
+            ExprKind::Str(name) => Some(format!("{}.{}", path_key(object)?, name)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `x != nil` (or `nil != x`) → the path of x; `negated` for `x == nil`.
+fn nil_test(cond: &Expr) -> Option<(String, bool)> {
+    if let ExprKind::Binary(op @ (BinaryOp::Ne | BinaryOp::Eq), l, r) = &cond.kind {
+        let other = match (&l.kind, &r.kind) {
+            (_, ExprKind::Nil) => l,
+            (ExprKind::Nil, _) => r,
+            _ => return None,
+        };
+        return path_key(other).map(|k| (k, *op == BinaryOp::Eq));
+    }
+    None
+}
+
+impl<'c> ExprChecker<'c> {
+    pub fn new(
+        source: &'c str,
+        record: &'static Type,
+        group: bool,
+        lets: &'c mut Vec<SectionLet>,
+        diagnostics: &'c mut Vec<Diagnostic>,
+        regex_bytes: usize,
+    ) -> Self {
+        ExprChecker {
+            source,
+            record,
+            group,
+            lets,
+            diagnostics,
+            regex_bytes,
+            scopes: Vec::new(),
+            narrowed: Vec::new(),
+            next_slot: 0,
+            max_slot: 0,
+        }
+    }
+
+    fn text(&self, span: Span) -> Box<str> {
+        let t = self.source.get(span.start..span.end).unwrap_or("");
+        let t = if t.chars().count() > 40 {
+            let cut: String = t.chars().take(39).collect();
+            format!("{cut}…")
+        } else {
+            t.to_string()
+        };
+        t.into_boxed_str()
+    }
+
+    fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn maybe_nil(&mut self, span: Span, what: &str, t: &Type) {
+        if t.is_nullable() {
+            let text = self.text(span);
+            self.error(
+                Diagnostic::warning(
+                    "scimap::maybe-nil",
+                    span,
+                    format!("`{text}` may be nil here, {what}"),
+                )
+                .with_label(format!("this is `{t}`"))
+                .with_help("give a default with `?? \"\"`, use `?.`, or test `!= nil` first"),
+            );
+        }
+    }
+
+    fn alloc(&mut self, n: usize) -> usize {
+        let slot = self.next_slot;
+        self.next_slot += n;
+        self.max_slot = self.max_slot.max(self.next_slot);
+        slot
+    }
+
+    /// Checks and lowers one expression.
+    pub fn check(&mut self, e: &Expr) -> (Node, Type) {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Nil => (node(Op::Nil, span), Type::Nil),
+            ExprKind::Bool(b) => (node(Op::Bool(*b), span), Type::Bool),
+            ExprKind::Int(i) => (node(Op::Int(*i), span), Type::Int),
+            ExprKind::Float(f) => (node(Op::Float(*f), span), Type::Float),
+            ExprKind::Str(s) => (node(Op::Str(s.as_str().into()), span), Type::String),
+            ExprKind::Ident(name) => self.ident(name, span),
+            ExprKind::Pointer(p) => self.pointer(*p, span),
+            ExprKind::PointerField(field) => {
+                let (elem, ty) = self.pointer(Pointer::Element, span);
+                let t = self.member_type(&ty, field, span, false, false);
+                let member = Op::Member {
+                    object: Box::new(elem),
+                    index: Box::new(node(Op::Str(field.as_str().into()), span)),
+                    optional: false,
+                    object_text: "#".into(),
+                };
+                (node(member, span), t)
+            }
+            ExprKind::Array(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut ty: Option<Type> = None;
+                for item in items {
+                    let (n, t) = self.check(item);
+                    ty = Some(match ty {
+                        None => t,
+                        Some(u) => unify(&u, &t),
+                    });
+                    nodes.push(n);
+                }
+                (
+                    node(Op::Array(nodes), span),
+                    Type::Array(Box::new(ty.unwrap_or(Type::Any))),
+                )
+            }
+            ExprKind::Map(entries) => {
+                let mut nodes = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let (kn, kt) = self.check(k);
+                    if !matches!(kt.non_nil(), Type::String | Type::Any) {
+                        self.error(Diagnostic::error(
+                            "scimap::type-mismatch",
+                            k.span,
+                            format!("a map key must be a string, found {kt}"),
+                        ));
+                    }
+                    let (vn, _) = self.check(v);
+                    nodes.push((kn, vn));
+                }
+                (node(Op::Map(nodes), span), Type::Map)
+            }
+            ExprKind::Unary(op, operand) => self.unary(*op, operand, span),
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, span),
+            ExprKind::Member {
+                object,
+                index,
+                optional,
+            } => self.member(object, index, *optional, span),
+            ExprKind::Slice { object, from, to } => {
+                let (on, ot) = self.check(object);
+                self.maybe_nil(object.span, "and slicing nil fails", &ot);
+                let bound = |b: &Option<Box<Expr>>, me: &mut Self| {
+                    b.as_ref().map(|b| {
+                        let (n, t) = me.check(b);
+                        if !compatible(Want::Int, &t) {
+                            me.error(Diagnostic::error(
+                                "scimap::type-mismatch",
+                                b.span,
+                                format!("a slice bound must be an integer, found {t}"),
+                            ));
+                        }
+                        Box::new(n)
+                    })
+                };
+                let from = bound(from, self);
+                let to = bound(to, self);
+                let ty = match ot.non_nil() {
+                    Type::String => Type::String,
+                    t @ Type::Array(_) => t.clone(),
+                    Type::Any => Type::Any,
+                    t => {
+                        let t = t.clone();
+                        self.error(Diagnostic::error(
+                            "scimap::type-mismatch",
+                            span,
+                            format!("cannot slice a value of type {t}"),
+                        ));
+                        Type::Any
+                    }
+                };
+                (
+                    node(
+                        Op::Slice {
+                            object: Box::new(on),
+                            from,
+                            to,
+                        },
+                        span,
+                    ),
+                    ty,
+                )
+            }
+            ExprKind::Call { name, args } => self.call(&name.node, name.span, args, span),
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+                optional,
+            } => self.method(receiver, &name.node, name.span, args, *optional, span),
+            ExprKind::Closure(body) => {
+                self.error(Diagnostic::error(
+                    "scimap::closure-outside-predicate",
+                    span,
+                    "a `{ … }` predicate is only allowed as the predicate argument of a builtin such as `filter`",
+                ));
+                self.check(body)
+            }
+            ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let (cn, ct) = self.check(cond);
+                self.expect_bool(&ct, cond.span, "a condition");
+                let narrow = nil_test(cond);
+                let depth = self.narrowed.len();
+                if let Some((k, false)) = &narrow {
+                    self.narrowed.push(k.clone());
+                }
+                let (tn, tt) = self.check(then);
+                self.narrowed.truncate(depth);
+                if let Some((k, true)) = &narrow {
+                    self.narrowed.push(k.clone());
+                }
+                let (en, et) = self.check(otherwise);
+                self.narrowed.truncate(depth);
+                (
+                    node(
+                        Op::Conditional {
+                            cond: Box::new(cn),
+                            then: Box::new(tn),
+                            otherwise: Box::new(en),
+                        },
+                        span,
+                    ),
+                    unify(&tt, &et),
+                )
+            }
+            ExprKind::Let { name, value, body } => {
+                let (vn, vt) = self.check(value);
+                self.check_shadowing(&name.node, name.span);
+                let slot = self.alloc(1);
+                self.scopes.push(Scope::Let {
+                    name: name.node.clone(),
+                    slot,
+                    ty: vt,
+                });
+                let (bn, bt) = self.check(body);
+                self.scopes.pop();
+                (
+                    node(
+                        Op::Let {
+                            slot,
+                            value: Box::new(vn),
+                            body: Box::new(bn),
+                        },
+                        span,
+                    ),
+                    bt,
+                )
+            }
+            ExprKind::Sequence(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut ty = Type::Nil;
+                for item in items {
+                    let (n, t) = self.check(item);
+                    nodes.push(n);
+                    ty = t;
+                }
+                (node(Op::Sequence(nodes), span), ty)
+            }
+        }
+    }
+
+    fn check_shadowing(&mut self, name: &str, span: Span) {
+        if self.record_field(name).is_some()
+            || builtins::lookup(name).is_some()
+            || PREDICATES.contains(&name)
+            || self.lets.iter().any(|l| l.name == name)
+        {
+            self.error(Diagnostic::error(
+                "scimap::shadowing",
+                span,
+                format!(
+                    "`{name}` is already a record field, a builtin or a `let`; choose another name"
+                ),
+            ));
+        }
+    }
+
+    fn record_field(&self, name: &str) -> Option<&'static Type> {
+        match self.record {
+            Type::Object(o) => o.field(name),
+            _ => None,
+        }
+    }
+
+    fn expect_bool(&mut self, t: &Type, span: Span, what: &str) {
+        if !matches!(t.non_nil(), Type::Bool | Type::Any) {
+            self.error(Diagnostic::error(
+                "scimap::type-mismatch",
+                span,
+                format!("{what} must be a bool, found {t}"),
+            ));
+        } else if t.is_nullable() {
+            self.maybe_nil(span, "and nil is not a bool", t);
+        }
+    }
+
+    fn ident(&mut self, name: &str, span: Span) -> (Node, Type) {
+        if name == "$env" {
+            return (node(Op::Env, span), self.record.clone());
+        }
+        for scope in self.scopes.iter().rev() {
+            if let Scope::Let { name: n, slot, ty } = scope {
+                if n == name {
+                    return (node(Op::Local(*slot), span), ty.clone());
+                }
+            }
+        }
+        if let Some(i) = self.lets.iter().position(|l| l.name == name) {
+            self.lets[i].used = true;
+            return (node(Op::SectionLet(i), span), self.lets[i].ty.clone());
+        }
+        if let Some(t) = self.record_field(name) {
+            let t = if self.narrowed.iter().any(|k| k == name) {
+                t.non_nil().clone()
+            } else {
+                t.clone()
+            };
+            return (node(Op::Field(name.into()), span), t);
+        }
+        let mut candidates: Vec<&str> = Vec::new();
+        if let Type::Object(o) = self.record {
+            candidates.extend(o.fields.iter().map(|(n, _)| n.as_str()));
+        }
+        candidates.extend(self.lets.iter().map(|l| l.name.as_str()));
+        let scope_names: Vec<String> = self
+            .scopes
+            .iter()
+            .filter_map(|s| match s {
+                Scope::Let { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        candidates.extend(scope_names.iter().map(String::as_str));
+        let record = if self.group { "group" } else { "user" };
+        let mut d = Diagnostic::error(
+            "scimap::unknown-field",
+            span,
+            format!("unknown name `{name}`: not a field of the JumpCloud {record} record"),
+        )
+        .with_label("not a known field");
+        d = match did_you_mean(name, candidates) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help("`$env[\"name\"]` reads a field the schema does not know"),
+        };
+        self.error(d);
+        (node(Op::Nil, span), Type::Any)
+    }
+
+    fn pointer(&mut self, p: Pointer, span: Span) -> (Node, Type) {
+        let closure = self.scopes.iter().rev().find_map(|s| match s {
+            Scope::Closure { slot, element, acc } => Some((*slot, element.clone(), acc.clone())),
+            _ => None,
+        });
+        let Some((slot, element, acc)) = closure else {
+            let what = match p {
+                Pointer::Element => "`#` and `.field`",
+                Pointer::Index => "`#index`",
+                Pointer::Acc => "`#acc`",
+            };
+            self.error(
+                Diagnostic::error(
+                    "scimap::pointer-outside-predicate",
+                    span,
+                    format!("{what} only exist inside a predicate"),
+                )
+                .with_help("use them in the predicate of a builtin such as `filter(xs, .name == \"x\")`; `//` starts a comment"),
+            );
+            return (node(Op::Nil, span), Type::Any);
+        };
+        match p {
+            Pointer::Element => (node(Op::Local(slot), span), element),
+            Pointer::Index => (node(Op::Local(slot + 1), span), Type::Int),
+            Pointer::Acc => (node(Op::Local(slot + 2), span), acc),
+        }
+    }
+
+    /// The type of `.field` on a value of type `t`.
+    fn member_type(
+        &mut self,
+        t: &Type,
+        field: &str,
+        span: Span,
+        optional: bool,
+        lenient: bool,
+    ) -> Type {
+        let ty = match t.non_nil() {
+            Type::Object(o) => match o.field(field) {
+                Some(ft) => ft.clone(),
+                None if lenient => Type::Any,
+                None => {
+                    let mut d = Diagnostic::error(
+                        "scimap::unknown-field",
+                        span,
+                        format!("`{}` has no field `{field}`", o.name),
+                    )
+                    .with_label("not a known field");
+                    if let Some(s) = did_you_mean(field, o.fields.iter().map(|(n, _)| n.as_str())) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.error(d);
+                    Type::Any
+                }
+            },
+            Type::Map | Type::Any => Type::Any,
+            Type::Nil => Type::Nil,
+            other => {
+                let other = other.clone();
+                self.error(Diagnostic::error(
+                    "scimap::type-mismatch",
+                    span,
+                    format!("a value of type {other} has no field `{field}`"),
+                ));
+                Type::Any
+            }
+        };
+        if optional && t.is_nullable() {
+            ty.nullable()
+        } else {
+            ty
+        }
+    }
+
+    fn member(&mut self, object: &Expr, index: &Expr, optional: bool, span: Span) -> (Node, Type) {
+        let (on, ot) = self.check(object);
+        let lenient = matches!(&object.kind, ExprKind::Ident(n) if n == "$env");
+        let narrowed = path_key(&Expr {
+            kind: ExprKind::Member {
+                object: Box::new(object.clone()),
+                index: Box::new(index.clone()),
+                optional,
+            },
+            span,
+        })
+        .is_some_and(|k| self.narrowed.contains(&k));
+        if !optional {
+            self.maybe_nil(object.span, "and reading a member of nil fails", &ot);
+        }
+        let (index_node, ty) = match &index.kind {
+            ExprKind::Str(field) => {
+                let t = self.member_type(&ot, field, index.span, optional, lenient);
+                (node(Op::Str(field.as_str().into()), index.span), t)
+            }
+            _ => {
+                let (inode, it) = self.check(index);
+                let t = match ot.non_nil() {
+                    Type::Array(elem) => {
+                        if !compatible(Want::Int, &it) {
+                            self.error(Diagnostic::error(
+                                "scimap::type-mismatch",
+                                index.span,
+                                format!("array elements can only be selected using an integer, found {it}"),
+                            ));
+                        }
+                        (**elem).clone()
+                    }
+                    Type::String => {
+                        self.error(
+                            Diagnostic::error(
+                                "scimap::string-index",
+                                span,
+                                "a string cannot be indexed",
+                            )
+                            .with_help(
+                                "take a slice such as `s[0:1]`, or use `first(split(s, \"\"))`",
+                            ),
+                        );
+                        Type::Any
+                    }
+                    Type::Object(_) | Type::Map | Type::Any => Type::Any,
+                    other => {
+                        let other = other.clone();
+                        self.error(Diagnostic::error(
+                            "scimap::type-mismatch",
+                            span,
+                            format!("a value of type {other} cannot be indexed"),
+                        ));
+                        Type::Any
+                    }
+                };
+                let t = if optional && ot.is_nullable() {
+                    t.nullable()
+                } else {
+                    t
+                };
+                (inode, t)
+            }
+        };
+        let ty = if narrowed { ty.non_nil().clone() } else { ty };
+        (
+            node(
+                Op::Member {
+                    object: Box::new(on),
+                    index: Box::new(index_node),
+                    optional,
+                    object_text: self.text(object.span),
+                },
+                span,
+            ),
+            ty,
+        )
+    }
+
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, span: Span) -> (Node, Type) {
+        let (n, t) = self.check(operand);
+        let ty = match op {
+            UnaryOp::Not => {
+                self.expect_bool(&t, operand.span, "the operand of `not`");
+                Type::Bool
+            }
+            UnaryOp::Neg | UnaryOp::Plus => match t.non_nil() {
+                Type::Int | Type::Float | Type::Duration | Type::Any => {
+                    self.maybe_nil(operand.span, "and arithmetic on nil fails", &t);
+                    t.non_nil().clone()
+                }
+                other => {
+                    let other = other.clone();
+                    self.error(Diagnostic::error(
+                        "scimap::type-mismatch",
+                        span,
+                        format!("unary minus or plus needs a number, found {other}"),
+                    ));
+                    Type::Any
+                }
+            },
+        };
+        (node(Op::Unary(op, Box::new(n)), span), ty)
+    }
+
+    fn mismatch(&mut self, op: BinaryOp, l: &Type, r: &Type, span: Span) -> Type {
+        self.error(Diagnostic::error(
+            "scimap::type-mismatch",
+            span,
+            format!(
+                "invalid operation: {} (mismatched types {} and {})",
+                op.symbol(),
+                l.non_nil(),
+                r.non_nil()
+            ),
+        ));
+        Type::Any
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr, span: Span) -> (Node, Type) {
+        use BinaryOp::*;
+        use Type as T;
+        if op == Matches || op == NotMatches {
+            if let ExprKind::Str(pattern) = &r.kind {
+                let (ln, lt) = self.check(l);
+                self.operand_str(op, &lt, l.span);
+                let regex = match regex::RegexBuilder::new(pattern)
+                    .size_limit(self.regex_bytes)
+                    .build()
+                {
+                    Ok(re) => Arc::new(re),
+                    Err(e) => {
+                        self.error(Diagnostic::error(
+                            "scimap::bad-regex",
+                            r.span,
+                            format!("invalid regular expression: {}", first_line(&e.to_string())),
+                        ));
+                        return (node(Op::Nil, span), T::Bool);
+                    }
+                };
+                return (
+                    node(
+                        Op::MatchesConst {
+                            subject: Box::new(ln),
+                            regex,
+                            negate: op == NotMatches,
+                        },
+                        span,
+                    ),
+                    T::Bool,
+                );
+            }
+        }
+        let (ln, lt) = self.check(l);
+        // `x != nil && x.y` narrows x on the right; `x == nil || x.y` too.
+        let depth = self.narrowed.len();
+        match (op, nil_test(l)) {
+            (And, Some((k, false))) | (Or, Some((k, true))) => self.narrowed.push(k),
+            _ => {}
+        }
+        let (rn, rt) = self.check(r);
+        self.narrowed.truncate(depth);
+        let (a, b) = (lt.non_nil(), rt.non_nil());
+        let ty = match op {
+            Add | Sub | Mul | Div | Mod | Pow => {
+                let what = if op == Add && (a == &T::String || b == &T::String) {
+                    "and concatenating nil fails"
+                } else {
+                    "and arithmetic on nil fails"
+                };
+                self.maybe_nil(l.span, what, &lt);
+                self.maybe_nil(r.span, what, &rt);
+                match (op, a, b) {
+                    (_, T::Any, _) | (_, _, T::Any) => T::Any,
+                    (Div | Pow, T::Int | T::Float, T::Int | T::Float) => T::Float,
+                    (Mod, T::Int, T::Int) => T::Int,
+                    (Add | Sub | Mul, T::Int, T::Int) => T::Int,
+                    (Add | Sub | Mul, T::Int | T::Float, T::Int | T::Float) => T::Float,
+                    (Add, T::String, T::String) => T::String,
+                    (Add, T::Time, T::Duration) | (Add, T::Duration, T::Time) => T::Time,
+                    (Sub, T::Time, T::Duration) => T::Time,
+                    (Sub, T::Time, T::Time) => T::Duration,
+                    (Add | Sub, T::Duration, T::Duration) => T::Duration,
+                    _ => self.mismatch(op, &lt, &rt, span),
+                }
+            }
+            Eq | Ne => {
+                let comparable = match (a, b) {
+                    (T::Any, _) | (_, T::Any) | (T::Nil, _) | (_, T::Nil) => true,
+                    (T::Int | T::Float, T::Int | T::Float) => true,
+                    (T::Object(_) | T::Map, T::Object(_) | T::Map) => true,
+                    (T::Array(_), T::Array(_)) => true,
+                    (x, y) => std::mem::discriminant(x) == std::mem::discriminant(y),
+                };
+                if !comparable {
+                    self.mismatch(op, &lt, &rt, span);
+                }
+                T::Bool
+            }
+            Lt | Le | Gt | Ge => {
+                self.maybe_nil(l.span, "and comparing nil fails", &lt);
+                self.maybe_nil(r.span, "and comparing nil fails", &rt);
+                match (a, b) {
+                    (T::Any, _) | (_, T::Any) => {}
+                    (T::Int | T::Float, T::Int | T::Float) => {}
+                    (T::String, T::String) | (T::Time, T::Time) | (T::Duration, T::Duration) => {}
+                    _ => {
+                        self.mismatch(op, &lt, &rt, span);
+                    }
+                }
+                T::Bool
+            }
+            And | Or => {
+                self.expect_bool(&lt, l.span, "an operand of `and`/`or`");
+                self.expect_bool(&rt, r.span, "an operand of `and`/`or`");
+                T::Bool
+            }
+            In | NotIn => {
+                if !matches!(b, T::Array(_) | T::Map | T::Object(_) | T::Any | T::Nil) {
+                    self.error(Diagnostic::error(
+                        "scimap::type-mismatch",
+                        r.span,
+                        format!("operator `in` needs an array or a map on its right, found {rt}"),
+                    ));
+                }
+                T::Bool
+            }
+            Matches | NotMatches | Contains | NotContains | StartsWith | NotStartsWith
+            | EndsWith | NotEndsWith => {
+                self.operand_str(op, &lt, l.span);
+                self.operand_str(op, &rt, r.span);
+                T::Bool
+            }
+            Range => {
+                for (t, s) in [(&lt, l.span), (&rt, r.span)] {
+                    if !compatible(Want::Int, t) {
+                        self.error(Diagnostic::error(
+                            "scimap::type-mismatch",
+                            s,
+                            format!("a range bound must be an integer, found {t}"),
+                        ));
+                    }
+                }
+                T::Array(Box::new(T::Int))
+            }
+            Coalesce => {
+                if lt == T::Nil {
+                    rt.clone()
+                } else if lt.is_nullable() || lt == T::Any {
+                    unify(a, &rt)
+                } else {
+                    lt.clone()
+                }
+            }
+        };
+        (node(Op::Binary(op, Box::new(ln), Box::new(rn)), span), ty)
+    }
+
+    fn operand_str(&mut self, op: BinaryOp, t: &Type, span: Span) {
+        if !compatible(Want::Str, t) {
+            self.error(Diagnostic::error(
+                "scimap::type-mismatch",
+                span,
+                format!("operator `{}` needs strings, found {t}", op.symbol()),
+            ));
+        } else {
+            self.maybe_nil(span, "and nil is not a string", t);
+        }
+    }
+
+    fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> (Node, Type) {
+        if let Some(func) = Predicate::from_name(name) {
+            return self.predicate(func, name, name_span, args, span);
+        }
+        for a in args {
+            if matches!(a.kind, ExprKind::Closure(_)) {
+                self.error(Diagnostic::error(
+                    "scimap::closure-outside-predicate",
+                    a.span,
+                    format!("`{name}` does not take a predicate"),
+                ));
+            }
+        }
+        match name {
+            "now" => {
+                if !args.is_empty() {
+                    self.arity(name, name_span, args.len(), 0, Some(0));
+                }
+                return (node(Op::Now, span), Type::Time);
+            }
+            "attr" => {
+                if args.len() != 1 {
+                    self.arity(name, name_span, args.len(), 1, Some(1));
+                    return (node(Op::Nil, span), Type::Any);
+                }
+                let (n, t) = self.check(&args[0]);
+                if !compatible(Want::Str, &t) {
+                    self.error(Diagnostic::error(
+                        "scimap::argument-type",
+                        args[0].span,
+                        format!("argument 1 of `attr` must be a string, found {t}"),
+                    ));
+                }
+                return (
+                    node(
+                        Op::Attr {
+                            name: Box::new(n),
+                            group: self.group,
+                        },
+                        span,
+                    ),
+                    if self.group {
+                        Type::Any
+                    } else {
+                        Type::String.nullable()
+                    },
+                );
+            }
+            _ => {}
+        }
+        let Some(native) = builtins::lookup(name) else {
+            let mut names: Vec<&str> = builtins::all().iter().map(|n| n.name).collect();
+            names.extend(PREDICATES);
+            names.extend(["now", "attr"]);
+            let mut d = Diagnostic::error(
+                "scimap::unknown-function",
+                name_span,
+                format!("unknown function `{name}`"),
+            )
+            .with_label("not a builtin");
+            if let Some(s) = did_you_mean(name, names) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            } else {
+                d = d.with_help("`scimap functions` lists every builtin");
+            }
+            self.error(d);
+            for a in args {
+                self.check(a);
+            }
+            return (node(Op::Nil, span), Type::Any);
+        };
+        if args.len() < native.min_args || native.max_args.is_some_and(|m| args.len() > m) {
+            self.arity(
+                name,
+                name_span,
+                args.len(),
+                native.min_args,
+                native.max_args,
+            );
+        }
+        let mut nodes = Vec::with_capacity(args.len());
+        let mut types = Vec::with_capacity(args.len());
+        let want = wants(name);
+        for (i, a) in args.iter().enumerate() {
+            let (n, t) = self.check(a);
+            let w = want.get(i).copied().unwrap_or(Want::Any);
+            if !compatible(w, &t) || (w != Want::Any && t == Type::Nil) {
+                self.error(Diagnostic::error(
+                    "scimap::argument-type",
+                    a.span,
+                    format!(
+                        "argument {} of `{name}` must be {}, found {t}",
+                        i + 1,
+                        want_name(w)
+                    ),
+                ));
+            } else if w != Want::Any || matches!(name, "len" | "int" | "float") {
+                self.maybe_nil(a.span, &format!("and `{name}` fails on nil"), &t);
+            }
+            nodes.push(n);
+            types.push(t);
+        }
+        let ty = native_type(name, &types);
+        // Go prints a Month or Weekday by its English name.
+        if name == "string" && nodes.len() == 1 {
+            if let Op::Method { name: m, .. } = &nodes[0].op {
+                if &**m == "Month" || &**m == "Weekday" {
+                    let weekday = &**m == "Weekday";
+                    let arg = nodes.pop().map(Box::new);
+                    if let Some(arg) = arg {
+                        return (node(Op::NameOf { arg, weekday }, span), Type::String);
+                    }
+                }
+            }
+        }
+        if name == "date" && nodes.len() >= 2 {
+            if let ExprKind::Str(layout) = &args[1].kind {
+                if matches!(types[0].non_nil(), Type::String | Type::Any) {
+                    return (
+                        node(
+                            Op::DateLayout {
+                                args: nodes,
+                                layout: Arc::new(Layout::compile(layout)),
+                            },
+                            span,
+                        ),
+                        ty,
+                    );
+                }
+            }
+        }
+        (
+            node(
+                Op::Native {
+                    call: native.call,
+                    args: nodes,
+                },
+                span,
+            ),
+            ty,
+        )
+    }
+
+    fn arity(&mut self, name: &str, span: Span, got: usize, min: usize, max: Option<usize>) {
+        let expected = match max {
+            Some(m) if m == min => format!("{min}"),
+            Some(m) => format!("{min} to {m}"),
+            None => format!("at least {min}"),
+        };
+        self.error(
+            Diagnostic::error(
+                "scimap::arity",
+                span,
+                format!("`{name}` takes {expected} argument(s), {got} given"),
+            )
+            .with_help(format!("`scimap functions {name}` shows its signature")),
+        );
+    }
+
+    fn predicate(
+        &mut self,
+        func: Predicate,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        span: Span,
+    ) -> (Node, Type) {
+        let (min, max) = match func {
+            Predicate::Count | Predicate::Sum => (1, 2),
+            Predicate::SortBy | Predicate::Reduce => (2, 3),
+            _ => (2, 2),
+        };
+        if args.len() < min || args.len() > max {
+            self.arity(name, name_span, args.len(), min, Some(max));
+            for a in args {
+                self.check(a);
+            }
+            return (node(Op::Nil, span), Type::Any);
+        }
+        let (list, lt) = self.check(&args[0]);
+        let element = match lt.non_nil() {
+            Type::Array(t) => (**t).clone(),
+            Type::Any => Type::Any,
+            other => {
+                let other = other.clone();
+                self.error(Diagnostic::error(
+                    "scimap::argument-type",
+                    args[0].span,
+                    format!("`{name}` takes an array, found {other}"),
+                ));
+                Type::Any
+            }
+        };
+        self.maybe_nil(args[0].span, &format!("and `{name}` fails on nil"), &lt);
+        let slot = self.alloc(3);
+        // `reduce`'s accumulator starts as its initial value or the first element.
+        let acc = element.clone();
+        let mut body = None;
+        let mut body_ty = Type::Any;
+        if let Some(p) = args.get(1) {
+            let inner = match &p.kind {
+                ExprKind::Closure(b) => b.as_ref(),
+                _ => p,
+            };
+            self.scopes.push(Scope::Closure {
+                slot,
+                element: element.clone(),
+                acc,
+            });
+            let (n, t) = self.check(inner);
+            self.scopes.pop();
+            if !matches!(
+                func,
+                Predicate::Map
+                    | Predicate::Sum
+                    | Predicate::GroupBy
+                    | Predicate::SortBy
+                    | Predicate::Reduce
+            ) {
+                self.expect_bool(&t, inner.span, &format!("the predicate of `{name}`"));
+            }
+            body = Some(Box::new(n));
+            body_ty = t;
+        }
+        let mut extra = Vec::new();
+        for a in args.iter().skip(2) {
+            let (n, t) = self.check(a);
+            if func == Predicate::SortBy && !compatible(Want::Str, &t) {
+                self.error(Diagnostic::error(
+                    "scimap::argument-type",
+                    a.span,
+                    format!("the order of `sortBy` is \"asc\" or \"desc\", found {t}"),
+                ));
+            }
+            extra.push(n);
+        }
+        let ty = match func {
+            Predicate::All | Predicate::Any | Predicate::One | Predicate::None => Type::Bool,
+            Predicate::Map => Type::Array(Box::new(body_ty)),
+            Predicate::Filter | Predicate::SortBy => Type::Array(Box::new(element)),
+            Predicate::Find | Predicate::FindLast => element.nullable(),
+            Predicate::FindIndex | Predicate::FindLastIndex => Type::Int.nullable(),
+            Predicate::Count => Type::Int,
+            Predicate::Sum => {
+                let t = if body.is_some() { body_ty } else { element };
+                match t {
+                    Type::Int => Type::Int,
+                    Type::Float => Type::Float,
+                    _ => Type::Any,
+                }
+            }
+            Predicate::GroupBy => Type::Map,
+            Predicate::Reduce => Type::Any,
+        };
+        (
+            node(
+                Op::Predicate {
+                    func,
+                    list: Box::new(list),
+                    body,
+                    extra,
+                    slot,
+                },
+                span,
+            ),
+            ty,
+        )
+    }
+
+    fn method(
+        &mut self,
+        receiver: &Expr,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        optional: bool,
+        span: Span,
+    ) -> (Node, Type) {
+        let (rn, rt) = self.check(receiver);
+        if !optional {
+            self.maybe_nil(receiver.span, "and calling a method on nil fails", &rt);
+        }
+        let mut nodes = Vec::with_capacity(args.len());
+        for a in args {
+            nodes.push(self.check(a).0);
+        }
+        let ty = match method_type(rt.non_nil(), name) {
+            Some(t) => t,
+            None => {
+                let known: &[&str] = match rt.non_nil() {
+                    Type::Time => time::time_methods(),
+                    Type::Duration => time::duration_methods(),
+                    Type::Location => time::location_methods(),
+                    _ => &[],
+                };
+                let mut d = Diagnostic::error(
+                    "scimap::unknown-method",
+                    name_span,
+                    format!("a value of type {} has no method `{name}`", rt.non_nil()),
+                );
+                if let Some(s) = did_you_mean(name, known.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                } else if known.is_empty() {
+                    d = d.with_help("methods exist on times (`date(…)`, `now()`) and durations");
+                }
+                self.error(d);
+                Type::Any
+            }
+        };
+        let ty = if optional && rt.is_nullable() {
+            ty.nullable()
+        } else {
+            ty
+        };
+        if name == "Format" && args.len() == 1 {
+            if let ExprKind::Str(layout) = &args[0].kind {
+                return (
+                    node(
+                        Op::FormatLayout {
+                            receiver: Box::new(rn),
+                            layout: Arc::new(Layout::compile(layout)),
+                            optional,
+                        },
+                        span,
+                    ),
+                    ty,
+                );
+            }
+        }
+        (
+            node(
+                Op::Method {
+                    receiver: Box::new(rn),
+                    name: name.into(),
+                    args: nodes,
+                    optional,
+                    receiver_text: self.text(receiver.span),
+                },
+                span,
+            ),
+            ty,
+        )
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+}

@@ -1,0 +1,490 @@
+//! Targets: resolve SCIM attribute paths against the schemas and fix the payload's shape.
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::ir::{Element, PayloadPlan, PlanNode, TopNode};
+use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use crate::suggest::did_you_mean;
+use crate::syntax::ast::{SectionKind, Selector, Target};
+
+/// A target resolved to canonical names.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The extension URN, or None for the section's core schema.
+    pub urn: Option<String>,
+    pub attr: String,
+    pub sub: Option<String>,
+    pub selection: Selection,
+    pub ty: ScimType,
+    /// Whether the attribute itself is multi-valued.
+    pub multi: bool,
+    /// The canonical values of the target (`type` of `emails`), for the constant check.
+    pub canonical_values: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Selection {
+    None,
+    ElementWise,
+    /// Canonical sub-attribute names and their values, in the order written.
+    Filter(Vec<(String, serde_json::Value)>),
+}
+
+impl Resolved {
+    /// The target as errors write it: `emails[type eq "work"].value`, `addresses[].locality`.
+    pub fn canonical(&self) -> String {
+        let mut s = String::new();
+        if let Some(urn) = &self.urn {
+            s.push_str(urn);
+            s.push(':');
+        }
+        s.push_str(&self.attr);
+        match &self.selection {
+            Selection::None => {}
+            Selection::ElementWise => s.push_str("[]"),
+            Selection::Filter(terms) => {
+                s.push('[');
+                for (i, (name, value)) in terms.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(" and ");
+                    }
+                    s.push_str(name);
+                    s.push_str(" eq ");
+                    s.push_str(&value.to_string());
+                }
+                s.push(']');
+            }
+        }
+        if let Some(sub) = &self.sub {
+            s.push('.');
+            s.push_str(sub);
+        }
+        s
+    }
+
+    /// Identifies the value slot: two entries with the same key are duplicates.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.urn.as_deref().unwrap_or("").to_ascii_lowercase(),
+            self.attr.to_ascii_lowercase(),
+            self.element_key(),
+            self.sub.as_deref().unwrap_or("").to_ascii_lowercase()
+        )
+    }
+
+    /// Identifies the element of a multi-valued attribute: filter names and values, any order.
+    fn element_key(&self) -> String {
+        match &self.selection {
+            Selection::None => String::new(),
+            Selection::ElementWise => "[]".into(),
+            Selection::Filter(terms) => {
+                let mut parts: Vec<String> = terms
+                    .iter()
+                    .map(|(n, v)| format!("{}={v}", n.to_ascii_lowercase()))
+                    .collect();
+                parts.sort();
+                parts.join("&")
+            }
+        }
+    }
+}
+
+/// The schemas a section can target.
+pub struct Schemas<'s> {
+    pub kind: SectionKind,
+    pub declared: &'s [ScimSchema],
+}
+
+impl Schemas<'_> {
+    pub fn core(&self) -> &'static ScimSchema {
+        match self.kind {
+            SectionKind::User => schema::core_user(),
+            SectionKind::Group => schema::core_group(),
+        }
+    }
+
+    fn extensions(&self) -> impl Iterator<Item = &ScimSchema> {
+        let enterprise = match self.kind {
+            SectionKind::User => Some(schema::enterprise_user()),
+            SectionKind::Group => None,
+        };
+        enterprise.into_iter().chain(self.declared.iter())
+    }
+
+    /// Resolves a target or explains why it is not one.
+    pub fn resolve(&self, t: &Target) -> Result<(Resolved, Vec<Diagnostic>), Diagnostic> {
+        let core = self.core();
+        let mut warnings = Vec::new();
+        let (schema, urn) = match &t.urn {
+            None => (core, None),
+            Some(u) if u.node.eq_ignore_ascii_case(&core.urn) => (core, None),
+            Some(u) => match self
+                .extensions()
+                .find(|s| s.urn.eq_ignore_ascii_case(&u.node))
+            {
+                Some(s) => (s, Some(s.urn.clone())),
+                None => return Err(self.unknown_urn(&u.node, u.span)),
+            },
+        };
+        let attr = match schema.attribute(&t.attr.node) {
+            Some(a) => a,
+            None => {
+                return Err(self.unknown_attr(schema, urn.is_none(), &t.attr.node, t.attr.span))
+            }
+        };
+        forbid(attr, t.attr.span, self.kind)?;
+        let selection = match &t.selector {
+            Selector::None => Selection::None,
+            Selector::ElementWise(span) => {
+                if !attr.multi_valued {
+                    return Err(single_valued(attr, *span, "`[]`"));
+                }
+                Selection::ElementWise
+            }
+            Selector::Filter(terms) => {
+                let span = terms
+                    .first()
+                    .map(|f| f.span)
+                    .unwrap_or(t.attr.span)
+                    .to(terms.last().map(|f| f.span).unwrap_or(t.attr.span));
+                if !attr.multi_valued {
+                    return Err(single_valued(attr, span, "a filter"));
+                }
+                let mut resolved = Vec::with_capacity(terms.len());
+                for term in terms {
+                    let sub = attr
+                        .sub(&term.attr.node)
+                        .ok_or_else(|| unknown_sub(attr, &term.attr.node, term.attr.span))?;
+                    if sub.name == "type"
+                        && !sub.canonical_values.is_empty()
+                        && term.value.node.as_str().is_some_and(|v| {
+                            !sub.canonical_values
+                                .iter()
+                                .any(|c| c.eq_ignore_ascii_case(v))
+                        })
+                    {
+                        warnings.push(non_canonical(sub, &term.value.node, term.value.span, attr));
+                    }
+                    resolved.push((sub.name.clone(), term.value.node.clone()));
+                }
+                Selection::Filter(resolved)
+            }
+        };
+        let (ty, sub, canonical_values) = match &t.sub {
+            Some(s) => {
+                if attr.sub_attributes.is_empty() {
+                    return Err(Diagnostic::error(
+                        "scimap::unknown-target",
+                        s.span,
+                        format!("`{}` has no sub-attributes", attr.name),
+                    ));
+                }
+                let sub = attr
+                    .sub(&s.node)
+                    .ok_or_else(|| unknown_sub(attr, &s.node, s.span))?;
+                if sub.mutability == Mutability::ReadOnly {
+                    return Err(Diagnostic::error(
+                        "scimap::forbidden-target",
+                        s.span,
+                        format!(
+                            "`{}.{}` is read-only: the service provider sets it",
+                            attr.name, sub.name
+                        ),
+                    ));
+                }
+                if let Selection::Filter(terms) = &selection {
+                    if terms.iter().any(|(n, _)| n == &sub.name) {
+                        return Err(Diagnostic::error(
+                            "scimap::filter-fixed",
+                            s.span,
+                            format!("`{}` is fixed by this entry's own filter", sub.name),
+                        )
+                        .with_help("the filter already sets it; map another sub-attribute"));
+                    }
+                }
+                (sub.ty, Some(sub.name.clone()), sub.canonical_values.clone())
+            }
+            None => {
+                if attr.ty == ScimType::Complex {
+                    let example = attr
+                        .sub_attributes
+                        .first()
+                        .map(|s| format!(" such as `{}.{}`", attr.name, s.name))
+                        .unwrap_or_default();
+                    return Err(Diagnostic::error(
+                        "scimap::complex-target",
+                        t.span,
+                        format!(
+                            "`{}` is a complex attribute: map its sub-attributes{example}",
+                            attr.name
+                        ),
+                    ));
+                }
+                if attr.multi_valued {
+                    return Err(Diagnostic::error(
+                        "scimap::complex-target",
+                        t.span,
+                        format!(
+                            "`{}` is multi-valued without sub-attributes; scimap cannot target it",
+                            attr.name
+                        ),
+                    ));
+                }
+                (attr.ty, None, attr.canonical_values.clone())
+            }
+        };
+        Ok((
+            Resolved {
+                urn,
+                attr: attr.name.clone(),
+                sub,
+                selection,
+                ty,
+                multi: attr.multi_valued,
+                canonical_values,
+            },
+            warnings,
+        ))
+    }
+
+    fn unknown_urn(&self, urn: &str, span: Span) -> Diagnostic {
+        let mut known: Vec<&str> = schema::builtin_urns().to_vec();
+        known.extend(self.declared.iter().map(|s| s.urn.as_str()));
+        let d = Diagnostic::error(
+            "scimap::unknown-schema",
+            span,
+            format!("unknown schema `{urn}`"),
+        )
+        .with_label("not built in and not declared");
+        match did_you_mean(urn, known) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!(
+                "declare it first: schema \"{urn}\" {{ name: string }}"
+            )),
+        }
+    }
+
+    fn unknown_attr(&self, schema: &ScimSchema, core: bool, name: &str, span: Span) -> Diagnostic {
+        let d = Diagnostic::error(
+            "scimap::unknown-target",
+            span,
+            format!("unknown attribute `{name}` of {}", schema.name),
+        )
+        .with_label("not a SCIM attribute here");
+        if let Some(s) = did_you_mean(name, schema.attributes.iter().map(|a| a.name.as_str())) {
+            return d.with_help(format!("did you mean `{s}`?"));
+        }
+        if core {
+            if let Some(ext) = self.extensions().find(|s| s.attribute(name).is_some()) {
+                return d.with_help(format!(
+                    "`{name}` belongs to an extension: write `{}:{name}`",
+                    ext.urn
+                ));
+            }
+        }
+        d
+    }
+}
+
+fn forbid(attr: &ScimAttribute, span: Span, kind: SectionKind) -> Result<(), Diagnostic> {
+    let why = if attr.name == "schemas" {
+        Some("`schemas` is written by scimap from the targets used")
+    } else if attr.mutability == Mutability::ReadOnly {
+        Some("it is read-only: the service provider sets it")
+    } else if kind == SectionKind::Group && attr.name == "members" {
+        Some("group membership is synced separately")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Diagnostic::error(
+            "scimap::forbidden-target",
+            span,
+            format!("`{}` cannot be mapped: {why}", attr.name),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn single_valued(attr: &ScimAttribute, span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "scimap::single-valued-filter",
+        span,
+        format!(
+            "`{}` is single-valued, so {what} cannot select an element of it",
+            attr.name
+        ),
+    )
+}
+
+fn unknown_sub(attr: &ScimAttribute, name: &str, span: Span) -> Diagnostic {
+    let d = Diagnostic::error(
+        "scimap::unknown-target",
+        span,
+        format!("`{}` has no sub-attribute `{name}`", attr.name),
+    );
+    match did_you_mean(name, attr.sub_attributes.iter().map(|s| s.name.as_str())) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => {
+            let names: Vec<&str> = attr
+                .sub_attributes
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect();
+            d.with_help(format!("its sub-attributes are {}", names.join(", ")))
+        }
+    }
+}
+
+fn non_canonical(
+    sub: &ScimAttribute,
+    value: &serde_json::Value,
+    span: Span,
+    attr: &ScimAttribute,
+) -> Diagnostic {
+    let d = Diagnostic::warning(
+        "scimap::non-canonical",
+        span,
+        format!(
+            "{value} is not a canonical `{}` of `{}` ({})",
+            sub.name,
+            attr.name,
+            sub.canonical_values.join(", ")
+        ),
+    );
+    let v = value.as_str().unwrap_or("");
+    match did_you_mean(v, sub.canonical_values.iter().map(String::as_str)) {
+        Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+        None => d.with_help("service providers may reject or ignore other values"),
+    }
+}
+
+/// Builds the payload's shape from the resolved entries, in file order.
+pub fn plan(entries: &[Resolved]) -> PayloadPlan {
+    let mut plan = PayloadPlan::default();
+    for (i, r) in entries.iter().enumerate() {
+        let list = match &r.urn {
+            None => &mut plan.top,
+            Some(urn) => {
+                let pos = plan
+                    .top
+                    .iter()
+                    .position(|n| matches!(n, TopNode::Extension(u, _) if u == urn))
+                    .unwrap_or_else(|| {
+                        plan.top.push(TopNode::Extension(urn.clone(), Vec::new()));
+                        plan.top.len() - 1
+                    });
+                match &mut plan.top[pos] {
+                    TopNode::Extension(_, keys) => {
+                        place(keys, r, i);
+                        continue;
+                    }
+                    TopNode::Attr(..) => continue,
+                }
+            }
+        };
+        let pos = list
+            .iter()
+            .position(|n| matches!(n, TopNode::Attr(a, _) if a == &r.attr));
+        match pos {
+            Some(p) => {
+                if let TopNode::Attr(_, node) = &mut list[p] {
+                    extend(node, r, i);
+                }
+            }
+            None => list.push(TopNode::Attr(r.attr.clone(), new_node(r, i))),
+        }
+    }
+    for node in &mut plan.top {
+        match node {
+            TopNode::Attr(name, n) => auto_primary(name, n, entries),
+            TopNode::Extension(_, keys) => {
+                for (name, n) in keys {
+                    auto_primary(name, n, entries);
+                }
+            }
+        }
+    }
+    plan
+}
+
+fn place(keys: &mut Vec<(String, PlanNode)>, r: &Resolved, i: usize) {
+    match keys.iter_mut().find(|(a, _)| a == &r.attr) {
+        Some((_, node)) => extend(node, r, i),
+        None => keys.push((r.attr.clone(), new_node(r, i))),
+    }
+}
+
+fn new_node(r: &Resolved, i: usize) -> PlanNode {
+    let mut node = if r.multi {
+        PlanNode::Multi {
+            elements: Vec::new(),
+            element_wise: Vec::new(),
+        }
+    } else if r.sub.is_some() {
+        PlanNode::Complex(Vec::new())
+    } else {
+        return PlanNode::Value(i);
+    };
+    extend(&mut node, r, i);
+    node
+}
+
+fn extend(node: &mut PlanNode, r: &Resolved, i: usize) {
+    let sub = r.sub.clone().unwrap_or_default();
+    match node {
+        PlanNode::Value(_) => {}
+        PlanNode::Complex(subs) => subs.push((sub, i)),
+        PlanNode::Multi {
+            elements,
+            element_wise,
+        } => match &r.selection {
+            Selection::ElementWise => element_wise.push((sub, i)),
+            Selection::None => match elements.iter_mut().find(|e| e.fixed.is_empty()) {
+                Some(e) => e.subs.push((sub, i)),
+                None => elements.push(Element {
+                    fixed: Vec::new(),
+                    subs: vec![(sub, i)],
+                    auto_primary: false,
+                }),
+            },
+            Selection::Filter(terms) => {
+                let key = r.element_key();
+                let found = elements.iter_mut().find(|e| {
+                    !e.fixed.is_empty()
+                        && Resolved {
+                            selection: Selection::Filter(e.fixed.clone()),
+                            ..r.clone()
+                        }
+                        .element_key()
+                            == key
+                });
+                match found {
+                    Some(e) => e.subs.push((sub, i)),
+                    None => elements.push(Element {
+                        fixed: terms.clone(),
+                        subs: vec![(sub, i)],
+                        auto_primary: false,
+                    }),
+                }
+            }
+        },
+    }
+}
+
+/// The unfiltered element gets `primary: true` unless an entry of the attribute maps or filters
+/// on `primary`.
+fn auto_primary(name: &str, node: &mut PlanNode, entries: &[Resolved]) {
+    if let PlanNode::Multi { elements, .. } = node {
+        let mentions_primary = entries.iter().any(|r| {
+            r.attr == name
+                && (r.sub.as_deref() == Some("primary")
+                    || matches!(&r.selection, Selection::Filter(t) if t.iter().any(|(n, _)| n == "primary")))
+        });
+        if !mentions_primary {
+            if let Some(e) = elements.iter_mut().find(|e| e.fixed.is_empty()) {
+                e.auto_primary = true;
+            }
+        }
+    }
+}

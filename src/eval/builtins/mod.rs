@@ -1,0 +1,279 @@
+//! The builtin functions that take no predicate, by name (Expr v1.17.8 semantics; LANGUAGE §3).
+//!
+//! Predicate builtins (`all`, `map`, `filter`, …), `now` and `attr` belong to the evaluator.
+//! Every function here checks its argument types at run time (the checker catches most misuse
+//! earlier), spends a step per element it visits (per 16 bytes of a string) and checks the size
+//! of what it builds before building it.
+
+pub mod catalogue;
+mod collections;
+mod convert;
+mod numbers;
+mod strings;
+
+use super::budget::Budget;
+use super::error::{EvalError, EvalResult};
+use super::value::{List, Str, Value};
+
+pub type NativeFn = for<'a> fn(&[Value<'a>], &mut Budget) -> EvalResult<Value<'a>>;
+
+/// A builtin: its name, arity bounds (`max_args: None` = variadic) and implementation.
+pub struct Native {
+    pub name: &'static str,
+    pub min_args: usize,
+    pub max_args: Option<usize>,
+    pub call: NativeFn,
+}
+
+const fn native(name: &'static str, min: usize, max: Option<usize>, call: NativeFn) -> Native {
+    Native {
+        name,
+        min_args: min,
+        max_args: max,
+        call,
+    }
+}
+
+/// Sorted by name (byte order) for `lookup`'s binary search.
+static NATIVES: &[Native] = &[
+    native("abs", 1, Some(1), numbers::abs),
+    native("bitand", 2, Some(2), numbers::bitand),
+    native("bitnand", 2, Some(2), numbers::bitnand),
+    native("bitnot", 1, Some(1), numbers::bitnot),
+    native("bitor", 2, Some(2), numbers::bitor),
+    native("bitshl", 2, Some(2), numbers::bitshl),
+    native("bitshr", 2, Some(2), numbers::bitshr),
+    native("bitushr", 2, Some(2), numbers::bitushr),
+    native("bitxor", 2, Some(2), numbers::bitxor),
+    native("ceil", 1, Some(1), numbers::ceil),
+    native("coalesce", 1, None, strings::coalesce),
+    native("concat", 1, None, collections::concat),
+    native("date", 1, Some(3), crate::eval::time::date),
+    native("duration", 1, Some(1), crate::eval::time::duration),
+    native("emailDomain", 1, Some(1), strings::email_domain),
+    native("emailLocal", 1, Some(1), strings::email_local),
+    native("first", 1, Some(1), collections::first),
+    native("flatten", 1, Some(1), collections::flatten),
+    native("float", 1, Some(1), convert::float),
+    native("floor", 1, Some(1), numbers::floor),
+    native("fromBase64", 1, Some(1), convert::from_base64),
+    native("fromJSON", 1, Some(1), convert::from_json),
+    native("fromPairs", 1, Some(1), collections::from_pairs),
+    native("get", 2, Some(2), collections::get),
+    native("hasPrefix", 2, Some(2), strings::has_prefix),
+    native("hasSuffix", 2, Some(2), strings::has_suffix),
+    native("indexOf", 2, Some(2), strings::index_of),
+    native("int", 1, Some(1), convert::int),
+    native("join", 1, Some(2), strings::join),
+    native("keys", 1, Some(1), collections::keys),
+    native("last", 1, Some(1), collections::last),
+    native("lastIndexOf", 2, Some(2), strings::last_index_of),
+    native("len", 1, Some(1), collections::len),
+    native("lower", 1, Some(1), strings::lower),
+    native("max", 0, None, numbers::max),
+    native("mean", 0, None, numbers::mean),
+    native("median", 0, None, numbers::median),
+    native("min", 0, None, numbers::min),
+    native(
+        "normalizeDiacritics",
+        1,
+        Some(1),
+        strings::normalize_diacritics,
+    ),
+    native("repeat", 2, Some(2), strings::repeat),
+    native("replace", 3, Some(4), strings::replace),
+    native("reverse", 1, Some(1), collections::reverse),
+    native("round", 1, Some(1), numbers::round),
+    native("sort", 1, Some(2), collections::sort),
+    native("split", 2, Some(3), strings::split),
+    native("splitAfter", 2, Some(3), strings::split_after),
+    native("string", 1, Some(1), convert::string),
+    native("take", 2, Some(2), collections::take),
+    native("timezone", 1, Some(1), crate::eval::time::timezone),
+    native("titleCase", 1, Some(1), strings::title_case),
+    native("toBase64", 1, Some(1), convert::to_base64),
+    native("toJSON", 1, Some(1), convert::to_json),
+    native("toPairs", 1, Some(1), collections::to_pairs),
+    native("trim", 1, Some(2), strings::trim),
+    native("trimPrefix", 1, Some(2), strings::trim_prefix),
+    native("trimSuffix", 1, Some(2), strings::trim_suffix),
+    native("type", 1, Some(1), collections::type_of),
+    native("uniq", 1, Some(1), collections::uniq),
+    native("upper", 1, Some(1), strings::upper),
+    native("values", 1, Some(1), collections::values),
+];
+
+/// The builtin called `name`; `None` for names that are not (non-predicate) builtins.
+pub fn lookup(name: &str) -> Option<&'static Native> {
+    NATIVES
+        .binary_search_by(|n| n.name.cmp(name))
+        .ok()
+        .and_then(|i| NATIVES.get(i))
+}
+
+/// Every non-predicate builtin, sorted by name.
+pub fn all() -> &'static [Native] {
+    NATIVES
+}
+
+// ---- helpers shared by the builtin modules ----
+
+/// String work costs one step per this many bytes: linear scans are cheap, but a loop that
+/// calls `upper(bigField)` 100k times must still run out of steps.
+const BYTES_PER_STEP: usize = 16;
+
+fn step_bytes(budget: &mut Budget, bytes: usize) -> EvalResult<()> {
+    budget.step((bytes / BYTES_PER_STEP) as u64 + 1)
+}
+
+/// The `i`th argument, nil when missing (the evaluator checks arity; this keeps natives total).
+fn arg<'a>(args: &[Value<'a>], i: usize) -> Value<'a> {
+    args.get(i).cloned().unwrap_or(Value::Nil)
+}
+
+/// "invalid argument for upper: expected string, got int".
+fn bad_arg(name: &str, expected: &str, got: &Value) -> EvalError {
+    EvalError::type_error(format!(
+        "invalid argument for {name}: expected {expected}, got {}",
+        got.type_name()
+    ))
+}
+
+/// Go's `%T` of a value, for messages that quote Expr's ("invalid argument for max (type string)").
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float64",
+        Value::Str(_) => "string",
+        Value::Time(_) => "time.Time",
+        Value::Duration(_) => "time.Duration",
+        Value::Location(_) => "*time.Location",
+        Value::List(_) => "[]interface {}",
+        Value::Map(_) => "map[string]interface {}",
+    }
+}
+
+fn str_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<Str<'a>> {
+    match arg(args, i) {
+        Value::Str(s) => Ok(s),
+        other => Err(bad_arg(name, "string", &other)),
+    }
+}
+
+fn int_arg(name: &str, args: &[Value], i: usize) -> EvalResult<i64> {
+    match arg(args, i) {
+        Value::Int(n) => Ok(n),
+        other => Err(bad_arg(name, "int", &other)),
+    }
+}
+
+fn list_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<List<'a>> {
+    match arg(args, i) {
+        Value::List(l) => Ok(l),
+        other => Err(bad_arg(name, "array", &other)),
+    }
+}
+
+/// A part of `s` chosen by `pick` (which returns a sub-slice of its argument): borrowed when `s`
+/// is borrowed, the same `Rc` when the part is the whole string.
+fn sub_str<'a>(s: &Str<'a>, pick: impl FnOnce(&str) -> &str) -> Value<'a> {
+    match s {
+        Str::Borrowed(b) => Value::Str(Str::Borrowed(pick(b))),
+        Str::Owned(rc) => {
+            let part = pick(rc);
+            if part.len() == rc.len() {
+                Value::Str(Str::Owned(rc.clone()))
+            } else {
+                Value::string(part)
+            }
+        }
+    }
+}
+
+/// Test helpers: call a builtin with JSON-literal arguments and print its result as JSON.
+#[cfg(test)]
+mod test_util {
+    use super::*;
+    use crate::eval::format::write_json;
+    use crate::limits::Limits;
+
+    /// A value that lives for the test (the JSON is leaked).
+    pub fn lit(j: serde_json::Value) -> Value<'static> {
+        Value::from_json(Box::leak(Box::new(j)))
+    }
+
+    pub fn call_with(
+        name: &str,
+        args: &[Value<'static>],
+        budget: &mut Budget,
+    ) -> EvalResult<Value<'static>> {
+        let native = lookup(name).unwrap_or_else(|| panic!("no builtin {name}"));
+        (native.call)(args, budget)
+    }
+
+    pub fn call(name: &str, args: serde_json::Value) -> EvalResult<Value<'static>> {
+        let args: Vec<_> = match lit(args) {
+            Value::List(l) => l.iter().collect(),
+            _ => panic!("arguments must be a JSON array"),
+        };
+        call_with(name, &args, &mut Budget::new(Limits::default()))
+    }
+
+    pub fn json(v: &Value) -> String {
+        let mut out = String::new();
+        write_json(v, &mut out, &Budget::new(Limits::default())).unwrap();
+        out
+    }
+
+    /// Asserts `name(args…)` prints as `want` (JSON).
+    #[track_caller]
+    pub fn ok(name: &str, args: serde_json::Value, want: &str) {
+        match call(name, args.clone()) {
+            Ok(v) => assert_eq!(json(&v), want, "{name}({args})"),
+            Err(e) => panic!("{name}({args}) failed: {}", e.message),
+        }
+    }
+
+    /// Asserts `name(args…)` fails with a message containing `want`; returns the error code.
+    #[track_caller]
+    pub fn err(name: &str, args: serde_json::Value, want: &str) -> &'static str {
+        match call(name, args.clone()) {
+            Ok(v) => panic!("{name}({args}) gave {}", json(&v)),
+            Err(e) => {
+                assert!(
+                    e.message.contains(want),
+                    "{name}({args}): {:?} lacks {want:?}",
+                    e.message
+                );
+                e.code
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_and_complete() {
+        assert!(NATIVES.windows(2).all(|w| w[0].name < w[1].name));
+        for n in all() {
+            assert!(std::ptr::eq(lookup(n.name).unwrap(), n));
+            assert!(n.max_args.is_none_or(|m| m >= n.min_args));
+        }
+        assert!(lookup("filter").is_none());
+        assert!(lookup("attr").is_none());
+        assert!(lookup("now").is_none());
+        assert_eq!(
+            lookup("replace").map(|n| (n.min_args, n.max_args)),
+            Some((3, Some(4)))
+        );
+        assert_eq!(
+            lookup("max").map(|n| (n.min_args, n.max_args)),
+            Some((0, None))
+        );
+    }
+}

@@ -1,0 +1,826 @@
+//! The tree-walking evaluator: one record, one section, no mapping text in sight.
+
+use super::budget::Budget;
+use super::error::{EvalError, EvalResult};
+use super::format::go_string;
+use super::time::{self, Time, Zone};
+use super::value::{List, Str, Value};
+use crate::ir::{Node, Op, Predicate, Section};
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+use indexmap::IndexMap;
+use std::cmp::Ordering;
+
+/// The state of one record's evaluation.
+pub struct Ctx<'a> {
+    record: &'a serde_json::Map<String, serde_json::Value>,
+    whole: &'a serde_json::Value,
+    section: &'a Section,
+    locals: Vec<Value<'a>>,
+    lets: Vec<Option<EvalResult<Value<'a>>>>,
+    pub budget: Budget,
+    now: Time,
+}
+
+fn nil_error(what: &str, action: String) -> EvalError {
+    EvalError::new(
+        "scimap::nil-access",
+        format!("cannot {action} of nil: `{what}` is nil for this record"),
+    )
+}
+
+fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
+    EvalError::type_error(format!(
+        "invalid operation: {op} (mismatched types {} and {})",
+        a.type_name(),
+        b.type_name()
+    ))
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        whole: &'a serde_json::Value,
+        record: &'a serde_json::Map<String, serde_json::Value>,
+        section: &'a Section,
+        budget: Budget,
+        now: Time,
+    ) -> Self {
+        Ctx {
+            record,
+            whole,
+            section,
+            locals: vec![Value::Nil; section.locals],
+            lets: vec![None; section.lets.len()],
+            budget,
+            now,
+        }
+    }
+
+    pub fn eval(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
+        self.budget.step(1).map_err(|e| e.at(n.span))?;
+        self.eval_op(n).map_err(|e| e.at(n.span))
+    }
+
+    fn eval_op(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
+        Ok(match &n.op {
+            Op::Nil => Value::Nil,
+            Op::Bool(b) => Value::Bool(*b),
+            Op::Int(i) => Value::Int(*i),
+            Op::Float(f) => Value::Float(*f),
+            Op::Str(s) => Value::Str(Str::Borrowed(s)),
+            Op::Field(name) => self
+                .record
+                .get(&**name)
+                .map_or(Value::Nil, Value::from_json),
+            Op::Env => Value::from_json(self.whole),
+            Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
+            Op::SectionLet(i) => self.section_let(*i)?,
+            Op::Array(items) => {
+                self.budget.list(items.len())?;
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(item)?);
+                }
+                Value::list(out)
+            }
+            Op::Map(entries) => {
+                let mut out = IndexMap::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let key = match self.eval(k)? {
+                        Value::Str(s) => s.to_string(),
+                        other => {
+                            return Err(EvalError::type_error(format!(
+                                "a map key must be a string, got {}",
+                                other.type_name()
+                            ))
+                            .at(k.span))
+                        }
+                    };
+                    let value = self.eval(v)?;
+                    out.insert(key, value);
+                }
+                Value::map(out)
+            }
+            Op::Unary(op, operand) => {
+                let v = self.eval(operand)?;
+                unary(*op, v)?
+            }
+            Op::Binary(op, l, r) => self.binary(*op, l, r)?,
+            Op::MatchesConst {
+                subject,
+                regex,
+                negate,
+            } => match self.eval(subject)? {
+                Value::Str(s) => Value::Bool(regex.is_match(&s) != *negate),
+                other => {
+                    return Err(EvalError::type_error(format!(
+                        "operator `matches` needs a string, got {}",
+                        other.type_name()
+                    )))
+                }
+            },
+            Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. } => {
+                self.chain(n)?.unwrap_or(Value::Nil)
+            }
+            Op::Native { call, args } => {
+                let args = self.args(args)?;
+                call(&args, &mut self.budget)?
+            }
+            Op::DateLayout { args, layout } => {
+                let values = self.args(args)?;
+                let s = match values.first() {
+                    Some(Value::Str(s)) => s,
+                    Some(other) => {
+                        return Err(EvalError::type_error(format!(
+                            "invalid argument for date: expected string, got {}",
+                            other.type_name()
+                        )))
+                    }
+                    None => return Err(EvalError::invalid("date needs a string")),
+                };
+                let zone = match values.get(2) {
+                    None => Zone::Utc,
+                    Some(Value::Location(z)) => *z,
+                    Some(Value::Str(name)) => {
+                        match time::timezone(&[Value::Str(name.clone())], &mut self.budget)? {
+                            Value::Location(z) => z,
+                            _ => Zone::Utc,
+                        }
+                    }
+                    Some(other) => {
+                        return Err(EvalError::type_error(format!(
+                            "invalid time zone for date: {}",
+                            other.type_name()
+                        )))
+                    }
+                };
+                Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
+            }
+            Op::Predicate {
+                func,
+                list,
+                body,
+                extra,
+                slot,
+            } => self.predicate(*func, list, body.as_deref(), extra, *slot)?,
+            Op::Now => Value::Time(self.now),
+            Op::Attr { name, group } => {
+                let name = self.eval(name)?;
+                let Some(name) = name.as_str() else {
+                    return Err(EvalError::type_error(format!(
+                        "invalid argument for attr: expected string, got {}",
+                        name.type_name()
+                    )));
+                };
+                self.attr(name, *group)
+            }
+            Op::NameOf { arg, weekday } => {
+                let v = self.eval(arg)?;
+                match v {
+                    Value::Int(i) => {
+                        let name = if *weekday {
+                            time::weekday_name(i)
+                        } else {
+                            time::month_name(i)
+                        };
+                        match name {
+                            Some(s) => Value::Str(Str::Borrowed(s)),
+                            None => Value::string(format!(
+                                "%!{}({i})",
+                                if *weekday { "Weekday" } else { "Month" }
+                            )),
+                        }
+                    }
+                    other => Value::string(go_string(&other, &self.budget)?),
+                }
+            }
+            Op::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => match self.eval(cond)? {
+                Value::Bool(true) => self.eval(then)?,
+                Value::Bool(false) => self.eval(otherwise)?,
+                other => {
+                    return Err(EvalError::type_error(format!(
+                        "non-bool expression (type {}) used as condition",
+                        other.type_name()
+                    ))
+                    .at(cond.span))
+                }
+            },
+            Op::Let { slot, value, body } => {
+                let v = self.eval(value)?;
+                if let Some(l) = self.locals.get_mut(*slot) {
+                    *l = v;
+                }
+                self.eval(body)?
+            }
+            Op::Sequence(items) => {
+                let mut last = Value::Nil;
+                for item in items {
+                    last = self.eval(item)?;
+                }
+                last
+            }
+        })
+    }
+
+    fn args(&mut self, args: &'a [Node]) -> EvalResult<Vec<Value<'a>>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(self.eval(a)?);
+        }
+        Ok(out)
+    }
+
+    /// A section `let`: evaluated when first needed, then remembered (its error too).
+    pub fn section_let(&mut self, i: usize) -> EvalResult<Value<'a>> {
+        if let Some(done) = self.lets.get(i).and_then(Clone::clone) {
+            return done;
+        }
+        let section = self.section;
+        let Some(l) = section.lets.get(i) else {
+            return Ok(Value::Nil);
+        };
+        let result = self.eval(&l.value);
+        if let Some(slot) = self.lets.get_mut(i) {
+            *slot = Some(result.clone());
+        }
+        result
+    }
+
+    fn attr(&self, name: &str, group: bool) -> Value<'a> {
+        let Some(attrs) = self.record.get("attributes") else {
+            return Value::Nil;
+        };
+        if group {
+            return attrs
+                .as_object()
+                .and_then(|m| m.get(name))
+                .map_or(Value::Nil, Value::from_json);
+        }
+        attrs
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
+            })
+            .and_then(|item| item.get("value"))
+            .map_or(Value::Nil, Value::from_json)
+    }
+
+    /// Member access, slices and method calls; `None` when a `?.` met nil, which ends the
+    /// whole chain (`a?.b.c` is nil when `a` is).
+    fn chain(&mut self, n: &'a Node) -> EvalResult<Option<Value<'a>>> {
+        let (object, optional) = match &n.op {
+            Op::Member {
+                object, optional, ..
+            } => (object, *optional),
+            Op::Method {
+                receiver, optional, ..
+            }
+            | Op::FormatLayout {
+                receiver, optional, ..
+            } => (receiver, *optional),
+            Op::Slice { object, .. } => (object, false),
+            _ => return self.eval(n).map(Some),
+        };
+        self.budget.step(1)?;
+        let Some(obj) = self.chain(object).map_err(|e| e.at(object.span))? else {
+            return Ok(None);
+        };
+        if optional && obj.is_nil() {
+            return Ok(None);
+        }
+        let result = match &n.op {
+            Op::Member {
+                index, object_text, ..
+            } => {
+                let idx = self.eval(index)?;
+                member(obj, idx, object_text)
+            }
+            Op::Slice { from, to, .. } => {
+                let from = match from {
+                    Some(f) => Some(self.eval(f)?),
+                    None => None,
+                };
+                let to = match to {
+                    Some(t) => Some(self.eval(t)?),
+                    None => None,
+                };
+                slice(obj, from, to, &self.budget)
+            }
+            Op::FormatLayout { layout, .. } => match obj {
+                Value::Time(t) => Ok(Value::string(time::format(&t, layout))),
+                Value::Nil => Err(nil_error("receiver", "call `Format`".into())),
+                other => Err(EvalError::type_error(format!(
+                    "type {} has no method Format",
+                    other.type_name()
+                ))),
+            },
+            Op::Method {
+                name,
+                args,
+                receiver_text,
+                ..
+            } => {
+                let args = self.args(args)?;
+                if obj.is_nil() {
+                    return Err(nil_error(receiver_text, format!("call `{name}`")).at(n.span));
+                }
+                match time::call_method(&obj, name, &args, &mut self.budget) {
+                    Some(r) => r,
+                    None => Err(EvalError::type_error(format!(
+                        "type {} has no method {name}",
+                        obj.type_name()
+                    ))),
+                }
+            }
+            _ => unreachable!("chain() only handles chain nodes"),
+        };
+        result.map(Some).map_err(|e| e.at(n.span))
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: &'a Node, r: &'a Node) -> EvalResult<Value<'a>> {
+        use BinaryOp::*;
+        match op {
+            And | Or => {
+                let a = self.eval(l)?;
+                let Value::Bool(a) = a else {
+                    return Err(EvalError::type_error(format!(
+                        "invalid operation: {} (mismatched types {} and bool)",
+                        op.symbol(),
+                        a.type_name()
+                    )));
+                };
+                if (op == And) != a {
+                    return Ok(Value::Bool(a));
+                }
+                return match self.eval(r)? {
+                    Value::Bool(b) => Ok(Value::Bool(b)),
+                    other => Err(EvalError::type_error(format!(
+                        "invalid operation: {} (mismatched types bool and {})",
+                        op.symbol(),
+                        other.type_name()
+                    ))),
+                };
+            }
+            Coalesce => {
+                let a = self.eval(l)?;
+                return if a.is_nil() { self.eval(r) } else { Ok(a) };
+            }
+            _ => {}
+        }
+        let a = self.eval(l)?;
+        let b = self.eval(r)?;
+        Ok(match op {
+            Add | Sub | Mul | Div | Mod | Pow => arith(op, a, b, &self.budget)?,
+            Eq => Value::Bool(a.equals(&b)),
+            Ne => Value::Bool(!a.equals(&b)),
+            Lt | Le | Gt | Ge => {
+                let ord = compare(&a, &b).ok_or_else(|| mismatch(op.symbol(), &a, &b))?;
+                Value::Bool(match op {
+                    Lt => ord == Ordering::Less,
+                    Le => ord != Ordering::Greater,
+                    Gt => ord == Ordering::Greater,
+                    _ => ord != Ordering::Less,
+                })
+            }
+            In | NotIn => Value::Bool(contains(&b, &a)? == (op == In)),
+            Matches | NotMatches => {
+                let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
+                    return Err(mismatch(op.symbol(), &a, &b));
+                };
+                let re = regex::RegexBuilder::new(p)
+                    .size_limit(self.budget.limits().regex_bytes)
+                    .build()
+                    .map_err(|e| match e {
+                        regex::Error::CompiledTooBig(_) => {
+                            EvalError::limit("regex-bytes", self.budget.limits().regex_bytes)
+                        }
+                        e => EvalError::invalid(format!("invalid regular expression: {e}")),
+                    })?;
+                Value::Bool(re.is_match(s) == (op == Matches))
+            }
+            Contains | NotContains | StartsWith | NotStartsWith | EndsWith | NotEndsWith => {
+                let (Value::Str(s), Value::Str(t)) = (&a, &b) else {
+                    return Err(mismatch(op.symbol(), &a, &b));
+                };
+                let yes = match op {
+                    Contains | NotContains => s.contains(&**t),
+                    StartsWith | NotStartsWith => s.starts_with(&**t),
+                    _ => s.ends_with(&**t),
+                };
+                Value::Bool(yes == matches!(op, Contains | StartsWith | EndsWith))
+            }
+            Range => {
+                let (Value::Int(from), Value::Int(to)) = (&a, &b) else {
+                    return Err(mismatch("..", &a, &b));
+                };
+                if to < from {
+                    return Ok(Value::list(Vec::new()));
+                }
+                let len = usize::try_from(to.abs_diff(*from))
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1);
+                self.budget.list(len)?;
+                self.budget.step(len as u64)?;
+                Value::list((*from..=*to).map(Value::Int).collect())
+            }
+            And | Or | Coalesce => unreachable!("handled above"),
+        })
+    }
+
+    fn predicate(
+        &mut self,
+        func: Predicate,
+        list: &'a Node,
+        body: Option<&'a Node>,
+        extra: &'a [Node],
+        slot: usize,
+    ) -> EvalResult<Value<'a>> {
+        let name = format!("{func:?}").to_lowercase();
+        let items = match self.eval(list)? {
+            Value::List(items) => items,
+            other => {
+                return Err(EvalError::type_error(format!(
+                    "builtin {name} takes only array, got {}",
+                    other.type_name()
+                ))
+                .at(list.span))
+            }
+        };
+        let mut extra_values = Vec::with_capacity(extra.len());
+        for e in extra {
+            extra_values.push(self.eval(e)?);
+        }
+        let len = items.len();
+        self.budget.step(len as u64)?;
+        // Runs the body for item i; the predicate's own result.
+        macro_rules! run {
+            ($i:expr, $item:expr) => {{
+                self.set(slot, $item);
+                self.set(slot + 1, Value::Int($i as i64));
+                match body {
+                    Some(b) => self.eval(b)?,
+                    None => self.locals.get(slot).cloned().unwrap_or(Value::Nil),
+                }
+            }};
+        }
+        let truth = |v: Value<'_>, name: &str| match v {
+            Value::Bool(b) => Ok(b),
+            other => Err(EvalError::type_error(format!(
+                "the predicate of {name} must return a bool, got {}",
+                other.type_name()
+            ))),
+        };
+        Ok(match func {
+            Predicate::All | Predicate::Any | Predicate::None | Predicate::One => {
+                let mut hits = 0;
+                for (i, item) in items.iter().enumerate() {
+                    let yes = truth(run!(i, item), &name)?;
+                    match func {
+                        Predicate::All if !yes => return Ok(Value::Bool(false)),
+                        Predicate::Any if yes => return Ok(Value::Bool(true)),
+                        Predicate::None if yes => return Ok(Value::Bool(false)),
+                        _ => hits += usize::from(yes),
+                    }
+                }
+                Value::Bool(match func {
+                    Predicate::All | Predicate::None => true,
+                    Predicate::Any => false,
+                    _ => hits == 1,
+                })
+            }
+            Predicate::Map => {
+                let mut out = Vec::with_capacity(len);
+                for (i, item) in items.iter().enumerate() {
+                    out.push(run!(i, item));
+                }
+                Value::list(out)
+            }
+            Predicate::Filter => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    if truth(run!(i, item.clone()), &name)? {
+                        out.push(item);
+                    }
+                }
+                Value::list(out)
+            }
+            Predicate::Find | Predicate::FindIndex => {
+                for (i, item) in items.iter().enumerate() {
+                    if truth(run!(i, item.clone()), &name)? {
+                        return Ok(if func == Predicate::Find {
+                            item
+                        } else {
+                            Value::Int(i as i64)
+                        });
+                    }
+                }
+                Value::Nil
+            }
+            Predicate::FindLast | Predicate::FindLastIndex => {
+                for i in (0..len).rev() {
+                    let item = items.get(i).unwrap_or(Value::Nil);
+                    if truth(run!(i, item.clone()), &name)? {
+                        return Ok(if func == Predicate::FindLast {
+                            item
+                        } else {
+                            Value::Int(i as i64)
+                        });
+                    }
+                }
+                Value::Nil
+            }
+            Predicate::Count => {
+                let mut n = 0i64;
+                for (i, item) in items.iter().enumerate() {
+                    n += i64::from(truth(run!(i, item), &name)?);
+                }
+                Value::Int(n)
+            }
+            Predicate::Sum => {
+                let mut acc = Value::Int(0);
+                for (i, item) in items.iter().enumerate() {
+                    let v = run!(i, item);
+                    if !matches!(v, Value::Int(_) | Value::Float(_)) {
+                        return Err(EvalError::type_error(format!(
+                            "invalid operation: + (mismatched types {} and {})",
+                            acc.type_name(),
+                            v.type_name()
+                        )));
+                    }
+                    acc = arith(BinaryOp::Add, acc, v, &self.budget)?;
+                }
+                acc
+            }
+            Predicate::GroupBy => {
+                let mut groups: IndexMap<String, Vec<Value<'a>>> = IndexMap::new();
+                for (i, item) in items.iter().enumerate() {
+                    let key = run!(i, item.clone());
+                    let key = match key {
+                        Value::Str(s) => s.to_string(),
+                        other => go_string(&other, &self.budget)?,
+                    };
+                    groups.entry(key).or_default().push(item);
+                }
+                Value::map(
+                    groups
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::list(v)))
+                        .collect(),
+                )
+            }
+            Predicate::SortBy => {
+                let desc = match extra_values.first() {
+                    None => false,
+                    Some(Value::Str(s)) if &**s == "asc" => false,
+                    Some(Value::Str(s)) if &**s == "desc" => true,
+                    Some(_) => {
+                        return Err(EvalError::invalid("invalid order, expected asc or desc"))
+                    }
+                };
+                let mut keyed = Vec::with_capacity(len);
+                for (i, item) in items.iter().enumerate() {
+                    keyed.push((run!(i, item.clone()), item));
+                }
+                let mut failure = None;
+                keyed.sort_by(|(a, _), (b, _)| match compare(a, b) {
+                    Some(o) if desc => o.reverse(),
+                    Some(o) => o,
+                    None => {
+                        failure.get_or_insert_with(|| mismatch("<", a, b));
+                        Ordering::Equal
+                    }
+                });
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                Value::list(keyed.into_iter().map(|(_, v)| v).collect())
+            }
+            Predicate::Reduce => {
+                let mut iter = items.iter().enumerate();
+                let mut acc = match extra_values.into_iter().next() {
+                    Some(init) => init,
+                    None => match iter.next() {
+                        Some((_, first)) => first,
+                        None => {
+                            return Err(EvalError::invalid(
+                                "reduce of empty array with no initial value",
+                            ))
+                        }
+                    },
+                };
+                for (i, item) in iter {
+                    self.set(slot + 2, acc);
+                    acc = run!(i, item);
+                }
+                acc
+            }
+        })
+    }
+
+    fn set(&mut self, slot: usize, v: Value<'a>) {
+        if let Some(l) = self.locals.get_mut(slot) {
+            *l = v;
+        }
+    }
+}
+
+fn unary<'a>(op: UnaryOp, v: Value<'a>) -> EvalResult<Value<'a>> {
+    Ok(match (op, v) {
+        (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnaryOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+        (UnaryOp::Neg, Value::Float(f)) => Value::Float(-f),
+        (UnaryOp::Neg, Value::Duration(d)) => Value::Duration(d.wrapping_neg()),
+        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_) | Value::Duration(_))) => v,
+        (op, v) => {
+            let sym = match op {
+                UnaryOp::Not => "!",
+                UnaryOp::Neg => "-",
+                UnaryOp::Plus => "+",
+            };
+            return Err(EvalError::type_error(format!(
+                "invalid operation: {sym} (mismatched type {})",
+                v.type_name()
+            )));
+        }
+    })
+}
+
+fn arith<'a>(op: BinaryOp, a: Value<'a>, b: Value<'a>, budget: &Budget) -> EvalResult<Value<'a>> {
+    use BinaryOp::*;
+    Ok(match (op, &a, &b) {
+        (Add, Value::Int(x), Value::Int(y)) => Value::Int(x.wrapping_add(*y)),
+        (Sub, Value::Int(x), Value::Int(y)) => Value::Int(x.wrapping_sub(*y)),
+        (Mul, Value::Int(x), Value::Int(y)) => Value::Int(x.wrapping_mul(*y)),
+        (Mod, Value::Int(_), Value::Int(0)) => {
+            return Err(EvalError::invalid("integer divide by zero"))
+        }
+        (Mod, Value::Int(x), Value::Int(y)) => Value::Int(x.wrapping_rem(*y)),
+        (
+            Add | Sub | Mul | Div | Pow,
+            Value::Int(_) | Value::Float(_),
+            Value::Int(_) | Value::Float(_),
+        ) => {
+            let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+            Value::Float(match op {
+                Add => x + y,
+                Sub => x - y,
+                Mul => x * y,
+                Div => x / y,
+                _ => x.powf(y),
+            })
+        }
+        (Add, Value::Str(x), Value::Str(y)) => {
+            budget.string(x.len() + y.len())?;
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Value::string(s)
+        }
+        (Add, Value::Time(t), Value::Duration(d)) | (Add, Value::Duration(d), Value::Time(t)) => {
+            Value::Time(time::add_duration(t, *d))
+        }
+        (Sub, Value::Time(t), Value::Duration(d)) => {
+            Value::Time(time::add_duration(t, d.wrapping_neg()))
+        }
+        (Sub, Value::Time(x), Value::Time(y)) => Value::Duration(time::sub_times(x, y)?),
+        (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.saturating_add(*y)),
+        (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.saturating_sub(*y)),
+        _ => return Err(mismatch(op.symbol(), &a, &b)),
+    })
+}
+
+/// Ordering of numbers, strings (by bytes), times and durations; None for anything else.
+pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            a.as_f64()?.partial_cmp(&b.as_f64()?)
+        }
+        (Value::Str(x), Value::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (Value::Time(x), Value::Time(y)) => Some(x.instant.cmp(&y.instant)),
+        (Value::Duration(x), Value::Duration(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+/// `needle in haystack`.
+fn contains(haystack: &Value<'_>, needle: &Value<'_>) -> EvalResult<bool> {
+    match haystack {
+        Value::List(items) => Ok(items.iter().any(|v| v.equals(needle))),
+        Value::Map(m) => match needle {
+            Value::Str(k) => Ok(m.get(k).is_some()),
+            other => Err(EvalError::type_error(format!(
+                "cannot use {} as a map key",
+                other.type_name()
+            ))),
+        },
+        Value::Nil => Ok(false),
+        other => Err(EvalError::type_error(format!(
+            "operator \"in\" not defined on {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn member<'a>(obj: Value<'a>, idx: Value<'a>, object_text: &str) -> EvalResult<Value<'a>> {
+    match (&obj, &idx) {
+        (Value::Map(m), Value::Str(k)) => Ok(m.get(k).unwrap_or(Value::Nil)),
+        (Value::Map(_), other) => Err(EvalError::type_error(format!(
+            "cannot use {} as a map key",
+            other.type_name()
+        ))),
+        (Value::List(items), Value::Int(i)) => {
+            let len = items.len();
+            let pos = if *i < 0 {
+                i.checked_add(len as i64)
+            } else {
+                Some(*i)
+            };
+            pos.and_then(|p| usize::try_from(p).ok())
+                .and_then(|p| items.get(p))
+                .ok_or_else(|| {
+                    EvalError::invalid(format!("index out of range: {i} (array length is {len})"))
+                })
+        }
+        (Value::List(_), other) => Err(EvalError::type_error(format!(
+            "array elements can only be selected using an integer, got {}",
+            other.type_name()
+        ))),
+        (Value::Nil, Value::Str(k)) => Err(nil_error(object_text, format!("read `.{k}`"))),
+        (Value::Nil, other) => Err(nil_error(
+            object_text,
+            format!("index it with {}", other.type_name()),
+        )),
+        (other, Value::Str(k)) => Err(EvalError::type_error(format!(
+            "cannot fetch {k} from {}",
+            other.type_name()
+        ))),
+        (other, _) => Err(EvalError::type_error(format!(
+            "a value of type {} cannot be indexed",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `s[a:b]`: byte offsets for strings, items for lists; negative from the end; clamped.
+fn slice<'a>(
+    obj: Value<'a>,
+    from: Option<Value<'a>>,
+    to: Option<Value<'a>>,
+    budget: &Budget,
+) -> EvalResult<Value<'a>> {
+    let len = match &obj {
+        Value::Str(s) => s.len(),
+        Value::List(l) => l.len(),
+        Value::Nil => return Err(nil_error("value", "slice".into())),
+        other => {
+            return Err(EvalError::type_error(format!(
+                "cannot slice a value of type {}",
+                other.type_name()
+            )))
+        }
+    };
+    let bound = |v: Option<Value<'a>>, default: usize| -> EvalResult<usize> {
+        match v {
+            None => Ok(default),
+            Some(Value::Int(i)) => {
+                let i = if i < 0 {
+                    i.saturating_add(len as i64)
+                } else {
+                    i
+                };
+                Ok(usize::try_from(i.max(0)).unwrap_or(usize::MAX).min(len))
+            }
+            Some(other) => Err(EvalError::type_error(format!(
+                "a slice bound must be an integer, got {}",
+                other.type_name()
+            ))),
+        }
+    };
+    let a = bound(from, 0)?;
+    let b = bound(to, len)?.max(a);
+    match obj {
+        Value::Str(s) => match s.get(a..b) {
+            Some(_) => Ok(match s {
+                Str::Borrowed(b0) => Value::Str(Str::Borrowed(&b0[a..b])),
+                Str::Owned(o) => Value::string(&o[a..b]),
+            }),
+            None => Err(EvalError::invalid(format!(
+                "slice [{a}:{b}] falls inside a multi-byte character"
+            ))),
+        },
+        Value::List(l) => {
+            budget.list(b - a)?;
+            Ok(match l {
+                List::Json(items) => Value::List(List::Json(&items[a..b])),
+                List::Owned(v) => Value::list(v[a..b].to_vec()),
+            })
+        }
+        _ => Ok(Value::Nil),
+    }
+}

@@ -1,0 +1,247 @@
+//! The typed, resolved program the checker produces and the evaluator runs.
+//!
+//! Names are resolved to slots and functions, constant regexes and layouts are compiled, and the
+//! payload's shape (key order, elements) is fixed here, so evaluating a record never looks at
+//! mapping text again.
+
+use crate::diagnostic::Span;
+use crate::eval::builtins::NativeFn;
+use crate::eval::time::Layout;
+use crate::schema::ScimType;
+use crate::syntax::ast::{BinaryOp, UnaryOp};
+use std::sync::Arc;
+
+/// One section (`user { … }` or `group { … }`) compiled.
+#[derive(Debug)]
+pub struct Section {
+    pub core_urn: &'static str,
+    pub entries: Vec<Entry>,
+    pub lets: Vec<Let>,
+    /// Local slots an evaluation needs (expression `let`s and predicate variables).
+    pub locals: usize,
+    pub payload: PayloadPlan,
+    /// Indices of entries that target a required attribute, with its canonical name.
+    pub required: Vec<(usize, String)>,
+}
+
+/// A section-level `let`, evaluated at most once per record when first needed.
+#[derive(Debug)]
+pub struct Let {
+    pub value: Node,
+}
+
+#[derive(Debug)]
+pub struct Entry {
+    /// The target as LANGUAGE §5 writes it in errors (canonical case, URN-qualified extensions).
+    pub target: String,
+    pub ty: ScimType,
+    /// `attr[]`: the source yields one value per element.
+    pub element_wise: bool,
+    pub source: Source,
+    /// The source text as written, and where it starts (1-based), for errors and `--explain`.
+    pub source_text: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug)]
+pub enum Source {
+    Direct(Path),
+    Const(serde_json::Value),
+    Expr(Node),
+}
+
+/// A compiled JSON Path: simple `$.a.b[0]` paths become segments walked directly; anything else
+/// goes to serde_json_path, parsed once.
+#[derive(Debug)]
+pub enum Path {
+    Simple(Vec<Segment>),
+    General(serde_json_path::JsonPath),
+}
+
+#[derive(Debug, Clone)]
+pub enum Segment {
+    Field(String),
+    Index(i64),
+    /// `[*]` / `.*`: every item (element-wise targets keep one position per item).
+    Wildcard,
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub op: Op,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum Op {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+    /// A top-level record field.
+    Field(Box<str>),
+    /// `$env`: the whole record.
+    Env,
+    /// An expression `let` or a predicate variable.
+    Local(usize),
+    /// A section `let`.
+    SectionLet(usize),
+    Array(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+    Unary(UnaryOp, Box<Node>),
+    Binary(BinaryOp, Box<Node>, Box<Node>),
+    /// `x matches "constant"`, compiled once.
+    MatchesConst {
+        subject: Box<Node>,
+        regex: Arc<regex::Regex>,
+        negate: bool,
+    },
+    Member {
+        object: Box<Node>,
+        index: Box<Node>,
+        optional: bool,
+        /// The object's source text, for "`mfa` is nil for this record".
+        object_text: Box<str>,
+    },
+    Slice {
+        object: Box<Node>,
+        from: Option<Box<Node>>,
+        to: Option<Box<Node>>,
+    },
+    Native {
+        call: NativeFn,
+        args: Vec<Node>,
+    },
+    /// `date(s, "constant layout"[, tz])` with the layout compiled once.
+    DateLayout {
+        args: Vec<Node>,
+        layout: Arc<Layout>,
+    },
+    /// `x.Format("constant layout")`.
+    FormatLayout {
+        receiver: Box<Node>,
+        layout: Arc<Layout>,
+        optional: bool,
+    },
+    Method {
+        receiver: Box<Node>,
+        name: Box<str>,
+        args: Vec<Node>,
+        optional: bool,
+        receiver_text: Box<str>,
+    },
+    Predicate {
+        func: Predicate,
+        list: Box<Node>,
+        /// `count(xs)` and `sum(xs)` have none.
+        body: Option<Box<Node>>,
+        /// Extra arguments: `reduce`'s initial value, `sortBy`'s order.
+        extra: Vec<Node>,
+        /// Slots of `#`, `#index`, `#acc`.
+        slot: usize,
+    },
+    Now,
+    /// `attr(name)`: a custom attribute of the user (`attributes[].name`) or group (`attributes.name`).
+    Attr {
+        name: Box<Node>,
+        group: bool,
+    },
+    /// `string(t.Month())` / `string(t.Weekday())`: Go prints the English name.
+    NameOf {
+        arg: Box<Node>,
+        weekday: bool,
+    },
+    Conditional {
+        cond: Box<Node>,
+        then: Box<Node>,
+        otherwise: Box<Node>,
+    },
+    Let {
+        slot: usize,
+        value: Box<Node>,
+        body: Box<Node>,
+    },
+    Sequence(Vec<Node>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predicate {
+    All,
+    Any,
+    One,
+    None,
+    Map,
+    Filter,
+    Find,
+    FindIndex,
+    FindLast,
+    FindLastIndex,
+    Count,
+    Sum,
+    GroupBy,
+    SortBy,
+    Reduce,
+}
+
+impl Predicate {
+    pub fn from_name(name: &str) -> Option<Predicate> {
+        use Predicate::*;
+        Some(match name {
+            "all" => All,
+            "any" => Any,
+            "one" => One,
+            "none" => None,
+            "map" => Map,
+            "filter" => Filter,
+            "find" => Find,
+            "findIndex" => FindIndex,
+            "findLast" => FindLast,
+            "findLastIndex" => FindLastIndex,
+            "count" => Count,
+            "sum" => Sum,
+            "groupBy" => GroupBy,
+            "sortBy" => SortBy,
+            "reduce" => Reduce,
+            _ => return Option::None,
+        })
+    }
+}
+
+/// The shape of the payload, fixed at compile time: every key where the first entry targeting
+/// it puts it.
+#[derive(Debug, Default)]
+pub struct PayloadPlan {
+    pub top: Vec<TopNode>,
+}
+
+#[derive(Debug)]
+pub enum TopNode {
+    Attr(String, PlanNode),
+    /// An extension object: its URN and its attributes.
+    Extension(String, Vec<(String, PlanNode)>),
+}
+
+#[derive(Debug)]
+pub enum PlanNode {
+    /// A single value from one entry.
+    Value(usize),
+    /// A complex single-valued attribute (`name`): sub-attributes in order.
+    Complex(Vec<(String, usize)>),
+    /// A multi-valued attribute: its elements in order, or element-wise sub-attributes.
+    Multi {
+        elements: Vec<Element>,
+        element_wise: Vec<(String, usize)>,
+    },
+}
+
+/// One element of a multi-valued attribute (a filter's, or the shared unfiltered one).
+#[derive(Debug)]
+pub struct Element {
+    /// The filter's sub-attributes and values, in the order written.
+    pub fixed: Vec<(String, serde_json::Value)>,
+    /// Mapped sub-attributes: canonical name and entry index.
+    pub subs: Vec<(String, usize)>,
+    pub auto_primary: bool,
+}

@@ -1,0 +1,757 @@
+//! The public face: compile a mapping once, evaluate it against any number of records.
+
+use crate::check::{self, line_col};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::eval::budget::Budget;
+use crate::eval::error::EvalError;
+use crate::eval::interp::Ctx;
+use crate::eval::path::{self, Found};
+use crate::eval::time::{Time, Zone};
+use crate::eval::value::Value;
+use crate::ir::{self, Source};
+use crate::limits::Limits;
+use crate::payload::{self, Slot};
+use crate::syntax::ast::SectionKind;
+use crate::syntax::parser;
+use serde_json::{json, Value as Json};
+use std::fmt;
+
+/// Which section of a mapping, and so which kind of record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    fn section(self) -> SectionKind {
+        match self {
+            Kind::User => SectionKind::User,
+            Kind::Group => SectionKind::Group,
+        }
+    }
+
+    fn id_field(self) -> &'static str {
+        match self {
+            Kind::User => "_id",
+            Kind::Group => "id",
+        }
+    }
+}
+
+/// Options for compiling and evaluating.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// A fixed clock for `now()` (its offset kept); `None` reads the system clock once per record.
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Warning codes silenced for the whole mapping (`scimap check --allow CODE`).
+    pub allow: Vec<String>,
+}
+
+/// A compiled mapping: immutable, `Send + Sync`, evaluated without re-reading mapping text.
+///
+/// ```
+/// let mapping = scimap::Mapping::compile(r#"
+/// user {
+///   userName = $.username
+///   name.formatted = trim((firstname ?? "") + " " + (lastname ?? ""))
+///   active = state == "ACTIVATED"
+/// }
+/// "#).unwrap();
+/// let user = serde_json::json!({"username": "ada", "firstname": "Ada", "lastname": "Lovelace", "state": "ACTIVATED"});
+/// let payload = mapping.evaluate_user(&user).unwrap();
+/// assert_eq!(payload["name"]["formatted"], "Ada Lovelace");
+/// assert_eq!(payload["active"], true);
+/// ```
+pub struct Mapping {
+    source: String,
+    sections: Vec<(SectionKind, ir::Section)>,
+    warnings: Vec<Diagnostic>,
+    options: Options,
+}
+
+/// A mapping that did not compile: every diagnostic (errors and warnings), with its source.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub diagnostics: Vec<Diagnostic>,
+    pub source: String,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        match self.diagnostics.iter().find(|d| d.is_error()) {
+            Some(d) => {
+                let (line, col) = line_col(&self.source, d.span.start);
+                write!(f, "{line}:{col}: {} [{}]", d.message, d.code)?;
+                if errors > 1 {
+                    write!(f, " (and {} more errors)", errors - 1)?;
+                }
+                Ok(())
+            }
+            None => f.write_str("the mapping did not compile"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl miette::Diagnostic for CompileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| Box::new(d.code) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let d = self.diagnostics.iter().find(|d| d.is_error())?;
+        let primary = miette::LabeledSpan::new_primary_with_span(d.label.clone(), d.span);
+        let rest = d
+            .labels
+            .iter()
+            .map(|l| miette::LabeledSpan::new_with_span(Some(l.message.clone()), l.span));
+        Some(Box::new(std::iter::once(primary).chain(rest)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let d = self.diagnostics.iter().find(|d| d.is_error())?;
+        d.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+}
+
+/// One failing entry of a record (LANGUAGE §5), or the record as a whole (`target: None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryError {
+    pub target: Option<String>,
+    pub code: String,
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl EntryError {
+    /// A failure of the whole record: not JSON, not an object, over the size cap…
+    pub fn record(code: &str, message: impl Into<String>) -> Self {
+        EntryError {
+            target: None,
+            code: code.to_string(),
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        let mut e = json!({"target": self.target, "code": self.code, "message": self.message});
+        if let (Some(line), Some(column), Some(obj)) = (self.line, self.column, e.as_object_mut()) {
+            obj.insert("line".into(), json!(line));
+            obj.insert("column".into(), json!(column));
+        }
+        e
+    }
+}
+
+/// A record that failed: every failing entry, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordError {
+    pub errors: Vec<EntryError>,
+}
+
+impl RecordError {
+    fn whole(code: &str, message: impl Into<String>) -> Self {
+        RecordError {
+            errors: vec![EntryError::record(code, message)],
+        }
+    }
+
+    /// The first error's message.
+    pub fn message(&self) -> &str {
+        self.errors.first().map_or("", |e| e.message.as_str())
+    }
+
+    /// `{"error":{"message":M,"errors":[E,…]},"line":N,"id":I}` (`line`/`id` when given).
+    pub fn to_json(&self, line: Option<usize>, id: Option<&str>) -> Json {
+        let errors: Vec<Json> = self.errors.iter().map(EntryError::to_json).collect();
+        let mut out = json!({"error": {"message": self.message(), "errors": errors}});
+        if let Some(obj) = out.as_object_mut() {
+            if let Some(line) = line {
+                obj.insert("line".into(), json!(line));
+            }
+            if let Some(id) = id {
+                obj.insert("id".into(), json!(id));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            match (&e.target, e.line, e.column) {
+                (Some(t), Some(l), Some(c)) => write!(f, "{t} ({l}:{c}): {}", e.message)?,
+                (Some(t), _, _) => write!(f, "{t}: {}", e.message)?,
+                _ => f.write_str(&e.message)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// One target of `eval --explain` and the WASM preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    pub target: String,
+    /// `direct`, `const` or `expression`.
+    pub kind: &'static str,
+    pub source: String,
+    pub line: usize,
+    pub column: usize,
+    pub value: Option<Json>,
+    pub error: Option<EntryError>,
+}
+
+/// The outcome of each entry for one record.
+struct Run {
+    slots: Vec<Slot>,
+    errors: Vec<Option<EntryError>>,
+}
+
+impl Mapping {
+    /// Compiles with default options.
+    pub fn compile(source: &str) -> Result<Mapping, CompileError> {
+        Mapping::compile_with(source, &Options::default())
+    }
+
+    pub fn compile_with(source: &str, options: &Options) -> Result<Mapping, CompileError> {
+        Mapping::compile_bytes(source.as_bytes(), options)
+    }
+
+    /// Compiles file bytes: invalid UTF-8 is an error at its line; a leading BOM is skipped.
+    pub fn compile_bytes(bytes: &[u8], options: &Options) -> Result<Mapping, CompileError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let source = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let good = &bytes[..e.valid_up_to()];
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let start = String::from_utf8_lossy(good).len();
+                let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+                let d = Diagnostic::error(
+                    "scimap::invalid-utf8",
+                    Span::new(start, start + 3.min(text.len() - start)),
+                    format!("the mapping is not valid UTF-8 (first bad byte on line {line})"),
+                )
+                .with_help("save the file as UTF-8");
+                return Err(CompileError {
+                    diagnostics: vec![d],
+                    source: text,
+                });
+            }
+        };
+        let limits = &options.limits;
+        if source.len() > limits.source_bytes {
+            return Err(CompileError {
+                diagnostics: vec![Diagnostic::error(
+                    "scimap::limit",
+                    Span::new(0, 0),
+                    format!(
+                        "the mapping is {} bytes, over the limit `source-bytes` ({})",
+                        source.len(),
+                        limits.source_bytes
+                    ),
+                )],
+                source: String::new(),
+            });
+        }
+        let file = parser::parse_file(source, limits).map_err(|diagnostics| CompileError {
+            diagnostics,
+            source: source.to_string(),
+        })?;
+        let checked = check::check(&file, source, limits, &options.allow);
+        if checked.diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(CompileError {
+                diagnostics: checked.diagnostics,
+                source: source.to_string(),
+            });
+        }
+        Ok(Mapping {
+            source: source.to_string(),
+            sections: checked.sections,
+            warnings: checked.diagnostics,
+            options: options.clone(),
+        })
+    }
+
+    /// The warnings of a mapping that compiled.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn has_section(&self, kind: Kind) -> bool {
+        self.section(kind).is_some()
+    }
+
+    fn section(&self, kind: Kind) -> Option<&ir::Section> {
+        let k = kind.section();
+        self.sections.iter().find(|(s, _)| *s == k).map(|(_, s)| s)
+    }
+
+    pub fn evaluate_user(&self, record: &Json) -> Result<Json, RecordError> {
+        self.evaluate(Kind::User, record)
+    }
+
+    pub fn evaluate_group(&self, record: &Json) -> Result<Json, RecordError> {
+        self.evaluate(Kind::Group, record)
+    }
+
+    /// Evaluates one record into its SCIM payload.
+    pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
+        let section = self.section(kind).ok_or_else(|| {
+            RecordError::whole(
+                "scimap::no-section",
+                format!("the mapping has no {} section", kind_name(kind)),
+            )
+        })?;
+        let run = self.run(section, record)?;
+        let mut errors: Vec<EntryError> = run.errors.into_iter().flatten().collect();
+        for (i, name) in &section.required {
+            let failed = errors
+                .iter()
+                .any(|e| e.target.as_deref() == Some(name.as_str()));
+            if matches!(run.slots.get(*i), Some(Slot::Absent)) && !failed {
+                let entry = &section.entries[*i];
+                errors.push(EntryError {
+                    target: Some(name.clone()),
+                    code: "scimap::required".into(),
+                    message: format!(
+                        "the required attribute `{name}` has no value for this record"
+                    ),
+                    line: Some(entry.line),
+                    column: Some(entry.column),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| (e.line, e.column));
+            return Err(RecordError { errors });
+        }
+        Ok(payload::assemble(
+            section.core_urn,
+            &section.payload,
+            &run.slots,
+        ))
+    }
+
+    /// Per target in file order: its kind, source, and value or error.
+    pub fn explain(&self, kind: Kind, record: &Json) -> Vec<Explained> {
+        let Some(section) = self.section(kind) else {
+            return Vec::new();
+        };
+        let run = match self.run(section, record) {
+            Ok(run) => run,
+            Err(e) => Run {
+                slots: vec![Slot::Absent; section.entries.len()],
+                errors: vec![e.errors.into_iter().next(); section.entries.len()],
+            },
+        };
+        section
+            .entries
+            .iter()
+            .zip(run.slots)
+            .zip(run.errors)
+            .map(|((entry, slot), error)| Explained {
+                target: entry.target.clone(),
+                kind: match entry.source {
+                    Source::Direct(_) => "direct",
+                    Source::Const(_) => "const",
+                    Source::Expr(_) => "expression",
+                },
+                source: entry.source_text.clone(),
+                line: entry.line,
+                column: entry.column,
+                value: match slot {
+                    Slot::Absent => None,
+                    Slot::One(v) => Some(v),
+                    Slot::Items(items) => Some(Json::Array(
+                        items.into_iter().map(|i| i.unwrap_or(Json::Null)).collect(),
+                    )),
+                },
+                error,
+            })
+            .collect()
+    }
+
+    /// Bulk: one input line (no `\n`) → one output line appended to `out` (no `\n`): the
+    /// payload, or the error object with `line` and `id`. Returns whether the record succeeded.
+    pub fn evaluate_line(
+        &self,
+        kind: Kind,
+        line: &[u8],
+        line_no: usize,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let (result, id) = self.line_result(kind, line);
+        match result {
+            Ok(payload) => {
+                crate::json::write(&payload, out);
+                true
+            }
+            Err(e) => {
+                crate::json::write(&e.to_json(Some(line_no), id.as_deref()), out);
+                false
+            }
+        }
+    }
+
+    fn line_result(&self, kind: Kind, line: &[u8]) -> (Result<Json, RecordError>, Option<String>) {
+        let limits = &self.options.limits;
+        if line.len() > limits.line_bytes {
+            return (
+                Err(RecordError::whole(
+                    "scimap::limit",
+                    format!(
+                        "the record is {} bytes, over the limit `line-bytes` ({})",
+                        line.len(),
+                        limits.line_bytes
+                    ),
+                )),
+                None,
+            );
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return (
+                Err(RecordError::whole(
+                    "scimap::empty-line",
+                    "the line is empty: expected a JSON object",
+                )),
+                None,
+            );
+        }
+        let record = match parse_record(line, limits) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), None),
+        };
+        let id = record
+            .get(kind.id_field())
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        (self.evaluate(kind, &record), id)
+    }
+
+    /// Evaluates every entry of a section for one record.
+    fn run(&self, section: &ir::Section, record: &Json) -> Result<Run, RecordError> {
+        let Json::Object(fields) = record else {
+            return Err(RecordError::whole(
+                "scimap::not-an-object",
+                format!("the record is {}, not a JSON object", json_kind(record)),
+            ));
+        };
+        let mut ctx = Ctx::new(
+            record,
+            fields,
+            section,
+            Budget::new(self.options.limits),
+            self.now(),
+        );
+        let mut slots = Vec::with_capacity(section.entries.len());
+        let mut errors = Vec::with_capacity(section.entries.len());
+        for entry in &section.entries {
+            match entry_slot(&mut ctx, entry, record) {
+                Ok(slot) => {
+                    slots.push(slot);
+                    errors.push(None);
+                }
+                Err(e) => {
+                    slots.push(Slot::Absent);
+                    errors.push(Some(EntryError {
+                        target: Some(entry.target.clone()),
+                        code: e.code.to_string(),
+                        message: e.message,
+                        line: Some(entry.line),
+                        column: Some(entry.column),
+                    }));
+                }
+            }
+        }
+        Ok(Run { slots, errors })
+    }
+
+    fn now(&self) -> Time {
+        match self.options.now {
+            Some(t) => Time {
+                instant: t.to_utc(),
+                zone: Zone::Fixed(*t.offset()),
+            },
+            None => Time {
+                instant: chrono::Utc::now(),
+                zone: Zone::Utc,
+            },
+        }
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::User => "user",
+        Kind::Group => "group",
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Reads one record: RFC 8259 JSON, an object, within the depth limit.
+pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> {
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(RecordError::whole(
+            "scimap::invalid-utf8",
+            format!(
+                "the record is not valid UTF-8 (bad byte at offset {})",
+                e.valid_up_to()
+            ),
+        ));
+    }
+    if let Some(depth) = too_deep(bytes, limits.depth) {
+        return Err(RecordError::whole(
+            "scimap::limit",
+            format!("the record nests deeper than the limit `depth` ({depth})"),
+        ));
+    }
+    let record: Json = serde_json::from_slice(bytes).map_err(|e| {
+        RecordError::whole(
+            "scimap::invalid-json",
+            format!("the record is not valid JSON: {e}"),
+        )
+    })?;
+    if !record.is_object() {
+        return Err(RecordError::whole(
+            "scimap::not-an-object",
+            format!("the record is {}, not a JSON object", json_kind(&record)),
+        ));
+    }
+    Ok(record)
+}
+
+/// Whether JSON text nests arrays/objects deeper than `limit` (strings skipped).
+fn too_deep(bytes: &[u8], limit: usize) -> Option<usize> {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Some(limit);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// One entry's value for this record.
+fn entry_slot<'a>(
+    ctx: &mut Ctx<'a>,
+    entry: &'a ir::Entry,
+    record: &'a Json,
+) -> Result<Slot, EvalError> {
+    if entry.element_wise {
+        let items: Vec<Value<'a>> = match &entry.source {
+            Source::Direct(p) => match path::select(p, record, true) {
+                Found::Positions(v) => v
+                    .into_iter()
+                    .map(|n| n.map_or(Value::Nil, Value::from_json))
+                    .collect(),
+                Found::Nodes(nodes) => match nodes.as_slice() {
+                    [Json::Array(items)] => items.iter().map(Value::from_json).collect(),
+                    [Json::Null] | [] => Vec::new(),
+                    nodes => nodes.iter().map(|n| Value::from_json(n)).collect(),
+                },
+            },
+            Source::Const(Json::Array(items)) => items.iter().map(Value::from_json).collect(),
+            Source::Const(_) => Vec::new(),
+            Source::Expr(node) => match ctx.eval(node)? {
+                Value::List(l) => l.iter().collect(),
+                Value::Nil => Vec::new(),
+                other => {
+                    return Err(EvalError::type_error(format!(
+                        "`{}` is element-wise and needs a list, got {}",
+                        entry.target,
+                        other.type_name()
+                    )))
+                }
+            },
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            out.push(payload::convert(item, entry.ty)?);
+        }
+        return Ok(Slot::Items(out));
+    }
+    let value = match &entry.source {
+        Source::Direct(p) => match path::select(p, record, false) {
+            Found::Nodes(nodes) => match nodes.as_slice() {
+                [] => Value::Nil,
+                [one] => Value::from_json(one),
+                many => {
+                    return Err(EvalError::new(
+                        "scimap::several-values",
+                        format!(
+                            "the path found {} values, but `{}` holds one",
+                            many.len(),
+                            entry.target
+                        ),
+                    ))
+                }
+            },
+            Found::Positions(_) => Value::Nil,
+        },
+        Source::Const(v) => Value::from_json(v),
+        Source::Expr(node) => ctx.eval(node)?,
+    };
+    Ok(match payload::convert(&value, entry.ty)? {
+        Some(v) => Slot::One(v),
+        None => Slot::Absent,
+    })
+}
+
+/// Why `scimap expr` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Compile,
+    Run,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Compile => "compile",
+            Phase::Run => "run",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExprError {
+    pub phase: Phase,
+    pub message: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExprError {}
+
+/// Compiles and evaluates one expression against a record (`scimap expr`).
+///
+/// ```
+/// use scimap::{eval_expression, Kind, Options};
+/// let user = serde_json::json!({"firstname": "Ada"});
+/// let v = eval_expression(r#"upper(firstname ?? "") + "!""#, Kind::User, &user, &Options::default()).unwrap();
+/// assert_eq!(v, "ADA!");
+/// ```
+pub fn eval_expression(
+    source: &str,
+    kind: Kind,
+    record: &Json,
+    options: &Options,
+) -> Result<Json, ExprError> {
+    let compile_error = |diagnostics: Vec<Diagnostic>| {
+        let message = diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .unwrap_or_default();
+        ExprError {
+            phase: Phase::Compile,
+            message,
+            diagnostics,
+        }
+    };
+    let limits = &options.limits;
+    let expr = parser::parse_expression(source, limits).map_err(compile_error)?;
+    let (section, node) = check::check_expression(&expr, source, kind == Kind::Group, limits)
+        .map_err(compile_error)?;
+    let run_error = |message: String| ExprError {
+        phase: Phase::Run,
+        message,
+        diagnostics: Vec::new(),
+    };
+    let Json::Object(fields) = record else {
+        return Err(run_error("the record is not a JSON object".into()));
+    };
+    let mapping = Mapping {
+        source: String::new(),
+        sections: Vec::new(),
+        warnings: Vec::new(),
+        options: options.clone(),
+    };
+    let mut ctx = Ctx::new(
+        record,
+        fields,
+        &section,
+        Budget::new(*limits),
+        mapping.now(),
+    );
+    let value = ctx.eval(&node).map_err(|e| run_error(e.message))?;
+    payload::value_to_json(&value).map_err(|e| run_error(e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_is_send_and_sync() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Mapping>();
+    }
+
+    #[test]
+    fn deep_records_are_refused_before_parsing() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(too_deep(deep.as_bytes(), 128), Some(128));
+        assert_eq!(too_deep(br#"{"a":"[[[[["}"#, 2), None);
+    }
+}

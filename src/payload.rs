@@ -1,0 +1,288 @@
+//! The SCIM payload: converting values to their targets' types and assembling the resource.
+
+use crate::eval::error::EvalError;
+use crate::eval::format::json_float;
+use crate::eval::time;
+use crate::eval::value::Value;
+use crate::ir::{PayloadPlan, PlanNode, TopNode};
+use crate::schema::ScimType;
+use serde_json::{Map, Number, Value as Json};
+
+/// What one entry produced for this record.
+#[derive(Debug, Clone)]
+pub enum Slot {
+    Absent,
+    One(Json),
+    /// Element-wise: one value (or none) per position.
+    Items(Vec<Option<Json>>),
+}
+
+fn conversion(message: String) -> EvalError {
+    EvalError::new("scimap::conversion", message)
+}
+
+fn finite(f: f64) -> Result<Json, EvalError> {
+    Number::from_f64(f)
+        .map(Json::Number)
+        .ok_or_else(|| conversion(format!("{} is not a finite number", json_float(f))))
+}
+
+/// Converts a value to a target's SCIM type (LANGUAGE §5); `None` when it is absent
+/// (nil or the empty string).
+pub fn convert(v: &Value<'_>, ty: ScimType) -> Result<Option<Json>, EvalError> {
+    let kind = v.type_name();
+    let cannot = || {
+        conversion(format!(
+            "a {} cannot become a SCIM {}",
+            match v {
+                Value::List(_) => "list",
+                Value::Map(_) => "map",
+                _ => kind,
+            },
+            ty.name()
+        ))
+    };
+    Ok(Some(match (ty, v) {
+        (_, Value::Nil) => return Ok(None),
+        (_, Value::Str(s)) if s.is_empty() => return Ok(None),
+        (ScimType::String | ScimType::Reference | ScimType::Binary, v) => Json::String(match v {
+            Value::Str(s) => s.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) if f.is_finite() => json_float(*f),
+            Value::Bool(b) => b.to_string(),
+            Value::Time(t) => time::rfc3339(t),
+            Value::Duration(d) => time::format_duration(*d),
+            Value::Float(f) => {
+                return Err(conversion(format!(
+                    "{} is not a finite number",
+                    json_float(*f)
+                )))
+            }
+            _ => return Err(cannot()),
+        }),
+        (ScimType::Boolean, Value::Bool(b)) => Json::Bool(*b),
+        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("true") => Json::Bool(true),
+        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("false") => Json::Bool(false),
+        (ScimType::Boolean, Value::Str(s)) => {
+            return Err(conversion(format!(
+                "\"{s}\" cannot become a SCIM boolean (only \"true\" and \"false\" can)"
+            )))
+        }
+        (ScimType::Integer, Value::Int(i)) => Json::from(*i),
+        (ScimType::Integer, Value::Float(f)) => integer_from_float(*f)?,
+        (ScimType::Integer, Value::Str(s)) => match number(s) {
+            Some(Value::Int(i)) => Json::from(i),
+            Some(Value::Float(f)) => integer_from_float(f)?,
+            _ => return Err(conversion(format!("\"{s}\" is not an integer"))),
+        },
+        (ScimType::Decimal, Value::Int(i)) => Json::from(*i),
+        (ScimType::Decimal, Value::Float(f)) => finite(*f)?,
+        (ScimType::Decimal, Value::Str(s)) => match number(s) {
+            Some(Value::Int(i)) => Json::from(i),
+            Some(Value::Float(f)) => finite(f)?,
+            _ => return Err(conversion(format!("\"{s}\" is not a number"))),
+        },
+        (ScimType::DateTime, Value::Time(t)) => Json::String(time::rfc3339(t)),
+        (ScimType::DateTime, Value::Str(s)) => match time::parse_rfc3339(s) {
+            Some(t) => Json::String(time::rfc3339(&t)),
+            None => {
+                return Err(conversion(format!(
+                    "\"{s}\" is not an RFC 3339 date-time such as 2026-01-02T03:04:05Z"
+                )))
+            }
+        },
+        _ => return Err(cannot()),
+    }))
+}
+
+fn integer_from_float(f: f64) -> Result<Json, EvalError> {
+    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+        Ok(Json::from(f as i64))
+    } else {
+        Err(conversion(format!("{} is not an integer", json_float(f))))
+    }
+}
+
+/// A numeric string read as a number: `"070707"` → 70707, `"1.5"` → 1.5.
+fn number(s: &str) -> Option<Value<'static>> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(Value::Int(i));
+    }
+    let f: f64 = t.parse().ok()?;
+    // Rust also reads "inf" and "NaN"; JSON numbers do not.
+    f.is_finite().then_some(Value::Float(f))
+}
+
+/// Any value as JSON (`scimap expr`): times as RFC 3339, durations as Go text.
+pub fn value_to_json(v: &Value<'_>) -> Result<Json, EvalError> {
+    Ok(match v {
+        Value::Nil => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => finite(*f)?,
+        Value::Str(s) => Json::String(s.to_string()),
+        Value::Time(t) => Json::String(time::rfc3339(t)),
+        Value::Duration(d) => Json::String(time::format_duration(*d)),
+        Value::Location(zone) => Json::String(zone.to_string()),
+        Value::List(items) => Json::Array(
+            items
+                .iter()
+                .map(|i| value_to_json(&i))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| Ok((k.to_string(), value_to_json(&v)?)))
+                .collect::<Result<_, EvalError>>()?,
+        ),
+    })
+}
+
+/// Whether a sub-attribute counts towards keeping an element.
+fn counts(sub: &str) -> bool {
+    sub != "type" && sub != "primary"
+}
+
+/// Assembles the resource: `schemas` first, every key where its first entry put it.
+pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot]) -> Json {
+    let mut out = Map::new();
+    out.insert("schemas".into(), Json::Null);
+    let mut schemas = vec![Json::String(core_urn.to_string())];
+    for node in &plan.top {
+        match node {
+            TopNode::Attr(name, node) => {
+                if let Some(v) = build(node, slots) {
+                    out.insert(name.clone(), v);
+                }
+            }
+            TopNode::Extension(urn, keys) => {
+                let mut ext = Map::new();
+                for (name, node) in keys {
+                    if let Some(v) = build(node, slots) {
+                        ext.insert(name.clone(), v);
+                    }
+                }
+                if !ext.is_empty() {
+                    schemas.push(Json::String(urn.clone()));
+                    out.insert(urn.clone(), Json::Object(ext));
+                }
+            }
+        }
+    }
+    out.insert("schemas".into(), Json::Array(schemas));
+    Json::Object(out)
+}
+
+fn one(slots: &[Slot], i: usize) -> Option<&Json> {
+    match slots.get(i) {
+        Some(Slot::One(v)) => Some(v),
+        _ => None,
+    }
+}
+
+fn build(node: &PlanNode, slots: &[Slot]) -> Option<Json> {
+    match node {
+        PlanNode::Value(i) => one(slots, *i).cloned(),
+        PlanNode::Complex(subs) => {
+            let obj: Map<String, Json> = subs
+                .iter()
+                .filter_map(|(name, i)| one(slots, *i).map(|v| (name.clone(), v.clone())))
+                .collect();
+            (!obj.is_empty()).then_some(Json::Object(obj))
+        }
+        PlanNode::Multi {
+            elements,
+            element_wise,
+        } => {
+            let mut items = Vec::new();
+            for e in elements {
+                let mut obj = Map::new();
+                for (name, value) in &e.fixed {
+                    obj.insert(name.clone(), value.clone());
+                }
+                let mut kept = false;
+                for (name, i) in &e.subs {
+                    if let Some(v) = one(slots, *i) {
+                        kept |= counts(name);
+                        obj.insert(name.clone(), v.clone());
+                    }
+                }
+                if kept {
+                    if e.auto_primary {
+                        obj.insert("primary".into(), Json::Bool(true));
+                    }
+                    items.push(Json::Object(obj));
+                }
+            }
+            let positions = element_wise
+                .iter()
+                .map(|(_, i)| match slots.get(*i) {
+                    Some(Slot::Items(v)) => v.len(),
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0);
+            for p in 0..positions {
+                let mut obj = Map::new();
+                let mut kept = false;
+                for (name, i) in element_wise {
+                    if let Some(Slot::Items(v)) = slots.get(*i) {
+                        if let Some(Some(value)) = v.get(p) {
+                            kept |= counts(name);
+                            obj.insert(name.clone(), value.clone());
+                        }
+                    }
+                }
+                if kept {
+                    items.push(Json::Object(obj));
+                }
+            }
+            (!items.is_empty()).then_some(Json::Array(items))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_follow_language_5() {
+        let s = |v: Value<'static>, t| convert(&v, t).map_err(|e| e.message);
+        assert_eq!(
+            s(Value::Int(7), ScimType::String),
+            Ok(Some(Json::from("7")))
+        );
+        assert_eq!(
+            s(Value::Float(1e21), ScimType::String),
+            Ok(Some(Json::from("1e+21")))
+        );
+        assert_eq!(
+            s(Value::Bool(true), ScimType::String),
+            Ok(Some(Json::from("true")))
+        );
+        assert_eq!(
+            s(Value::string("TRUE"), ScimType::Boolean),
+            Ok(Some(Json::from(true)))
+        );
+        assert!(s(Value::string("yes"), ScimType::Boolean).is_err());
+        assert_eq!(
+            s(Value::string("070707"), ScimType::Integer),
+            Ok(Some(Json::from(70707)))
+        );
+        assert_eq!(
+            s(Value::Float(3.0), ScimType::Integer),
+            Ok(Some(Json::from(3)))
+        );
+        assert!(s(Value::Float(3.5), ScimType::Integer).is_err());
+        assert!(s(Value::string("inf"), ScimType::Decimal).is_err());
+        assert_eq!(s(Value::string(""), ScimType::String), Ok(None));
+        assert_eq!(s(Value::Nil, ScimType::Boolean), Ok(None));
+        assert!(s(Value::list(vec![Value::Int(1)]), ScimType::String).is_err());
+        assert!(s(Value::Float(f64::NAN), ScimType::Decimal).is_err());
+    }
+}

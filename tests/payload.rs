@@ -1,0 +1,285 @@
+//! LANGUAGE §5 through the library API: payload shape, absent values, elements, conversions and
+//! per-record errors.
+
+use scimap::{Kind, Mapping, Options};
+use serde_json::{json, Value};
+
+fn compile(src: &str) -> Mapping {
+    match Mapping::compile(src) {
+        Ok(m) => m,
+        Err(e) => panic!("did not compile: {:#?}", e.diagnostics),
+    }
+}
+
+fn user(src: &str, record: Value) -> Value {
+    compile(src)
+        .evaluate_user(&record)
+        .unwrap_or_else(|e| panic!("record failed: {e}"))
+}
+
+fn text(v: &Value) -> String {
+    scimap::json::to_string(v)
+}
+
+#[test]
+fn schemas_come_first_and_keys_keep_the_order_of_first_entries() {
+    let src = r#"
+user {
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department = $.department
+  displayName = $.displayname
+  userName = $.username
+  name.familyName = $.lastname
+  title = $.jobTitle
+  name.givenName = $.firstname
+}
+"#;
+    let out = user(
+        src,
+        json!({"username": "ada", "firstname": "Ada", "lastname": "Lovelace", "displayname": "Ada L.", "department": "R&D", "jobTitle": "Countess"}),
+    );
+    assert_eq!(
+        text(&out),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"},"displayName":"Ada L.","userName":"ada","name":{"familyName":"Lovelace","givenName":"Ada"},"title":"Countess"}"#
+    );
+}
+
+#[test]
+fn nil_missing_and_empty_strings_leave_attributes_out_and_empty_extensions_are_dropped() {
+    let src = r#"
+user {
+  userName = $.username
+  displayName = $.displayname
+  title = jobTitle
+  name.givenName = $.firstname
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department = $.department
+}
+"#;
+    let out = user(
+        src,
+        json!({"username": "ada", "displayname": "", "jobTitle": null, "department": ""}),
+    );
+    assert_eq!(
+        text(&out),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}"#
+    );
+}
+
+#[test]
+fn filtered_elements_are_created_with_their_filter_values_and_dropped_when_empty() {
+    let src = r#"
+user {
+  userName = $.username
+  emails[type eq "work"].value = $.email
+  phoneNumbers[type eq "mobile" and primary eq true].value = find(phoneNumbers ?? [], .type == "mobile")?.number
+  phoneNumbers[type eq "work"].value = find(phoneNumbers ?? [], .type == "work")?.number
+}
+"#;
+    let out = user(
+        src,
+        json!({"username": "ada", "email": "ada@example.com", "phoneNumbers": [{"type": "work", "number": "+1 555"}]}),
+    );
+    assert_eq!(
+        text(&out),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada","emails":[{"type":"work","value":"ada@example.com"}],"phoneNumbers":[{"type":"work","value":"+1 555"}]}"#
+    );
+}
+
+#[test]
+fn the_unfiltered_element_is_shared_and_gets_an_automatic_primary() {
+    let src = r#"
+user {
+  userName = $.username
+  emails.value = lower(email)
+  emails.display = $.email
+}
+"#;
+    let out = user(src, json!({"username": "ada", "email": "Ada@Example.com"}));
+    assert_eq!(
+        out["emails"],
+        json!([{"value": "ada@example.com", "display": "Ada@Example.com", "primary": true}])
+    );
+    // No automatic primary when an entry of the attribute maps it.
+    let src = r#"
+user {
+  userName = $.username
+  emails.value = $.email
+  emails.primary = false
+}
+"#;
+    let out = user(src, json!({"username": "ada", "email": "a@x.example"}));
+    assert_eq!(
+        out["emails"],
+        json!([{"value": "a@x.example", "primary": false}])
+    );
+}
+
+#[test]
+fn element_wise_targets_align_positions_and_drop_emptied_elements() {
+    let src = r#"
+user {
+  userName = $.username
+  addresses[].type = $.addresses[*].type
+  addresses[].locality = $.addresses[*].locality
+  addresses[].country = map(addresses ?? [], upper(.country ?? ""))
+}
+"#;
+    let out = user(
+        src,
+        json!({"username": "ada", "addresses": [
+            {"type": "work", "locality": "London", "country": "gb"},
+            {"type": "home"},
+            {"locality": "Paris", "country": ""},
+        ]}),
+    );
+    assert_eq!(
+        out["addresses"],
+        json!([
+            {"type": "work", "locality": "London", "country": "GB"},
+            {"locality": "Paris"}
+        ])
+    );
+    // No list at all: the attribute is left out.
+    let out = user(src, json!({"username": "ada", "addresses": null}));
+    assert!(out.get("addresses").is_none());
+}
+
+#[test]
+fn values_convert_to_the_targets_scim_types() {
+    let src = r#"
+schema "urn:example:params:scim:schemas:extension:acme:2.0:User" { hireYear: integer, score: decimal, remote: boolean, since: dateTime }
+user {
+  userName = unix_uid
+  active = "TRUE"
+  urn:example:params:scim:schemas:extension:acme:2.0:User:hireYear = "070707"
+  urn:example:params:scim:schemas:extension:acme:2.0:User:score = 4 / 2
+  urn:example:params:scim:schemas:extension:acme:2.0:User:remote = const true
+  urn:example:params:scim:schemas:extension:acme:2.0:User:since = $.created
+}
+"#;
+    let out = user(
+        src,
+        json!({"unix_uid": 5001, "created": "2021-03-04T17:22:05.120Z"}),
+    );
+    assert_eq!(
+        text(&out),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:example:params:scim:schemas:extension:acme:2.0:User"],"userName":"5001","active":true,"urn:example:params:scim:schemas:extension:acme:2.0:User":{"hireYear":70707,"score":2,"remote":true,"since":"2021-03-04T17:22:05.12Z"}}"#
+    );
+}
+
+#[test]
+fn every_failing_entry_is_reported_in_file_order_with_its_location() {
+    let src = "user {\n  userName = $.username\n  active = $.state\n  title = mfa.configured ? \"y\" : \"n\"\n}\n";
+    let m = compile(src);
+    let err = m
+        .evaluate_user(&json!({"_id": "u1", "username": "ada", "state": "yes"}))
+        .unwrap_err();
+    let out = err.to_json(Some(3), Some("u1"));
+    assert_eq!(
+        text(&out),
+        r#"{"error":{"message":"\"yes\" cannot become a SCIM boolean (only \"true\" and \"false\" can)","errors":[{"target":"active","code":"scimap::conversion","message":"\"yes\" cannot become a SCIM boolean (only \"true\" and \"false\" can)","line":3,"column":12},{"target":"title","code":"scimap::nil-access","message":"cannot read `.configured` of nil: `mfa` is nil for this record","line":4,"column":11}]},"line":3,"id":"u1"}"#
+    );
+}
+
+#[test]
+fn a_required_attribute_left_absent_fails_the_record_once() {
+    let m = compile("user {\n  userName = $.username\n}\n");
+    let err = m.evaluate_user(&json!({"username": ""})).unwrap_err();
+    assert_eq!(err.errors.len(), 1);
+    assert_eq!(err.errors[0].code, "scimap::required");
+    assert_eq!(err.errors[0].target.as_deref(), Some("userName"));
+    // Its own entry failed: reported once, by that failure.
+    let m = compile("user {\n  userName = mfa.configured ? \"a\" : \"b\"\n}\n");
+    let err = m.evaluate_user(&json!({"username": "x"})).unwrap_err();
+    assert_eq!(err.errors.len(), 1);
+    assert_eq!(err.errors[0].code, "scimap::nil-access");
+}
+
+#[test]
+fn a_section_let_runs_once_and_its_failure_fails_each_entry_that_uses_it() {
+    let src = r#"
+user {
+  let domain = emailDomain(email).x
+  userName = $.username
+  title = domain
+  nickName = domain
+}
+"#;
+    let m = Mapping::compile(src);
+    // `.x` on a string is a compile-time error: the checker knows the type.
+    assert!(m.is_err());
+    let src = r#"
+user {
+  let part = split(email, "@")[5]
+  userName = $.username
+  title = part
+  nickName = part
+}
+"#;
+    let err = compile(src)
+        .evaluate_user(&json!({"username": "ada", "email": "a@b"}))
+        .unwrap_err();
+    let targets: Vec<_> = err
+        .errors
+        .iter()
+        .map(|e| e.target.clone().unwrap())
+        .collect();
+    assert_eq!(targets, ["title", "nickName"]);
+    assert!(err.errors[0].message.contains("index out of range"));
+}
+
+#[test]
+fn records_that_are_not_objects_fail_as_a_whole() {
+    let m = compile("user {\n  userName = $.username\n}\n");
+    let mut out = Vec::new();
+    assert!(!m.evaluate_line(Kind::User, b"[1,2]", 7, &mut out));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"error":{"message":"the record is an array, not a JSON object","errors":[{"target":null,"code":"scimap::not-an-object","message":"the record is an array, not a JSON object"}]},"line":7}"#
+    );
+    let mut out = Vec::new();
+    assert!(!m.evaluate_line(
+        Kind::User,
+        br#"{"_id":"x","username":"\uD800"}"#,
+        1,
+        &mut out
+    ));
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("scimap::invalid-json"));
+    let mut out = Vec::new();
+    assert!(m.evaluate_line(
+        Kind::User,
+        br#"{"_id":"x","username":"a","username":"b"}"#,
+        1,
+        &mut out
+    ));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b"}"#
+    );
+}
+
+#[test]
+fn now_is_fixed_by_the_options_with_its_offset_kept() {
+    let options = Options {
+        now: Some(chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05+02:00").unwrap()),
+        ..Options::default()
+    };
+    let v = scimap::eval_expression("now()", Kind::User, &json!({}), &options).unwrap();
+    assert_eq!(v, json!("2026-01-02T03:04:05+02:00"));
+}
+
+#[test]
+fn group_sections_map_group_records() {
+    let m = compile("group {\n  displayName = $.name\n  externalId = attr(\"costCenter\")\n}\n");
+    let out = m
+        .evaluate_group(
+            &json!({"id": "g1", "name": "Engineering", "attributes": {"costCenter": "CC-1"}}),
+        )
+        .unwrap();
+    assert_eq!(
+        text(&out),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Engineering","externalId":"CC-1"}"#
+    );
+    assert!(m.evaluate_user(&json!({})).is_err());
+}
