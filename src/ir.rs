@@ -186,6 +186,27 @@ pub enum Predicate {
 }
 
 impl Predicate {
+    pub fn name(self) -> &'static str {
+        use Predicate::*;
+        match self {
+            All => "all",
+            Any => "any",
+            One => "one",
+            None => "none",
+            Map => "map",
+            Filter => "filter",
+            Find => "find",
+            FindIndex => "findIndex",
+            FindLast => "findLast",
+            FindLastIndex => "findLastIndex",
+            Count => "count",
+            Sum => "sum",
+            GroupBy => "groupBy",
+            SortBy => "sortBy",
+            Reduce => "reduce",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Predicate> {
         use Predicate::*;
         Some(match name {

@@ -15,6 +15,7 @@
 mod check;
 mod diagnostic;
 mod eval;
+pub mod fmt;
 mod ir;
 pub mod json;
 mod limits;
@@ -24,6 +25,9 @@ pub mod render;
 mod schema;
 mod suggest;
 mod syntax;
+/// The WASM exports (INTERFACES §4); public so that `tests/wasm.rs` can call them.
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use diagnostic::{Diagnostic, Label, Severity, Span};
 pub use eval::builtins::catalogue::FunctionDoc;

@@ -440,7 +440,7 @@ impl<'a> Ctx<'a> {
         extra: &'a [Node],
         slot: usize,
     ) -> EvalResult<Value<'a>> {
-        let name = format!("{func:?}").to_lowercase();
+        let name = func.name();
         let items = match self.eval(list)? {
             Value::List(items) => items,
             other => {
@@ -479,7 +479,7 @@ impl<'a> Ctx<'a> {
             Predicate::All | Predicate::Any | Predicate::None | Predicate::One => {
                 let mut hits = 0;
                 for (i, item) in items.iter().enumerate() {
-                    let yes = truth(run!(i, item), &name)?;
+                    let yes = truth(run!(i, item), name)?;
                     match func {
                         Predicate::All if !yes => return Ok(Value::Bool(false)),
                         Predicate::Any if yes => return Ok(Value::Bool(true)),
@@ -503,7 +503,7 @@ impl<'a> Ctx<'a> {
             Predicate::Filter => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    if truth(run!(i, item.clone()), &name)? {
+                    if truth(run!(i, item.clone()), name)? {
                         out.push(item);
                     }
                 }
@@ -511,7 +511,7 @@ impl<'a> Ctx<'a> {
             }
             Predicate::Find | Predicate::FindIndex => {
                 for (i, item) in items.iter().enumerate() {
-                    if truth(run!(i, item.clone()), &name)? {
+                    if truth(run!(i, item.clone()), name)? {
                         return Ok(if func == Predicate::Find {
                             item
                         } else {
@@ -524,7 +524,7 @@ impl<'a> Ctx<'a> {
             Predicate::FindLast | Predicate::FindLastIndex => {
                 for i in (0..len).rev() {
                     let item = items.get(i).unwrap_or(Value::Nil);
-                    if truth(run!(i, item.clone()), &name)? {
+                    if truth(run!(i, item.clone()), name)? {
                         return Ok(if func == Predicate::FindLast {
                             item
                         } else {
@@ -537,7 +537,7 @@ impl<'a> Ctx<'a> {
             Predicate::Count => {
                 let mut n = 0i64;
                 for (i, item) in items.iter().enumerate() {
-                    n += i64::from(truth(run!(i, item), &name)?);
+                    n += i64::from(truth(run!(i, item), name)?);
                 }
                 Value::Int(n)
             }

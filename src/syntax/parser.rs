@@ -22,9 +22,9 @@ struct MappingParser;
 
 /// Parses a whole mapping file (LANGUAGE §2).
 pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>> {
-    scan::check(source, Mode::File, limits).map_err(|d| vec![d])?;
-    let mut pairs =
-        MappingParser::parse(Rule::file, source).map_err(|e| vec![syntax_error(source, &e)])?;
+    scan::check(source, Mode::File, limits).map_err(|d| vec![*d])?;
+    let mut pairs = MappingParser::parse(Rule::file, source)
+        .map_err(|e| vec![syntax_error(source, &e, true)])?;
     let mut lower = Lower::new(source, limits.depth);
     let file = pairs.next().map(|p| lower.file(p));
     lower.finish(file)
@@ -32,14 +32,14 @@ pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>
 
 /// Parses one whole Expr expression (`scimap expr`); line breaks are blanks everywhere.
 pub fn parse_expression(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
-    scan::check(source, Mode::Expression, limits).map_err(|d| vec![d])?;
+    scan::check(source, Mode::Expression, limits).map_err(|d| vec![*d])?;
     let mut pairs = MappingParser::parse(Rule::expression, source)
-        .map_err(|e| vec![syntax_error(source, &e)])?;
+        .map_err(|e| vec![syntax_error(source, &e, false)])?;
     let mut lower = Lower::new(source, limits.depth);
     let expr = pairs
         .next()
         .and_then(|p| p.into_inner().find(|c| c.as_rule() == Rule::seq))
-        .map(|seq| lower.seq(seq).expr);
+        .map(|seq| lower.expr0(seq).expr);
     lower.finish(expr)
 }
 
@@ -228,7 +228,7 @@ impl<'s> Lower<'s> {
     /// Builds a node one level above children of height `below`, within the depth limit.
     fn make(&mut self, kind: ExprKind, span: Span, below: usize) -> E {
         let height = below + 1;
-        if height > self.limit {
+        if below > self.limit {
             if !self.too_deep {
                 self.too_deep = true;
                 self.push(
@@ -418,7 +418,7 @@ impl<'s> Lower<'s> {
         );
         let value = parts.next().map_or_else(
             || Lower::invalid(Span::new(start, start)).expr,
-            |p| self.seq(p).expr,
+            |p| self.expr0(p).expr,
         );
         let span = Span::new(start, value.span.end);
         LetDecl { name, value, span }
@@ -452,7 +452,7 @@ impl<'s> Lower<'s> {
                     }
                 }
                 Rule::seq => {
-                    let expr = self.seq(part).expr;
+                    let expr = self.expr0(part).expr;
                     let rest = self.src.get(expr.span.start..).unwrap_or_default();
                     if rest.starts_with("$.") || rest.starts_with("$[") {
                         self.error(
@@ -489,6 +489,7 @@ impl<'s> Lower<'s> {
     }
 
     /// `// scimap:allow(CODE, …)` after the source on its last line.
+    #[inline(never)]
     fn allow_comment(&mut self, end: usize) -> Vec<String> {
         let rest = self.src.get(end..).unwrap_or_default();
         let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
@@ -542,6 +543,7 @@ impl<'s> Lower<'s> {
     // -----------------------------------------------------------------------------------------
     // Targets
 
+    #[inline(never)]
     fn target(&mut self, pair: Pair<'_, Rule>) -> Target {
         let span = span_of(&pair);
         let mut urn = None;
@@ -670,6 +672,7 @@ impl<'s> Lower<'s> {
     // -----------------------------------------------------------------------------------------
     // JSON constants
 
+    #[inline(never)]
     fn json(&mut self, pair: Pair<'_, Rule>) -> serde_json::Value {
         use serde_json::Value;
         let pair = if pair.as_rule() == Rule::json_value {
@@ -739,6 +742,7 @@ impl<'s> Lower<'s> {
         }
     }
 
+    #[inline(never)]
     fn json_string(&mut self, pair: &Pair<'_, Rule>) -> String {
         serde_json::from_str::<String>(pair.as_str()).unwrap_or_else(|_| {
             self.push(
@@ -752,6 +756,7 @@ impl<'s> Lower<'s> {
     // -----------------------------------------------------------------------------------------
     // Statements: sequences, `let`, `if`, the ternary
 
+    #[inline(never)]
     fn seq(&mut self, pair: Pair<'_, Rule>) -> E {
         let mut items: Vec<E> = significant(pair).map(|p| self.expr0(p)).collect();
         if items.len() == 1 {
@@ -768,14 +773,42 @@ impl<'s> Lower<'s> {
         self.make(kind, span, below)
     }
 
-    fn expr0(&mut self, pair: Pair<'_, Rule>) -> E {
+    /// Lowers any expression rule. Wrappers with a single child (a one-item sequence, a ternary
+    /// without `?`, an operand without postfix, parentheses) are stepped through in a loop, so
+    /// the native recursion per nesting level stays small.
+    fn expr0(&mut self, mut pair: Pair<'_, Rule>) -> E {
+        let mut parens: Option<Span> = None;
+        loop {
+            let rule = pair.as_rule();
+            if rule == Rule::paren {
+                parens.get_or_insert(span_of(&pair));
+            }
+            let step = matches!(
+                rule,
+                Rule::seq | Rule::ternary | Rule::binary | Rule::operand | Rule::paren
+            );
+            match Lower::only_child(&pair) {
+                Some(only) if step && only.as_rule() != Rule::prefix => pair = only,
+                _ => break,
+            }
+        }
+        let mut lowered = self.dispatch(pair);
+        if let Some(span) = parens {
+            lowered.expr.span = span;
+        }
+        lowered
+    }
+
+    #[inline(never)]
+    fn dispatch(&mut self, pair: Pair<'_, Rule>) -> E {
         match pair.as_rule() {
             Rule::let_expr => self.let_expr(pair),
             Rule::if_expr => self.if_expr(pair),
             Rule::ternary => self.ternary(pair),
             Rule::seq => self.seq(pair),
             Rule::binary => self.binary(pair),
-            _ => self.unexpected(&pair),
+            Rule::operand => self.operand(pair),
+            _ => self.primary(pair),
         }
     }
 
@@ -785,49 +818,80 @@ impl<'s> Lower<'s> {
         Lower::invalid(span)
     }
 
-    fn let_expr(&mut self, pair: Pair<'_, Rule>) -> E {
-        let start = pair.as_span().start();
-        let mut parts = significant(pair);
-        let (Some(name), Some(value), Some(body)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Lower::invalid(Span::new(start, start));
-        };
-        let name = spanned(&name);
-        let value = self.expr0(value);
-        let body = self.seq(body);
-        let span = Span::new(start, body.span().end);
-        let below = value.height.max(body.height);
-        let kind = ExprKind::Let {
-            name,
-            value: Box::new(value.expr),
-            body: Box::new(body.expr),
-        };
-        self.make(kind, span, below)
+    /// The single significant child of a sequence, if it has only one.
+    fn only_child<'i>(pair: &Pair<'i, Rule>) -> Option<Pair<'i, Rule>> {
+        let mut children = significant(pair.clone());
+        match (children.next(), children.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
     }
 
+    /// `let a = 1; let b = 2; body`: the chain is walked in a loop, then folded.
+    #[inline(never)]
+    fn let_expr(&mut self, pair: Pair<'_, Rule>) -> E {
+        let mut links = Vec::new();
+        let mut pair = pair;
+        let body = loop {
+            let start = pair.as_span().start();
+            let mut parts = significant(pair);
+            let (Some(name), Some(value), Some(body)) = (parts.next(), parts.next(), parts.next())
+            else {
+                break Lower::invalid(Span::new(start, start));
+            };
+            links.push((start, spanned(&name), self.expr0(value)));
+            match Lower::only_child(&body) {
+                Some(next) if next.as_rule() == Rule::let_expr => pair = next,
+                _ => break self.expr0(body),
+            }
+        };
+        let mut body = body;
+        while let Some((start, name, value)) = links.pop() {
+            let span = Span::new(start, body.span().end);
+            let below = value.height.max(body.height);
+            let kind = ExprKind::Let {
+                name,
+                value: Box::new(value.expr),
+                body: Box::new(body.expr),
+            };
+            body = self.make(kind, span, below);
+        }
+        body
+    }
+
+    /// `if a { … } else if b { … } else { … }`: the chain is walked in a loop, then folded.
+    #[inline(never)]
     fn if_expr(&mut self, pair: Pair<'_, Rule>) -> E {
-        let start = pair.as_span().start();
-        let mut parts = significant(pair);
-        let (Some(cond), Some(then), Some(otherwise)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Lower::invalid(Span::new(start, start));
+        let mut links = Vec::new();
+        let mut pair = pair;
+        let last = loop {
+            let start = pair.as_span().start();
+            let mut parts = significant(pair);
+            let (Some(cond), Some(then), Some(otherwise)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                break Lower::invalid(Span::new(start, start));
+            };
+            links.push((start, self.expr0(cond), self.block(then)));
+            match otherwise.as_rule() {
+                Rule::if_expr => pair = otherwise,
+                _ => break self.block(otherwise),
+            }
         };
-        let cond = self.expr0(cond);
-        let then = self.block(then);
-        let otherwise = match otherwise.as_rule() {
-            Rule::block => self.block(otherwise),
-            _ => self.if_expr(otherwise),
-        };
-        let span = Span::new(start, otherwise.span().end);
-        let below = cond.height.max(then.height).max(otherwise.height);
-        self.conditional(cond, then, otherwise, span, below)
+        let mut otherwise = last;
+        while let Some((start, cond, then)) = links.pop() {
+            let span = Span::new(start, otherwise.span().end);
+            let below = cond.height.max(then.height).max(otherwise.height);
+            otherwise = self.conditional(cond, then, otherwise, span, below);
+        }
+        otherwise
     }
 
     /// The block of `if`/`else`, with its braces in the span.
     fn block(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         match significant(pair).next() {
-            Some(seq) => self.seq(seq),
+            Some(seq) => self.expr0(seq),
             None => Lower::invalid(span),
         }
     }
@@ -841,38 +905,48 @@ impl<'s> Lower<'s> {
         self.make(kind, span, below)
     }
 
+    /// `a ? b : c ? d : e` nests to the right: the chain is walked in a loop, then folded.
+    #[inline(never)]
     fn ternary(&mut self, pair: Pair<'_, Rule>) -> E {
-        let has_then = {
+        let mut links = Vec::new();
+        let mut pair = pair;
+        let last = loop {
             // `c ?: b` has the `:` right after the `?`.
             let mut rules = pair.clone().into_inner().map(|p| p.as_rule()).skip(1);
-            rules.next() == Some(Rule::question) && rules.next() != Some(Rule::colon)
-        };
-        let mut parts = significant(pair);
-        let Some(cond) = parts.next() else {
-            return Lower::invalid(Span::new(0, 0));
-        };
-        let cond = self.binary(cond);
-        let rest: Vec<_> = parts.collect();
-        let mut branches = rest.into_iter().map(|p| self.expr0(p));
-        let (then, otherwise) = if has_then {
-            match (branches.next(), branches.next()) {
-                (Some(t), Some(o)) => (t, o),
-                _ => return cond,
+            let elvis = rules.next() == Some(Rule::question) && rules.next() == Some(Rule::colon);
+            let start = pair.as_span().start();
+            let mut parts = significant(pair);
+            let Some(cond) = parts.next() else {
+                break Lower::invalid(Span::new(start, start));
+            };
+            let cond = self.expr0(cond);
+            let (then, otherwise) = match (elvis, parts.next(), parts.next()) {
+                (false, Some(then), Some(otherwise)) => (self.expr0(then), otherwise),
+                (true, Some(otherwise), None) => (cond.duplicate(), otherwise),
+                _ => break cond,
+            };
+            links.push((cond, then));
+            let chained =
+                otherwise.as_rule() == Rule::ternary && Lower::only_child(&otherwise).is_none();
+            if chained {
+                pair = otherwise;
+            } else {
+                break self.expr0(otherwise);
             }
-        } else {
-            match branches.next() {
-                Some(o) => (cond.duplicate(), o),
-                None => return cond,
-            }
         };
-        let span = cond.span().to(otherwise.span());
-        let below = cond.height.max(then.height).max(otherwise.height);
-        self.conditional(cond, then, otherwise, span, below)
+        let mut otherwise = last;
+        while let Some((cond, then)) = links.pop() {
+            let span = cond.span().to(otherwise.span());
+            let below = cond.height.max(then.height).max(otherwise.height);
+            otherwise = self.conditional(cond, then, otherwise, span, below);
+        }
+        otherwise
     }
 
     // -----------------------------------------------------------------------------------------
     // Operators
 
+    #[inline(never)]
     fn binary(&mut self, pair: Pair<'_, Rule>) -> E {
         let start = pair.as_span().start();
         let mut pieces = Vec::new();
@@ -968,6 +1042,7 @@ impl<'s> Lower<'s> {
     }
 
     /// The name and lowered arguments of `pred_call`, `pipe_pred_call` or `plain_call`.
+    #[inline(never)]
     fn call_parts(&mut self, pair: Pair<'_, Rule>) -> (Spanned<String>, Vec<E>) {
         let span = span_of(&pair);
         let mut name = Spanned::new(String::new(), span);
@@ -998,12 +1073,13 @@ impl<'s> Lower<'s> {
     // -----------------------------------------------------------------------------------------
     // Operands
 
+    #[inline(never)]
     fn operand(&mut self, pair: Pair<'_, Rule>) -> E {
         let mut parts = pair.into_inner();
         let Some(primary) = parts.next() else {
             return Lower::invalid(Span::new(0, 0));
         };
-        let mut value = self.primary(primary);
+        let mut value = self.expr0(primary);
         for postfix in parts {
             value = match postfix.as_rule() {
                 Rule::member => self.member(value, postfix),
@@ -1122,17 +1198,10 @@ impl<'s> Lower<'s> {
         self.make(kind, span, below)
     }
 
+    #[inline(never)]
     fn primary(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         match pair.as_rule() {
-            Rule::paren => {
-                let Some(seq) = significant(pair).next() else {
-                    return Lower::invalid(span);
-                };
-                let mut inner = self.seq(seq);
-                inner.expr.span = span;
-                inner
-            }
             Rule::array => {
                 let items: Vec<E> = significant(pair).map(|p| self.expr0(p)).collect();
                 let below = items.iter().map(|e| e.height).max().unwrap_or(0);
@@ -1217,6 +1286,7 @@ impl<'s> Lower<'s> {
         }
     }
 
+    #[inline(never)]
     fn map_literal(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         let mut entries = Vec::new();
@@ -1253,6 +1323,7 @@ impl<'s> Lower<'s> {
     // -----------------------------------------------------------------------------------------
     // Literals
 
+    #[inline(never)]
     fn number(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         let text = pair.as_str();
@@ -1288,6 +1359,7 @@ impl<'s> Lower<'s> {
     }
 
     /// A `"…"` or `'…'` literal with Expr's escapes.
+    #[inline(never)]
     fn string(&mut self, pair: &Pair<'_, Rule>) -> E {
         let span = span_of(pair);
         let text = pair.as_str();
@@ -1450,9 +1522,34 @@ struct Climber<'l, 's> {
 }
 
 impl Climber<'_, '_> {
-    /// Expr's parseExpression(precedence), minus the statements and the ternary.
+    /// Expr's parseExpression(precedence), minus the statements and the ternary. A run of
+    /// prefix operators is unwound in a loop: each one's operand continues at its own level.
     fn expr(&mut self, min: u32) -> Option<E> {
-        let mut left = self.primary()?;
+        let mut prefixes = Vec::new();
+        let mut left = loop {
+            match self.pieces.next()? {
+                Piece::Prefix(op, span) => prefixes.push((op, span)),
+                Piece::Operand(e) => break e,
+                Piece::Infix(_, span)
+                | Piece::Pipe(PipeCall {
+                    name: Spanned { span, .. },
+                    ..
+                }) => {
+                    self.lower.error(span, "expected an expression");
+                    return None;
+                }
+            }
+        };
+        while let Some((op, span)) = prefixes.pop() {
+            let power = if op == UnaryOp::Not { 50 } else { 90 };
+            left = self.climb(left, power)?;
+            left = self.lower.unary(op, span, left);
+        }
+        self.climb(left, min)
+    }
+
+    /// The binary operators after `left` that bind at least as tightly as `min`.
+    fn climb(&mut self, mut left: E, min: u32) -> Option<E> {
         let mut after_coalesce = false;
         loop {
             let power = match self.pieces.peek() {
@@ -1497,25 +1594,6 @@ impl Climber<'_, '_> {
         Some(left)
     }
 
-    fn primary(&mut self) -> Option<E> {
-        match self.pieces.next()? {
-            Piece::Prefix(op, span) => {
-                let power = if op == UnaryOp::Not { 50 } else { 90 };
-                let operand = self.expr(power)?;
-                Some(self.lower.unary(op, span, operand))
-            }
-            Piece::Operand(e) => Some(e),
-            Piece::Infix(_, span)
-            | Piece::Pipe(PipeCall {
-                name: Spanned { span, .. },
-                ..
-            }) => {
-                self.lower.error(span, "expected an expression");
-                None
-            }
-        }
-    }
-
     /// `a < b < c` is `(a < b) and (b < c)`.
     fn comparison(&mut self, mut left: E, mut op: BinaryOp) -> Option<E> {
         let mut root: Option<E> = None;
@@ -1553,7 +1631,7 @@ impl Climber<'_, '_> {
 // ---------------------------------------------------------------------------------------------
 // pest errors in words
 
-fn syntax_error(src: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(src: &str, err: &pest::error::Error<Rule>, file: bool) -> Diagnostic {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -1563,12 +1641,11 @@ fn syntax_error(src: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
         ErrorVariant::CustomError { .. } => &[],
     };
     let (found, span) = found_token(src, pos);
-    eprintln!("POSITIVES {positives:?}");
     if src.get(pos..).is_some_and(|r| r.starts_with('#')) && !positives.contains(&Rule::pointer) {
         return Diagnostic::error("scimap::hash-comment", span, "`#` is not a comment here")
             .with_help("use `//` for comments");
     }
-    let expected = expected(positives);
+    let expected = expected(positives, file);
     let mut d = Diagnostic::error("scimap::syntax", span, format!("{expected}, found {found}"));
     let operator_first = src
         .get(pos..)
@@ -1583,7 +1660,7 @@ fn syntax_error(src: &str, err: &pest::error::Error<Rule>) -> Diagnostic {
 }
 
 /// What the parser expected, from the rules pest tried at the failure position.
-fn expected(positives: &[Rule]) -> String {
+fn expected(positives: &[Rule], file: bool) -> String {
     let has = |r: Rule| positives.contains(&r);
     let expression = [
         Rule::seq,
@@ -1629,6 +1706,12 @@ fn expected(positives: &[Rule]) -> String {
         (Rule::pipe_call, "expected a function call after `|`"),
         (Rule::prop_name, "expected a name after `.`"),
     ];
+    if [Rule::file, Rule::section, Rule::app, Rule::schema]
+        .iter()
+        .any(|r| has(*r))
+    {
+        return "expected `app \"…\"`, `schema \"…\"`, `user {` or `group {`".into();
+    }
     if let Some((_, message)) = simple.iter().find(|(r, _)| has(*r)) {
         return (*message).to_string();
     }
@@ -1671,9 +1754,7 @@ fn expected(positives: &[Rule]) -> String {
         [one] if one.starts_with("`)") || one.starts_with("`]") || one.starts_with("`}") => {
             format!("expected a closing {one}")
         }
-        [] if operator && has(Rule::EOI) => {
-            "expected an operator or the end of the expression".into()
-        }
+        [] if operator && !file => "expected an operator or the end of the expression".into(),
         [] if operator => "expected an operator or the end of the line".into(),
         [] if has(Rule::EOI) => "expected the end of the file".into(),
         [] => "unexpected text".into(),
@@ -1714,11 +1795,7 @@ fn found_token(src: &str, pos: usize) -> (String, Span) {
         c.len_utf8()
     };
     let token = &rest[..len];
-    let name = match c {
-        '"' | '\'' | '`' => "a string".to_string(),
-        _ => format!("`{token}`"),
-    };
-    (name, Span::new(pos, pos + len))
+    (format!("`{token}`"), Span::new(pos, pos + len))
 }
 
 #[cfg(test)]
@@ -2277,6 +2354,505 @@ mod tests {
             "expected an expression, found the end of the file"
         );
         assert_eq!(expr_err("1 /* open").code, "scimap::syntax");
+    }
+
+    const EXAMPLE: &str = r#"// A Trello-style mapping                    (comments: '//' to end of line, or /* … */)
+app "Trello"                                 // optional display name
+schema "urn:example:params:scim:schemas:extension:acme:2.0:User" { hireYear: integer }
+
+user {
+  let fullName = trim(trim(firstname ?? "") + " " + trim(lastname ?? ""))
+
+  userName                     = $.username              // Direct (JSON Path)
+  name.formatted               = fullName                // Expression
+  name.givenName               = $.firstname
+  name.familyName              = $.lastname
+  displayName                  = coalesce(trim(displayname ?? ""), fullName)
+  emails[type eq "work"].value = lower(email)
+  active                       = state == "ACTIVATED"
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization = const "Acme Corp"   // Constant
+  urn:example:params:scim:schemas:extension:acme:2.0:User:hireYear = date(created).Year()
+}
+
+group {
+  displayName = $.name
+}
+"#;
+
+    #[test]
+    fn the_language_example_parses() {
+        let f = file(EXAMPLE);
+        assert_eq!(f.app.as_ref().map(|a| a.node.as_str()), Some("Trello"));
+        assert_eq!(f.schemas.len(), 1);
+        let schema = &f.schemas[0];
+        assert_eq!(
+            schema.urn.node,
+            "urn:example:params:scim:schemas:extension:acme:2.0:User"
+        );
+        assert_eq!(schema.attributes.len(), 1);
+        assert_eq!(
+            (
+                schema.attributes[0].0.node.as_str(),
+                schema.attributes[0].1.node.as_str()
+            ),
+            ("hireYear", "integer")
+        );
+        assert_eq!(f.sections.len(), 2);
+        let user = &f.sections[0];
+        assert_eq!(
+            (user.kind, &EXAMPLE[user.keyword.start..user.keyword.end]),
+            (SectionKind::User, "user")
+        );
+        assert_eq!(user.items.len(), 10);
+        let Item::Let(full) = &user.items[0] else {
+            panic!()
+        };
+        assert_eq!(full.name.node, "fullName");
+        assert_eq!(
+            sx(&full.value),
+            r#"(trim (+ (+ (trim (?? firstname "")) " ") (trim (?? lastname ""))))"#
+        );
+        let Item::Entry(user_name) = &user.items[1] else {
+            panic!()
+        };
+        assert_eq!(
+            user_name.source,
+            Source::Direct(Spanned::new("$.username".into(), user_name.source_span()))
+        );
+        assert_eq!(
+            &EXAMPLE[user_name.span.start..user_name.span.end],
+            "userName                     = $.username"
+        );
+        let Item::Entry(org) = &user.items[8] else {
+            panic!()
+        };
+        assert_eq!(
+            org.target.urn.as_ref().map(|u| u.node.as_str()),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
+        assert_eq!(org.target.attr.node, "organization");
+        assert!(matches!(&org.source, Source::Const(c) if c.node == json!("Acme Corp")));
+        let Item::Entry(hire) = &user.items[9] else {
+            panic!()
+        };
+        assert!(matches!(&hire.source, Source::Expr(e) if sx(e) == "(.Year (date created))"));
+        assert_eq!(f.sections[1].kind, SectionKind::Group);
+    }
+
+    impl Entry {
+        fn source_span(&self) -> Span {
+            match &self.source {
+                Source::Direct(s) => s.span,
+                Source::Const(c) => c.span,
+                Source::Expr(e) => e.span,
+            }
+        }
+    }
+
+    #[test]
+    fn targets() {
+        let t = entry("userName = x").target;
+        assert_eq!(
+            (t.urn, t.attr.node.as_str(), t.selector, t.sub),
+            (None, "userName", Selector::None, None)
+        );
+        let t = entry("name.givenName = x").target;
+        assert_eq!(
+            (t.attr.node.as_str(), t.sub.map(|s| s.node)),
+            ("name", Some("givenName".into()))
+        );
+        let src = "emails[type eq \"work\"].value = x";
+        let t = entry(src).target;
+        let Selector::Filter(terms) = &t.selector else {
+            panic!()
+        };
+        assert_eq!(terms.len(), 1);
+        assert_eq!(
+            (terms[0].attr.node.as_str(), &terms[0].value.node),
+            ("type", &json!("work"))
+        );
+        assert_eq!(t.sub.map(|s| s.node), Some("value".into()));
+        let t = entry("phoneNumbers[type EQ \"mobile\" AND primary eq true and n eq 1.5 and z eq null].value = x").target;
+        let Selector::Filter(terms) = &t.selector else {
+            panic!()
+        };
+        let values: Vec<_> = terms.iter().map(|t| t.value.node.clone()).collect();
+        assert_eq!(
+            values,
+            vec![json!("mobile"), json!(true), json!(1.5), json!(null)]
+        );
+        let src = "addresses[].streetAddress = x";
+        let t = entry(src).target;
+        let Selector::ElementWise(span) = t.selector else {
+            panic!()
+        };
+        assert_eq!(span, Span::new(16, 18));
+        let src = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value = x";
+        let t = entry(src).target;
+        assert_eq!(
+            t.urn.as_ref().map(|u| u.node.as_str()),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
+        assert_eq!(
+            (
+                t.attr.node.as_str(),
+                t.sub.as_ref().map(|s| s.node.as_str())
+            ),
+            ("manager", Some("value"))
+        );
+        assert_eq!(t.attr.span, Span::new(66, 73));
+        let t = entry("urn:x:y:User:emails[type eq \"work\"].value = x").target;
+        assert_eq!(
+            (t.urn.map(|u| u.node), t.attr.node.as_str()),
+            (Some("urn:x:y:User".into()), "emails")
+        );
+        assert!(matches!(t.selector, Selector::Filter(_)));
+        let t = entry("urn:x:y:User:manager.$ref = x").target;
+        assert_eq!(t.sub.map(|s| s.node), Some("$ref".into()));
+        let t = entry("members[].$ref = x").target;
+        assert_eq!(t.sub.map(|s| s.node), Some("$ref".into()));
+    }
+
+    #[test]
+    fn target_errors() {
+        let src = "user {\n  emails[type co \"x\"].value = a\n}";
+        assert_eq!(
+            file_err(src).message,
+            "expected `eq`: a target filter can only test equality, found `co`"
+        );
+        let src = "user {\n  emails[type eq work].value = a\n}";
+        assert_eq!(
+            file_err(src).message,
+            "expected a JSON literal: a string, a number, `true`, `false` or `null`, found `work`"
+        );
+        let src = "user {\n  urn:x:User:manager.value[type eq 1] = a\n}";
+        assert_eq!(
+            file_err(src).message,
+            "a filter belongs after the attribute, before its sub-attribute"
+        );
+        let src = "user {\n  urn:User = a\n}";
+        assert_eq!(
+            file_err(src).message,
+            "a qualified target is a schema URN, `:` and an attribute name"
+        );
+    }
+
+    #[test]
+    fn sources() {
+        let e = entry("userName = $.username   ");
+        assert_eq!(
+            e.source,
+            Source::Direct(Spanned::new("$.username".into(), Span::new(18, 28)))
+        );
+        let e = entry("a = $['first name'] // a comment");
+        assert!(matches!(&e.source, Source::Direct(s) if s.node == "$['first name']"));
+        let e = entry("a = $.x[?(@.y == 'a//b')] /* c */");
+        assert!(matches!(&e.source, Source::Direct(s) if s.node == "$.x[?(@.y == 'a//b')]"));
+        let e = entry("a = $");
+        assert!(matches!(&e.source, Source::Direct(s) if s.node == "$"));
+        let e = entry("a = $ // root");
+        assert!(matches!(&e.source, Source::Direct(s) if s.node == "$"));
+        assert_eq!(source_sx("a = $env.firstname"), "(. $env \"firstname\")");
+        assert_eq!(source_sx("a = $foo"), "$foo");
+        assert_eq!(source_sx("a = $env[\"x y\"]"), "(. $env \"x y\")");
+        let c = |src: &str| match entry(src).source {
+            Source::Const(c) => c.node,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(c("a = const 42"), json!(42));
+        assert!(c("a = const 42").is_i64());
+        assert!(c("a = const 18446744073709551615").is_u64());
+        assert!(c("a = const 1.0").is_f64());
+        assert!(c("a = const 1e2").is_f64());
+        assert_eq!(c("a = const -7"), json!(-7));
+        assert_eq!(c("a = const true"), json!(true));
+        assert_eq!(c("a = const \"\\u00e9\\n\""), json!("é\n"));
+        assert_eq!(
+            c("a = const {\"a\": [1, {\"b\": null}],\n  \"c\": \"d\"\n} // done"),
+            json!({"a": [1, {"b": null}], "c": "d"})
+        );
+        assert_eq!(c("a = const []"), json!([]));
+        let keys: Vec<String> = match c("a = const {\"z\": 1, \"a\": 2}") {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            _ => vec![],
+        };
+        assert_eq!(keys, ["z", "a"]);
+    }
+
+    #[test]
+    fn constant_errors() {
+        let src = "user {\n  a = const {\"k\": 1, \"k\": 2}\n}";
+        let d = file_err(src);
+        assert_eq!(
+            (d.code, at(src, &d).as_str()),
+            ("scimap::duplicate-key", "\"k\"")
+        );
+        assert_eq!(d.span.start, 28);
+        assert_eq!(d.labels[0].span, Span::new(20, 23));
+        let d = file_err("user {\n  a = const null\n}");
+        assert_eq!((d.code, d.span), ("scimap::const-null", Span::new(19, 23)));
+        assert!(parse_file("user {\n  a = const [null]\n}", &Limits::default()).is_ok());
+        let d = file_err("user {\n  a = const \"\\uD800\"\n}");
+        assert_eq!(d.code, "scimap::bad-escape");
+        assert_eq!(
+            file_err("user {\n  a = const 1e999\n}").code,
+            "scimap::number-range"
+        );
+        assert_eq!(
+            file_err("user {\n  a = const {'a': 1}\n}").message,
+            "expected a closing `}`, found `'`"
+        );
+        assert_eq!(
+            file_err("user {\n  a = const [1,]\n}").message,
+            "expected a JSON value, found `]`"
+        );
+    }
+
+    #[test]
+    fn entries_and_line_breaks() {
+        let es = entries("  a = b\n  c = d");
+        assert_eq!(es.len(), 2);
+        assert_eq!(source_sx("a = b +\n   c"), "(+ b c)");
+        assert_eq!(source_sx("a = f(b,\n c\n)"), "(f b c)");
+        assert_eq!(source_sx("a =\n  b"), "b");
+        assert_eq!(source_sx("a = b ?\n c :\n d"), "(if b c d)");
+        assert_eq!(source_sx("a = b ? c\n : d"), "(if b c d)");
+        assert_eq!(source_sx("a = if b {\n c\n}\nelse {\n d\n}"), "(if b c d)");
+        assert_eq!(source_sx("a = let x = 1;\n x"), "(let x 1 x)");
+        assert_eq!(source_sx("a = [\n 1,\n 2,\n]"), "[1 2]");
+        assert_eq!(source_sx("a = x | // c\n f()"), "(f x)");
+        assert_eq!(source_sx("a = (b\n + c)"), "(+ b c)");
+        assert_eq!(source_sx("a = not\n b"), "(not b)");
+        let es = entries("a = f(x)\nb = [1]\nc = {k: 1}\nd = (1)");
+        assert_eq!(es.len(), 4);
+        let src = "user {\n  a = b\n  + c\n}";
+        let d = file_err(src);
+        assert_eq!(d.message, "expected an entry `TARGET = SOURCE`, a `let` or the `}` closing the section, found `+`");
+        assert_eq!(at(src, &d), "+");
+        assert!(d
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("a line cannot start with an operator")));
+        let src = "user {\n  a = b c\n}";
+        assert_eq!(
+            file_err(src).message,
+            "expected an operator or the end of the line, found `c`"
+        );
+        let src = "user {\n  a = b }";
+        assert_eq!(
+            file_err(src).message,
+            "expected an operator or the end of the line, found `}`"
+        );
+        let src = "user {\n  a = b\n  a = $.x\n  a = const 1\n}";
+        assert_eq!(file(src).sections[0].items.len(), 3);
+    }
+
+    #[test]
+    fn allow_comments() {
+        assert_eq!(
+            entry("a = b // scimap:allow(scimap::maybe-nil)").allow,
+            ["scimap::maybe-nil"]
+        );
+        assert_eq!(
+            entry("a = $.b   //scimap:allow(maybe-nil, scimap::lossy-number )").allow,
+            ["scimap::maybe-nil", "scimap::lossy-number"]
+        );
+        assert_eq!(
+            entry("a = f(\n b) /* x */ // scimap:allow(x)").allow,
+            ["scimap::x"]
+        );
+        assert_eq!(entry("a = const 1 // scimap:allow(x)").allow, ["scimap::x"]);
+        assert!(entry("a = b // just a comment").allow.is_empty());
+        assert!(entry("a = b").allow.is_empty());
+        let d = file_err("user {\n  a = b // scimap:allow()\n}");
+        assert_eq!(d.message, "malformed `scimap:allow` comment");
+    }
+
+    #[test]
+    fn lets_and_items() {
+        let f = file("user {\n  let x = 1 + 2\n  let y = let z = 1; z\n  a = x\n}");
+        let items = &f.sections[0].items;
+        let Item::Let(x) = &items[0] else { panic!() };
+        assert_eq!(
+            (x.name.node.as_str(), sx(&x.value), x.span),
+            ("x", "(+ 1 2)".into(), Span::new(9, 22))
+        );
+        let Item::Let(y) = &items[1] else { panic!() };
+        assert_eq!(sx(&y.value), "(let z 1 z)");
+        assert!(matches!(items[2], Item::Entry(_)));
+        let f = file("user {\n  letter = x\n}");
+        assert!(
+            matches!(&f.sections[0].items[0], Item::Entry(e) if e.target.attr.node == "letter")
+        );
+    }
+
+    #[test]
+    fn file_structure_errors() {
+        let src = "user {\n  # a comment\n  a = b\n}";
+        let d = file_err(src);
+        assert_eq!(
+            (d.code, d.span, d.message.as_str()),
+            (
+                "scimap::hash-comment",
+                Span::new(9, 10),
+                "`#` is not a comment here"
+            )
+        );
+        assert_eq!(d.help.as_deref(), Some("use `//` for comments"));
+        let errs = file_errs("# top\nuser {\n  # one\n  # two\n}");
+        assert_eq!(
+            errs.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["scimap::hash-comment"; 3]
+        );
+        let d = file_err("user {\n  a = b # trailing\n}");
+        assert_eq!(d.code, "scimap::hash-comment");
+        let src = "user {\n  a = b\n}\ngroup {\n}\nuser {\n  c = d\n}";
+        let d = file_err(src);
+        assert_eq!(
+            (d.code, d.span),
+            ("scimap::duplicate-section", Span::new(27, 31))
+        );
+        assert_eq!(d.labels[0].span, Span::new(0, 4));
+        for src in ["", "// only a comment\n\n/* and */\n", "app \"x\"\n"] {
+            let d = file_err(src);
+            assert_eq!(d.code, "scimap::no-section", "{src:?}");
+        }
+        let src = "user {\n  userName $.x\n}";
+        let d = file_err(src);
+        assert_eq!(
+            (d.message.as_str(), at(src, &d).as_str()),
+            ("expected `=` after the target, found `$`", "$")
+        );
+        let src = "user {\n  a = f(b\n}";
+        let d = file_err(src);
+        assert_eq!(
+            (d.message.as_str(), at(src, &d).as_str()),
+            ("expected `,` or `)`, found `}`", "}")
+        );
+        let src = "user {\n  a = 1 +\n}";
+        assert_eq!(file_err(src).message, "expected an expression, found `}`");
+        let src = "user {\n  a = 1 @ 2\n}";
+        assert_eq!(
+            file_err(src).message,
+            "expected an operator or the end of the line, found `@`"
+        );
+        assert_eq!(file_err("user {\n  a = b\n").message, "expected an entry `TARGET = SOURCE`, a `let` or the `}` closing the section, found the end of the file");
+        assert_eq!(
+            file_err("users {\n}").message,
+            "expected `app \"…\"`, `schema \"…\"`, `user {` or `group {`, found `users`"
+        );
+        assert_eq!(file_err("user { a = b }").code, "scimap::syntax");
+        assert_eq!(
+            file_err("user {\n}\napp \"x\"").message,
+            "the `app` header must come first, and only once"
+        );
+        let d = file_err("user {\n  a =\n  $.x\n}");
+        assert_eq!(
+            d.message,
+            "a JSON Path source must start on the line of its `=`"
+        );
+        // Several errors found while lowering are all reported, in source order.
+        let errs = file_errs("user {\n  a = \"\\q\"\n  b = 99999999999999999999\n}");
+        assert_eq!(
+            errs.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["scimap::bad-escape", "scimap::number-range"]
+        );
+    }
+
+    #[test]
+    fn crlf_and_bom_free_offsets() {
+        let f = file("user {\r\n  a = b\r\n  c = $.d  \r\n}\r\n");
+        let items = &f.sections[0].items;
+        assert_eq!(items.len(), 2);
+        let Item::Entry(c) = &items[1] else { panic!() };
+        assert!(matches!(&c.source, Source::Direct(s) if s.node == "$.d"));
+    }
+
+    #[test]
+    fn depth_limits() {
+        let deep = |n: usize| "(".repeat(n) + "1" + &")".repeat(n);
+        assert_eq!(p(&deep(100)), "1");
+        let d = expr_err(&deep(100_000));
+        assert_eq!(
+            (d.code, d.message.as_str()),
+            (
+                "scimap::limit",
+                "nesting is deeper than the limit `depth` (128)"
+            )
+        );
+        assert_eq!(d.span, Span::new(128, 129));
+        assert_eq!(
+            expr_err(&"-".repeat(200).add_str("x")).code,
+            "scimap::limit"
+        );
+        assert_eq!(
+            expr_err(&"not ".repeat(200).add_str("x")).code,
+            "scimap::limit"
+        );
+        assert_eq!(expr_err(&vec!["2"; 200].join(" ** ")).code, "scimap::limit");
+        assert_eq!(
+            expr_err(&"a ? b : ".repeat(200).add_str("c")).code,
+            "scimap::limit"
+        );
+        // A long left-associative chain is a deep tree too.
+        let d = expr_err(&vec!["a"; 200].join(" + "));
+        assert_eq!((d.code, d.span.start), ("scimap::limit", 0));
+        assert!(parse_expression(&vec!["a"; 120].join(" + "), &Limits::default()).is_ok());
+        let small = Limits {
+            depth: 2,
+            ..Limits::default()
+        };
+        assert!(parse_expression("f(g(h(1)))", &small).is_err());
+        assert!(parse_expression("f(g(1))", &small).is_ok());
+        let d = parse_file(
+            &format!("user {{\n  a = {}\n}}", deep(500)),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(d[0].code, "scimap::limit");
+        let big = Limits {
+            source_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_file("user {\n  a = b\n}", &big).unwrap_err()[0].code,
+            "scimap::limit"
+        );
+    }
+
+    #[test]
+    fn the_deepest_accepted_nesting_fits_a_small_stack() {
+        // 128 levels of every recursive construct, parsed on a 1 MiB thread.
+        let src = format!(
+            "{}{}{}",
+            "f([{a: (if x { let y = 1; y ? ".repeat(10),
+            "1",
+            " : 2 } else { 3 })}])".repeat(10)
+        );
+        let ok = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || parse_expression(&src, &Limits::default()).is_ok())
+            .map(|h| h.join().unwrap_or(false))
+            .unwrap_or(false);
+        assert!(ok);
+        let parens = "(".repeat(128) + "1" + &")".repeat(128);
+        let ok = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || parse_expression(&parens, &Limits::default()).is_ok())
+            .map(|h| h.join().unwrap_or(false))
+            .unwrap_or(false);
+        assert!(ok);
+    }
+
+    trait AddStr {
+        fn add_str(self, s: &str) -> String;
+    }
+
+    impl AddStr for String {
+        fn add_str(mut self, s: &str) -> String {
+            self.push_str(s);
+            self
+        }
     }
 
     #[test]

@@ -19,17 +19,19 @@ pub enum Mode {
 }
 
 /// Checks the size and nesting limits and that every `/*` is closed.
-pub fn check(source: &str, mode: Mode, limits: &Limits) -> Result<(), Diagnostic> {
+pub fn check(source: &str, mode: Mode, limits: &Limits) -> Result<(), Box<Diagnostic>> {
     if source.len() > limits.source_bytes {
-        return Err(Diagnostic::error(
-            "scimap::limit",
-            Span::new(0, 0),
-            format!(
-                "the mapping is larger than the limit `source-bytes` ({} bytes)",
-                limits.source_bytes
-            ),
-        )
-        .with_help("split the mapping, or raise the limit with `--limit source-bytes=N`"));
+        return Err(Box::new(
+            Diagnostic::error(
+                "scimap::limit",
+                Span::new(0, 0),
+                format!(
+                    "the mapping is larger than the limit `source-bytes` ({} bytes)",
+                    limits.source_bytes
+                ),
+            )
+            .with_help("split the mapping, or raise the limit with `--limit source-bytes=N`"),
+        ));
     }
     Scanner::new(source, mode, limits.depth).run()
 }
@@ -99,18 +101,20 @@ impl<'a> Scanner<'a> {
         self.bytes.get(self.pos + offset).copied().unwrap_or(0)
     }
 
-    fn too_deep(&self, start: usize, end: usize) -> Diagnostic {
-        Diagnostic::error(
-            "scimap::limit",
-            Span::new(start, end),
-            format!("nesting is deeper than the limit `depth` ({})", self.limit),
+    fn too_deep(&self, start: usize, end: usize) -> Box<Diagnostic> {
+        Box::new(
+            Diagnostic::error(
+                "scimap::limit",
+                Span::new(start, end),
+                format!("nesting is deeper than the limit `depth` ({})", self.limit),
+            )
+            .with_label("too deeply nested")
+            .with_help("simplify the expression, or raise the limit with `--limit depth=N`"),
         )
-        .with_label("too deeply nested")
-        .with_help("simplify the expression, or raise the limit with `--limit depth=N`")
     }
 
     /// Adds one level of chain (`nest` or `run`) to the innermost frame.
-    fn chain(&mut self, start: usize, nest: bool, is_let: bool) -> Result<(), Diagnostic> {
+    fn chain(&mut self, start: usize, nest: bool, is_let: bool) -> Result<(), Box<Diagnostic>> {
         if let Some(frame) = self.frames.last_mut() {
             if nest {
                 frame.nest += 1;
@@ -151,7 +155,7 @@ impl<'a> Scanner<'a> {
         self.mode == Mode::File && self.frames.last().is_some_and(|f| f.structural)
     }
 
-    fn run(mut self) -> Result<(), Diagnostic> {
+    fn run(mut self) -> Result<(), Box<Diagnostic>> {
         while self.pos < self.bytes.len() {
             let start = self.pos;
             let c = self.bytes[start];
@@ -178,12 +182,14 @@ impl<'a> Scanner<'a> {
                     match self.src[start + 2..].find("*/") {
                         Some(i) => self.pos = start + 2 + i + 2,
                         None => {
-                            return Err(Diagnostic::error(
-                                "scimap::syntax",
-                                Span::new(start, start + 2),
-                                "this `/*` comment is never closed",
-                            )
-                            .with_help("close it with `*/`"))
+                            return Err(Box::new(
+                                Diagnostic::error(
+                                    "scimap::syntax",
+                                    Span::new(start, start + 2),
+                                    "this `/*` comment is never closed",
+                                )
+                                .with_help("close it with `*/`"),
+                            ))
                         }
                     }
                     continue;
@@ -203,7 +209,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn token(&mut self, start: usize, c: u8, line_start: bool) -> Result<(), Diagnostic> {
+    fn token(&mut self, start: usize, c: u8, line_start: bool) -> Result<(), Box<Diagnostic>> {
         match c {
             b'#' if line_start && self.at_entry_level() => {
                 // A `#` line where an entry should start: the parser reports it.
@@ -212,23 +218,25 @@ impl<'a> Scanner<'a> {
             }
             b'"' | b'\'' => {
                 if !self.skip_string(c) {
-                    return Err(Diagnostic::error(
+                    return Err(Box::new(Diagnostic::error(
                         "scimap::syntax",
                         Span::new(start, self.pos),
                         "string literal not terminated",
                     )
-                    .with_help("close it with the same quote on the same line; a `…` raw string may span lines"));
+                    .with_help("close it with the same quote on the same line; a `…` raw string may span lines")));
                 }
                 self.last = Last::Operand;
             }
             b'`' => {
                 if !self.skip_raw_string() {
-                    return Err(Diagnostic::error(
-                        "scimap::syntax",
-                        Span::new(start, start + 1),
-                        "raw string literal not terminated",
-                    )
-                    .with_help("close it with a backtick"));
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            "scimap::syntax",
+                            Span::new(start, start + 1),
+                            "raw string literal not terminated",
+                        )
+                        .with_help("close it with a backtick"),
+                    ));
                 }
                 self.last = Last::Operand;
             }
@@ -352,7 +360,7 @@ impl<'a> Scanner<'a> {
         &rest[..end]
     }
 
-    fn word_or_other(&mut self, start: usize) -> Result<(), Diagnostic> {
+    fn word_or_other(&mut self, start: usize) -> Result<(), Box<Diagnostic>> {
         let word = self.word_at(start);
         if word.is_empty() {
             // Any other character: one step, the parser judges it.

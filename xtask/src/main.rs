@@ -2,14 +2,18 @@
 //!
 //! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
 
+mod wasm;
+
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
+        Some("web-test") => wasm::web_test(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci    formatting, clippy and every test (what CI runs)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium");
             return ExitCode::from(2);
         }
     };
@@ -23,7 +27,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command from the workspace root, failing on a non-zero exit.
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
+pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
@@ -37,7 +41,7 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn root() -> std::path::PathBuf {
+pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(|p| p.to_path_buf())

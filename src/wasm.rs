@@ -1,0 +1,320 @@
+//! The WASM exports of the preview page (INTERFACES §4): the same engine as the command line,
+//! returning plain JavaScript objects.
+
+use crate::check::types::Type;
+use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use crate::{
+    parse_record, render, Diagnostic, EntryError, Explained, Kind, Mapping, Options, RecordError,
+};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{json, Value as Json};
+use wasm_bindgen::prelude::*;
+
+/// Panics reach the browser console with their message instead of "unreachable".
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// `check(source) → { diagnostics: [...] }`: every diagnostic of the mapping, errors and
+/// warnings, as INTERFACES §2 objects with `"file": null`, sorted by offset.
+#[wasm_bindgen]
+pub fn check(source: &str) -> Result<JsValue, JsError> {
+    let diagnostics = match Mapping::compile(source) {
+        Ok(mapping) => diagnostics_json(mapping.warnings(), mapping.source()),
+        Err(e) => diagnostics_json(&e.diagnostics, &e.source),
+    };
+    to_js(&json!({ "diagnostics": diagnostics }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PreviewOptions {
+    kind: Option<String>,
+    now: Option<String>,
+}
+
+/// `preview(source, recordJson, { kind: "user"|"group", now? }) → { payload, errors,
+/// diagnostics, explain }`. `payload` is null when the mapping did not compile or the record
+/// failed; `errors` holds the failed record's LANGUAGE §5 objects. Throws on bad options.
+#[wasm_bindgen]
+pub fn preview(source: &str, record_json: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let opts: PreviewOptions = if options.is_undefined() || options.is_null() {
+        PreviewOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("invalid preview options: {e}")))?
+    };
+    let kind = match opts.kind.as_deref() {
+        None | Some("user") => Kind::User,
+        Some("group") => Kind::Group,
+        Some(other) => {
+            return Err(JsError::new(&format!(
+                "invalid preview options: kind must be \"user\" or \"group\", not {other:?}"
+            )))
+        }
+    };
+    let mut compile_options = Options::default();
+    if let Some(now) = opts.now.as_deref().filter(|s| !s.trim().is_empty()) {
+        let parsed = chrono::DateTime::parse_from_rfc3339(now.trim()).map_err(|e| {
+            JsError::new(&format!(
+                "invalid preview options: now {now:?} is not an RFC 3339 time: {e}"
+            ))
+        })?;
+        compile_options.now = Some(parsed);
+    }
+    to_js(&preview_json(source, record_json, kind, &compile_options))
+}
+
+fn preview_json(source: &str, record_json: &str, kind: Kind, options: &Options) -> Json {
+    let mapping = match Mapping::compile_with(source, options) {
+        Ok(m) => m,
+        Err(e) => {
+            return json!({
+                "payload": null,
+                "errors": [],
+                "diagnostics": diagnostics_json(&e.diagnostics, &e.source),
+                "explain": [],
+            })
+        }
+    };
+    let diagnostics = diagnostics_json(mapping.warnings(), mapping.source());
+    let limits = &options.limits;
+    // The same cap as one line of `scimap bulk`, checked before parsing.
+    let record = if record_json.len() > limits.line_bytes {
+        Err(RecordError {
+            errors: vec![EntryError::record(
+                "scimap::limit",
+                format!(
+                    "the record is {} bytes, over the limit `line-bytes` ({})",
+                    record_json.len(),
+                    limits.line_bytes
+                ),
+            )],
+        })
+    } else {
+        parse_record(record_json.as_bytes(), limits)
+    };
+    let record = match record {
+        Ok(r) => r,
+        Err(e) => {
+            return json!({
+                "payload": null,
+                "errors": errors_json(&e),
+                "diagnostics": diagnostics,
+                "explain": [],
+            })
+        }
+    };
+    let (payload, errors) = match mapping.evaluate(kind, &record) {
+        Ok(payload) => (payload, Json::Array(Vec::new())),
+        Err(e) => (Json::Null, errors_json(&e)),
+    };
+    let explain: Vec<Json> = mapping
+        .explain(kind, &record)
+        .iter()
+        .map(explained_json)
+        .collect();
+    json!({
+        "payload": payload,
+        "errors": errors,
+        "diagnostics": diagnostics,
+        "explain": explain,
+    })
+}
+
+/// `functions() → [{ name, signature, summary, details, examples: [{ expression, expected }] }]`
+/// in catalogue order.
+#[wasm_bindgen]
+pub fn functions() -> Result<JsValue, JsError> {
+    let all: Vec<Json> = crate::functions()
+        .iter()
+        .map(|f| {
+            let examples: Vec<Json> = f
+                .examples
+                .iter()
+                .map(|(expression, expected)| {
+                    json!({ "expression": expression, "expected": expected })
+                })
+                .collect();
+            json!({
+                "name": f.name,
+                "signature": f.signature,
+                "summary": f.summary,
+                "details": f.details,
+                "examples": examples,
+            })
+        })
+        .collect();
+    to_js(&Json::Array(all))
+}
+
+/// `schemas() → { user, group, targets: { user, group } }`: the record fields
+/// (`[{ name, type, fields? }]`, nested for objects and arrays of objects) and every attribute
+/// path a section may map (`[{ name, type, multiValued, required, canonicalValues }]`).
+#[wasm_bindgen]
+pub fn schemas() -> Result<JsValue, JsError> {
+    let user_targets: Vec<Json> = [schema::core_user(), schema::enterprise_user()]
+        .into_iter()
+        .flat_map(|s| targets(s, Kind::User))
+        .collect();
+    to_js(&json!({
+        "user": record_fields(schema::user_record()),
+        "group": record_fields(schema::group_record()),
+        "targets": {
+            "user": user_targets,
+            "group": targets(schema::core_group(), Kind::Group),
+        },
+    }))
+}
+
+/// The fields of a record object type; the schema is ours and a few levels deep.
+fn record_fields(ty: &Type) -> Json {
+    let Some(Type::Object(object)) = object_of(ty) else {
+        return Json::Array(Vec::new());
+    };
+    let fields = object
+        .fields
+        .iter()
+        .map(|(name, ty)| {
+            let mut field = json!({ "name": name, "type": ty.to_string() });
+            if let (Some(obj), Some(Type::Object(_))) = (field.as_object_mut(), object_of(ty)) {
+                obj.insert("fields".into(), record_fields(ty));
+            }
+            field
+        })
+        .collect();
+    Json::Array(fields)
+}
+
+/// The object type behind a nullable or an array, if any.
+fn object_of(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Object(_) => Some(ty),
+        Type::Nullable(inner) | Type::Array(inner) => object_of(inner),
+        _ => None,
+    }
+}
+
+/// The mappable attribute paths of a schema (LANGUAGE §2.2: not complex attributes
+/// themselves, `schemas`, read-only ones, nor a group's `members`); extension attributes are
+/// qualified with their URN.
+fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {
+    let core = matches!(
+        schema.urn.as_str(),
+        schema::CORE_USER | schema::CORE_GROUP
+    );
+    let prefix = if core {
+        String::new()
+    } else {
+        format!("{}:", schema.urn)
+    };
+    let mappable = |a: &ScimAttribute| {
+        a.mutability != Mutability::ReadOnly
+            && a.name != "schemas"
+            && !(kind == Kind::Group && a.name == "members")
+    };
+    let target = |name: String, a: &ScimAttribute, multi_valued: bool| {
+        json!({
+            "name": name,
+            "type": a.ty.name(),
+            "multiValued": multi_valued,
+            "required": a.required,
+            "canonicalValues": a.canonical_values,
+        })
+    };
+    let mut out = Vec::new();
+    for attr in schema.attributes.iter().filter(|a| mappable(a)) {
+        if attr.ty == ScimType::Complex {
+            for sub in attr.sub_attributes.iter().filter(|a| mappable(a)) {
+                let name = format!("{prefix}{}.{}", attr.name, sub.name);
+                out.push(target(name, sub, attr.multi_valued));
+            }
+        } else {
+            out.push(target(
+                format!("{prefix}{}", attr.name),
+                attr,
+                attr.multi_valued,
+            ));
+        }
+    }
+    out
+}
+
+fn diagnostics_json(diagnostics: &[Diagnostic], source: &str) -> Json {
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort_by_key(|d| d.span.start);
+    Json::Array(
+        sorted
+            .into_iter()
+            .map(|d| render::diagnostic_json(d, None, source))
+            .collect(),
+    )
+}
+
+fn errors_json(e: &RecordError) -> Json {
+    Json::Array(e.errors.iter().map(EntryError::to_json).collect())
+}
+
+fn explained_json(x: &Explained) -> Json {
+    let mut out = json!({
+        "target": x.target,
+        "kind": x.kind,
+        "source": x.source,
+        "line": x.line,
+        "column": x.column,
+    });
+    if let Some(obj) = out.as_object_mut() {
+        if let Some(value) = &x.value {
+            obj.insert("value".into(), value.clone());
+        }
+        if let Some(error) = &x.error {
+            obj.insert("error".into(), error.to_json());
+        }
+    }
+    out
+}
+
+/// A JSON value as a plain JS value: objects as objects (not `Map`s), integers within
+/// ±(2^53 − 1) as numbers and beyond as BigInt. `json_compatible()` alone refuses such
+/// integers, and with BigInts on it would send every integer as one, so safe integers are
+/// handed over as `f64`.
+fn to_js(value: &Json) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible()
+        .serialize_large_number_types_as_bigints(true);
+    JsonForJs(value)
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+struct JsonForJs<'a>(&'a Json);
+
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+impl Serialize for JsonForJs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Json::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) if u > MAX_SAFE_INTEGER => s.serialize_u64(u),
+                (_, Some(i)) if i.unsigned_abs() > MAX_SAFE_INTEGER => s.serialize_i64(i),
+                _ => s.serialize_f64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&JsonForJs(item))?;
+                }
+                seq.end()
+            }
+            Json::Object(fields) => {
+                let mut map = s.serialize_map(Some(fields.len()))?;
+                for (k, v) in fields {
+                    map.serialize_entry(k, &JsonForJs(v))?;
+                }
+                map.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}

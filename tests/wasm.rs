@@ -1,0 +1,294 @@
+//! The WASM exports (INTERFACES §4), run under node by wasm-bindgen-test-runner:
+//! `cargo test --target wasm32-unknown-unknown --no-default-features --features wasm --test wasm`
+//! (or `cargo xtask web-test`).
+#![cfg(all(target_arch = "wasm32", feature = "wasm"))]
+
+use js_sys::{Array, Reflect};
+use scimap::wasm::{check, functions, preview, schemas};
+use serde_json::{json, Value as Json};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+
+/// A JS result as JSON, for results without BigInts.
+fn to_json(v: &JsValue) -> Json {
+    serde_wasm_bindgen::from_value(v.clone()).expect("a JSON-compatible JS value")
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).expect("an object")
+}
+
+fn options(kind: &str, now: Option<&str>) -> JsValue {
+    let o = js_sys::Object::new();
+    Reflect::set(&o, &"kind".into(), &kind.into()).unwrap();
+    if let Some(now) = now {
+        Reflect::set(&o, &"now".into(), &now.into()).unwrap();
+    }
+    o.into()
+}
+
+fn run(source: &str, record: &str, kind: &str, now: Option<&str>) -> Json {
+    let out = preview(source, record, options(kind, now)).expect("valid options");
+    to_json(&out)
+}
+
+#[wasm_bindgen_test]
+fn check_reports_every_diagnostic_sorted_with_file_null() {
+    let source = "user {\n  displayName = lower(nosuchfield)\n  userNam = $.username\n}\n";
+    let out = to_json(&check(source).unwrap());
+    let diagnostics = out["diagnostics"].as_array().unwrap();
+    assert!(diagnostics.len() >= 2, "{out}");
+    let offsets: Vec<u64> = diagnostics
+        .iter()
+        .map(|d| d["offset"].as_u64().unwrap())
+        .collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    let first = &diagnostics[0];
+    assert_eq!(first["file"], Json::Null);
+    assert_eq!(first["severity"], "error");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(2), Some(23))
+    );
+    assert_eq!(&source[23..34], "nosuchfield");
+    assert_eq!(first["offset"], 23);
+    assert_eq!(first["end_offset"], 34);
+    let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "file",
+            "code",
+            "severity",
+            "message",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "offset",
+            "end_offset",
+            "help",
+            "labels"
+        ]
+    );
+    assert!(diagnostics[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("userNam"));
+}
+
+#[wasm_bindgen_test]
+fn check_of_a_good_mapping_gives_its_warnings_only() {
+    let out = to_json(&check("user {\n  userName = $.username\n}\n").unwrap());
+    assert_eq!(out, json!({"diagnostics": []}));
+}
+
+#[wasm_bindgen_test]
+fn preview_gives_the_payload_and_the_explanation() {
+    let source = "user {\n  userName = $.username\n  name.givenName = upper(firstname ?? \"\")\n  title = const \"Eng\"\n  nickName = $.nickname\n}\n";
+    let out = run(
+        source,
+        r#"{"username": "ada", "firstname": "Ada"}"#,
+        "user",
+        None,
+    );
+    assert_eq!(
+        out["payload"],
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "ada",
+            "name": {"givenName": "ADA"},
+            "title": "Eng"
+        })
+    );
+    assert_eq!(out["errors"], json!([]));
+    assert_eq!(out["diagnostics"], json!([]));
+    assert_eq!(
+        out["explain"],
+        json!([
+            {"target": "userName", "kind": "direct", "source": "$.username", "line": 2, "column": 3, "value": "ada"},
+            {"target": "name.givenName", "kind": "expression", "source": "upper(firstname ?? \"\")", "line": 3, "column": 3, "value": "ADA"},
+            {"target": "title", "kind": "const", "source": "const \"Eng\"", "line": 4, "column": 3, "value": "Eng"},
+            {"target": "nickName", "kind": "direct", "source": "$.nickname", "line": 5, "column": 3}
+        ])
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_failed_record_has_no_payload_and_its_errors() {
+    let source = "user {\n  userName = $.username\n  title = int(jobTitle ?? \"x\")\n}\n";
+    let out = run(source, r#"{"username": "ada"}"#, "user", None);
+    assert_eq!(out["payload"], Json::Null);
+    let errors = out["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert_eq!(errors[0]["target"], "title");
+    assert_eq!((errors[0]["line"].as_u64(), errors[0]["column"].as_u64()), (Some(3), Some(3)));
+    let explain = out["explain"].as_array().unwrap();
+    assert_eq!(explain[0]["value"], "ada");
+    assert_eq!(explain[1]["error"]["target"], "title");
+    assert!(explain[1].get("value").is_none());
+}
+
+#[wasm_bindgen_test]
+fn a_record_that_is_not_json_is_a_whole_record_error() {
+    let out = run("user {\n  userName = $.username\n}\n", "{\"username\": ", "user", None);
+    assert_eq!(out["payload"], Json::Null);
+    assert_eq!(out["explain"], json!([]));
+    let errors = out["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["target"], Json::Null);
+    assert_eq!(errors[0]["code"], "scimap::invalid-json");
+    let not_object = run("user {\n  userName = $.username\n}\n", "[1]", "user", None);
+    assert_eq!(not_object["errors"][0]["code"], "scimap::not-an-object");
+}
+
+#[wasm_bindgen_test]
+fn a_mapping_that_does_not_compile_gives_diagnostics_and_no_payload() {
+    let out = run("user {\n  userName = \n}\n", "{}", "user", None);
+    assert_eq!(out["payload"], Json::Null);
+    assert_eq!(out["errors"], json!([]));
+    assert_eq!(out["explain"], json!([]));
+    assert_eq!(out["diagnostics"][0]["severity"], "error");
+}
+
+#[wasm_bindgen_test]
+fn group_records_use_the_group_section() {
+    let source = "user {\n  userName = $.username\n}\ngroup {\n  displayName = $.name\n}\n";
+    let out = run(source, r#"{"id": "g1", "name": "Engineering"}"#, "group", None);
+    assert_eq!(
+        out["payload"],
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering"})
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_options_throw() {
+    let source = "user {\n  userName = $.username\n}\n";
+    assert!(preview(source, "{}", options("device", None)).is_err());
+    assert!(preview(source, "{}", options("user", Some("yesterday"))).is_err());
+    assert!(preview(source, "{}", JsValue::UNDEFINED).is_ok());
+}
+
+/// `options.now` fixes the clock; the full time-zone database and the full regex engine are
+/// in the module, as on the command line.
+#[wasm_bindgen_test]
+fn now_time_zones_and_regex_work_as_on_the_command_line() {
+    let source = format!(
+        "schema \"{ACME}\" {{ year: integer, hour: integer }}\nuser {{\n  userName = $.username\n  \
+         {ACME}:year = now().Year()\n  \
+         {ACME}:hour = now().In(timezone(\"Asia/Kathmandu\")).Hour()\n  \
+         title = $.username matches \"^\\\\p{{Greek}}+$\" ? \"greek\" : \"other\"\n}}\n"
+    );
+    let out = run(
+        &source,
+        r#"{"username": "αλφα"}"#,
+        "user",
+        Some("2031-05-06T07:08:09+02:00"),
+    );
+    assert_eq!(out["diagnostics"], json!([]), "{out}");
+    assert_eq!(out["payload"][ACME], json!({"year": 2031, "hour": 10}), "{out}");
+    assert_eq!(out["payload"]["title"], "greek");
+    // Without a fixed clock the browser's clock is read.
+    let live = run(&source, r#"{"username": "x"}"#, "user", None);
+    assert!(live["payload"][ACME]["year"].as_i64().unwrap() >= 2024, "{live}");
+}
+
+#[wasm_bindgen_test]
+fn integers_beyond_2_pow_53_cross_as_bigint() {
+    let source = format!(
+        "schema \"{ACME}\" {{ big: integer, small: integer, negative: integer }}\nuser {{\n  \
+         userName = $.username\n  {ACME}:big = $.big\n  {ACME}:small = $.small\n  \
+         {ACME}:negative = $.negative\n}}\n"
+    );
+    let record = r#"{"username": "ada", "big": 9007199254740993, "small": 9007199254740991, "negative": -9007199254740993}"#;
+    let out = preview(&source, record, options("user", None)).unwrap();
+    let acme = get(&get(&out, "payload"), ACME);
+    let big = get(&acme, "big");
+    assert!(big.is_bigint(), "{big:?}");
+    assert_eq!(
+        big.dyn_ref::<js_sys::BigInt>()
+            .unwrap()
+            .to_string(10)
+            .unwrap(),
+        "9007199254740993"
+    );
+    let negative = get(&acme, "negative");
+    assert!(negative.is_bigint());
+    assert_eq!(
+        negative
+            .dyn_ref::<js_sys::BigInt>()
+            .unwrap()
+            .to_string(10)
+            .unwrap(),
+        "-9007199254740993"
+    );
+    let small = get(&acme, "small");
+    assert_eq!(small.as_f64(), Some(9_007_199_254_740_991.0));
+    // The explanation carries the same values.
+    let explain: Array = get(&out, "explain").dyn_into().unwrap();
+    assert!(get(&explain.get(1), "value").is_bigint());
+}
+
+#[wasm_bindgen_test]
+fn functions_lists_the_catalogue() {
+    let out = to_json(&functions().unwrap());
+    let all = out.as_array().unwrap();
+    assert!(all.len() > 50, "{}", all.len());
+    let upper = all.iter().find(|f| f["name"] == "upper").unwrap();
+    assert!(upper["signature"].as_str().unwrap().starts_with("upper("));
+    assert!(!upper["summary"].as_str().unwrap().is_empty());
+    assert!(upper["examples"][0]["expression"].is_string());
+    assert!(upper["examples"][0]["expected"].is_string());
+    assert_eq!(all.len(), scimap::functions().len());
+}
+
+#[wasm_bindgen_test]
+fn schemas_give_record_fields_and_targets() {
+    let out = to_json(&schemas().unwrap());
+    let user = out["user"].as_array().unwrap();
+    let field = |fields: &[Json], name: &str| fields.iter().find(|f| f["name"] == name).cloned();
+    assert_eq!(field(user, "username").unwrap()["type"], "string");
+    let addresses = field(user, "addresses").unwrap();
+    assert!(field(addresses["fields"].as_array().unwrap(), "streetAddress").is_some());
+    assert!(field(out["group"].as_array().unwrap(), "name").is_some());
+    let names = |kind: &str| -> Vec<String> {
+        out["targets"][kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let user_targets = names("user");
+    for t in [
+        "userName",
+        "name.givenName",
+        "emails.value",
+        "active",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+    ] {
+        assert!(user_targets.iter().any(|n| n == t), "{t} in {user_targets:?}");
+    }
+    for t in ["id", "meta.created", "schemas", "name", "groups.value"] {
+        assert!(!user_targets.iter().any(|n| n == t), "{t} in {user_targets:?}");
+    }
+    let group_targets = names("group");
+    assert!(group_targets.iter().any(|n| n == "displayName"));
+    assert!(!group_targets.iter().any(|n| n.starts_with("members")));
+    // Every listed target compiles as one, given a constant of its type.
+    for t in out["targets"]["user"].as_array().unwrap() {
+        let value = match t["type"].as_str().unwrap() {
+            "boolean" => "true",
+            "integer" => "1",
+            "decimal" => "1.5",
+            "dateTime" => "\"2024-01-01T00:00:00Z\"",
+            _ => "\"x\"",
+        };
+        let source = format!("user {{\n  {} = const {value}\n}}\n", t["name"].as_str().unwrap());
+        let diagnostics = to_json(&check(&source).unwrap())["diagnostics"].clone();
+        assert_eq!(diagnostics, json!([]), "{source}");
+    }
+}
