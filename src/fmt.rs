@@ -106,7 +106,7 @@ fn operator_gaps(e: &Expr, source: &str, edits: &mut Vec<(Span, String)>) {
     let mut walk = |x: &Expr| operator_gaps(x, source, edits);
     match &e.kind {
         ExprKind::Binary(_, l, r) => {
-            let gap = Span::new(l.span.end, r.span.start);
+            let gap = Span::new(blanks_before(source, l.span.end), r.span.start);
             walk(l);
             walk(r);
             if let Some(text) = spaced_gap(source, gap) {
@@ -119,7 +119,7 @@ fn operator_gaps(e: &Expr, source: &str, edits: &mut Vec<(Span, String)>) {
             }
             // A pipe `x | f(a)` arrives as `f(x, a)` with `x` written before the name.
             if let Some(first) = args.first().filter(|a| a.span.end <= name.span.start) {
-                let gap = Span::new(first.span.end, name.span.start);
+                let gap = Span::new(blanks_before(source, first.span.end), name.span.start);
                 if let Some(text) = spaced_gap(source, gap) {
                     edits.push((gap, text));
                 }
@@ -167,6 +167,12 @@ fn operator_gaps(e: &Expr, source: &str, edits: &mut Vec<(Span, String)>) {
         | ExprKind::Pointer(_)
         | ExprKind::PointerField(_) => {}
     }
+}
+
+/// Where the blanks before `at` begin (an operand's span may end with blanks after it).
+fn blanks_before(source: &str, at: usize) -> usize {
+    let before = source.get(..at).unwrap_or("");
+    before.trim_end_matches([' ', '\t']).len()
 }
 
 /// The gap between two operands holding only an operator and blanks, with one space on each
@@ -241,7 +247,10 @@ fn lex(text: &str, opaque: &[Span]) -> Lexed {
             b'`' => {
                 i += 1;
                 loop {
-                    match bytes.get(i..).and_then(|r| r.iter().position(|&b| b == b'`')) {
+                    match bytes
+                        .get(i..)
+                        .and_then(|r| r.iter().position(|&b| b == b'`'))
+                    {
                         Some(p) if bytes.get(i + p + 1) == Some(&b'`') => i += p + 2,
                         Some(p) => {
                             i += p + 1;
@@ -254,7 +263,9 @@ fn lex(text: &str, opaque: &[Span]) -> Lexed {
                     }
                 }
                 if text[start..i.min(text.len())].contains('\n') {
-                    lexed.long.push((Span::new(start, i.min(text.len())), false));
+                    lexed
+                        .long
+                        .push((Span::new(start, i.min(text.len())), false));
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
@@ -262,7 +273,9 @@ fn lex(text: &str, opaque: &[Span]) -> Lexed {
                 lexed.comments.push(Span::new(start, i));
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map_or(text.len(), |p| i + 2 + p + 2);
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(text.len(), |p| i + 2 + p + 2);
                 lexed.comments.push(Span::new(start, i));
                 if text[start..i].contains('\n') {
                     lexed.long.push((Span::new(start, i), true));
@@ -368,9 +381,30 @@ fn layout(text: &str, file: &ast::File) -> String {
 
     let mut units: Vec<Unit> = Vec::new();
     let mut roles = vec![Role::Free(0); starts.len()];
-    let mut add_unit = |units: &mut Vec<Unit>, roles: &mut Vec<Role>, kind, indent, span: Span| {
+    // Bracket depth before an offset, from prefix sums.
+    let mut prefix = Vec::with_capacity(lexed.brackets.len() + 1);
+    prefix.push(0);
+    for (k, (_, delta)) in lexed.brackets.iter().enumerate() {
+        prefix.push(prefix[k] + delta);
+    }
+    let depth_at = |offset: usize| prefix[lexed.brackets.partition_point(|b| b.0 < offset)];
+    // An item ends where its brackets are closed again: the span of an `if` expression stops
+    // at its last value, before the block's `}`.
+    let item_end = |span: Span| {
+        let base = depth_at(span.start);
+        let mut k = lexed.brackets.partition_point(|b| b.0 < span.end);
+        let mut d = prefix[k];
+        let mut end = span.end;
+        while d > base && k < lexed.brackets.len() {
+            d += lexed.brackets[k].1;
+            end = lexed.brackets[k].0 + 1;
+            k += 1;
+        }
+        end
+    };
+    let add_unit = |units: &mut Vec<Unit>, roles: &mut Vec<Role>, kind, indent, span: Span| {
         let first = line_of(span.start);
-        let last = line_of(span.end.saturating_sub(1).max(span.start));
+        let last = line_of(item_end(span).saturating_sub(1).max(span.start));
         let n = units.len();
         units.push(Unit {
             kind,
@@ -436,9 +470,11 @@ fn layout(text: &str, file: &ast::File) -> String {
     }
 
     let mut lines: Vec<Line> = Vec::with_capacity(starts.len());
-    for n in 0..starts.len() {
+    for (n, &role) in roles.iter().enumerate() {
         let (start, end) = bounds(n);
-        lines.push(line(text, &lexed, start, end, n, roles[n], &units, &run_of, &depth));
+        lines.push(line(
+            text, &lexed, start, end, n, role, &units, &run_of, &depth,
+        ));
     }
 
     // `=` one space after the run's longest target of at most TARGET_WIDTH characters.

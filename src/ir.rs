@@ -266,3 +266,106 @@ pub struct Element {
     pub subs: Vec<(String, usize)>,
     pub auto_primary: bool,
 }
+
+impl Section {
+    /// The top-level record fields this section reads, or `None` when it may read any
+    /// (`$env`, a general JSON Path): a record need not be parsed beyond these.
+    pub fn fields_read(&self) -> Option<Vec<String>> {
+        let mut fields = Vec::new();
+        for entry in &self.entries {
+            match &entry.source {
+                Source::Direct(Path::Simple(segments)) => match segments.first() {
+                    Some(Segment::Field(name)) => fields.push(name.clone()),
+                    _ => return None,
+                },
+                Source::Direct(Path::General(_)) => return None,
+                Source::Const(_) => {}
+                Source::Expr(node) => node.fields_read(&mut fields)?,
+            }
+        }
+        for l in &self.lets {
+            l.value.fields_read(&mut fields)?;
+        }
+        fields.sort();
+        fields.dedup();
+        Some(fields)
+    }
+}
+
+impl Node {
+    /// Adds the record fields this expression reads; `None` when it reads the whole record.
+    fn fields_read(&self, out: &mut Vec<String>) -> Option<()> {
+        let all = |nodes: &[Node], out: &mut Vec<String>| {
+            nodes.iter().try_for_each(|n| n.fields_read(out))
+        };
+        match &self.op {
+            Op::Nil
+            | Op::Bool(_)
+            | Op::Int(_)
+            | Op::Float(_)
+            | Op::Str(_)
+            | Op::Local(_)
+            | Op::SectionLet(_)
+            | Op::Now => Some(()),
+            Op::Env => None,
+            Op::Field(name) => {
+                out.push(name.to_string());
+                Some(())
+            }
+            Op::Attr { name, .. } => {
+                out.push("attributes".into());
+                name.fields_read(out)
+            }
+            Op::Array(items) | Op::Sequence(items) => all(items, out),
+            Op::Map(entries) => entries.iter().try_for_each(|(k, v)| {
+                k.fields_read(out)?;
+                v.fields_read(out)
+            }),
+            Op::Unary(_, n) | Op::NameOf { arg: n, .. } => n.fields_read(out),
+            Op::Binary(_, l, r) => {
+                l.fields_read(out)?;
+                r.fields_read(out)
+            }
+            Op::MatchesConst { subject, .. } => subject.fields_read(out),
+            Op::Member { object, index, .. } => {
+                object.fields_read(out)?;
+                index.fields_read(out)
+            }
+            Op::Slice { object, from, to } => {
+                object.fields_read(out)?;
+                [from, to]
+                    .into_iter()
+                    .flatten()
+                    .try_for_each(|n| n.fields_read(out))
+            }
+            Op::Native { args, .. } | Op::DateLayout { args, .. } => all(args, out),
+            Op::FormatLayout { receiver, .. } => receiver.fields_read(out),
+            Op::Method { receiver, args, .. } => {
+                receiver.fields_read(out)?;
+                all(args, out)
+            }
+            Op::Predicate {
+                list, body, extra, ..
+            } => {
+                list.fields_read(out)?;
+                if let Some(b) = body {
+                    b.fields_read(out)?;
+                }
+                all(extra, out)
+            }
+            Op::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.fields_read(out)?;
+                then.fields_read(out)?;
+                otherwise.fields_read(out)
+            }
+            Op::Let { value, body, .. } => {
+                value.fields_read(out)?;
+                body.fields_read(out)
+            }
+        }
+    }
+}

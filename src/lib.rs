@@ -21,6 +21,7 @@ pub mod json;
 mod limits;
 mod mapping;
 mod payload;
+mod record;
 pub mod render;
 mod schema;
 mod suggest;

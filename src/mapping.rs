@@ -67,6 +67,8 @@ pub struct Options {
 pub struct Mapping {
     source: String,
     sections: Vec<(SectionKind, ir::Section)>,
+    /// Per section, the top-level fields a record is read for (its id field included).
+    fields: Vec<Option<Vec<String>>>,
     warnings: Vec<Diagnostic>,
     options: Options,
 }
@@ -166,7 +168,7 @@ pub struct RecordError {
 }
 
 impl RecordError {
-    fn whole(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn whole(code: &str, message: impl Into<String>) -> Self {
         RecordError {
             errors: vec![EntryError::record(code, message)],
         }
@@ -288,8 +290,23 @@ impl Mapping {
                 source: source.to_string(),
             });
         }
+        let fields = checked
+            .sections
+            .iter()
+            .map(|(kind, section)| {
+                section.fields_read().map(|mut f| {
+                    let id = match kind {
+                        SectionKind::User => Kind::User.id_field(),
+                        SectionKind::Group => Kind::Group.id_field(),
+                    };
+                    f.push(id.to_string());
+                    f
+                })
+            })
+            .collect();
         Ok(Mapping {
             source: source.to_string(),
+            fields,
             sections: checked.sections,
             warnings: checked.diagnostics,
             options: options.clone(),
@@ -324,6 +341,16 @@ impl Mapping {
 
     /// Evaluates one record into its SCIM payload.
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
+        let (section, slots) = self.outcome(kind, record)?;
+        Ok(payload::assemble(section.core_urn, &section.payload, &slots))
+    }
+
+    /// Every entry's value, or every failure including required attributes left absent.
+    fn outcome(
+        &self,
+        kind: Kind,
+        record: &Json,
+    ) -> Result<(&ir::Section, Vec<Slot>), RecordError> {
         let section = self.section(kind).ok_or_else(|| {
             RecordError::whole(
                 "scimap::no-section",
@@ -353,11 +380,7 @@ impl Mapping {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(RecordError { errors });
         }
-        Ok(payload::assemble(
-            section.core_urn,
-            &section.payload,
-            &run.slots,
-        ))
+        Ok((section, run.slots))
     }
 
     /// Per target in file order: its kind, source, and value or error.
@@ -401,68 +424,60 @@ impl Mapping {
 
     /// Bulk: one input line (no `\n`) → one output line appended to `out` (no `\n`): the
     /// payload, or the error object with `line` and `id`. Returns whether the record succeeded.
-    pub fn evaluate_line(
-        &self,
-        kind: Kind,
-        line: &[u8],
-        line_no: usize,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        let (result, id) = self.line_result(kind, line);
-        match result {
-            Ok(payload) => {
-                crate::json::write(&payload, out);
+    pub fn evaluate_line(&self, kind: Kind, line: &[u8], line_no: usize, out: &mut Vec<u8>) -> bool {
+        let record = match self.read_line(kind, line) {
+            Ok(record) => record,
+            Err(e) => {
+                crate::json::write(&e.to_json(Some(line_no), None), out);
+                return false;
+            }
+        };
+        match self.outcome(kind, &record) {
+            Ok((section, slots)) => {
+                payload::write(section.core_urn, &section.payload, &slots, out);
                 true
             }
             Err(e) => {
-                crate::json::write(&e.to_json(Some(line_no), id.as_deref()), out);
+                let id = record.get(kind.id_field()).and_then(Json::as_str);
+                crate::json::write(&e.to_json(Some(line_no), id), out);
                 false
             }
         }
     }
 
-    fn line_result(&self, kind: Kind, line: &[u8]) -> (Result<Json, RecordError>, Option<String>) {
+    /// Reads a bulk line as far as the section needs.
+    fn read_line(&self, kind: Kind, line: &[u8]) -> Result<Json, RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
-            return (
-                Err(RecordError::whole(
-                    "scimap::limit",
-                    format!(
-                        "the record is {} bytes, over the limit `line-bytes` ({})",
-                        line.len(),
-                        limits.line_bytes
-                    ),
-                )),
-                None,
-            );
+            return Err(RecordError::whole(
+                "scimap::limit",
+                format!(
+                    "the record is {} bytes, over the limit `line-bytes` ({})",
+                    line.len(),
+                    limits.line_bytes
+                ),
+            ));
         }
         if line.iter().all(u8::is_ascii_whitespace) {
-            return (
-                Err(RecordError::whole(
-                    "scimap::empty-line",
-                    "the line is empty: expected a JSON object",
-                )),
-                None,
-            );
+            return Err(RecordError::whole(
+                "scimap::empty-line",
+                "the line is empty: expected a JSON object",
+            ));
         }
-        let record = match parse_record(line, limits) {
-            Ok(r) => r,
-            Err(e) => return (Err(e), None),
-        };
-        let id = record
-            .get(kind.id_field())
-            .and_then(Json::as_str)
-            .map(str::to_string);
-        (self.evaluate(kind, &record), id)
+        let k = kind.section();
+        let fields = self
+            .sections
+            .iter()
+            .position(|(s, _)| *s == k)
+            .and_then(|i| self.fields.get(i))
+            .and_then(|f| f.as_deref());
+        crate::record::read(line, limits, fields)
     }
 
     /// Evaluates every entry of a section for one record.
     fn run(&self, section: &ir::Section, record: &Json) -> Result<Run, RecordError> {
         let Json::Object(fields) = record else {
-            return Err(RecordError::whole(
-                "scimap::not-an-object",
-                format!("the record is {}, not a JSON object", json_kind(record)),
-            ));
+            return Err(crate::record::not_an_object(json_kind(record)));
         };
         let mut ctx = Ctx::new(
             record,
@@ -526,64 +541,9 @@ fn json_kind(v: &Json) -> &'static str {
     }
 }
 
-/// Reads one record: RFC 8259 JSON, an object, within the depth limit.
+/// Reads one record as `bulk` and `eval` do: RFC 8259 JSON, an object, within the limits.
 pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> {
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(RecordError::whole(
-            "scimap::invalid-utf8",
-            format!(
-                "the record is not valid UTF-8 (bad byte at offset {})",
-                e.valid_up_to()
-            ),
-        ));
-    }
-    if let Some(depth) = too_deep(bytes, limits.depth) {
-        return Err(RecordError::whole(
-            "scimap::limit",
-            format!("the record nests deeper than the limit `depth` ({depth})"),
-        ));
-    }
-    let record: Json = serde_json::from_slice(bytes).map_err(|e| {
-        RecordError::whole(
-            "scimap::invalid-json",
-            format!("the record is not valid JSON: {e}"),
-        )
-    })?;
-    if !record.is_object() {
-        return Err(RecordError::whole(
-            "scimap::not-an-object",
-            format!("the record is {}, not a JSON object", json_kind(&record)),
-        ));
-    }
-    Ok(record)
-}
-
-/// Whether JSON text nests arrays/objects deeper than `limit` (strings skipped).
-fn too_deep(bytes: &[u8], limit: usize) -> Option<usize> {
-    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return Some(limit);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
+    crate::record::read(bytes, limits, None)
 }
 
 /// One entry's value for this record.
@@ -724,6 +684,7 @@ pub fn eval_expression(
     let mapping = Mapping {
         source: String::new(),
         sections: Vec::new(),
+        fields: Vec::new(),
         warnings: Vec::new(),
         options: options.clone(),
     };
@@ -735,7 +696,11 @@ pub fn eval_expression(
         mapping.now(),
     );
     let value = ctx.eval(&node).map_err(|e| run_error(e.message))?;
-    payload::value_to_json(&value).map_err(|e| run_error(e.message))
+    // Printed by the bounded printer: a list can share sub-lists and print as far more text
+    // than it occupies, so `string-bytes` caps the result.
+    let mut text = String::new();
+    crate::eval::format::write_json(&value, &mut text, &ctx.budget).map_err(|e| run_error(e.message))?;
+    serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }
 
 #[cfg(test)]
@@ -748,10 +713,4 @@ mod tests {
         shared::<Mapping>();
     }
 
-    #[test]
-    fn deep_records_are_refused_before_parsing() {
-        let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(too_deep(deep.as_bytes(), 128), Some(128));
-        assert_eq!(too_deep(br#"{"a":"[[[[["}"#, 2), None);
-    }
 }

@@ -6,7 +6,7 @@ use crate::eval::time;
 use crate::eval::value::Value;
 use crate::ir::{PayloadPlan, PlanNode, TopNode};
 use crate::schema::ScimType;
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 
 /// What one entry produced for this record.
 #[derive(Debug, Clone)]
@@ -117,64 +117,50 @@ fn number(s: &str) -> Option<Value<'static>> {
     f.is_finite().then_some(Value::Float(f))
 }
 
-/// Any value as JSON (`scimap expr`): times as RFC 3339, durations as Go text.
-pub fn value_to_json(v: &Value<'_>) -> Result<Json, EvalError> {
-    Ok(match v {
-        Value::Nil => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => finite(*f)?,
-        Value::Str(s) => Json::String(s.to_string()),
-        Value::Time(t) => Json::String(time::rfc3339(t)),
-        Value::Duration(d) => Json::String(time::format_duration(*d)),
-        Value::Location(zone) => Json::String(zone.to_string()),
-        Value::List(items) => Json::Array(
-            items
-                .iter()
-                .map(|i| value_to_json(&i))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Map(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| Ok((k.to_string(), value_to_json(&v)?)))
-                .collect::<Result<_, EvalError>>()?,
-        ),
-    })
-}
-
 /// Whether a sub-attribute counts towards keeping an element.
 fn counts(sub: &str) -> bool {
     sub != "type" && sub != "primary"
 }
 
-/// Assembles the resource: `schemas` first, every key where its first entry put it.
-pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot]) -> Json {
-    let mut out = Map::new();
-    out.insert("schemas".into(), Json::Null);
-    let mut schemas = vec![Json::String(core_urn.to_string())];
+/// The payload's shape for one record: borrowed from the plan and the slots, so it can be
+/// written straight to bytes (bulk) or turned into a `serde_json::Value` (the library API)
+/// by the same code.
+enum Out<'s> {
+    Object(Vec<(&'s str, Out<'s>)>),
+    Array(Vec<Out<'s>>),
+    Value(&'s Json),
+    Urns(Vec<&'s str>),
+    True,
+}
+
+const TRUE: &str = "primary";
+
+/// Shapes the resource: `schemas` first, every key where its first entry put it.
+fn shape<'s>(core_urn: &'s str, plan: &'s PayloadPlan, slots: &'s [Slot]) -> Out<'s> {
+    let mut keys = Vec::with_capacity(plan.top.len() + 1);
+    let mut urns = vec![core_urn];
+    keys.push(("schemas", Out::Urns(Vec::new())));
     for node in &plan.top {
         match node {
             TopNode::Attr(name, node) => {
                 if let Some(v) = build(node, slots) {
-                    out.insert(name.clone(), v);
+                    keys.push((name.as_str(), v));
                 }
             }
-            TopNode::Extension(urn, keys) => {
-                let mut ext = Map::new();
-                for (name, node) in keys {
-                    if let Some(v) = build(node, slots) {
-                        ext.insert(name.clone(), v);
-                    }
-                }
+            TopNode::Extension(urn, attrs) => {
+                let ext: Vec<_> = attrs
+                    .iter()
+                    .filter_map(|(name, node)| Some((name.as_str(), build(node, slots)?)))
+                    .collect();
                 if !ext.is_empty() {
-                    schemas.push(Json::String(urn.clone()));
-                    out.insert(urn.clone(), Json::Object(ext));
+                    urns.push(urn.as_str());
+                    keys.push((urn.as_str(), Out::Object(ext)));
                 }
             }
         }
     }
-    out.insert("schemas".into(), Json::Array(schemas));
-    Json::Object(out)
+    keys[0].1 = Out::Urns(urns);
+    Out::Object(keys)
 }
 
 fn one(slots: &[Slot], i: usize) -> Option<&Json> {
@@ -184,15 +170,15 @@ fn one(slots: &[Slot], i: usize) -> Option<&Json> {
     }
 }
 
-fn build(node: &PlanNode, slots: &[Slot]) -> Option<Json> {
+fn build<'s>(node: &'s PlanNode, slots: &'s [Slot]) -> Option<Out<'s>> {
     match node {
-        PlanNode::Value(i) => one(slots, *i).cloned(),
+        PlanNode::Value(i) => one(slots, *i).map(Out::Value),
         PlanNode::Complex(subs) => {
-            let obj: Map<String, Json> = subs
+            let obj: Vec<_> = subs
                 .iter()
-                .filter_map(|(name, i)| one(slots, *i).map(|v| (name.clone(), v.clone())))
+                .filter_map(|(name, i)| Some((name.as_str(), Out::Value(one(slots, *i)?))))
                 .collect();
-            (!obj.is_empty()).then_some(Json::Object(obj))
+            (!obj.is_empty()).then_some(Out::Object(obj))
         }
         PlanNode::Multi {
             elements,
@@ -200,22 +186,19 @@ fn build(node: &PlanNode, slots: &[Slot]) -> Option<Json> {
         } => {
             let mut items = Vec::new();
             for e in elements {
-                let mut obj = Map::new();
-                for (name, value) in &e.fixed {
-                    obj.insert(name.clone(), value.clone());
-                }
+                let mut obj: Vec<_> = e.fixed.iter().map(|(n, v)| (n.as_str(), Out::Value(v))).collect();
                 let mut kept = false;
                 for (name, i) in &e.subs {
                     if let Some(v) = one(slots, *i) {
                         kept |= counts(name);
-                        obj.insert(name.clone(), v.clone());
+                        obj.push((name.as_str(), Out::Value(v)));
                     }
                 }
                 if kept {
                     if e.auto_primary {
-                        obj.insert("primary".into(), Json::Bool(true));
+                        obj.push((TRUE, Out::True));
                     }
-                    items.push(Json::Object(obj));
+                    items.push(Out::Object(obj));
                 }
             }
             let positions = element_wise
@@ -227,23 +210,88 @@ fn build(node: &PlanNode, slots: &[Slot]) -> Option<Json> {
                 .max()
                 .unwrap_or(0);
             for p in 0..positions {
-                let mut obj = Map::new();
+                let mut obj = Vec::new();
                 let mut kept = false;
                 for (name, i) in element_wise {
                     if let Some(Slot::Items(v)) = slots.get(*i) {
                         if let Some(Some(value)) = v.get(p) {
                             kept |= counts(name);
-                            obj.insert(name.clone(), value.clone());
+                            obj.push((name.as_str(), Out::Value(value)));
                         }
                     }
                 }
                 if kept {
-                    items.push(Json::Object(obj));
+                    items.push(Out::Object(obj));
                 }
             }
-            (!items.is_empty()).then_some(Json::Array(items))
+            (!items.is_empty()).then_some(Out::Array(items))
         }
     }
+}
+
+impl Out<'_> {
+    fn to_json(&self) -> Json {
+        match self {
+            Out::Object(keys) => Json::Object(
+                keys.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Out::Array(items) => Json::Array(items.iter().map(Out::to_json).collect()),
+            Out::Value(v) => (*v).clone(),
+            Out::Urns(urns) => Json::Array(urns.iter().map(|u| Json::from(*u)).collect()),
+            Out::True => Json::Bool(true),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Out::Object(keys) => {
+                out.push(b'{');
+                for (i, (k, v)) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::json::write_str(k, out);
+                    out.push(b':');
+                    v.write(out);
+                }
+                out.push(b'}');
+            }
+            Out::Array(items) => {
+                out.push(b'[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    v.write(out);
+                }
+                out.push(b']');
+            }
+            Out::Value(v) => crate::json::write(v, out),
+            Out::Urns(urns) => {
+                out.push(b'[');
+                for (i, u) in urns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::json::write_str(u, out);
+                }
+                out.push(b']');
+            }
+            Out::True => out.extend_from_slice(b"true"),
+        }
+    }
+}
+
+/// The resource as a `serde_json::Value`.
+pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot]) -> Json {
+    shape(core_urn, plan, slots).to_json()
+}
+
+/// The resource written as compact JSON, byte for byte what `assemble` would print.
+pub fn write(core_urn: &str, plan: &PayloadPlan, slots: &[Slot], out: &mut Vec<u8>) {
+    shape(core_urn, plan, slots).write(out);
 }
 
 #[cfg(test)]

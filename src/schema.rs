@@ -51,13 +51,6 @@ pub fn builtin_urns() -> &'static [&'static str] {
     &[CORE_USER, ENTERPRISE_USER, CORE_GROUP]
 }
 
-/// The built-in schema with this URN; URNs compare case-insensitively (RFC 7643 §2.1).
-pub fn builtin(urn: &str) -> Option<&'static ScimSchema> {
-    [core_user(), enterprise_user(), core_group()]
-        .into_iter()
-        .find(|s| s.urn.eq_ignore_ascii_case(urn))
-}
-
 fn record(file: &str, text: &str) -> Type {
     let parsed = serde_json::from_str(text)
         .map_err(|e| e.to_string())
@@ -523,11 +516,6 @@ mod tests {
             manager.sub("displayname").map(|a| a.mutability),
             Some(Mutability::ReadOnly)
         );
-        assert_eq!(
-            builtin(&CORE_GROUP.to_uppercase()).map(|s| s.urn.as_str()),
-            Some(CORE_GROUP)
-        );
-        assert_eq!(builtin("urn:example:x"), None);
         assert_eq!(builtin_urns(), [CORE_USER, ENTERPRISE_USER, CORE_GROUP]);
     }
 

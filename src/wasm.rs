@@ -200,10 +200,7 @@ fn object_of(ty: &Type) -> Option<&Type> {
 /// themselves, `schemas`, read-only ones, nor a group's `members`); extension attributes are
 /// qualified with their URN.
 fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {
-    let core = matches!(
-        schema.urn.as_str(),
-        schema::CORE_USER | schema::CORE_GROUP
-    );
+    let core = matches!(schema.urn.as_str(), schema::CORE_USER | schema::CORE_GROUP);
     let prefix = if core {
         String::new()
     } else {

@@ -52,9 +52,9 @@ fn check_reports_every_diagnostic_sorted_with_file_null() {
         (first["line"].as_u64(), first["column"].as_u64()),
         (Some(2), Some(23))
     );
-    assert_eq!(&source[23..34], "nosuchfield");
-    assert_eq!(first["offset"], 23);
-    assert_eq!(first["end_offset"], 34);
+    assert_eq!(&source[29..40], "nosuchfield");
+    assert_eq!(first["offset"], 29);
+    assert_eq!(first["end_offset"], 40);
     let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -87,7 +87,7 @@ fn check_of_a_good_mapping_gives_its_warnings_only() {
 
 #[wasm_bindgen_test]
 fn preview_gives_the_payload_and_the_explanation() {
-    let source = "user {\n  userName = $.username\n  name.givenName = upper(firstname ?? \"\")\n  title = const \"Eng\"\n  nickName = $.nickname\n}\n";
+    let source = "user {\n  userName = $.username\n  name.givenName = upper(firstname ?? \"\")\n  title = const \"Eng\"\n  nickName = $.displayname\n}\n";
     let out = run(
         source,
         r#"{"username": "ada", "firstname": "Ada"}"#,
@@ -108,10 +108,10 @@ fn preview_gives_the_payload_and_the_explanation() {
     assert_eq!(
         out["explain"],
         json!([
-            {"target": "userName", "kind": "direct", "source": "$.username", "line": 2, "column": 3, "value": "ada"},
-            {"target": "name.givenName", "kind": "expression", "source": "upper(firstname ?? \"\")", "line": 3, "column": 3, "value": "ADA"},
-            {"target": "title", "kind": "const", "source": "const \"Eng\"", "line": 4, "column": 3, "value": "Eng"},
-            {"target": "nickName", "kind": "direct", "source": "$.nickname", "line": 5, "column": 3}
+            {"target": "userName", "kind": "direct", "source": "$.username", "line": 2, "column": 14, "value": "ada"},
+            {"target": "name.givenName", "kind": "expression", "source": "upper(firstname ?? \"\")", "line": 3, "column": 20, "value": "ADA"},
+            {"target": "title", "kind": "const", "source": "const \"Eng\"", "line": 4, "column": 11, "value": "Eng"},
+            {"target": "nickName", "kind": "direct", "source": "$.displayname", "line": 5, "column": 14}
         ])
     );
 }
@@ -124,7 +124,10 @@ fn a_failed_record_has_no_payload_and_its_errors() {
     let errors = out["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{out}");
     assert_eq!(errors[0]["target"], "title");
-    assert_eq!((errors[0]["line"].as_u64(), errors[0]["column"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[0]["column"].as_u64()),
+        (Some(3), Some(11))
+    );
     let explain = out["explain"].as_array().unwrap();
     assert_eq!(explain[0]["value"], "ada");
     assert_eq!(explain[1]["error"]["target"], "title");
@@ -133,7 +136,12 @@ fn a_failed_record_has_no_payload_and_its_errors() {
 
 #[wasm_bindgen_test]
 fn a_record_that_is_not_json_is_a_whole_record_error() {
-    let out = run("user {\n  userName = $.username\n}\n", "{\"username\": ", "user", None);
+    let out = run(
+        "user {\n  userName = $.username\n}\n",
+        "{\"username\": ",
+        "user",
+        None,
+    );
     assert_eq!(out["payload"], Json::Null);
     assert_eq!(out["explain"], json!([]));
     let errors = out["errors"].as_array().unwrap();
@@ -156,7 +164,12 @@ fn a_mapping_that_does_not_compile_gives_diagnostics_and_no_payload() {
 #[wasm_bindgen_test]
 fn group_records_use_the_group_section() {
     let source = "user {\n  userName = $.username\n}\ngroup {\n  displayName = $.name\n}\n";
-    let out = run(source, r#"{"id": "g1", "name": "Engineering"}"#, "group", None);
+    let out = run(
+        source,
+        r#"{"id": "g1", "name": "Engineering"}"#,
+        "group",
+        None,
+    );
     assert_eq!(
         out["payload"],
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering"})
@@ -179,7 +192,7 @@ fn now_time_zones_and_regex_work_as_on_the_command_line() {
         "schema \"{ACME}\" {{ year: integer, hour: integer }}\nuser {{\n  userName = $.username\n  \
          {ACME}:year = now().Year()\n  \
          {ACME}:hour = now().In(timezone(\"Asia/Kathmandu\")).Hour()\n  \
-         title = $.username matches \"^\\\\p{{Greek}}+$\" ? \"greek\" : \"other\"\n}}\n"
+         title = username matches \"^\\\\p{{Greek}}+$\" ? \"greek\" : \"other\"\n}}\n"
     );
     let out = run(
         &source,
@@ -188,21 +201,28 @@ fn now_time_zones_and_regex_work_as_on_the_command_line() {
         Some("2031-05-06T07:08:09+02:00"),
     );
     assert_eq!(out["diagnostics"], json!([]), "{out}");
-    assert_eq!(out["payload"][ACME], json!({"year": 2031, "hour": 10}), "{out}");
+    assert_eq!(
+        out["payload"][ACME],
+        json!({"year": 2031, "hour": 10}),
+        "{out}"
+    );
     assert_eq!(out["payload"]["title"], "greek");
     // Without a fixed clock the browser's clock is read.
     let live = run(&source, r#"{"username": "x"}"#, "user", None);
-    assert!(live["payload"][ACME]["year"].as_i64().unwrap() >= 2024, "{live}");
+    assert!(
+        live["payload"][ACME]["year"].as_i64().unwrap() >= 2024,
+        "{live}"
+    );
 }
 
 #[wasm_bindgen_test]
 fn integers_beyond_2_pow_53_cross_as_bigint() {
     let source = format!(
         "schema \"{ACME}\" {{ big: integer, small: integer, negative: integer }}\nuser {{\n  \
-         userName = $.username\n  {ACME}:big = $.big\n  {ACME}:small = $.small\n  \
-         {ACME}:negative = $.negative\n}}\n"
+         userName = $.username\n  {ACME}:big = $.unix_uid\n  {ACME}:small = $.unix_guid\n  \
+         {ACME}:negative = $.badLoginAttempts\n}}\n"
     );
-    let record = r#"{"username": "ada", "big": 9007199254740993, "small": 9007199254740991, "negative": -9007199254740993}"#;
+    let record = r#"{"username": "ada", "unix_uid": 9007199254740993, "unix_guid": 9007199254740991, "badLoginAttempts": -9007199254740993}"#;
     let out = preview(&source, record, options("user", None)).unwrap();
     let acme = get(&get(&out, "payload"), ACME);
     let big = get(&acme, "big");
@@ -270,15 +290,21 @@ fn schemas_give_record_fields_and_targets() {
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
     ] {
-        assert!(user_targets.iter().any(|n| n == t), "{t} in {user_targets:?}");
+        assert!(
+            user_targets.iter().any(|n| n == t),
+            "{t} in {user_targets:?}"
+        );
     }
     for t in ["id", "meta.created", "schemas", "name", "groups.value"] {
-        assert!(!user_targets.iter().any(|n| n == t), "{t} in {user_targets:?}");
+        assert!(
+            !user_targets.iter().any(|n| n == t),
+            "{t} in {user_targets:?}"
+        );
     }
     let group_targets = names("group");
     assert!(group_targets.iter().any(|n| n == "displayName"));
     assert!(!group_targets.iter().any(|n| n.starts_with("members")));
-    // Every listed target compiles as one, given a constant of its type.
+    // Every listed target compiles as one, given a constant of its type (and canonical value).
     for t in out["targets"]["user"].as_array().unwrap() {
         let value = match t["type"].as_str().unwrap() {
             "boolean" => "true",
@@ -287,7 +313,18 @@ fn schemas_give_record_fields_and_targets() {
             "dateTime" => "\"2024-01-01T00:00:00Z\"",
             _ => "\"x\"",
         };
-        let source = format!("user {{\n  {} = const {value}\n}}\n", t["name"].as_str().unwrap());
+        let value = match t["canonicalValues"][0].as_str() {
+            Some(canonical) => format!("{canonical:?}"),
+            None => value.to_string(),
+        };
+        let name = t["name"].as_str().unwrap();
+        // userName is required: every other target comes with it.
+        let user_name = if name == "userName" {
+            ""
+        } else {
+            "  userName = $.username\n"
+        };
+        let source = format!("user {{\n{user_name}  {name} = const {value}\n}}\n");
         let diagnostics = to_json(&check(&source).unwrap())["diagnostics"].clone();
         assert_eq!(diagnostics, json!([]), "{source}");
     }

@@ -212,7 +212,7 @@ fn main() -> ExitCode {
         Command::Bulk(args) => bulk(args, &options),
         Command::Expr(args) => expr(args, &options),
         Command::Functions { name } => functions(name.as_deref()),
-        Command::Fmt { .. } => Err("scimap fmt: not implemented yet".to_string()),
+        Command::Fmt { files, check } => fmt(&files, check),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -360,6 +360,58 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     } else {
         Status::Ok
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// fmt
+
+/// Rewrites each file in the canonical layout, or with `--check` only names the files that
+/// would change. A file that does not parse is reported and left alone (exit 1).
+fn fmt(files: &[PathBuf], check: bool) -> Outcome {
+    let mut failed = false;
+    let mut io_errors = Vec::new();
+    for path in files {
+        let file = path.display().to_string();
+        let bytes = match read_file(path) {
+            Ok(b) => b,
+            Err(e) => {
+                io_errors.push(e);
+                continue;
+            }
+        };
+        let Ok(source) = std::str::from_utf8(&bytes) else {
+            // The compiler reports the first bad byte with its line.
+            if let Err(e) = Mapping::compile_bytes(&bytes, &Options::default()) {
+                print_human(&e.diagnostics, &file, &e.source);
+            }
+            failed = true;
+            continue;
+        };
+        let formatted = match scimap::fmt::format(source) {
+            Ok(f) => f,
+            Err(e) => {
+                print_human(&e.diagnostics, &file, &e.source);
+                failed = true;
+                continue;
+            }
+        };
+        if formatted == source {
+            continue;
+        }
+        if check {
+            eprintln!("{file} is not formatted");
+            failed = true;
+        } else if let Err(e) = std::fs::write(path, formatted) {
+            io_errors.push(format!("cannot write {file}: {e}"));
+        }
+    }
+    if let Some(last) = io_errors.pop() {
+        for e in io_errors {
+            eprintln!("error: {e}");
+        }
+        return Err(last);
+    }
+    Ok(if failed { Status::Failed } else { Status::Ok })
 }
 
 fn plural(n: usize) -> &'static str {

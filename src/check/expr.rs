@@ -197,15 +197,16 @@ pub fn unify(a: &Type, b: &Type) -> Type {
 }
 
 fn compatible(want: Want, t: &Type) -> bool {
-    match (want, t.non_nil()) {
-        (Want::Any, _) | (_, Type::Any) => true,
-        (Want::Str, Type::String) => true,
-        (Want::Int, Type::Int) => true,
-        (Want::Num, Type::Int | Type::Float) => true,
-        (Want::List, Type::Array(_)) => true,
-        (Want::Map, Type::Map | Type::Object(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (want, t.non_nil()),
+        (Want::Any, _)
+            | (_, Type::Any)
+            | (Want::Str, Type::String)
+            | (Want::Int, Type::Int)
+            | (Want::Num, Type::Int | Type::Float)
+            | (Want::List, Type::Array(_))
+            | (Want::Map, Type::Map | Type::Object(_))
+    )
 }
 
 fn want_name(want: Want) -> &'static str {
@@ -233,6 +234,14 @@ fn path_key(e: &Expr) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// The paths a non-nil `a.b.c` proves non-nil: `a`, `a.b` and `a.b.c` (`a?.b != nil` means
+/// `a` is there too).
+fn with_prefixes(key: &str) -> impl Iterator<Item = String> + '_ {
+    key.match_indices('.')
+        .map(move |(i, _)| key[..i].to_string())
+        .chain(std::iter::once(key.to_string()))
 }
 
 /// `x != nil` (or `nil != x`) → the path of x; `negated` for `x == nil`.
@@ -289,6 +298,21 @@ impl<'c> ExprChecker<'c> {
     fn maybe_nil(&mut self, span: Span, what: &str, t: &Type) {
         if t.is_nullable() {
             let text = self.text(span);
+            // Member access and method calls have `?.`; values have a default of their type.
+            let help = if what.contains("member") || what.contains("method") {
+                format!("use `?.` to get nil instead of an error, or test `{text} != nil` first")
+            } else {
+                let default = match t.non_nil() {
+                    Type::String => "\"\"",
+                    Type::Int => "0",
+                    Type::Float => "0.0",
+                    Type::Bool => "false",
+                    Type::Array(_) => "[]",
+                    Type::Map | Type::Object(_) => "{}",
+                    _ => "…",
+                };
+                format!("give it a default, `({text} ?? {default})`, or test `{text} != nil` first")
+            };
             self.error(
                 Diagnostic::warning(
                     "scimap::maybe-nil",
@@ -296,7 +320,7 @@ impl<'c> ExprChecker<'c> {
                     format!("`{text}` may be nil here, {what}"),
                 )
                 .with_label(format!("this is `{t}`"))
-                .with_help("give a default with `?? \"\"`, use `?.`, or test `!= nil` first"),
+                .with_help(help),
             );
         }
     }
@@ -438,12 +462,12 @@ impl<'c> ExprChecker<'c> {
                 let narrow = nil_test(cond);
                 let depth = self.narrowed.len();
                 if let Some((k, false)) = &narrow {
-                    self.narrowed.push(k.clone());
+                    self.narrowed.extend(with_prefixes(k));
                 }
                 let (tn, tt) = self.check(then);
                 self.narrowed.truncate(depth);
                 if let Some((k, true)) = &narrow {
-                    self.narrowed.push(k.clone());
+                    self.narrowed.extend(with_prefixes(k));
                 }
                 let (en, et) = self.check(otherwise);
                 self.narrowed.truncate(depth);
@@ -501,13 +525,15 @@ impl<'c> ExprChecker<'c> {
             || PREDICATES.contains(&name)
             || self.lets.iter().any(|l| l.name == name)
         {
-            self.error(Diagnostic::error(
-                "scimap::shadowing",
-                span,
-                format!(
-                    "`{name}` is already a record field, a builtin or a `let`; choose another name"
-                ),
-            ));
+            self.error(
+                Diagnostic::error(
+                    "scimap::shadowing",
+                    span,
+                    format!("`{name}` is already a record field, a builtin or a `let`"),
+                )
+                .with_label("a `let` may not hide another name")
+                .with_help("choose another name"),
+            );
         }
     }
 
@@ -520,11 +546,15 @@ impl<'c> ExprChecker<'c> {
 
     fn expect_bool(&mut self, t: &Type, span: Span, what: &str) {
         if !matches!(t.non_nil(), Type::Bool | Type::Any) {
-            self.error(Diagnostic::error(
-                "scimap::type-mismatch",
-                span,
-                format!("{what} must be a bool, found {t}"),
-            ));
+            self.error(
+                Diagnostic::error(
+                    "scimap::type-mismatch",
+                    span,
+                    format!("{what} must be a bool, found {t}"),
+                )
+                .with_label(format!("this is `{t}`"))
+                .with_help("compare it to get a bool, e.g. `x != \"\"` or `x == \"ACTIVATED\"`"),
+            );
         } else if t.is_nullable() {
             self.maybe_nil(span, "and nil is not a bool", t);
         }
@@ -534,24 +564,28 @@ impl<'c> ExprChecker<'c> {
         if name == "$env" {
             return (node(Op::Env, span), self.record.clone());
         }
+        // `x != nil ? x : …` narrows a `let` as well as a record field.
+        let narrow = |t: &Type| {
+            if self.narrowed.iter().any(|k| k == name) {
+                t.non_nil().clone()
+            } else {
+                t.clone()
+            }
+        };
         for scope in self.scopes.iter().rev() {
             if let Scope::Let { name: n, slot, ty } = scope {
                 if n == name {
-                    return (node(Op::Local(*slot), span), ty.clone());
+                    return (node(Op::Local(*slot), span), narrow(ty));
                 }
             }
         }
         if let Some(i) = self.lets.iter().position(|l| l.name == name) {
+            let ty = narrow(&self.lets[i].ty);
             self.lets[i].used = true;
-            return (node(Op::SectionLet(i), span), self.lets[i].ty.clone());
+            return (node(Op::SectionLet(i), span), ty);
         }
         if let Some(t) = self.record_field(name) {
-            let t = if self.narrowed.iter().any(|k| k == name) {
-                t.non_nil().clone()
-            } else {
-                t.clone()
-            };
-            return (node(Op::Field(name.into()), span), t);
+            return (node(Op::Field(name.into()), span), narrow(t));
         }
         let mut candidates: Vec<&str> = Vec::new();
         if let Type::Object(o) = self.record {
@@ -763,16 +797,28 @@ impl<'c> ExprChecker<'c> {
     }
 
     fn mismatch(&mut self, op: BinaryOp, l: &Type, r: &Type, span: Span) -> Type {
-        self.error(Diagnostic::error(
-            "scimap::type-mismatch",
-            span,
-            format!(
-                "invalid operation: {} (mismatched types {} and {})",
-                op.symbol(),
-                l.non_nil(),
-                r.non_nil()
-            ),
-        ));
+        let (a, b) = (l.non_nil(), r.non_nil());
+        let help = match op {
+            BinaryOp::Eq | BinaryOp::Ne => {
+                "values of different types are never equal; convert one side with `string(…)`, `int(…)` or `float(…)`"
+            }
+            BinaryOp::Add if matches!(a, Type::String) || matches!(b, Type::String) => {
+                "there is no implicit conversion; write `string(…)` around the other operand"
+            }
+            _ => "convert an operand with `string(…)`, `int(…)` or `float(…)` so both have one type",
+        };
+        self.error(
+            Diagnostic::error(
+                "scimap::type-mismatch",
+                span,
+                format!(
+                    "invalid operation: {} (mismatched types {a} and {b})",
+                    op.symbol()
+                ),
+            )
+            .with_label(format!("{a} {} {b}", op.symbol()))
+            .with_help(help),
+        );
         Type::Any
     }
 
@@ -783,16 +829,16 @@ impl<'c> ExprChecker<'c> {
             if let ExprKind::Str(pattern) = &r.kind {
                 let (ln, lt) = self.check(l);
                 self.operand_str(op, &lt, l.span);
-                let regex = match regex::RegexBuilder::new(pattern)
-                    .size_limit(self.regex_bytes)
-                    .build()
-                {
+                let regex = match builtins::re2::compile(pattern, self.regex_bytes) {
                     Ok(re) => Arc::new(re),
                     Err(e) => {
                         self.error(Diagnostic::error(
                             "scimap::bad-regex",
                             r.span,
-                            format!("invalid regular expression: {}", first_line(&e.to_string())),
+                            format!(
+                                "invalid regular expression: {}",
+                                regex_reason(&e.to_string())
+                            ),
                         ));
                         return (node(Op::Nil, span), T::Bool);
                     }
@@ -814,7 +860,9 @@ impl<'c> ExprChecker<'c> {
         // `x != nil && x.y` narrows x on the right; `x == nil || x.y` too.
         let depth = self.narrowed.len();
         match (op, nil_test(l)) {
-            (And, Some((k, false))) | (Or, Some((k, true))) => self.narrowed.push(k),
+            (And, Some((k, false))) | (Or, Some((k, true))) => {
+                self.narrowed.extend(with_prefixes(&k))
+            }
             _ => {}
         }
         let (rn, rt) = self.check(r);
@@ -1072,16 +1120,19 @@ impl<'c> ExprChecker<'c> {
 
     fn arity(&mut self, name: &str, span: Span, got: usize, min: usize, max: Option<usize>) {
         let expected = match max {
-            Some(m) if m == min => format!("{min}"),
-            Some(m) => format!("{min} to {m}"),
-            None => format!("at least {min}"),
+            Some(1) if min == 1 => "1 argument".to_string(),
+            Some(m) if m == min => format!("{min} arguments"),
+            Some(m) => format!("{min} to {m} arguments"),
+            None if min == 1 => "at least 1 argument".to_string(),
+            None => format!("at least {min} arguments"),
         };
         self.error(
             Diagnostic::error(
                 "scimap::arity",
                 span,
-                format!("`{name}` takes {expected} argument(s), {got} given"),
+                format!("`{name}` takes {expected}, but {got} were given"),
             )
+            .with_label(format!("called with {got}"))
             .with_help(format!("`scimap functions {name}` shows its signature")),
         );
     }
@@ -1272,6 +1323,12 @@ impl<'c> ExprChecker<'c> {
     }
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+/// The reason in a `regex` error ("unclosed character class"), without its drawing of the
+/// pattern.
+fn regex_reason(s: &str) -> &str {
+    s.lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .or_else(|| s.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or(s)
+        .trim()
 }

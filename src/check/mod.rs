@@ -141,18 +141,29 @@ fn check_section(
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diagnostics.extend(diags);
-                if shadowed || lets.iter().any(|x| x.name == l.name.node) {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            "scimap::shadowing",
-                            l.name.span,
-                            format!(
-                                "`{}` is already a record field, a builtin or a `let`",
-                                l.name.node
-                            ),
+                let earlier = lets.iter().find(|x| x.name == l.name.node).map(|x| x.span);
+                if shadowed || earlier.is_some() {
+                    let what = if earlier.is_some() {
+                        "a `let` of this section".to_string()
+                    } else if matches!(record, Type::Object(o) if o.field(&l.name.node).is_some()) {
+                        format!(
+                            "a field of the JumpCloud {} record",
+                            if group { "group" } else { "user" }
                         )
-                        .with_help("choose another name"),
-                    );
+                    } else {
+                        "a builtin function".to_string()
+                    };
+                    let mut d = Diagnostic::error(
+                        "scimap::shadowing",
+                        l.name.span,
+                        format!("`{}` is already {what}", l.name.node),
+                    )
+                    .with_label("a `let` may not hide another name")
+                    .with_help("choose another name");
+                    if let Some(first) = earlier {
+                        d = d.with_secondary(first, "first defined here");
+                    }
+                    diagnostics.push(d);
                     continue;
                 }
                 lets.push(SectionLet {
@@ -445,12 +456,13 @@ fn convertible(ty: &Type, target: &Resolved, span: Span, diagnostics: &mut Vec<D
                 "scimap::target-type",
                 span,
                 format!(
-                    "a {} can never become `{}`, a SCIM {}",
+                    "a value of type {} can never become `{}`, a SCIM {}",
                     ty.non_nil(),
                     target.canonical(),
                     target.ty.name()
                 ),
             )
+            .with_label(format!("this is `{ty}`"))
             .with_help(help),
         );
     }

@@ -7,6 +7,8 @@ use crate::suggest::did_you_mean;
 
 /// Compiles a JSON Path. Simple paths (`$.a.b`, `$['a'][0]`, `$.list[*].x`) become segments;
 /// the rest of RFC 9535 goes to serde_json_path.
+// The error is the diagnostic itself, built once per entry at compile time.
+#[allow(clippy::result_large_err)]
 pub fn compile(text: &str, span: Span) -> Result<Path, Diagnostic> {
     if let Some(segments) = simple(text) {
         return Ok(Path::Simple(segments));
@@ -89,15 +91,20 @@ pub fn check(path: &Path, record: &Type, span: Span, diagnostics: &mut Vec<Diagn
     };
     let mut ty = record.clone();
     let mut list = false;
-    for seg in segments {
+    for (i, seg) in segments.iter().enumerate() {
         ty = match (seg, ty.non_nil()) {
             (Segment::Field(name), Type::Object(o)) => match o.field(name) {
                 Some(t) => t.clone(),
                 None => {
+                    let owner = if i == 0 {
+                        format!("the JumpCloud {} record", o.name)
+                    } else {
+                        format!("`{}`", o.name)
+                    };
                     let mut d = Diagnostic::error(
                         "scimap::unknown-field",
                         span,
-                        format!("`{}` has no field `{name}`", o.name),
+                        format!("{owner} has no field `{name}`"),
                     )
                     .with_label("in this path");
                     if let Some(s) = did_you_mean(name, o.fields.iter().map(|(n, _)| n.as_str())) {

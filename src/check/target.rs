@@ -112,6 +112,8 @@ impl Schemas<'_> {
     }
 
     /// Resolves a target or explains why it is not one.
+    // The error is the diagnostic itself, built once per entry at compile time.
+    #[allow(clippy::result_large_err)]
     pub fn resolve(&self, t: &Target) -> Result<(Resolved, Vec<Diagnostic>), Diagnostic> {
         let core = self.core();
         let mut warnings = Vec::new();
@@ -128,6 +130,16 @@ impl Schemas<'_> {
         };
         let attr = match schema.attribute(&t.attr.node) {
             Some(a) => a,
+            // The schema files do not list `schemas`: scimap writes it.
+            None if urn.is_none() && t.attr.node.eq_ignore_ascii_case("schemas") => {
+                return Err(Diagnostic::error(
+                    "scimap::forbidden-target",
+                    t.attr.span,
+                    "`schemas` cannot be mapped: scimap writes it from the targets used",
+                )
+                .with_label("not a target")
+                .with_help("remove this entry; each extension URN is listed when one of its attributes is mapped"));
+            }
             None => {
                 return Err(self.unknown_attr(schema, urn.is_none(), &t.attr.node, t.attr.span))
             }
@@ -177,7 +189,8 @@ impl Schemas<'_> {
                         "scimap::unknown-target",
                         s.span,
                         format!("`{}` has no sub-attributes", attr.name),
-                    ));
+                    )
+                    .with_help(format!("map `{}` itself", attr.name)));
                 }
                 let sub = attr
                     .sub(&s.node)
@@ -190,7 +203,9 @@ impl Schemas<'_> {
                             "`{}.{}` is read-only: the service provider sets it",
                             attr.name, sub.name
                         ),
-                    ));
+                    )
+                    .with_label("not a target")
+                    .with_help("remove this entry"));
                 }
                 if let Selection::Filter(terms) = &selection {
                     if terms.iter().any(|(n, _)| n == &sub.name) {
@@ -211,6 +226,11 @@ impl Schemas<'_> {
                         .first()
                         .map(|s| format!(" such as `{}.{}`", attr.name, s.name))
                         .unwrap_or_default();
+                    let subs: Vec<&str> = attr
+                        .sub_attributes
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect();
                     return Err(Diagnostic::error(
                         "scimap::complex-target",
                         t.span,
@@ -218,7 +238,9 @@ impl Schemas<'_> {
                             "`{}` is a complex attribute: map its sub-attributes{example}",
                             attr.name
                         ),
-                    ));
+                    )
+                    .with_label("an object, not a value")
+                    .with_help(format!("its sub-attributes are {}", subs.join(", "))));
                 }
                 if attr.multi_valued {
                     return Err(Diagnostic::error(
@@ -286,10 +308,10 @@ impl Schemas<'_> {
     }
 }
 
+// The error is the diagnostic itself, built once per entry at compile time.
+#[allow(clippy::result_large_err)]
 fn forbid(attr: &ScimAttribute, span: Span, kind: SectionKind) -> Result<(), Diagnostic> {
-    let why = if attr.name == "schemas" {
-        Some("`schemas` is written by scimap from the targets used")
-    } else if attr.mutability == Mutability::ReadOnly {
+    let why = if attr.mutability == Mutability::ReadOnly {
         Some("it is read-only: the service provider sets it")
     } else if kind == SectionKind::Group && attr.name == "members" {
         Some("group membership is synced separately")
@@ -301,7 +323,9 @@ fn forbid(attr: &ScimAttribute, span: Span, kind: SectionKind) -> Result<(), Dia
             "scimap::forbidden-target",
             span,
             format!("`{}` cannot be mapped: {why}", attr.name),
-        )),
+        )
+        .with_label("not a target")
+        .with_help("remove this entry")),
         None => Ok(()),
     }
 }
@@ -315,6 +339,14 @@ fn single_valued(attr: &ScimAttribute, span: Span, what: &str) -> Diagnostic {
             attr.name
         ),
     )
+    .with_label("only multi-valued attributes have elements")
+    .with_help(format!(
+        "remove the brackets and map `{}` directly",
+        match attr.sub_attributes.first() {
+            Some(sub) => format!("{}.{}", attr.name, sub.name),
+            None => attr.name.clone(),
+        }
+    ))
 }
 
 fn unknown_sub(attr: &ScimAttribute, name: &str, span: Span) -> Diagnostic {

@@ -392,9 +392,7 @@ impl<'a> Ctx<'a> {
                 let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
                 };
-                let re = regex::RegexBuilder::new(p)
-                    .size_limit(self.budget.limits().regex_bytes)
-                    .build()
+                let re = super::builtins::re2::compile(p, self.budget.limits().regex_bytes)
                     .map_err(|e| match e {
                         regex::Error::CompiledTooBig(_) => {
                             EvalError::limit("regex-bytes", self.budget.limits().regex_bytes)
@@ -688,8 +686,9 @@ fn arith<'a>(op: BinaryOp, a: Value<'a>, b: Value<'a>, budget: &Budget) -> EvalR
             Value::Time(time::add_duration(t, d.wrapping_neg()))
         }
         (Sub, Value::Time(x), Value::Time(y)) => Value::Duration(time::sub_times(x, y)?),
-        (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.saturating_add(*y)),
-        (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.saturating_sub(*y)),
+        // A Go Duration is an int64: sums wrap as integer sums do.
+        (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_add(*y)),
+        (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_sub(*y)),
         _ => return Err(mismatch(op.symbol(), &a, &b)),
     })
 }

@@ -140,18 +140,12 @@ pub(super) fn from_pairs<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
                 pair.len()
             )));
         }
-        match pair.get(0) {
-            Some(Value::Str(k)) => {
-                map.insert(k.to_string(), pair.get(1).unwrap_or(Value::Nil));
-            }
-            other => {
-                return Err(bad_arg(
-                    "fromPairs",
-                    "string key",
-                    &other.unwrap_or(Value::Nil),
-                ));
-            }
-        }
+        // Expr builds a `map[any]any`; keys become text as `groupBy`'s do (`1` → `"1"`).
+        let key = match pair.get(0).unwrap_or(Value::Nil) {
+            Value::Str(k) => k.to_string(),
+            other => crate::eval::format::go_string(&other, budget)?,
+        };
+        map.insert(key, pair.get(1).unwrap_or(Value::Nil));
     }
     Ok(Value::map(map))
 }
@@ -372,10 +366,10 @@ mod tests {
         );
         ok("fromPairs", json!([[]]), "{}");
         err("fromPairs", json!([[["a"]]]), "invalid pair length 1");
-        err(
+        ok(
             "fromPairs",
-            json!([[[1, 2]]]),
-            "expected string key, got int",
+            json!([[[1, 2], [true, 3], [null, 4]]]),
+            r#"{"1":2,"true":3,"<nil>":4}"#,
         );
         err("fromPairs", json!([["ab"]]), "got string");
     }

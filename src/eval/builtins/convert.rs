@@ -79,7 +79,12 @@ pub(super) fn to_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
 pub(super) fn from_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("fromJSON", args, 0)?;
     step_bytes(budget, s.len())?;
-    // serde_json refuses nesting deeper than 128 levels, which bounds the recursion below.
+    // The `depth` limit, checked before parsing; serde_json parses at most 127 levels, which
+    // also bounds the recursion below.
+    let depth = budget.limits().depth.min(127);
+    if nesting(&s) > depth {
+        return Err(EvalError::limit("depth", depth));
+    }
     let parsed: serde_json::Value = serde_json::from_str(&s).map_err(|e| {
         EvalError::invalid(if e.is_eof() {
             "unexpected end of JSON input".to_string()
@@ -88,6 +93,25 @@ pub(super) fn from_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         })
     })?;
     owned_value(&parsed, budget)
+}
+
+/// The deepest nesting of `[` and `{` outside JSON strings (a bad document is left to the parser).
+fn nesting(s: &str) -> usize {
+    let (mut depth, mut deepest, mut in_str, mut escaped) = (0usize, 0, false, false);
+    for b in s.bytes() {
+        match (in_str, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_str = !in_str,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn owned_value<'a>(v: &serde_json::Value, budget: &mut Budget) -> R<'a> {
@@ -313,7 +337,12 @@ mod tests {
         err(
             "fromJSON",
             json!([format!("{}{}", "[".repeat(200), "]".repeat(200))]),
-            "recursion limit",
+            "limit `depth` exceeded",
+        );
+        ok(
+            "fromJSON",
+            json!([r#"["[[[[", "\\\"{{"]"#]),
+            r#"["[[[[","\\\"{{"]"#,
         );
     }
 

@@ -9,6 +9,7 @@ pub mod catalogue;
 mod collections;
 mod convert;
 mod numbers;
+pub mod re2;
 mod strings;
 
 use super::budget::Budget;

@@ -1,0 +1,217 @@
+//! `scimap fmt` (INTERFACES §3): the canonical layout, idempotence, `--check`, and formatting
+//! never changing what a mapping evaluates to.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use scimap::fmt::format;
+use scimap::{Kind, Mapping};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("list examples")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "scimap"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    files
+}
+
+/// A valid mapping in a far from canonical layout, touching every rule.
+const UGLY: &str = "\u{feff}\n\n// header comment\r\napp   \"X\"\n\n\n\
+schema \"urn:example:params:scim:schemas:extension:acme:2.0:User\" {\n\
+hireYear: integer,\n  cost: string\n}\n\
+user{\n\
+    let   full   =  trim((firstname??\"\")+\" \"+(lastname ?? \"\"))  // the name\n\
+userName=lower(username)   // scimap:allow(maybe-nil)\n\
+\tname.formatted =full\n\
+  displayName = coalesce(\n\
+trim(displayname ?? \"\"),\n    full\n)\n\
+  title = if manager!=nil {\n  manager\n  } else {\n  \"none\"\n  }   /* tail */\n\n\n\
+  nickName = `raw\n   keep   this   \n too` + \"x\"\n\
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization = const \"Acme\"\n\
+  active = state==\"ACTIVATED\" && len(filter(phoneNumbers ?? [], .type  ==\"work\"))>0\n\
+  locale = $.locale   // a path comment\n\
+  timezone = string(1 +\n    2) | lower()\n\
+  addresses[].locality = const [\n    \"a\", \"b\"]\n\
+  /* block\n     comment */\n\
+  emails[type eq \"work\"].value = email\n\
+}\n\ngroup {\ndisplayName = $.name\n}\n\n\n";
+
+const UGLY_FORMATTED: &str = "// header comment
+app   \"X\"
+
+schema \"urn:example:params:scim:schemas:extension:acme:2.0:User\" {
+    hireYear: integer,
+    cost: string
+}
+user {
+  let full = trim((firstname ?? \"\") + \" \" + (lastname ?? \"\"))  // the name
+  userName       = lower(username)      // scimap:allow(maybe-nil)
+  name.formatted = full
+  displayName    = coalesce(
+      trim(displayname ?? \"\"),
+      full
+  )
+  title          = if manager != nil {
+      manager
+  } else {
+      \"none\"
+  }                                     /* tail */
+
+  nickName             = `raw
+   keep   this   
+ too` + \"x\"
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization = const \"Acme\"
+  active               = state == \"ACTIVATED\" && len(filter(phoneNumbers ?? [], .type == \"work\")) > 0
+  locale               = $.locale    // a path comment
+  timezone             = string(1 +
+      2) | lower()
+  addresses[].locality = const [
+      \"a\", \"b\"]
+  /* block
+     comment */
+  emails[type eq \"work\"].value = email
+}
+
+group {
+  displayName = $.name
+}
+";
+
+#[test]
+fn formats_every_rule() {
+    let out = format(UGLY).expect("UGLY parses");
+    assert_eq!(out, UGLY_FORMATTED);
+    assert_eq!(format(&out).expect("formatted parses"), out);
+}
+
+#[test]
+fn examples_are_canonical_and_idempotent() {
+    for path in examples() {
+        let source = std::fs::read_to_string(&path).expect("read an example");
+        let once = format(&source).expect("an example parses");
+        assert_eq!(format(&once).expect("parses"), once, "{}", path.display());
+    }
+}
+
+#[test]
+fn long_targets_and_lines_do_not_push_the_alignment() {
+    let long = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+    let source = format!(
+        "user {{\n  userName = username // a\n  {long} = $.department // b\n  title = $.jobTitle\n}}\n"
+    );
+    let out = format(&source).expect("parses");
+    assert_eq!(
+        out,
+        format!(
+            "user {{\n  userName = username    // a\n  {long} = $.department  // b\n  title    = $.jobTitle\n}}\n"
+        )
+    );
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_an_error() {
+    let e = format("user {\n  userName = lower(username\n}\n").expect_err("does not parse");
+    assert_eq!(e.diagnostics[0].code, "scimap::syntax");
+}
+
+/// Payloads of every example over the user and group fixtures, before and after formatting.
+#[test]
+fn formatting_never_changes_payloads() {
+    let records = |name: &str| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(root().join("tests/fixtures").join(name))
+            .expect("read fixtures")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("a fixture is JSON"))
+            .collect()
+    };
+    let users = records("users.ndjson");
+    let groups = records("groups.ndjson");
+    let mut sources: Vec<String> = examples()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read an example"))
+        .collect();
+    sources.push(UGLY.to_string());
+    for source in sources {
+        let before = Mapping::compile(&source).expect("compiles");
+        let after = Mapping::compile(&format(&source).expect("parses")).expect("still compiles");
+        for (kind, records) in [(Kind::User, &users), (Kind::Group, &groups)] {
+            if !before.has_section(kind) {
+                continue;
+            }
+            // Errors move with their entries; what failed and why stays.
+            let outcome = |m: &Mapping, r| {
+                m.evaluate(kind, r).map_err(|e| {
+                    e.errors
+                        .into_iter()
+                        .map(|x| (x.target, x.code, x.message))
+                        .collect::<Vec<_>>()
+                })
+            };
+            for r in records {
+                assert_eq!(outcome(&before, r), outcome(&after, r), "{source}");
+            }
+        }
+    }
+}
+
+fn scimap(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scimap"))
+        .args(args)
+        .output()
+        .expect("run scimap")
+}
+
+#[test]
+fn cli_rewrites_in_place_and_check_reports() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let ugly = dir.path().join("ugly.scimap");
+    let clean = dir.path().join("clean.scimap");
+    std::fs::write(&ugly, UGLY).expect("write");
+    std::fs::write(&clean, UGLY_FORMATTED).expect("write");
+    let (u, c) = (
+        ugly.to_str().expect("utf-8"),
+        clean.to_str().expect("utf-8"),
+    );
+
+    let o = scimap(&["fmt", "--check", c]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = scimap(&["fmt", "--check", u, c]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("ugly.scimap") && !stderr.contains("clean.scimap"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ugly).expect("read"),
+        UGLY,
+        "--check writes nothing"
+    );
+
+    let o = scimap(&["fmt", u, c]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(
+        std::fs::read_to_string(&ugly).expect("read"),
+        UGLY_FORMATTED
+    );
+    assert_eq!(scimap(&["fmt", "--check", u]).status.code(), Some(0));
+
+    let bad = dir.path().join("bad.scimap");
+    let broken = "user {\n  userName = lower(username\n}\n";
+    std::fs::write(&bad, broken).expect("write");
+    let o = scimap(&["fmt", bad.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("scimap::syntax"));
+    assert_eq!(std::fs::read_to_string(&bad).expect("read"), broken);
+
+    let o = scimap(&["fmt", "no/such/file.scimap"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,259 @@
+// The preview page end to end in Debian's headless Chromium (playwright-core, no browser
+// download): typing, diagnostics, the record picker, and equality with the command line.
+// Run by `cargo xtask web-test` after the page is built (`cargo xtask wasm`):
+//   SCIMAP_BIN=target/debug/scimap node --test web/e2e.mjs
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { serve } from "./serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = dirname(here);
+const scimap = process.env.SCIMAP_BIN ?? join(repo, "target", "debug", "scimap");
+const users = JSON.parse(readFileSync(join(repo, "examples", "users.json"), "utf8"));
+const NOW = "2030-01-02T03:04:05Z";
+// Chromium as root in a closed network: no sandbox, and no background connections.
+const FLAGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+let server, url, browser, page;
+const requests = [];
+const pageErrors = [];
+
+before(async () => {
+  mkdirSync(join(here, "test-results"), { recursive: true });
+  ({ server, url } = await serve(join(here, "dist")));
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: FLAGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
+  await page.goto(url);
+  await page.waitForSelector("#status.ok", { timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** The payload shown on the page, once it equals `expected` (or the last one seen). */
+async function payloadBecomes(expected, timeout = 5_000) {
+  try {
+    await page.waitForFunction(
+      (want) => {
+        const text = document.getElementById("payload").textContent;
+        try {
+          return JSON.stringify(JSON.parse(text)) === want;
+        } catch {
+          return false;
+        }
+      },
+      JSON.stringify(expected),
+      { timeout },
+    );
+  } catch {
+    // Fall through: the assertion below shows the difference.
+  }
+  const text = await page.textContent("#payload");
+  return text ? JSON.parse(text) : null;
+}
+
+/** `scimap eval` of a seed app for user N: its payload, or its error object. */
+function cli(app, n) {
+  const r = spawnSync(
+    scimap,
+    ["eval", `examples/${app}.scimap`, "--user", "examples/users.json", "--pick", String(n), "--now", NOW],
+    { cwd: repo, encoding: "utf8" },
+  );
+  assert.ok(r.status === 0 || r.status === 1, `scimap eval ${app} ${n}: exit ${r.status}: ${r.stderr}`);
+  return { ok: r.status === 0, json: JSON.parse(r.stdout) };
+}
+
+async function replaceMapping(lines) {
+  await page.click("#editor .cm-content");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  for (const [i, line] of lines.entries()) {
+    if (i > 0) await page.keyboard.press("Enter");
+    await page.keyboard.type(line, { delay: 5 });
+    // Close a completion popup so that Enter starts a new line.
+    await page.keyboard.press("Escape");
+  }
+}
+
+test("the page loads the engine and previews the first seed app", async () => {
+  const payload = JSON.parse(await page.textContent("#payload"));
+  assert.equal(payload.userName, users[0].username);
+  assert.ok((await page.locator("#explain tbody tr").count()) > 5);
+});
+
+test("typing a mapping updates the payload", async () => {
+  await replaceMapping([
+    "user {",
+    "userName = $.username",
+    'displayName = upper(firstname ?? "") + " " + (lastname ?? "")',
+    'title = const "Engineer"',
+    "}",
+  ]);
+  const expected = {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName: users[0].username,
+    displayName: `${users[0].firstname.toUpperCase()} ${users[0].lastname}`,
+    title: "Engineer",
+  };
+  assert.deepEqual(await payloadBecomes(expected), expected);
+  const text = await page.textContent("#editor .cm-content");
+  assert.match(text, /userName = \$\.username/);
+  // The per-attribute view lists the four entries with their kinds.
+  const kinds = await page.locator("#explain tbody td.kind").allTextContents();
+  assert.deepEqual(kinds, ["direct", "expression", "const"]);
+});
+
+test("an error is underlined at its span, with its message on hover", async () => {
+  // `$.username` → `$.usernamx`: an unknown record field.
+  await page.locator(".cm-line", { hasText: "userName = $.username" }).click();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("x");
+  await page.keyboard.press("Escape");
+  const mark = page.locator(".cm-lintRange-error");
+  await mark.first().waitFor({ timeout: 5_000 });
+  assert.equal(await mark.first().textContent(), "$.usernamx");
+  await page.waitForSelector("#status.error");
+  await mark.first().hover();
+  const tooltip = page.locator(".cm-tooltip-lint");
+  await tooltip.waitFor({ timeout: 5_000 });
+  const message = await tooltip.textContent();
+  assert.match(message, /usernamx/);
+  assert.match(message, /username/, "the did-you-mean names the field");
+  const problems = await page.locator("#problems li").allTextContents();
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0], /^2:14 /);
+  await page.screenshot({ path: join(here, "test-results", "error.png") });
+  // Fixing it clears the mark.
+  await page.locator(".cm-line", { hasText: "userName = $.usernamx" }).click();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("e");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#status.ok");
+  assert.equal(await page.locator(".cm-lintRange-error").count(), 0);
+});
+
+test("picking another user changes the payload", async () => {
+  await page.selectOption("#record-select", "3");
+  const expected = {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName: users[3].username,
+    displayName: `${users[3].firstname.toUpperCase()} ${users[3].lastname}`,
+    title: "Engineer",
+  };
+  assert.deepEqual(await payloadBecomes(expected), expected);
+  // Pasted JSON is a record too; JSON that does not parse is a whole-record error.
+  await page.fill("#record-input", '{"username": "pasted", "firstname": "Pa", "lastname": "Sted"}');
+  assert.equal((await payloadBecomes({ ...expected, userName: "pasted", displayName: "PA Sted" })).userName, "pasted");
+  assert.equal(await page.inputValue("#record-select"), "custom");
+  await page.fill("#record-input", '{"username": ');
+  await page.waitForSelector("#status.failed");
+  assert.match(await page.textContent("#record-errors"), /scimap::invalid-json/);
+  await page.selectOption("#record-select", "3");
+  await page.waitForSelector("#status.ok");
+  await page.screenshot({ path: join(here, "test-results", "preview.png") });
+});
+
+test("the page's payloads equal the command line's for the four seed apps", async () => {
+  await page.fill("#now-input", NOW);
+  const picks = [0, 1, 7, 13, 24];
+  let compared = 0;
+  for (const app of ["trello", "miro", "monday", "trelica"]) {
+    await page.selectOption("#app-select", app);
+    for (const n of picks) {
+      await page.selectOption("#record-select", String(n));
+      const want = cli(app, n);
+      if (want.ok) {
+        assert.deepEqual(await payloadBecomes(want.json), want.json, `${app} user ${n}`);
+      } else {
+        // A failed record: the page shows no payload and the same errors.
+        await page.waitForFunction(() => document.getElementById("payload").textContent === "");
+        const shown = await page.locator("#record-errors li").allTextContents();
+        const expected = want.json.error.errors.map((e) => `${e.target ?? "record"}: ${e.message} [${e.code}]`);
+        assert.deepEqual(shown, expected, `${app} user ${n}`);
+      }
+      compared++;
+    }
+  }
+  assert.equal(compared, 20);
+  await page.screenshot({ path: join(here, "test-results", "trelica.png") });
+});
+
+/** Accepts the selected completion (CodeMirror ignores Enter for 75 ms after the popup opens). */
+async function accept() {
+  await page.waitForTimeout(150);
+  await page.keyboard.press("Enter");
+}
+
+test("completion offers targets, record fields and functions", async () => {
+  await page.selectOption("#record-select", "3");
+  await replaceMapping(["user {", "userName = $.username", "}"]);
+  await page.locator(".cm-line", { hasText: "userName = $.username" }).click();
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("name.gi");
+  await page.locator(".cm-tooltip-autocomplete").waitFor({ timeout: 5_000 });
+  assert.match(await page.textContent(".cm-tooltip-autocomplete"), /name\.givenName/);
+  await accept();
+  await page.keyboard.type(" = $.first");
+  await page.locator(".cm-tooltip-autocomplete", { hasText: "firstname" }).waitFor({ timeout: 5_000 });
+  await accept();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("nickName = low");
+  await page.locator(".cm-tooltip-autocomplete", { hasText: "lower" }).waitFor({ timeout: 5_000 });
+  await accept();
+  await page.keyboard.type("(username)");
+  await page.keyboard.press("Escape");
+  const payload = await payloadBecomes({
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName: users[3].username,
+    name: { givenName: users[3].firstname },
+    nickName: users[3].username.toLowerCase(),
+  });
+  const doc = await page.evaluate(() => window.scimapEditor.state.doc.toString());
+  await page.screenshot({ path: join(here, "test-results", "completion.png") });
+  assert.equal(payload?.name?.givenName, users[3].firstname, doc);
+  assert.equal(payload.nickName, users[3].username.toLowerCase());
+});
+
+test("compile + preview of the Trello mapping: median time in Chromium (printed)", async () => {
+  const source = readFileSync(join(repo, "examples", "trello.scimap"), "utf8");
+  const times = await page.evaluate(
+    ({ source, record }) => {
+      const { preview } = window.scimapEngine;
+      const out = [];
+      for (let i = 0; i < 200; i++) {
+        const t0 = performance.now();
+        const r = preview(source, record, { kind: "user" });
+        out.push(performance.now() - t0);
+        if (r.payload === null) throw new Error("the Trello preview failed");
+      }
+      return out;
+    },
+    { source, record: JSON.stringify(users[0]) },
+  );
+  times.sort((a, b) => a - b);
+  const median = times[times.length >> 1];
+  console.log(`trello compile + preview in Chromium: median ${median.toFixed(3)} ms over ${times.length} runs (min ${times[0].toFixed(3)} ms)`);
+});
+
+test("no request left the page's own origin, and nothing was logged as an error", () => {
+  assert.ok(requests.length >= 4, requests.join("\n"));
+  assert.deepEqual(requests.filter((r) => !r.startsWith(url)), []);
+  assert.deepEqual(pageErrors, []);
+});
