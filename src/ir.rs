@@ -27,6 +27,7 @@ pub struct Section {
 /// A section-level `let`, evaluated at most once per record when first needed.
 #[derive(Debug)]
 pub struct Let {
+    pub name: String,
     pub value: Node,
 }
 

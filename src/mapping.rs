@@ -342,15 +342,15 @@ impl Mapping {
     /// Evaluates one record into its SCIM payload.
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
         let (section, slots) = self.outcome(kind, record)?;
-        Ok(payload::assemble(section.core_urn, &section.payload, &slots))
+        Ok(payload::assemble(
+            section.core_urn,
+            &section.payload,
+            &slots,
+        ))
     }
 
     /// Every entry's value, or every failure including required attributes left absent.
-    fn outcome(
-        &self,
-        kind: Kind,
-        record: &Json,
-    ) -> Result<(&ir::Section, Vec<Slot>), RecordError> {
+    fn outcome(&self, kind: Kind, record: &Json) -> Result<(&ir::Section, Vec<Slot>), RecordError> {
         let section = self.section(kind).ok_or_else(|| {
             RecordError::whole(
                 "scimap::no-section",
@@ -424,7 +424,13 @@ impl Mapping {
 
     /// Bulk: one input line (no `\n`) → one output line appended to `out` (no `\n`): the
     /// payload, or the error object with `line` and `id`. Returns whether the record succeeded.
-    pub fn evaluate_line(&self, kind: Kind, line: &[u8], line_no: usize, out: &mut Vec<u8>) -> bool {
+    pub fn evaluate_line(
+        &self,
+        kind: Kind,
+        line: &[u8],
+        line_no: usize,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let record = match self.read_line(kind, line) {
             Ok(record) => record,
             Err(e) => {
@@ -699,7 +705,8 @@ pub fn eval_expression(
     // Printed by the bounded printer: a list can share sub-lists and print as far more text
     // than it occupies, so `string-bytes` caps the result.
     let mut text = String::new();
-    crate::eval::format::write_json(&value, &mut text, &ctx.budget).map_err(|e| run_error(e.message))?;
+    crate::eval::format::write_json(&value, &mut text, &ctx.budget)
+        .map_err(|e| run_error(e.message))?;
     serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }
 
@@ -712,5 +719,4 @@ mod tests {
         fn shared<T: Send + Sync>() {}
         shared::<Mapping>();
     }
-
 }

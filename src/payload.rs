@@ -186,7 +186,11 @@ fn build<'s>(node: &'s PlanNode, slots: &'s [Slot]) -> Option<Out<'s>> {
         } => {
             let mut items = Vec::new();
             for e in elements {
-                let mut obj: Vec<_> = e.fixed.iter().map(|(n, v)| (n.as_str(), Out::Value(v))).collect();
+                let mut obj: Vec<_> = e
+                    .fixed
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), Out::Value(v)))
+                    .collect();
                 let mut kept = false;
                 for (name, i) in &e.subs {
                     if let Some(v) = one(slots, *i) {

@@ -31,13 +31,22 @@ pub fn read(bytes: &[u8], limits: &Limits, fields: Option<&[String]>) -> Result<
         Err(e) => Err(match std::str::from_utf8(bytes) {
             Err(bad) => RecordError::whole(
                 "scimap::invalid-utf8",
-                format!("the record is not valid UTF-8 (bad byte at offset {})", bad.valid_up_to()),
+                format!(
+                    "the record is not valid UTF-8 (bad byte at offset {})",
+                    bad.valid_up_to()
+                ),
             ),
             Ok(_) if e.to_string().starts_with(TOO_DEEP) => RecordError::whole(
                 "scimap::limit",
-                format!("the record nests deeper than the limit `depth` ({})", limits.depth),
+                format!(
+                    "the record nests deeper than the limit `depth` ({})",
+                    limits.depth
+                ),
             ),
-            Ok(_) => RecordError::whole("scimap::invalid-json", format!("the record is not valid JSON: {e}")),
+            Ok(_) => RecordError::whole(
+                "scimap::invalid-json",
+                format!("the record is not valid JSON: {e}"),
+            ),
         }),
     }
 }
@@ -275,7 +284,12 @@ mod tests {
     #[test]
     fn keeps_only_the_fields_asked_for() {
         let f = fields(&["a", "c"]);
-        let v = read(br#"{"a":1,"b":{"x":[1,2]},"c":"z","a":3}"#, &Limits::default(), Some(&f)).unwrap();
+        let v = read(
+            br#"{"a":1,"b":{"x":[1,2]},"c":"z","a":3}"#,
+            &Limits::default(),
+            Some(&f),
+        )
+        .unwrap();
         assert_eq!(v.to_string(), r#"{"a":3,"c":"z"}"#);
     }
 
@@ -299,12 +313,19 @@ mod tests {
         let e = read(b"[1]", &Limits::default(), None).unwrap_err();
         assert_eq!(e.message(), "the record is an array, not a JSON object");
         let f = fields(&["b"]);
-        for (text, fields) in [("[", None), ("[", Some(f.as_slice())), ("{\"b\":", Some(f.as_slice()))] {
+        for (text, fields) in [
+            ("[", None),
+            ("[", Some(f.as_slice())),
+            ("{\"b\":", Some(f.as_slice())),
+        ] {
             let deep = format!("{{\"a\":1,\"b\":{}1{}}}", text.repeat(200), "]".repeat(200));
             let e = read(deep.as_bytes(), &Limits::default(), fields).unwrap_err();
             assert_eq!(e.errors[0].code, "scimap::limit", "{text}");
         }
-        let limits = Limits { depth: 2, ..Limits::default() };
+        let limits = Limits {
+            depth: 2,
+            ..Limits::default()
+        };
         assert!(read(br#"{"a":[1],"b":"[[[["}"#, &limits, None).is_ok());
         assert!(read(br#"{"a":[[1]]}"#, &limits, None).is_err());
         let e = read(b"{\"a\":\"\xff\"}", &Limits::default(), None).unwrap_err();

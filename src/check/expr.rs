@@ -23,11 +23,12 @@ enum Scope {
         slot: usize,
         ty: Type,
     },
-    /// A predicate body: `#` at `slot`, `#index` at `slot + 1`, `#acc` at `slot + 2`.
+    /// A predicate body: `#` at `slot`, `#index` at `slot + 1`, `#acc` at `slot + 2`
+    /// (`acc` is only `reduce`'s).
     Closure {
         slot: usize,
         element: Type,
-        acc: Type,
+        acc: Option<Type>,
     },
 }
 
@@ -637,10 +638,18 @@ impl<'c> ExprChecker<'c> {
             );
             return (node(Op::Nil, span), Type::Any);
         };
-        match p {
-            Pointer::Element => (node(Op::Local(slot), span), element),
-            Pointer::Index => (node(Op::Local(slot + 1), span), Type::Int),
-            Pointer::Acc => (node(Op::Local(slot + 2), span), acc),
+        match (p, acc) {
+            (Pointer::Element, _) => (node(Op::Local(slot), span), element),
+            (Pointer::Index, _) => (node(Op::Local(slot + 1), span), Type::Int),
+            (Pointer::Acc, Some(acc)) => (node(Op::Local(slot + 2), span), acc),
+            (Pointer::Acc, None) => {
+                self.error(Diagnostic::error(
+                    "scimap::pointer-outside-predicate",
+                    span,
+                    "`#acc` only exists in the predicate of `reduce`",
+                ));
+                (node(Op::Nil, span), Type::Any)
+            }
         }
     }
 
@@ -737,6 +746,8 @@ impl<'c> ExprChecker<'c> {
                         Type::Any
                     }
                     Type::Object(_) | Type::Map | Type::Any => Type::Any,
+                    // `nil?.[0]` is nil; `nil[0]` fails at run time like any nil access.
+                    Type::Nil => Type::Nil,
                     other => {
                         let other = other.clone();
                         self.error(Diagnostic::error(
@@ -990,10 +1001,33 @@ impl<'c> ExprChecker<'c> {
         }
         match name {
             "now" => {
-                if !args.is_empty() {
-                    self.arity(name, name_span, args.len(), 0, Some(0));
-                }
-                return (node(Op::Now, span), Type::Time);
+                let now = node(Op::Now, span);
+                return match args {
+                    [] => (now, Type::Time),
+                    // `now(tz)` is `now().In(tz)`.
+                    [tz] => {
+                        let (tz, t) = self.check(tz);
+                        if !matches!(t.non_nil(), Type::Location | Type::Any) {
+                            self.error(Diagnostic::error(
+                                "scimap::argument-type",
+                                tz.span,
+                                format!("argument 1 of `now` must be a time zone from `timezone(…)`, found {t}"),
+                            ));
+                        }
+                        let method = Op::Method {
+                            receiver: Box::new(now),
+                            name: "In".into(),
+                            args: vec![tz],
+                            optional: false,
+                            receiver_text: "now()".into(),
+                        };
+                        (node(method, span), Type::Time)
+                    }
+                    _ => {
+                        self.arity(name, name_span, args.len(), 0, Some(1));
+                        (now, Type::Time)
+                    }
+                };
             }
             "attr" => {
                 if args.len() != 1 {
@@ -1174,7 +1208,7 @@ impl<'c> ExprChecker<'c> {
         self.maybe_nil(args[0].span, &format!("and `{name}` fails on nil"), &lt);
         let slot = self.alloc(3);
         // `reduce`'s accumulator starts as its initial value or the first element.
-        let acc = element.clone();
+        let acc = (func == Predicate::Reduce).then(|| element.clone());
         let mut body = None;
         let mut body_ty = Type::Any;
         if let Some(p) = args.get(1) {

@@ -172,7 +172,10 @@ fn check_section(
                     span: l.name.span,
                     used: false,
                 });
-                let_nodes.push(ir::Let { value: node });
+                let_nodes.push(ir::Let {
+                    name: l.name.node.clone(),
+                    value: node,
+                });
             }
             ast::Item::Entry(e) => {
                 let mut diags = Vec::new();

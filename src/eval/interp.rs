@@ -242,7 +242,11 @@ impl<'a> Ctx<'a> {
         let Some(l) = section.lets.get(i) else {
             return Ok(Value::Nil);
         };
-        let result = self.eval(&l.value);
+        // Every entry that uses a failed `let` fails with its error, naming the `let`.
+        let result = self.eval(&l.value).map_err(|e| EvalError {
+            message: format!("in `let {}`: {}", l.name, e.message),
+            ..e
+        });
         if let Some(slot) = self.lets.get_mut(i) {
             *slot = Some(result.clone());
         }

@@ -63,5 +63,6 @@ fn ci() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    wasm::web_test()?;
     Ok(())
 }
