@@ -81,7 +81,9 @@ fn scimap(args: &[&str], stdin: &[u8]) -> Run {
         "scimap {args:?} panicked: {stderr}"
     );
     Run {
-        code: status.code().expect("scimap exited (not killed by a signal)"),
+        code: status
+            .code()
+            .expect("scimap exited (not killed by a signal)"),
         stdout,
         stderr,
     }
@@ -125,7 +127,10 @@ fn error_at(d: &Value) -> (String, u64, u64) {
 fn every_corpus_mapping_gives_its_expected_diagnostic() {
     let manifest = std::fs::read_to_string(corpus("mappings.expect")).expect("mappings.expect");
     let mut seen = 0;
-    for line in manifest.lines().filter(|l| !l.is_empty() && !l.starts_with("//")) {
+    for line in manifest
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+    {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let (file, expected, place) = match fields[..] {
             [file, "ok"] => (file, "ok", ""),
@@ -154,15 +159,23 @@ fn every_corpus_mapping_gives_its_expected_diagnostic() {
             "{file}: {first}"
         );
     }
-    let files = std::fs::read_dir(corpus("mappings")).expect("corpus").count();
-    assert_eq!(seen, files, "every corpus mapping is listed in mappings.expect");
+    let files = std::fs::read_dir(corpus("mappings"))
+        .expect("corpus")
+        .count();
+    assert_eq!(
+        seen, files,
+        "every corpus mapping is listed in mappings.expect"
+    );
 }
 
 #[test]
 fn invalid_utf8_is_a_compile_error_at_the_line_of_the_first_bad_byte() {
-    let err = Mapping::compile_bytes(b"user {\n  userName = username\n  title = \"\xc3\x28\"\n}\n", &Options::default())
-        .err()
-        .expect("invalid UTF-8 does not compile");
+    let err = Mapping::compile_bytes(
+        b"user {\n  userName = username\n  title = \"\xc3\x28\"\n}\n",
+        &Options::default(),
+    )
+    .err()
+    .expect("invalid UTF-8 does not compile");
     let d = &err.diagnostics[0];
     assert_eq!(d.code, "scimap::invalid-utf8");
     assert!(d.message.contains("line 3"), "{}", d.message);
@@ -173,14 +186,20 @@ fn invalid_utf8_is_a_compile_error_at_the_line_of_the_first_bad_byte() {
 fn a_bom_and_crlf_do_not_change_meaning_or_positions() {
     let plain = b"user {\n  userName = username\n  title = usrname\n}\n";
     let crlf: Vec<u8> = [&b"\xEF\xBB\xBF"[..], &plain.replace_lf()].concat();
-    let a = Mapping::compile_bytes(plain, &Options::default()).err().expect("error");
-    let b = Mapping::compile_bytes(&crlf, &Options::default()).err().expect("error");
+    let a = Mapping::compile_bytes(plain, &Options::default())
+        .err()
+        .expect("error");
+    let b = Mapping::compile_bytes(&crlf, &Options::default())
+        .err()
+        .expect("error");
     assert_eq!(a.to_string(), b.to_string());
     assert!(a.to_string().starts_with("3:11:"), "{a}");
 
     let good = b"\xEF\xBB\xBFuser {\r\n  userName = username // c\r\n  title = \"a\" +\r\n    \"b\"\r\n}\r\n";
     let mapping = Mapping::compile_bytes(good, &Options::default()).expect("compiles");
-    let out = mapping.evaluate_user(&json!({"username": "ada"})).expect("evaluates");
+    let out = mapping
+        .evaluate_user(&json!({"username": "ada"}))
+        .expect("evaluates");
     assert_eq!(out["title"], "ab");
 }
 
@@ -191,7 +210,13 @@ trait ReplaceLf {
 impl ReplaceLf for [u8] {
     fn replace_lf(&self) -> Vec<u8> {
         self.iter()
-            .flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] })
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
             .collect()
     }
 }
@@ -220,10 +245,15 @@ fn source_bytes_limit_names_itself_and_its_value() {
         source_bytes: 64,
         ..Limits::default()
     });
-    let err = Mapping::compile_with(&source, &options).err().expect("too big");
+    let err = Mapping::compile_with(&source, &options)
+        .err()
+        .expect("too big");
     assert_eq!(err.diagnostics[0].code, "scimap::limit");
     let message = &err.diagnostics[0].message;
-    assert!(message.contains("`source-bytes`") && message.contains("64"), "{message}");
+    assert!(
+        message.contains("`source-bytes`") && message.contains("64"),
+        "{message}"
+    );
     assert!(Mapping::compile_with(&source, &Options::default()).is_ok());
 }
 
@@ -235,7 +265,10 @@ fn depth_limit_is_checked_before_parsing_and_is_settable() {
         ..Limits::default()
     });
     let message = expr_error(&nested(11), &small);
-    assert!(message.contains("`depth`") && message.contains("10"), "{message}");
+    assert!(
+        message.contains("`depth`") && message.contains("10"),
+        "{message}"
+    );
     assert!(eval_expression(&nested(9), Kind::User, &json!({}), &small).is_ok());
     // Far beyond any stack: refused by the scan, in well under a second.
     let started = Instant::now();
@@ -256,7 +289,11 @@ fn record_depth_limit_is_settable() {
         )
         .expect("compiles")
     };
-    let record = format!(r#"{{"username":"a","x":{}1{}}}"#, "[".repeat(20), "]".repeat(20));
+    let record = format!(
+        r#"{{"username":"a","x":{}1{}}}"#,
+        "[".repeat(20),
+        "]".repeat(20)
+    );
     let mut out = Vec::new();
     assert!(!mapping(10).evaluate_line(Kind::User, record.as_bytes(), 1, &mut out));
     let v: Value = serde_json::from_slice(&out).expect("JSON");
@@ -275,7 +312,10 @@ fn steps_string_list_and_regex_limits_stop_evaluation() {
     let steps = expr_error("map(1..50000, map(1..50000, #))", &o);
     assert_eq!(steps, "limit `steps` exceeded (the limit is 100000)");
     let strings = expr_error(r#"repeat("x", 100000000)"#, &o);
-    assert_eq!(strings, "limit `string-bytes` exceeded (the limit is 1048576)");
+    assert_eq!(
+        strings,
+        "limit `string-bytes` exceeded (the limit is 1048576)"
+    );
     let lists = expr_error("1..100000000", &o);
     assert_eq!(lists, "limit `list-items` exceeded (the limit is 100000)");
     // Doubling a string: refused once it outgrows the limit, not after.
@@ -283,7 +323,10 @@ fn steps_string_list_and_regex_limits_stop_evaluation() {
         r#"let a = repeat("x", 1000); let b = a + a; let c = b + b; let d = c + c; let e = d + d; let f = e + e; let g = f + f; let h = g + g; let i = h + h; let j = i + i; let k = j + j; let l = k + k; k + l"#,
         &o,
     );
-    assert_eq!(doubling, "limit `string-bytes` exceeded (the limit is 1048576)");
+    assert_eq!(
+        doubling,
+        "limit `string-bytes` exceeded (the limit is 1048576)"
+    );
 
     let few_steps = with(Limits {
         steps: 50,
@@ -296,7 +339,8 @@ fn steps_string_list_and_regex_limits_stop_evaluation() {
         list_items: 3,
         ..Limits::default()
     });
-    assert!(expr_error(r#"upper("abcdefghi")"#, &tight).contains("`string-bytes` exceeded (the limit is 8)"));
+    assert!(expr_error(r#"upper("abcdefghi")"#, &tight)
+        .contains("`string-bytes` exceeded (the limit is 8)"));
     assert!(expr_error("[1, 2, 3, 4]", &tight).contains("`list-items` exceeded (the limit is 3)"));
     assert!(eval_expression("1..3", Kind::User, &json!({}), &tight).is_ok());
 }
@@ -308,13 +352,18 @@ fn a_regex_computed_per_record_is_bounded_by_regex_bytes() {
     )
     .expect("compiles");
     let record = json!({"username": "a", "pattern": "a{1000}{1000}"});
-    let err = mapping.evaluate_user(&record).err().expect("too big a regex");
+    let err = mapping
+        .evaluate_user(&record)
+        .expect_err("too big a regex");
     assert_eq!(err.errors[0].code, "scimap::limit");
     assert_eq!(
         err.errors[0].message,
         "limit `regex-bytes` exceeded (the limit is 1048576)"
     );
-    assert_eq!((err.errors[0].line, err.errors[0].column), (Some(3), Some(12)));
+    assert_eq!(
+        (err.errors[0].line, err.errors[0].column),
+        (Some(3), Some(12))
+    );
     // A pattern that backtracking engines take exponential time on is linear here.
     let bomb = json!({"username": "a".repeat(100_000), "pattern": "(a*)*b"});
     let started = Instant::now();
@@ -356,9 +405,15 @@ fn line_bytes_limit_fails_the_record_as_a_whole() {
     assert!(!mapping.evaluate_line(Kind::User, line, 4, &mut out));
     let v: Value = serde_json::from_slice(&out).expect("JSON");
     let e = &v["error"]["errors"][0];
-    assert_eq!((e["target"].clone(), e["code"].clone()), (Value::Null, json!("scimap::limit")));
+    assert_eq!(
+        (e["target"].clone(), e["code"].clone()),
+        (Value::Null, json!("scimap::limit"))
+    );
     let message = e["message"].as_str().expect("message");
-    assert!(message.contains("`line-bytes`") && message.contains("32"), "{message}");
+    assert!(
+        message.contains("`line-bytes`") && message.contains("32"),
+        "{message}"
+    );
     assert_eq!(v["line"], 4);
 }
 
@@ -369,10 +424,21 @@ fn line_bytes_limit_fails_the_record_as_a_whole() {
 fn cli_limit_flags_override_and_bad_ones_are_usage_errors() {
     let run = scimap(&["expr", "--limit", "list-items=5", "1..6"], b"");
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("limit `list-items` exceeded (the limit is 5)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("limit `list-items` exceeded (the limit is 5)"),
+        "{}",
+        run.stderr
+    );
     let run = scimap(&["expr", "--limit", "list-items=6", "len(1..6)"], b"");
     assert_eq!((run.code, run.stdout().trim()), (0, "6"));
-    for bad in ["nope=1", "steps=-1", "steps", "depth=x", "steps=99999999999999999999999"] {
+    for bad in [
+        "nope=1",
+        "steps=-1",
+        "steps",
+        "depth=x",
+        "steps=99999999999999999999999",
+    ] {
         let run = scimap(&["expr", "--limit", bad, "1"], b"");
         assert_eq!(run.code, 2, "--limit {bad}: {}", run.stderr);
         assert!(run.stdout.is_empty());
@@ -424,17 +490,29 @@ fn generated_huge_and_deep_mappings_are_refused_quickly() {
     assert_eq!(error_at(&d[0]), ("scimap::limit".into(), 2, 14 + 128));
 
     // 5 MiB: refused by size before anything else reads it.
-    let big = format!("user {{\n  userName = username\n}}\n//{}\n", "x".repeat(5 << 20));
+    let big = format!(
+        "user {{\n  userName = username\n}}\n//{}\n",
+        "x".repeat(5 << 20)
+    );
     let file = temp_file(big.as_bytes(), ".scimap");
     let (code, d) = check(file.path(), &[]);
     assert_eq!(code, 1);
     assert_eq!(d[0]["code"], "scimap::limit");
-    assert!(d[0]["message"].as_str().unwrap_or("").contains("`source-bytes`"));
+    assert!(d[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`source-bytes`"));
     // Just over the default: refused, and accepted once the limit is raised.
-    let over = format!("user {{\n  userName = username\n}}\n//{}\n", "x".repeat(1 << 20));
+    let over = format!(
+        "user {{\n  userName = username\n}}\n//{}\n",
+        "x".repeat(1 << 20)
+    );
     let file = temp_file(over.as_bytes(), ".scimap");
     assert_eq!(check(file.path(), &[]).0, 1);
-    assert_eq!(check(file.path(), &["--limit", "source-bytes=2000000"]), (0, vec![]));
+    assert_eq!(
+        check(file.path(), &["--limit", "source-bytes=2000000"]),
+        (0, vec![])
+    );
 
     let brackets = format!(
         "user {{\n  userName = username\n  title = toJSON({}{})\n}}\n",
@@ -444,7 +522,10 @@ fn generated_huge_and_deep_mappings_are_refused_quickly() {
     let file = temp_file(brackets.as_bytes(), ".scimap");
     let (code, d) = check(file.path(), &["--limit", "depth=64"]);
     assert_eq!(code, 1);
-    assert_eq!(d[0]["message"], "nesting is deeper than the limit `depth` (64)");
+    assert_eq!(
+        d[0]["message"],
+        "nesting is deeper than the limit `depth` (64)"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,7 +570,12 @@ fn bulk_corpus_gives_one_line_per_input_line_with_the_expected_outcome() {
     let mapping = corpus("records.scimap");
     for threads in ["1", "2"] {
         let run = scimap(
-            &["bulk", mapping.to_str().expect("path"), "--threads", threads],
+            &[
+                "bulk",
+                mapping.to_str().expect("path"),
+                "--threads",
+                threads,
+            ],
             &input,
         );
         let lines = output_lines(&run);
@@ -501,7 +587,10 @@ fn bulk_corpus_gives_one_line_per_input_line_with_the_expected_outcome() {
             }
         }
         let failed = expect.iter().filter(|e| **e != "ok").count();
-        assert_eq!(summary(&run.stderr), (expect.len(), expect.len() - failed, failed));
+        assert_eq!(
+            summary(&run.stderr),
+            (expect.len(), expect.len() - failed, failed)
+        );
         assert_eq!(run.code, 1);
     }
 }
@@ -523,7 +612,10 @@ fn bulk_input_hygiene_details() {
     assert_eq!(lines[29]["id"], "u19");
     assert_eq!(lines[29]["error"]["errors"][0]["line"], 2);
     let e = &lines[2]["error"]["errors"][0];
-    assert_eq!(*e, json!({"target": null, "code": "scimap::empty-line", "message": e["message"]}));
+    assert_eq!(
+        *e,
+        json!({"target": null, "code": "scimap::empty-line", "message": e["message"]})
+    );
 }
 
 #[test]
@@ -533,14 +625,28 @@ fn bulk_mixed_input_with_over_long_lines_keeps_order_and_counts() {
     let mut expect = Vec::new();
     for i in 0..300 {
         let (line, outcome): (Vec<u8>, &str) = match i % 7 {
-            0 => (format!(r#"{{"_id":"{i}","username":"u{i}"}}"#).into_bytes(), "ok"),
-            1 => (format!(r#"{{"_id":"{i}","username":"u{i}"}}"#).into_bytes().replace_cr(), "ok"),
+            0 => (
+                format!(r#"{{"_id":"{i}","username":"u{i}"}}"#).into_bytes(),
+                "ok",
+            ),
+            1 => (
+                format!(r#"{{"_id":"{i}","username":"u{i}"}}"#)
+                    .into_bytes()
+                    .replace_cr(),
+                "ok",
+            ),
             2 => (b"{\"username\":\xfe}".to_vec(), "scimap::invalid-utf8"),
             3 => (Vec::new(), "scimap::empty-line"),
-            4 => (format!(r#"{{"username":"{}"}}"#, "y".repeat(300)).into_bytes(), "scimap::limit"),
+            4 => (
+                format!(r#"{{"username":"{}"}}"#, "y".repeat(300)).into_bytes(),
+                "scimap::limit",
+            ),
             5 => (b"{not json".to_vec(), "scimap::invalid-json"),
             // Exactly at the cap once its '\r' is removed.
-            _ => (format!("{{\"username\":\"{}\"}}\r", "z".repeat(185)).into_bytes(), "ok"),
+            _ => (
+                format!("{{\"username\":\"{}\"}}\r", "z".repeat(185)).into_bytes(),
+                "ok",
+            ),
         };
         input.extend_from_slice(&line);
         input.push(b'\n');
@@ -550,7 +656,14 @@ fn bulk_mixed_input_with_over_long_lines_keeps_order_and_counts() {
     input.extend_from_slice(br#"{"username":"last"}"#);
     expect.push("ok");
     let run = scimap(
-        &["bulk", mapping.to_str().expect("path"), "--limit", "line-bytes=200", "--threads", "2"],
+        &[
+            "bulk",
+            mapping.to_str().expect("path"),
+            "--limit",
+            "line-bytes=200",
+            "--threads",
+            "2",
+        ],
         &input,
     );
     let lines = output_lines(&run);
@@ -594,10 +707,16 @@ fn bulk_twenty_mib_line_and_deep_record_fail_alone() {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["userName"], "before");
     assert_eq!(code_of(&lines[1]), "scimap::limit");
-    assert!(lines[1]["error"]["message"].as_str().unwrap_or("").contains("line-bytes"));
+    assert!(lines[1]["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("line-bytes"));
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(code_of(&lines[2]), "scimap::limit");
-    assert!(lines[2]["error"]["message"].as_str().unwrap_or("").contains("`depth` (128)"));
+    assert!(lines[2]["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("`depth` (128)"));
     assert_eq!(lines[3]["userName"], "after");
     assert_eq!(summary(&run.stderr), (4, 2, 2));
 }
@@ -611,7 +730,11 @@ fn bulk_with_a_broken_mapping_writes_nothing() {
     );
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("scimap::invalid-utf8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("scimap::invalid-utf8"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -619,22 +742,52 @@ fn eval_reports_records_it_cannot_read() {
     let mapping = corpus("records.scimap");
     let mapping = mapping.to_str().expect("path");
     // A file that is not JSON selects no record: a usage/input error, exit 2, nothing on stdout.
-    for bad in [&b"{\"username\":\"\xff\"}"[..], b"{\"username\":\"\\ud800\"}", b"{\"n\":1e400}"] {
+    for bad in [
+        &b"{\"username\":\"\xff\"}"[..],
+        b"{\"username\":\"\\ud800\"}",
+        b"{\"n\":1e400}",
+    ] {
         let file = temp_file(bad, ".json");
-        let run = scimap(&["eval", mapping, "--user", file.path().to_str().expect("path")], b"");
+        let run = scimap(
+            &[
+                "eval",
+                mapping,
+                "--user",
+                file.path().to_str().expect("path"),
+            ],
+            b"",
+        );
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
     // A record over line-bytes fails as a record: its error object on stdout, exit 1.
     let file = temp_file(br#"{"username":"a-long-user-name"}"#, ".json");
     let run = scimap(
-        &["eval", mapping, "--user", file.path().to_str().expect("path"), "--limit", "line-bytes=10"],
+        &[
+            "eval",
+            mapping,
+            "--user",
+            file.path().to_str().expect("path"),
+            "--limit",
+            "line-bytes=10",
+        ],
         b"",
     );
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["error"]["errors"][0]["code"], "scimap::limit");
     // A BOM in front of the record file is ignored.
     let file = temp_file(b"\xEF\xBB\xBF{\"username\":\"bom\"}", ".json");
-    let run = scimap(&["eval", mapping, "--user", file.path().to_str().expect("path")], b"");
-    assert_eq!((run.code, run.json()["userName"].clone()), (0, json!("bom")));
+    let run = scimap(
+        &[
+            "eval",
+            mapping,
+            "--user",
+            file.path().to_str().expect("path"),
+        ],
+        b"",
+    );
+    assert_eq!(
+        (run.code, run.json()["userName"].clone()),
+        (0, json!("bom"))
+    );
 }

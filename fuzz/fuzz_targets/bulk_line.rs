@@ -44,13 +44,25 @@ fuzz_target!(|data: &[u8]| {
         }
         out.push(b'\n');
     }
-    let outputs: Vec<&[u8]> = out.strip_suffix(b"\n").unwrap_or(&out).split(|&b| b == b'\n').collect();
-    assert_eq!(outputs.len(), lines.len(), "not one output line per input line");
+    let outputs: Vec<&[u8]> = out
+        .strip_suffix(b"\n")
+        .unwrap_or(&out)
+        .split(|&b| b == b'\n')
+        .collect();
+    assert_eq!(
+        outputs.len(),
+        lines.len(),
+        "not one output line per input line"
+    );
     let mut errors = 0;
     for (i, line) in outputs.iter().enumerate() {
         let v: serde_json::Value = serde_json::from_slice(line).expect("every output line is JSON");
         if let Some(n) = v.get("line") {
-            assert_eq!(n.as_u64(), Some(i as u64 + 1), "an error line names the wrong line");
+            assert_eq!(
+                n.as_u64(),
+                Some(i as u64 + 1),
+                "an error line names the wrong line"
+            );
             errors += 1;
         }
     }

@@ -40,8 +40,9 @@ group {
 }"#,
     r#"user {
   userName = string($env)
-  active = $.active
+  active = $env.active
   timezone = $.timezone
+  nickName = $..*
   urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value = $.manager
 }"#,
 ];

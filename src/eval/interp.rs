@@ -16,6 +16,9 @@ pub struct Ctx<'a> {
     whole: &'a serde_json::Value,
     section: &'a Section,
     locals: Vec<Value<'a>>,
+    /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
+    /// per call.
+    stack: Vec<Value<'a>>,
     lets: Vec<Option<EvalResult<Value<'a>>>>,
     pub budget: Budget,
     now: Time,
@@ -49,6 +52,7 @@ impl<'a> Ctx<'a> {
             whole,
             section,
             locals: vec![Value::Nil; section.locals],
+            stack: Vec::new(),
             lets: vec![None; section.lets.len()],
             budget,
             now,
@@ -122,8 +126,13 @@ impl<'a> Ctx<'a> {
                 self.chain(n)?.unwrap_or(Value::Nil)
             }
             Op::Native { call, args } => {
-                let args = self.args(args)?;
-                call(&args, &mut self.budget)?
+                let base = self.stack.len();
+                let result = self.push_args(args).and_then(|()| {
+                    let args = self.stack.get(base..).unwrap_or_default();
+                    call(args, &mut self.budget)
+                });
+                self.stack.truncate(base);
+                result?
             }
             Op::DateLayout { args, layout } => {
                 let values = self.args(args)?;
@@ -223,6 +232,15 @@ impl<'a> Ctx<'a> {
                 last
             }
         })
+    }
+
+    /// Evaluates arguments onto the argument stack.
+    fn push_args(&mut self, args: &'a [Node]) -> EvalResult<()> {
+        for a in args {
+            let v = self.eval(a)?;
+            self.stack.push(v);
+        }
+        Ok(())
     }
 
     fn args(&mut self, args: &'a [Node]) -> EvalResult<Vec<Value<'a>>> {
