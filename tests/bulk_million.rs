@@ -26,7 +26,11 @@ fn a_million_lines_come_out_one_for_one_in_order() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let mapping = dir.path().join("id.scimap");
-    std::fs::write(&mapping, "user {\n  userName = $._id\n  displayName = $.displayname\n}\n").unwrap();
+    std::fs::write(
+        &mapping,
+        "user {\n  userName = $._id\n  displayName = $.displayname\n}\n",
+    )
+    .unwrap();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_scimap"))
         .arg("bulk")
@@ -76,7 +80,10 @@ fn a_million_lines_come_out_one_for_one_in_order() {
     assert_eq!(n, LINES);
     assert_eq!(status.code(), Some(1));
     assert!(
-        summary.contains(&format!("{LINES} records, {} ok, {failed} failed", LINES - failed)),
+        summary.contains(&format!(
+            "{LINES} records, {} ok, {failed} failed",
+            LINES - failed
+        )),
         "{summary}"
     );
 }

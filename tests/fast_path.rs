@@ -13,11 +13,16 @@ fn root() -> PathBuf {
 /// a number, or removed — the shapes that exercise absent values and errors.
 fn users() -> Vec<Value> {
     let text = std::fs::read_to_string(root().join("tests/fixtures/users.ndjson")).unwrap();
-    let base: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let base: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let mut out = Vec::new();
     for user in &base {
         out.push(user.clone());
-        let Value::Object(fields) = user else { continue };
+        let Value::Object(fields) = user else {
+            continue;
+        };
         for key in fields.keys() {
             for replacement in [Some(Value::Null), Some(Value::from(42)), None] {
                 let mut variant = fields.clone();

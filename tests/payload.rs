@@ -224,7 +224,9 @@ user {
         .map(|e| e.target.clone().unwrap())
         .collect();
     assert_eq!(targets, ["title", "nickName"]);
-    assert!(err.errors[0].message.starts_with("in `let part`: index out of range"));
+    assert!(err.errors[0]
+        .message
+        .starts_with("in `let part`: index out of range"));
     assert_eq!(err.errors[0].message, err.errors[1].message);
 }
 
