@@ -174,7 +174,9 @@ fn bench_one_record(c: &mut Criterion) {
         if let Err(e) = mapping.evaluate_user(&record) {
             panic!("{name} fails on line {RECORD_LINE}: {e}");
         }
-        group.bench_function(name, |b| b.iter(|| mapping.evaluate_user(black_box(&record))));
+        group.bench_function(name, |b| {
+            b.iter(|| mapping.evaluate_user(black_box(&record)))
+        });
     }
     group.finish();
 }

@@ -1,6 +1,6 @@
 //! The public face: compile a mapping once, evaluate it against any number of records.
 
-use crate::check::{self, line_col};
+use crate::check;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::eval::budget::Budget;
 use crate::eval::error::EvalError;
@@ -85,7 +85,8 @@ impl fmt::Display for CompileError {
         let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
         match self.diagnostics.iter().find(|d| d.is_error()) {
             Some(d) => {
-                let (line, col) = line_col(&self.source, d.span.start);
+                let (line, col) =
+                    crate::render::LineIndex::new(&self.source).line_col(d.span.start);
                 write!(f, "{line}:{col}: {} [{}]", d.message, d.code)?;
                 if errors > 1 {
                     write!(f, " (and {} more errors)", errors - 1)?;
@@ -458,8 +459,7 @@ impl Mapping {
             return Err(RecordError::whole(
                 "scimap::limit",
                 format!(
-                    "the record is {} bytes, over the limit `line-bytes` ({})",
-                    line.len(),
+                    "the record is over the limit `line-bytes` ({})",
                     limits.line_bytes
                 ),
             ));

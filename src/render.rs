@@ -23,6 +23,10 @@ impl LineIndex {
         }
     }
 
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// The 1-based line and column of a byte offset. An offset past the end means the end; one
     /// inside a multi-byte character means that character.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -69,14 +73,15 @@ fn location(span: Span, index: &LineIndex, into: &mut serde_json::Map<String, Va
 /// The §2 JSON object: {"file","code","severity","message","line","column","end_line",
 /// "end_column","offset","end_offset","help","labels":[…]} — keys in that order.
 /// `labels` holds the secondary labels; the primary span is the object's own location.
-pub fn diagnostic_json(d: &Diagnostic, file: Option<&str>, source: &str) -> Value {
-    let index = LineIndex::new(source);
+/// `index` is built once per source: a file may have thousands of diagnostics.
+pub fn diagnostic_json(d: &Diagnostic, file: Option<&str>, index: &LineIndex) -> Value {
+    let source = index.source();
     let mut obj = serde_json::Map::new();
     obj.insert("file".into(), json!(file));
     obj.insert("code".into(), json!(d.code));
     obj.insert("severity".into(), json!(d.severity.to_string()));
     obj.insert("message".into(), json!(d.message));
-    location(clamp(d.span, source), &index, &mut obj);
+    location(clamp(d.span, source), index, &mut obj);
     obj.insert("help".into(), json!(d.help));
     let labels = d
         .labels
@@ -84,7 +89,7 @@ pub fn diagnostic_json(d: &Diagnostic, file: Option<&str>, source: &str) -> Valu
         .map(|l| {
             let mut o = serde_json::Map::new();
             o.insert("message".into(), json!(l.message));
-            location(clamp(l.span, source), &index, &mut o);
+            location(clamp(l.span, source), index, &mut o);
             Value::Object(o)
         })
         .collect();
@@ -94,8 +99,8 @@ pub fn diagnostic_json(d: &Diagnostic, file: Option<&str>, source: &str) -> Valu
 
 /// `::error file=F,line=L,col=C,endLine=EL,endColumn=EC,title=CODE::MESSAGE` (`::warning` for
 /// warnings), escaped per GitHub's workflow-command rules.
-pub fn github_line(d: &Diagnostic, file: &str, source: &str) -> String {
-    let index = LineIndex::new(source);
+pub fn github_line(d: &Diagnostic, file: &str, index: &LineIndex) -> String {
+    let source = index.source();
     let span = clamp(d.span, source);
     let (line, col) = index.line_col(span.start);
     let (end_line, end_col) = index.line_col(span.end);
@@ -252,7 +257,7 @@ mod tests {
     #[test]
     fn json_has_every_key_in_order() {
         let (source, d) = sample();
-        let v = diagnostic_json(&d, Some("m.scimap"), source);
+        let v = diagnostic_json(&d, Some("m.scimap"), &LineIndex::new(source));
         let expected = json!({
             "file": "m.scimap", "code": "scimap::unknown-target", "severity": "error",
             "message": "unknown target `usrName`",
@@ -266,7 +271,7 @@ mod tests {
         let w = diagnostic_json(
             &Diagnostic::warning("scimap::maybe-nil", Span::new(50, 60), "m"),
             None,
-            source,
+            &LineIndex::new(source),
         );
         assert_eq!(
             w.to_string(),
@@ -278,13 +283,13 @@ mod tests {
     fn github_escapes_properties_and_message() {
         let (source, d) = sample();
         assert_eq!(
-            github_line(&d, "a,b:c.scimap", source),
+            github_line(&d, "a,b:c.scimap", &LineIndex::new(source)),
             "::error file=a%2Cb%3Ac.scimap,line=2,col=3,endLine=2,endColumn=10,\
              title=scimap%3A%3Aunknown-target::unknown target `usrName`"
         );
         let w = Diagnostic::warning("x", Span::new(0, 1), "100%\r\nsure: a, b");
         assert_eq!(
-            github_line(&w, "f", "u"),
+            github_line(&w, "f", &LineIndex::new("u")),
             "::warning file=f,line=1,col=1,endLine=1,endColumn=2,title=x::100%25%0D%0Asure: a, b"
         );
     }

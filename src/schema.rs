@@ -7,6 +7,7 @@
 use crate::check::types::{ObjectType, Type};
 use serde::Deserialize;
 use serde_json::Value as Json;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -197,12 +198,20 @@ pub struct ScimSchema {
     pub urn: String,
     pub name: String,
     pub attributes: Vec<ScimAttribute>,
+    /// Lower-cased attribute name → index, for schemas declared with many attributes.
+    #[serde(skip)]
+    index: HashMap<String, usize>,
 }
 
 impl ScimSchema {
     /// The attribute called `name`, matched case-insensitively (RFC 7643 §2.1).
     pub fn attribute(&self, name: &str) -> Option<&ScimAttribute> {
-        find(&self.attributes, name)
+        if self.index.is_empty() {
+            return find(&self.attributes, name);
+        }
+        self.index
+            .get(&name.to_ascii_lowercase())
+            .and_then(|&i| self.attributes.get(i))
     }
 
     /// A schema declared in a mapping: `schema "urn:…" { hireYear: integer }`. Its attributes
@@ -210,8 +219,12 @@ impl ScimSchema {
     /// names → Err(message listing the valid ones).
     pub fn declared(urn: &str, attributes: &[(&str, &str)]) -> Result<ScimSchema, String> {
         let mut declared: Vec<ScimAttribute> = Vec::with_capacity(attributes.len());
+        let mut index = HashMap::with_capacity(attributes.len());
         for &(name, type_name) in attributes {
-            if find(&declared, name).is_some() {
+            if index
+                .insert(name.to_ascii_lowercase(), declared.len())
+                .is_some()
+            {
                 return Err(format!("attribute `{name}` is declared twice"));
             }
             let ty = DECLARABLE
@@ -240,6 +253,7 @@ impl ScimSchema {
             // RFC 7643 names a schema after its resource; a URN ends in it (`…:2.0:User`).
             name: urn.rsplit(':').next().unwrap_or(urn).to_owned(),
             attributes: declared,
+            index,
         })
     }
 }

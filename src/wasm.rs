@@ -86,8 +86,7 @@ fn preview_json(source: &str, record_json: &str, kind: Kind, options: &Options) 
             errors: vec![EntryError::record(
                 "scimap::limit",
                 format!(
-                    "the record is {} bytes, over the limit `line-bytes` ({})",
-                    record_json.len(),
+                    "the record is over the limit `line-bytes` ({})",
                     limits.line_bytes
                 ),
             )],
@@ -241,10 +240,11 @@ fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {
 fn diagnostics_json(diagnostics: &[Diagnostic], source: &str) -> Json {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| d.span.start);
+    let index = render::LineIndex::new(source);
     Json::Array(
         sorted
             .into_iter()
-            .map(|d| render::diagnostic_json(d, None, source))
+            .map(|d| render::diagnostic_json(d, None, &index))
             .collect(),
     )
 }

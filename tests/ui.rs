@@ -51,7 +51,7 @@ fn ui() {
         insta::assert_snapshot!("human", human);
         let json: Vec<serde_json::Value> = found
             .iter()
-            .map(|d| render::diagnostic_json(d, Some(&name), &source))
+            .map(|d| render::diagnostic_json(d, Some(&name), &render::LineIndex::new(&source)))
             .collect();
         insta::assert_json_snapshot!("json", json);
     });

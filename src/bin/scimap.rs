@@ -288,7 +288,7 @@ fn require_section(mapping: &Mapping, kind: Kind, path: &Path) -> Result<(), Str
 
 fn check(args: CheckArgs, mut options: Options) -> Outcome {
     options.allow = args.allow.clone();
-    let mut found: Vec<(String, std::sync::Arc<str>, Diagnostic)> = Vec::new();
+    let mut found: Vec<(String, std::sync::Arc<render::LineIndex>, Diagnostic)> = Vec::new();
     let mut io_errors = Vec::new();
     for path in &args.files {
         let file = path.display().to_string();
@@ -303,12 +303,13 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
             Ok(m) => (m.warnings().to_vec(), m.source().to_string()),
             Err(e) => (e.diagnostics, e.source),
         };
-        let source: std::sync::Arc<str> = source.into();
+        // One line index per file: a file may carry thousands of diagnostics.
+        let index = std::sync::Arc::new(render::LineIndex::new(&source));
         found.extend(
             diagnostics
                 .into_iter()
                 .filter(|d| d.is_error() || !args.allow.iter().any(|a| a == d.code))
-                .map(|d| (file.clone(), source.clone(), d)),
+                .map(|d| (file.clone(), index.clone(), d)),
         );
     }
     found.sort_by(|a, b| (&a.0, a.2.span.start).cmp(&(&b.0, b.2.span.start)));
@@ -317,14 +318,14 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         Format::Human => {
             let color = color_stderr();
             let mut err = io::stderr().lock();
-            for (file, source, d) in &found {
-                let _ = writeln!(err, "{}", render::human(d, file, source, color));
+            for (file, index, d) in &found {
+                let _ = writeln!(err, "{}", render::human(d, file, index.source(), color));
             }
         }
         Format::Json => {
             let all: Vec<Value> = found
                 .iter()
-                .map(|(file, source, d)| render::diagnostic_json(d, Some(file), source))
+                .map(|(file, index, d)| render::diagnostic_json(d, Some(file), index))
                 .collect();
             let text = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
             print_stdout(&format!("{text}\n"))?;
@@ -332,7 +333,7 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         Format::Github => {
             let text: String = found
                 .iter()
-                .map(|(file, source, d)| render::github_line(d, file, source) + "\n")
+                .map(|(file, index, d)| render::github_line(d, file, index) + "\n")
                 .collect();
             print_stdout(&text)?;
         }
@@ -484,7 +485,7 @@ fn record_failure(code: &str, message: String) -> RecordError {
 
 fn line_limit_message(limits: &Limits) -> String {
     format!(
-        "record exceeds the line-bytes limit of {} bytes",
+        "the record is over the limit `line-bytes` ({})",
         limits.line_bytes
     )
 }
@@ -518,13 +519,13 @@ fn eval(args: EvalArgs, options: &Options) -> Outcome {
     };
     match result {
         Ok(payload) => {
-            let text = serde_json::to_string_pretty(&payload).map_err(|e| e.to_string())?;
+            // Numbers as Go and JavaScript print them, as `bulk` does (LANGUAGE §3).
+            let text = scimap::json::pretty(&payload);
             print_stdout(&format!("{text}\n"))?;
             Ok(Status::Ok)
         }
         Err(error) => {
-            let text = serde_json::to_string_pretty(&error.to_json(None, None))
-                .map_err(|e| e.to_string())?;
+            let text = scimap::json::pretty(&error.to_json(None, None));
             print_stdout(&format!("{text}\n"))?;
             let mut err = io::stderr().lock();
             let _ = writeln!(

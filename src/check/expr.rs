@@ -842,6 +842,20 @@ impl<'c> ExprChecker<'c> {
                 self.operand_str(op, &lt, l.span);
                 let regex = match builtins::re2::compile(pattern, self.regex_bytes) {
                     Ok(re) => Arc::new(re),
+                    Err(regex::Error::CompiledTooBig(_)) => {
+                        self.error(
+                            Diagnostic::error(
+                                "scimap::limit",
+                                r.span,
+                                format!(
+                                    "this regular expression compiles to more than the limit `regex-bytes` ({})",
+                                    self.regex_bytes
+                                ),
+                            )
+                            .with_help("simplify the pattern, or raise the limit with `--limit regex-bytes=N`"),
+                        );
+                        return (node(Op::Nil, span), T::Bool);
+                    }
                     Err(e) => {
                         self.error(Diagnostic::error(
                             "scimap::bad-regex",
@@ -1208,7 +1222,14 @@ impl<'c> ExprChecker<'c> {
         self.maybe_nil(args[0].span, &format!("and `{name}` fails on nil"), &lt);
         let slot = self.alloc(3);
         // `reduce`'s accumulator starts as its initial value or the first element.
-        let acc = (func == Predicate::Reduce).then(|| element.clone());
+        // With an initial value the accumulator takes its type, which is not yet checked.
+        let acc = (func == Predicate::Reduce).then(|| {
+            if args.len() == 3 {
+                Type::Any
+            } else {
+                element.clone()
+            }
+        });
         let mut body = None;
         let mut body_ty = Type::Any;
         if let Some(p) = args.get(1) {

@@ -8,9 +8,11 @@ pub mod types;
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::ir;
 use crate::limits::Limits;
+use crate::render::LineIndex;
 use crate::schema::{self, ScimSchema, ScimType};
 use crate::syntax::ast::{self, SectionKind};
 use expr::{ExprChecker, SectionLet};
+use std::collections::HashMap;
 use target::{Resolved, Schemas, Selection};
 use types::Type;
 
@@ -116,7 +118,11 @@ fn check_section(
     let mut let_nodes: Vec<ir::Let> = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
     let mut entries: Vec<ir::Entry> = Vec::new();
-    let mut first_span: Vec<(String, Span)> = Vec::new();
+    // Lookups by key, not scans: a mapping may have thousands of entries.
+    let mut first_span: HashMap<String, Span> = HashMap::new();
+    let mut element_wise_of: HashMap<(Option<String>, String), (bool, Span)> = HashMap::new();
+    let mut let_spans: HashMap<String, Span> = HashMap::new();
+    let lines = LineIndex::new(source);
     // Targets that did not resolve: a near miss of a required attribute (`usrName`) already
     // says what is wrong, so "never mapped" would only repeat it.
     let mut unresolved: Vec<String> = Vec::new();
@@ -141,7 +147,7 @@ fn check_section(
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diagnostics.extend(diags);
-                let earlier = lets.iter().find(|x| x.name == l.name.node).map(|x| x.span);
+                let earlier = let_spans.get(&l.name.node).copied();
                 if shadowed || earlier.is_some() {
                     let what = if earlier.is_some() {
                         "a `let` of this section".to_string()
@@ -166,6 +172,7 @@ fn check_section(
                     diagnostics.push(d);
                     continue;
                 }
+                let_spans.insert(l.name.node.clone(), l.name.span);
                 lets.push(SectionLet {
                     name: l.name.node.clone(),
                     ty,
@@ -206,7 +213,7 @@ fn check_section(
                 let Some(target) = target else { continue };
                 let Some(source_ir) = checked else { continue };
                 let key = target.key();
-                if let Some((_, first)) = first_span.iter().find(|(k, _)| *k == key) {
+                if let Some(first) = first_span.get(&key) {
                     diagnostics.push(
                         Diagnostic::error(
                             "scimap::duplicate-target",
@@ -219,17 +226,12 @@ fn check_section(
                     );
                     continue;
                 }
-                if let Some(conflict) = resolved.iter().find(|r| {
-                    r.urn == target.urn
-                        && r.attr == target.attr
-                        && (r.selection == Selection::ElementWise)
-                            != (target.selection == Selection::ElementWise)
-                }) {
-                    let first = first_span
-                        .iter()
-                        .find(|(k, _)| *k == conflict.key())
-                        .map(|(_, s)| *s)
-                        .unwrap_or(e.target.span);
+                let element_wise = target.selection == Selection::ElementWise;
+                let mode = element_wise_of
+                    .entry((target.urn.clone(), target.attr.clone()))
+                    .or_insert((element_wise, e.target.span));
+                if mode.0 != element_wise {
+                    let first = mode.1;
                     diagnostics.push(
                         Diagnostic::error(
                             "scimap::element-wise-conflict",
@@ -244,9 +246,9 @@ fn check_section(
                     );
                     continue;
                 }
-                first_span.push((key, e.target.span));
+                first_span.insert(key, e.target.span);
                 let (source_text, source_span) = source_text(&e.source, source);
-                let (line, column) = line_col(source, source_span.start);
+                let (line, column) = lines.line_col(source_span.start);
                 entries.push(ir::Entry {
                     target: target.canonical(),
                     ty: target.ty,
@@ -485,14 +487,6 @@ fn source_text(source: &ast::Source, text: &str) -> (String, Span) {
         text.get(span.start..span.end).unwrap_or("").to_string(),
         span,
     )
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let before = source.get(..offset).unwrap_or(source);
-    let line = before.matches('\n').count() + 1;
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[start..].chars().count() + 1)
 }
 
 /// Checks a lone expression (`scimap expr`): an empty section to evaluate it in, and its IR.

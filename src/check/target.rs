@@ -5,6 +5,7 @@ use crate::ir::{Element, PayloadPlan, PlanNode, TopNode};
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::{SectionKind, Selector, Target};
+use std::collections::HashMap;
 
 /// A target resolved to canonical names.
 #[derive(Clone, Debug)]
@@ -128,8 +129,24 @@ impl Schemas<'_> {
                 None => return Err(self.unknown_urn(&u.node, u.span)),
             },
         };
+        let undeclared;
+        let declared = self.declared.iter().any(|d| std::ptr::eq(d, schema));
         let attr = match schema.attribute(&t.attr.node) {
             Some(a) => a,
+            // A declared schema's attributes it does not list are strings (LANGUAGE §2.2).
+            None if declared && !t.attr.node.contains('.') => {
+                undeclared = ScimAttribute {
+                    name: t.attr.node.clone(),
+                    ty: ScimType::String,
+                    multi_valued: false,
+                    required: false,
+                    mutability: Mutability::ReadWrite,
+                    canonical_values: Vec::new(),
+                    case_exact: false,
+                    sub_attributes: Vec::new(),
+                };
+                &undeclared
+            }
             // The schema files do not list `schemas`: scimap writes it.
             None if urn.is_none() && t.attr.node.eq_ignore_ascii_case("schemas") => {
                 return Err(Diagnostic::error(
@@ -391,41 +408,55 @@ fn non_canonical(
     }
 }
 
-/// Builds the payload's shape from the resolved entries, in file order.
+/// Builds the payload's shape from the resolved entries, in file order. Positions are found
+/// through maps, not scans: a mapping may have thousands of entries.
 pub fn plan(entries: &[Resolved]) -> PayloadPlan {
     let mut plan = PayloadPlan::default();
+    // Top-level attribute or extension → its index in `plan.top`.
+    let mut tops: HashMap<(bool, String), usize> = HashMap::new();
+    // Extension URN and attribute → its index among the extension's keys.
+    let mut ext_keys: HashMap<(String, String), usize> = HashMap::new();
+    // URN, attribute and element key → the element's index in its attribute.
+    let mut elements: HashMap<String, usize> = HashMap::new();
     for (i, r) in entries.iter().enumerate() {
-        let list = match &r.urn {
-            None => &mut plan.top,
-            Some(urn) => {
-                let pos = plan
-                    .top
-                    .iter()
-                    .position(|n| matches!(n, TopNode::Extension(u, _) if u == urn))
-                    .unwrap_or_else(|| {
-                        plan.top.push(TopNode::Extension(urn.clone(), Vec::new()));
-                        plan.top.len() - 1
-                    });
-                match &mut plan.top[pos] {
-                    TopNode::Extension(_, keys) => {
-                        place(keys, r, i);
-                        continue;
-                    }
-                    TopNode::Attr(..) => continue,
+        let element = match &r.selection {
+            Selection::Filter(_) => Some(format!(
+                "{}|{}|{}",
+                r.urn.as_deref().unwrap_or(""),
+                r.attr,
+                r.element_key()
+            )),
+            _ => None,
+        };
+        let node = match &r.urn {
+            None => {
+                let top = *tops.entry((false, r.attr.clone())).or_insert_with(|| {
+                    plan.top.push(TopNode::Attr(r.attr.clone(), new_node(r)));
+                    plan.top.len() - 1
+                });
+                match &mut plan.top[top] {
+                    TopNode::Attr(_, node) => node,
+                    TopNode::Extension(..) => continue,
                 }
+            }
+            Some(urn) => {
+                let top = *tops.entry((true, urn.clone())).or_insert_with(|| {
+                    plan.top.push(TopNode::Extension(urn.clone(), Vec::new()));
+                    plan.top.len() - 1
+                });
+                let TopNode::Extension(_, keys) = &mut plan.top[top] else {
+                    continue;
+                };
+                let k = *ext_keys
+                    .entry((urn.clone(), r.attr.clone()))
+                    .or_insert_with(|| {
+                        keys.push((r.attr.clone(), new_node(r)));
+                        keys.len() - 1
+                    });
+                &mut keys[k].1
             }
         };
-        let pos = list
-            .iter()
-            .position(|n| matches!(n, TopNode::Attr(a, _) if a == &r.attr));
-        match pos {
-            Some(p) => {
-                if let TopNode::Attr(_, node) = &mut list[p] {
-                    extend(node, r, i);
-                }
-            }
-            None => list.push(TopNode::Attr(r.attr.clone(), new_node(r, i))),
-        }
+        extend(node, r, i, element, &mut elements);
     }
     for node in &mut plan.top {
         match node {
@@ -440,15 +471,9 @@ pub fn plan(entries: &[Resolved]) -> PayloadPlan {
     plan
 }
 
-fn place(keys: &mut Vec<(String, PlanNode)>, r: &Resolved, i: usize) {
-    match keys.iter_mut().find(|(a, _)| a == &r.attr) {
-        Some((_, node)) => extend(node, r, i),
-        None => keys.push((r.attr.clone(), new_node(r, i))),
-    }
-}
-
-fn new_node(r: &Resolved, i: usize) -> PlanNode {
-    let mut node = if r.multi {
+/// An empty node of the right shape for the attribute.
+fn new_node(r: &Resolved) -> PlanNode {
+    if r.multi {
         PlanNode::Multi {
             elements: Vec::new(),
             element_wise: Vec::new(),
@@ -456,23 +481,38 @@ fn new_node(r: &Resolved, i: usize) -> PlanNode {
     } else if r.sub.is_some() {
         PlanNode::Complex(Vec::new())
     } else {
-        return PlanNode::Value(i);
-    };
-    extend(&mut node, r, i);
-    node
+        PlanNode::Value(usize::MAX)
+    }
 }
 
-fn extend(node: &mut PlanNode, r: &Resolved, i: usize) {
+fn extend(
+    node: &mut PlanNode,
+    r: &Resolved,
+    i: usize,
+    element: Option<String>,
+    index: &mut HashMap<String, usize>,
+) {
     let sub = r.sub.clone().unwrap_or_default();
     match node {
-        PlanNode::Value(_) => {}
+        PlanNode::Value(entry) => *entry = i,
         PlanNode::Complex(subs) => subs.push((sub, i)),
         PlanNode::Multi {
             elements,
             element_wise,
-        } => match &r.selection {
-            Selection::ElementWise => element_wise.push((sub, i)),
-            Selection::None => match elements.iter_mut().find(|e| e.fixed.is_empty()) {
+        } => match (&r.selection, element) {
+            (Selection::ElementWise, _) => element_wise.push((sub, i)),
+            (Selection::Filter(terms), Some(key)) => {
+                let e = *index.entry(key).or_insert_with(|| {
+                    elements.push(Element {
+                        fixed: terms.clone(),
+                        subs: Vec::new(),
+                        auto_primary: false,
+                    });
+                    elements.len() - 1
+                });
+                elements[e].subs.push((sub, i));
+            }
+            _ => match elements.iter_mut().find(|e| e.fixed.is_empty()) {
                 Some(e) => e.subs.push((sub, i)),
                 None => elements.push(Element {
                     fixed: Vec::new(),
@@ -480,26 +520,6 @@ fn extend(node: &mut PlanNode, r: &Resolved, i: usize) {
                     auto_primary: false,
                 }),
             },
-            Selection::Filter(terms) => {
-                let key = r.element_key();
-                let found = elements.iter_mut().find(|e| {
-                    !e.fixed.is_empty()
-                        && Resolved {
-                            selection: Selection::Filter(e.fixed.clone()),
-                            ..r.clone()
-                        }
-                        .element_key()
-                            == key
-                });
-                match found {
-                    Some(e) => e.subs.push((sub, i)),
-                    None => elements.push(Element {
-                        fixed: terms.clone(),
-                        subs: vec![(sub, i)],
-                        auto_primary: false,
-                    }),
-                }
-            }
         },
     }
 }

@@ -1795,6 +1795,14 @@ fn found_token(src: &str, pos: usize) -> (String, Span) {
         c.len_utf8()
     };
     let token = &rest[..len];
+    // Control characters are named, not echoed: a hostile mapping must not write escape
+    // sequences to a terminal or a CI log through a diagnostic.
+    if c.is_control() {
+        return (
+            format!("the control character U+{:04X}", c as u32),
+            Span::new(pos, pos + len),
+        );
+    }
     (format!("`{token}`"), Span::new(pos, pos + len))
 }
 
@@ -2280,6 +2288,13 @@ mod tests {
             expr_err("let x = 1").message,
             "expected an operator or `;`, found the end of the file"
         );
+    }
+
+    #[test]
+    fn control_characters_are_named_not_echoed() {
+        let e = parse_file("user {\n  userName = \u{1b}[31m\n}\n", &Limits::default()).unwrap_err();
+        assert!(!e[0].message.contains('\u{1b}'), "{}", e[0].message);
+        assert!(e[0].message.contains("U+001B"), "{}", e[0].message);
     }
 
     #[test]

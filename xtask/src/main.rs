@@ -2,6 +2,7 @@
 //!
 //! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
 
+mod bench;
 mod wasm;
 
 use std::process::{Command, ExitCode};
@@ -10,6 +11,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench-compare") => bench::compare(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
         _ => {
