@@ -5,8 +5,12 @@
 //! * `one_record/{trello,trello15,heavy}` — `evaluate_user` of one parsed record (line 5 of
 //!   tests/fixtures/users.ndjson: three addresses, two phone numbers, five custom attributes)
 //!   with examples/trello.scimap, benches/trello15.scimap and the closure/date/regex-heavy
-//!   mapping `HEAVY`. `cargo xtask bench-compare` divides `one_record/trello15` by its 15
-//!   entries for scimap's evaluation-only cost per expression.
+//!   mapping `HEAVY`.
+//! * `parsed/trello15` — `evaluate_user` over the first 2000 records, parsed beforehand, of the
+//!   NDJSON file named by `SCIMAP_BENCH_USERS` (default: tests/fixtures/users.ndjson);
+//!   Throughput::Elements. `cargo xtask bench-compare` points it at its generated users and
+//!   divides the time per record by the 15 entries: scimap's evaluation-only cost per
+//!   expression, on the records Expr's `--bench` eval phase uses.
 //! * `bulk/trello15` — `evaluate_line` over every line of tests/fixtures/users.ndjson
 //!   (Throughput::Elements: records/s; the 14 edge records that fail are part of the mix).
 //!
@@ -181,6 +185,39 @@ fn bench_one_record(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_parsed(c: &mut Criterion) {
+    const RECORDS: usize = 2000;
+    let records: Vec<serde_json::Value> = match std::env::var_os("SCIMAP_BENCH_USERS") {
+        Some(path) => {
+            let file = std::fs::File::open(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.to_string_lossy()));
+            std::io::BufRead::lines(std::io::BufReader::new(file))
+                .map(|l| l.expect("SCIMAP_BENCH_USERS is readable UTF-8"))
+                .filter(|l| !l.trim().is_empty())
+                .take(RECORDS)
+                .map(|l| serde_json::from_str(&l).expect("SCIMAP_BENCH_USERS holds NDJSON"))
+                .collect()
+        }
+        None => lines()
+            .into_iter()
+            .map(|l| serde_json::from_slice(l).expect("fixture line is JSON"))
+            .collect(),
+    };
+    let mapping = compile(TRELLO15, "trello15");
+    let mut group = c.benchmark_group("parsed");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    // One iteration is up to 2000 records: criterion's minimum of samples keeps it short.
+    group.sample_size(10);
+    group.bench_function("trello15", |b| {
+        b.iter(|| {
+            for record in &records {
+                black_box(mapping.evaluate_user(black_box(record)).is_ok());
+            }
+        })
+    });
+    group.finish();
+}
+
 fn bench_bulk(c: &mut Criterion) {
     let lines = lines();
     let mapping = compile(TRELLO15, "trello15");
@@ -200,5 +237,11 @@ fn bench_bulk(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_compile, bench_one_record, bench_bulk);
+criterion_group!(
+    benches,
+    bench_compile,
+    bench_one_record,
+    bench_parsed,
+    bench_bulk
+);
 criterion_main!(benches);

@@ -675,18 +675,19 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
     };
     require_section(&mapping, kind, &args.mapping)?;
 
-    let input: Box<dyn BufRead> = match &args.input {
+    // Reading and writing run on threads of their own, beside the evaluation.
+    let input: Box<dyn BufRead + Send> = match &args.input {
         Some(path) => Box::new(BufReader::with_capacity(
             1 << 16,
             File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         )),
-        None => Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock())),
+        None => Box::new(BufReader::with_capacity(1 << 16, io::stdin())),
     };
-    let output: Box<dyn Write> = match &args.output {
+    let output: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(
             File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         ),
-        None => Box::new(io::stdout().lock()),
+        None => Box::new(io::stdout()),
     };
     let mut output = BufWriter::with_capacity(1 << 16, output);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -701,41 +702,73 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 
     let started = Instant::now();
     let mut reader = LineReader::new(input, options.limits.line_bytes);
-    let (mut total, mut ok) = (0usize, 0usize);
     let read_error = |e: io::Error| format!("cannot read input: {e}");
     let write_error = |e: io::Error| format!("cannot write output: {e}");
-    loop {
-        let mut batch = Vec::new();
-        let mut bytes = 0;
-        while batch.len() < BATCH_LINES && bytes < BATCH_BYTES {
-            match reader.next_line().map_err(read_error)? {
-                Some(line) => {
-                    bytes += line.bytes.as_ref().map_or(0, Vec::len);
-                    batch.push(line);
+    // A pipeline: the reader fills batches while the pool evaluates the previous one and the
+    // writer writes the one before, in input order. The channels hold at most two batches
+    // each, so memory stays bounded whatever the input size.
+    let (batches, to_evaluate) = std::sync::mpsc::sync_channel::<Vec<InputLine>>(2);
+    let (evaluated, to_write) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, bool)>>(2);
+    let (read, written) = std::thread::scope(|scope| {
+        let reading = scope.spawn(move || -> Result<(), String> {
+            loop {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while batch.len() < BATCH_LINES && bytes < BATCH_BYTES {
+                    match reader.next_line().map_err(read_error)? {
+                        Some(line) => {
+                            bytes += line.bytes.as_ref().map_or(0, Vec::len);
+                            batch.push(line);
+                        }
+                        None => break,
+                    }
                 }
-                None => break,
+                // A closed channel means evaluation stopped early: nothing more to read for.
+                if batch.is_empty() || batches.send(batch).is_err() {
+                    return Ok(());
+                }
+            }
+        });
+        let progress = &progress;
+        let writing = scope.spawn(move || -> Result<(usize, usize), String> {
+            let (mut total, mut ok) = (0usize, 0usize);
+            for results in to_write {
+                for (line, succeeded) in results {
+                    output.write_all(&line).map_err(write_error)?;
+                    output.write_all(b"\n").map_err(write_error)?;
+                    total += 1;
+                    ok += usize::from(succeeded);
+                }
+                progress.set_message(format!("{total} records"));
+                progress.tick();
+            }
+            output.flush().map_err(write_error)?;
+            Ok((total, ok))
+        });
+        for batch in to_evaluate {
+            let results: Vec<(Vec<u8>, bool)> = pool.install(|| {
+                use rayon::prelude::*;
+                batch
+                    .par_iter()
+                    .map(|line| run_line(&mapping, kind, line, &options.limits))
+                    .collect()
+            });
+            if evaluated.send(results).is_err() {
+                break;
             }
         }
-        if batch.is_empty() {
-            break;
-        }
-        let results: Vec<(Vec<u8>, bool)> = pool.install(|| {
-            use rayon::prelude::*;
-            batch
-                .par_iter()
-                .map(|line| run_line(&mapping, kind, line, &options.limits))
-                .collect()
-        });
-        for (line, succeeded) in results {
-            output.write_all(&line).map_err(write_error)?;
-            output.write_all(b"\n").map_err(write_error)?;
-            total += 1;
-            ok += usize::from(succeeded);
-        }
-        progress.set_message(format!("{total} records"));
-        progress.tick();
-    }
-    output.flush().map_err(write_error)?;
+        drop(evaluated);
+        let read = reading
+            .join()
+            .unwrap_or_else(|_| Err("the reader stopped".into()));
+        let written = writing
+            .join()
+            .unwrap_or_else(|_| Err("the writer stopped".into()));
+        (read, written)
+    });
+    // A write error (a closed pipe) explains a read that stopped early, so it comes first.
+    let (total, ok) = written?;
+    read?;
     progress.finish_and_clear();
 
     let seconds = started.elapsed().as_secs_f64();

@@ -17,13 +17,15 @@
 //!    evaluation-only ns/expression and records/s), `json-baseline` and `json-baseline --typed`,
 //!    stdout to /dev/null, wall clock per run. Medians are reported, with the load average
 //!    before and after the rounds.
-//! 5. scimap's evaluation-only cost: `cargo bench --bench eval -- one_record/trello15` (criterion,
-//!    short settings) — `Mapping::evaluate_user` of one parsed record with the same 15
-//!    expressions — divided by 15. Chosen because it is the counterpart of Expr's `--bench`
-//!    eval phase (records parsed beforehand, no output written); it is an upper bound, since it
-//!    also assembles the payload as a `serde_json::Value`, which Expr's `expr.Run` loop does not.
-//!    Timing `scimap bulk` with a one-entry mapping against trello15 was rejected: the
-//!    difference mixes in reading 11 more fields and writing a larger payload.
+//! 5. scimap's evaluation-only cost: criterion's `parsed/trello15` (benches/eval.rs, short
+//!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::evaluate_user`
+//!    of the same 15 expressions over its first 2000 records, parsed beforehand — per record,
+//!    divided by 15. Chosen because it is the counterpart of Expr's `--bench` eval phase (the
+//!    same kind of records, parsed beforehand, no output written) and needs nothing outside the
+//!    public API; it is an upper bound, since `evaluate_user` also assembles each payload as a
+//!    `serde_json::Value`, which Expr's `expr.Run` loop does not. Timing `scimap bulk` with a
+//!    one-entry mapping against trello15 was rejected: the difference mixes in reading 11 more
+//!    fields and writing a larger payload. The bench build costs a few minutes the first time.
 //! 6. `--million`: also generates 1,000,000 users (about a minute) and reports the peak RSS
 //!    of `scimap bulk` over them with the default threads (memory must not grow with input).
 //!
@@ -122,7 +124,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
     }
     let load_after = loadavg();
 
-    let scimap_eval_ns = scimap_eval(&root, &work)?;
+    let scimap_eval_ns = scimap_eval(&root, &work, &data)?;
     let million_rss = if million {
         let big = users(&work, MILLION)?;
         let p = &programs[1];
@@ -420,15 +422,16 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-/// criterion's median for `one_record/trello15`, in ns per expression.
-fn scimap_eval(root: &Path, work: &Path) -> Result<f64, String> {
+/// criterion's median for `parsed/trello15` over the first records of `data`, in ns per
+/// expression.
+fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
     let home = work.join("criterion");
     let args = [
         "bench",
         "--bench",
         "eval",
         "--",
-        "one_record/trello15",
+        "parsed/trello15",
         "--warm-up-time",
         "2",
         "--measurement-time",
@@ -436,27 +439,36 @@ fn scimap_eval(root: &Path, work: &Path) -> Result<f64, String> {
         "--noplot",
     ];
     eprintln!(
-        "$ CRITERION_HOME={} cargo {}",
+        "$ CRITERION_HOME={} SCIMAP_BENCH_USERS={} cargo {}",
         home.display(),
+        data.display(),
         args.join(" ")
     );
     let status = Command::new("cargo")
         .args(args)
         .env("CRITERION_HOME", &home)
+        .env("SCIMAP_BENCH_USERS", data)
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run cargo bench: {e}"))?;
     if !status.success() {
         return Err(format!("cargo bench failed ({status})"));
     }
-    let path = home.join("one_record/trello15/new/estimates.json");
-    let json =
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let median = json.find("\"median\":").map(|at| &json[at..]);
-    median
-        .and_then(|m| json_number(m, "point_estimate"))
-        .map(|ns| ns / EXPRESSIONS)
-        .ok_or(format!("no median in {}", path.display()))
+    let dir = home.join("parsed/trello15/new");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let (estimates, benchmark) = (read("estimates.json")?, read("benchmark.json")?);
+    // ns per iteration (the median), and the records of one iteration (its throughput).
+    let per_iteration = estimates
+        .find("\"median\":")
+        .and_then(|at| json_number(&estimates[at..], "point_estimate"));
+    let records = json_number(&benchmark, "Elements");
+    per_iteration
+        .zip(records)
+        .map(|(ns, records)| ns / records / EXPRESSIONS)
+        .ok_or(format!("no median or throughput in {}", dir.display()))
 }
 
 fn loadavg() -> String {
@@ -540,7 +552,7 @@ impl Report<'_> {
              Evaluation only, records already parsed, no output:\n\n\
              | engine | ns per expression | records/s |\n|---|---|---|\n\
              | Expr 1.8.9 (`exprpeer map --bench`, eval phase, median of rounds) | {expr_ns:.0} | {expr_rate:.0} |\n\
-             | scimap (criterion `one_record/trello15` ÷ 15, payload assembly included) | {:.0} | {:.0} |\n",
+             | scimap (criterion `parsed/trello15`, first 2000 of these records, ÷ 15; payload assembly included) | {:.0} | {:.0} |\n",
             self.cores,
             one / all,
             self.scimap_eval_ns,

@@ -1,6 +1,8 @@
 //! Developer tasks beyond `cargo build` / `cargo test`: `cargo xtask <task>`.
 //!
 //! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
+//! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
+//! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
 
 mod bench;
 mod wasm;
@@ -15,7 +17,7 @@ fn main() -> ExitCode {
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check");
             return ExitCode::from(2);
         }
     };
