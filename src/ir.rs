@@ -187,6 +187,27 @@ pub enum Predicate {
 }
 
 impl Predicate {
+    pub const ALL: [Predicate; 15] = {
+        use Predicate::*;
+        [
+            All,
+            Any,
+            One,
+            None,
+            Map,
+            Filter,
+            Find,
+            FindIndex,
+            FindLast,
+            FindLastIndex,
+            Count,
+            Sum,
+            GroupBy,
+            SortBy,
+            Reduce,
+        ]
+    };
+
     pub fn name(self) -> &'static str {
         use Predicate::*;
         match self {
@@ -368,5 +389,18 @@ impl Node {
                 body.fields_read(out)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Predicate;
+
+    #[test]
+    fn predicate_names_round_trip() {
+        for p in Predicate::ALL {
+            assert_eq!(Predicate::from_name(p.name()), Some(p));
+        }
+        assert_eq!(Predicate::from_name("upper"), None);
     }
 }

@@ -47,24 +47,6 @@ pub struct ExprChecker<'c> {
     pub max_slot: usize,
 }
 
-const PREDICATES: [&str; 15] = [
-    "all",
-    "any",
-    "one",
-    "none",
-    "map",
-    "filter",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
-    "count",
-    "sum",
-    "groupBy",
-    "sortBy",
-    "reduce",
-];
-
 /// What a builtin expects of an argument.
 #[derive(Clone, Copy, PartialEq)]
 enum Want {
@@ -523,7 +505,7 @@ impl<'c> ExprChecker<'c> {
     fn check_shadowing(&mut self, name: &str, span: Span) {
         if self.record_field(name).is_some()
             || builtins::lookup(name).is_some()
-            || PREDICATES.contains(&name)
+            || Predicate::from_name(name).is_some()
             || self.lets.iter().any(|l| l.name == name)
         {
             self.error(
@@ -1075,7 +1057,7 @@ impl<'c> ExprChecker<'c> {
         }
         let Some(native) = builtins::lookup(name) else {
             let mut names: Vec<&str> = builtins::all().iter().map(|n| n.name).collect();
-            names.extend(PREDICATES);
+            names.extend(Predicate::ALL.iter().map(|p| p.name()));
             names.extend(["now", "attr"]);
             let mut d = Diagnostic::error(
                 "scimap::unknown-function",
