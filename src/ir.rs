@@ -187,68 +187,44 @@ pub enum Predicate {
 }
 
 impl Predicate {
-    pub const ALL: [Predicate; 15] = {
+    /// Every predicate builtin with its name: the one list the checker and evaluator use.
+    const NAMES: [(Predicate, &'static str); 15] = {
         use Predicate::*;
         [
-            All,
-            Any,
-            One,
-            None,
-            Map,
-            Filter,
-            Find,
-            FindIndex,
-            FindLast,
-            FindLastIndex,
-            Count,
-            Sum,
-            GroupBy,
-            SortBy,
-            Reduce,
+            (All, "all"),
+            (Any, "any"),
+            (One, "one"),
+            (None, "none"),
+            (Map, "map"),
+            (Filter, "filter"),
+            (Find, "find"),
+            (FindIndex, "findIndex"),
+            (FindLast, "findLast"),
+            (FindLastIndex, "findLastIndex"),
+            (Count, "count"),
+            (Sum, "sum"),
+            (GroupBy, "groupBy"),
+            (SortBy, "sortBy"),
+            (Reduce, "reduce"),
         ]
     };
 
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::NAMES.iter().map(|(_, n)| *n)
+    }
+
     pub fn name(self) -> &'static str {
-        use Predicate::*;
-        match self {
-            All => "all",
-            Any => "any",
-            One => "one",
-            None => "none",
-            Map => "map",
-            Filter => "filter",
-            Find => "find",
-            FindIndex => "findIndex",
-            FindLast => "findLast",
-            FindLastIndex => "findLastIndex",
-            Count => "count",
-            Sum => "sum",
-            GroupBy => "groupBy",
-            SortBy => "sortBy",
-            Reduce => "reduce",
-        }
+        Self::NAMES
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("", |(_, n)| n)
     }
 
     pub fn from_name(name: &str) -> Option<Predicate> {
-        use Predicate::*;
-        Some(match name {
-            "all" => All,
-            "any" => Any,
-            "one" => One,
-            "none" => None,
-            "map" => Map,
-            "filter" => Filter,
-            "find" => Find,
-            "findIndex" => FindIndex,
-            "findLast" => FindLast,
-            "findLastIndex" => FindLastIndex,
-            "count" => Count,
-            "sum" => Sum,
-            "groupBy" => GroupBy,
-            "sortBy" => SortBy,
-            "reduce" => Reduce,
-            _ => return Option::None,
-        })
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
     }
 }
 
@@ -398,9 +374,10 @@ mod tests {
 
     #[test]
     fn predicate_names_round_trip() {
-        for p in Predicate::ALL {
-            assert_eq!(Predicate::from_name(p.name()), Some(p));
+        for name in Predicate::names() {
+            assert_eq!(Predicate::from_name(name).map(Predicate::name), Some(name));
         }
+        assert_eq!(Predicate::names().count(), 15);
         assert_eq!(Predicate::from_name("upper"), None);
     }
 }

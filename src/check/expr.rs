@@ -1057,7 +1057,7 @@ impl<'c> ExprChecker<'c> {
         }
         let Some(native) = builtins::lookup(name) else {
             let mut names: Vec<&str> = builtins::all().iter().map(|n| n.name).collect();
-            names.extend(Predicate::ALL.iter().map(|p| p.name()));
+            names.extend(Predicate::names());
             names.extend(["now", "attr"]);
             let mut d = Diagnostic::error(
                 "scimap::unknown-function",
