@@ -8,9 +8,11 @@
 //!   mapping `HEAVY`.
 //! * `parsed/trello15` — `evaluate_user` over the first 2000 records, parsed beforehand, of the
 //!   NDJSON file named by `SCIMAP_BENCH_USERS` (default: tests/fixtures/users.ndjson);
-//!   Throughput::Elements. `cargo xtask bench-compare` points it at its generated users and
-//!   divides the time per record by the 15 entries: scimap's evaluation-only cost per
-//!   expression, on the records Expr's `--bench` eval phase uses.
+//!   Throughput::Elements. `cargo xtask bench-compare` points it at its generated users.
+//! * `records/trello15` — `Mapping::write_payload` over the same records read beforehand with
+//!   `Record::parse`: evaluation and payload writing without reading. `cargo xtask
+//!   bench-compare` divides its time per record by the 15 entries: scimap's evaluation cost per
+//!   expression, the counterpart of Expr's `--bench` eval phase.
 //! * `bulk/trello15` — `evaluate_line` over every line of tests/fixtures/users.ndjson
 //!   (Throughput::Elements: records/s; the 14 edge records that fail are part of the mix).
 //!
@@ -18,7 +20,7 @@
 //! once (the CI smoke test); `cargo bench --bench eval -- one_record` filters.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scimap::{Kind, Mapping};
+use scimap::{Kind, Limits, Mapping, Record};
 use std::hint::black_box;
 
 const USERS: &str = include_str!("../tests/fixtures/users.ndjson");
@@ -185,9 +187,10 @@ fn bench_one_record(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_parsed(c: &mut Criterion) {
+/// The first 2000 lines of the NDJSON file named by `SCIMAP_BENCH_USERS`, or the fixture users.
+fn bench_users() -> Vec<String> {
     const RECORDS: usize = 2000;
-    let records: Vec<serde_json::Value> = match std::env::var_os("SCIMAP_BENCH_USERS") {
+    match std::env::var_os("SCIMAP_BENCH_USERS") {
         Some(path) => {
             let file = std::fs::File::open(&path)
                 .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.to_string_lossy()));
@@ -195,14 +198,20 @@ fn bench_parsed(c: &mut Criterion) {
                 .map(|l| l.expect("SCIMAP_BENCH_USERS is readable UTF-8"))
                 .filter(|l| !l.trim().is_empty())
                 .take(RECORDS)
-                .map(|l| serde_json::from_str(&l).expect("SCIMAP_BENCH_USERS holds NDJSON"))
                 .collect()
         }
         None => lines()
             .into_iter()
-            .map(|l| serde_json::from_slice(l).expect("fixture line is JSON"))
+            .map(|l| String::from_utf8_lossy(l).into_owned())
             .collect(),
-    };
+    }
+}
+
+fn bench_parsed(c: &mut Criterion) {
+    let records: Vec<serde_json::Value> = bench_users()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("bench users are NDJSON"))
+        .collect();
     let mapping = compile(TRELLO15, "trello15");
     let mut group = c.benchmark_group("parsed");
     group.throughput(Throughput::Elements(records.len() as u64));
@@ -213,6 +222,32 @@ fn bench_parsed(c: &mut Criterion) {
             for record in &records {
                 black_box(mapping.evaluate_user(black_box(record)).is_ok());
             }
+        })
+    });
+    group.finish();
+}
+
+/// Evaluation on records read beforehand (`Record::parse`), payloads written to a buffer: the
+/// counterpart of the Expr peer's `--bench` figure (which does not print its results).
+fn bench_records(c: &mut Criterion) {
+    let lines = bench_users();
+    let limits = Limits::default();
+    let records: Vec<Record> = lines
+        .iter()
+        .map(|l| Record::parse(l.as_bytes(), &limits).expect("bench users are records"))
+        .collect();
+    let mapping = compile(TRELLO15, "trello15");
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut group = c.benchmark_group("records");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("trello15", |b| {
+        b.iter(|| {
+            let mut ok = 0usize;
+            for record in &records {
+                out.clear();
+                ok += usize::from(mapping.write_payload(Kind::User, record, &mut out).is_ok());
+            }
+            black_box(ok)
         })
     });
     group.finish();
@@ -242,6 +277,7 @@ criterion_group!(
     bench_compile,
     bench_one_record,
     bench_parsed,
+    bench_records,
     bench_bulk
 );
 criterion_main!(benches);

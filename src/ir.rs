@@ -48,7 +48,7 @@ pub struct Entry {
 #[derive(Debug)]
 pub enum Source {
     Direct(Path),
-    Const(serde_json::Value),
+    Const(crate::record::Doc<'static>),
     Expr(Node),
 }
 

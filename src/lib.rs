@@ -35,7 +35,7 @@ pub use eval::builtins::catalogue::FunctionDoc;
 pub use limits::Limits;
 pub use mapping::{
     eval_expression, parse_record, CompileError, EntryError, Explained, ExprError, Kind, Mapping,
-    Options, Phase, RecordError,
+    Options, Phase, Record, RecordError,
 };
 
 /// The standard library's catalogue: signature, summary and examples of every function.

@@ -10,7 +10,8 @@ use crate::eval::time::{Time, Zone};
 use crate::eval::value::Value;
 use crate::ir::{self, Source};
 use crate::limits::Limits;
-use crate::payload::{self, Slot};
+use crate::payload::{self, Leaf, Slot};
+use crate::record::{Doc, Obj};
 use crate::syntax::ast::SectionKind;
 use crate::syntax::parser;
 use serde_json::{json, Value as Json};
@@ -228,8 +229,8 @@ pub struct Explained {
 }
 
 /// The outcome of each entry for one record.
-struct Run {
-    slots: Vec<Slot>,
+struct Run<'a> {
+    slots: Vec<Slot<'a>>,
     errors: Vec<Option<EntryError>>,
 }
 
@@ -342,7 +343,9 @@ impl Mapping {
 
     /// Evaluates one record into its SCIM payload.
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
-        let (section, slots) = self.outcome(kind, record)?;
+        let section = self.section_for(kind)?;
+        let record = self.view(kind, record)?;
+        let slots = self.outcome(section, &record)?;
         Ok(payload::assemble(
             section.core_urn,
             &section.payload,
@@ -350,14 +353,39 @@ impl Mapping {
         ))
     }
 
-    /// Every entry's value, or every failure including required attributes left absent.
-    fn outcome(&self, kind: Kind, record: &Json) -> Result<(&ir::Section, Vec<Slot>), RecordError> {
-        let section = self.section(kind).ok_or_else(|| {
+    fn section_for(&self, kind: Kind) -> Result<&ir::Section, RecordError> {
+        self.section(kind).ok_or_else(|| {
             RecordError::whole(
                 "scimap::no-section",
                 format!("the mapping has no {} section", kind_name(kind)),
             )
-        })?;
+        })
+    }
+
+    /// The top-level fields a record of this kind is read for; `None` for all of them.
+    fn fields(&self, kind: Kind) -> Option<&[String]> {
+        let k = kind.section();
+        self.sections
+            .iter()
+            .position(|(s, _)| *s == k)
+            .and_then(|i| self.fields.get(i))
+            .and_then(|f| f.as_deref())
+    }
+
+    /// A library record seen as the evaluator reads records, without copying its strings.
+    fn view<'r>(&self, kind: Kind, record: &'r Json) -> Result<Doc<'r>, RecordError> {
+        match record {
+            Json::Object(map) => Ok(Doc::Object(Obj::from_json(map, self.fields(kind)))),
+            other => Err(crate::record::not_an_object(json_kind(other))),
+        }
+    }
+
+    /// Every entry's value, or every failure including required attributes left absent.
+    fn outcome<'a>(
+        &self,
+        section: &'a ir::Section,
+        record: &'a Doc<'a>,
+    ) -> Result<Vec<Slot<'a>>, RecordError> {
         let run = self.run(section, record)?;
         let mut errors: Vec<EntryError> = run.errors.into_iter().flatten().collect();
         for (i, name) in &section.required {
@@ -381,7 +409,7 @@ impl Mapping {
             errors.sort_by_key(|e| (e.line, e.column));
             return Err(RecordError { errors });
         }
-        Ok((section, run.slots))
+        Ok(run.slots)
     }
 
     /// Per target in file order: its kind, source, and value or error.
@@ -389,7 +417,12 @@ impl Mapping {
         let Some(section) = self.section(kind) else {
             return Vec::new();
         };
-        let run = match self.run(section, record) {
+        let record = self.view(kind, record);
+        let run = match record
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|r| self.run(section, r))
+        {
             Ok(run) => run,
             Err(e) => Run {
                 slots: vec![Slot::Absent; section.entries.len()],
@@ -413,14 +446,49 @@ impl Mapping {
                 column: entry.column,
                 value: match slot {
                     Slot::Absent => None,
-                    Slot::One(v) => Some(v),
+                    Slot::One(v) => Some(v.to_json()),
                     Slot::Items(items) => Some(Json::Array(
-                        items.into_iter().map(|i| i.unwrap_or(Json::Null)).collect(),
+                        items
+                            .iter()
+                            .map(|i| i.as_ref().map_or(Json::Null, Leaf::to_json))
+                            .collect(),
                     )),
                 },
                 error,
             })
             .collect()
+    }
+
+    /// Evaluates a record read once with [`Record::parse`] and writes its payload to `out` as
+    /// compact JSON (what [`scimap::json::write`](crate::json::write) prints for `evaluate`'s
+    /// result). For an engine that sends the same users to several apps: one read, one
+    /// evaluation per app's mapping.
+    ///
+    /// ```
+    /// let trello = scimap::Mapping::compile("user {\n  userName = $.username\n}").unwrap();
+    /// let slack = scimap::Mapping::compile("user {\n  userName = lower(email)\n}").unwrap();
+    /// let line = br#"{"username": "ada", "email": "Ada@Example.com"}"#;
+    /// let record = scimap::Record::parse(line, &scimap::Limits::default()).unwrap();
+    /// let mut out = Vec::new();
+    /// trello.write_payload(scimap::Kind::User, &record, &mut out).unwrap();
+    /// out.push(b'\n');
+    /// slack.write_payload(scimap::Kind::User, &record, &mut out).unwrap();
+    /// assert_eq!(
+    ///     String::from_utf8(out).unwrap(),
+    ///     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada\"}\n\
+    ///      {\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada@example.com\"}"
+    /// );
+    /// ```
+    pub fn write_payload(
+        &self,
+        kind: Kind,
+        record: &Record<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), RecordError> {
+        let section = self.section_for(kind)?;
+        let slots = self.outcome(section, &record.doc)?;
+        payload::write(section.core_urn, &section.payload, &slots, out);
+        Ok(())
     }
 
     /// Bulk: one input line (no `\n`) → one output line appended to `out` (no `\n`): the
@@ -432,20 +500,29 @@ impl Mapping {
         line_no: usize,
         out: &mut Vec<u8>,
     ) -> bool {
-        let record = match self.read_line(kind, line) {
-            Ok(record) => record,
+        let read = self
+            .section_for(kind)
+            .and_then(|section| Ok((section, self.read_line(kind, line)?)));
+        let (section, record) = match read {
+            Ok(read) => read,
             Err(e) => {
                 crate::json::write(&e.to_json(Some(line_no), None), out);
                 return false;
             }
         };
-        match self.outcome(kind, &record) {
-            Ok((section, slots)) => {
+        match self.outcome(section, &record) {
+            Ok(slots) => {
                 payload::write(section.core_urn, &section.payload, &slots, out);
                 true
             }
             Err(e) => {
-                let id = record.get(kind.id_field()).and_then(Json::as_str);
+                let id = match &record {
+                    Doc::Object(fields) => match fields.get(kind.id_field()) {
+                        Some(Doc::Str(id)) => Some(&**id),
+                        _ => None,
+                    },
+                    _ => None,
+                };
                 crate::json::write(&e.to_json(Some(line_no), id), out);
                 false
             }
@@ -453,7 +530,7 @@ impl Mapping {
     }
 
     /// Reads a bulk line as far as the section needs.
-    fn read_line(&self, kind: Kind, line: &[u8]) -> Result<Json, RecordError> {
+    fn read_line<'l>(&self, kind: Kind, line: &'l [u8]) -> Result<Doc<'l>, RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
             return Err(RecordError::whole(
@@ -470,20 +547,17 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        let k = kind.section();
-        let fields = self
-            .sections
-            .iter()
-            .position(|(s, _)| *s == k)
-            .and_then(|i| self.fields.get(i))
-            .and_then(|f| f.as_deref());
-        crate::record::read(line, limits, fields)
+        crate::record::read(line, limits, self.fields(kind)).map(Doc::Object)
     }
 
     /// Evaluates every entry of a section for one record.
-    fn run(&self, section: &ir::Section, record: &Json) -> Result<Run, RecordError> {
-        let Json::Object(fields) = record else {
-            return Err(crate::record::not_an_object(json_kind(record)));
+    fn run<'a>(
+        &self,
+        section: &'a ir::Section,
+        record: &'a Doc<'a>,
+    ) -> Result<Run<'a>, RecordError> {
+        let Doc::Object(fields) = record else {
+            return Err(crate::record::not_an_object("not an object"));
         };
         let mut ctx = Ctx::new(
             record,
@@ -494,8 +568,10 @@ impl Mapping {
         );
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::with_capacity(section.entries.len());
+        // General JSON Paths run on the record converted to `serde_json`, once.
+        let mut converted = None;
         for entry in &section.entries {
-            match entry_slot(&mut ctx, entry, record) {
+            match entry_slot(&mut ctx, entry, record, &mut converted) {
                 Ok(slot) => {
                     slots.push(slot);
                     errors.push(None);
@@ -547,31 +623,58 @@ fn json_kind(v: &Json) -> &'static str {
     }
 }
 
+/// A record read once — valid RFC 8259 JSON, an object, within the limits — for any number of
+/// [`Mapping::write_payload`] calls. Strings stay slices of the input where they can.
+#[derive(Debug)]
+pub struct Record<'a> {
+    doc: Doc<'a>,
+}
+
+impl<'a> Record<'a> {
+    /// Reads a record as `bulk` does, keeping every field.
+    pub fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Record<'a>, RecordError> {
+        crate::record::read(bytes, limits, None).map(|fields| Record {
+            doc: Doc::Object(fields),
+        })
+    }
+}
+
 /// Reads one record as `bulk` and `eval` do: RFC 8259 JSON, an object, within the limits.
 pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> {
-    crate::record::read(bytes, limits, None)
+    crate::record::read(bytes, limits, None).map(|record| Json::Object(record.to_json()))
 }
 
 /// One entry's value for this record.
 fn entry_slot<'a>(
     ctx: &mut Ctx<'a>,
     entry: &'a ir::Entry,
-    record: &'a Json,
-) -> Result<Slot, EvalError> {
+    record: &'a Doc<'a>,
+    converted: &mut Option<Json>,
+) -> Result<Slot<'a>, EvalError> {
     if entry.element_wise {
         let items: Vec<Value<'a>> = match &entry.source {
-            Source::Direct(p) => match path::select(p, record, true) {
-                Found::Positions(v) => v
-                    .into_iter()
-                    .map(|n| n.map_or(Value::Nil, Value::from_json))
-                    .collect(),
-                Found::Nodes(nodes) => match nodes.as_slice() {
-                    [Json::Array(items)] => items.iter().map(Value::from_json).collect(),
-                    [Json::Null] | [] => Vec::new(),
-                    nodes => nodes.iter().map(|n| Value::from_json(n)).collect(),
-                },
-            },
-            Source::Const(Json::Array(items)) => items.iter().map(Value::from_json).collect(),
+            Source::Direct(ir::Path::Simple(segments)) => {
+                match path::select(segments, record, true) {
+                    Found::Positions(v) => v
+                        .into_iter()
+                        .map(|n| n.map_or(Value::Nil, Value::from_doc))
+                        .collect(),
+                    Found::Nodes(nodes) => match nodes.as_slice() {
+                        [Doc::Array(items)] => items.iter().map(Value::from_doc).collect(),
+                        [Doc::Null] | [] => Vec::new(),
+                        nodes => nodes.iter().map(|n| Value::from_doc(n)).collect(),
+                    },
+                }
+            }
+            Source::Direct(ir::Path::General(p)) => {
+                let nodes = general(p, record, converted);
+                match nodes.as_slice() {
+                    [Value::List(items)] => items.iter().collect(),
+                    [Value::Nil] | [] => Vec::new(),
+                    _ => nodes,
+                }
+            }
+            Source::Const(Doc::Array(items)) => items.iter().map(Value::from_doc).collect(),
             Source::Const(_) => Vec::new(),
             Source::Expr(node) => match ctx.eval(node)? {
                 Value::List(l) => l.iter().collect(),
@@ -592,30 +695,47 @@ fn entry_slot<'a>(
         return Ok(Slot::Items(out));
     }
     let value = match &entry.source {
-        Source::Direct(p) => match path::select(p, record, false) {
-            Found::Nodes(nodes) => match nodes.as_slice() {
-                [] => Value::Nil,
-                [one] => Value::from_json(one),
-                many => {
-                    return Err(EvalError::new(
-                        "scimap::several-values",
-                        format!(
-                            "the path found {} values, but `{}` holds one",
-                            many.len(),
-                            entry.target
-                        ),
-                    ))
-                }
-            },
+        Source::Direct(ir::Path::Simple(segments)) => match path::select(segments, record, false) {
+            Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,
             Found::Positions(_) => Value::Nil,
         },
-        Source::Const(v) => Value::from_json(v),
+        Source::Direct(ir::Path::General(p)) => only(general(p, record, converted), entry)?,
+        Source::Const(v) => Value::from_doc(v),
         Source::Expr(node) => ctx.eval(node)?,
     };
     Ok(match payload::convert(&value, entry.ty)? {
         Some(v) => Slot::One(v),
         None => Slot::Absent,
     })
+}
+
+/// What a general JSON Path finds, run on the record converted to `serde_json` once per record.
+fn general(
+    p: &serde_json_path::JsonPath,
+    record: &Doc<'_>,
+    converted: &mut Option<Json>,
+) -> Vec<Value<'static>> {
+    let json = converted.get_or_insert_with(|| record.to_json());
+    p.query(json)
+        .all()
+        .into_iter()
+        .map(Value::from_json_owned)
+        .collect()
+}
+
+/// The one value a path found for a single-valued target (nil when none).
+fn only<'a>(mut values: Vec<Value<'a>>, entry: &ir::Entry) -> Result<Value<'a>, EvalError> {
+    if values.len() > 1 {
+        return Err(EvalError::new(
+            "scimap::several-values",
+            format!(
+                "the path found {} values, but `{}` holds one",
+                values.len(),
+                entry.target
+            ),
+        ));
+    }
+    Ok(values.pop().unwrap_or(Value::Nil))
 }
 
 /// Why `scimap expr` failed.
@@ -687,6 +807,10 @@ pub fn eval_expression(
     let Json::Object(fields) = record else {
         return Err(run_error("the record is not a JSON object".into()));
     };
+    let whole = Doc::Object(Obj::from_json(fields, None));
+    let Doc::Object(fields) = &whole else {
+        return Err(run_error("the record is not a JSON object".into()));
+    };
     let mapping = Mapping {
         source: String::new(),
         sections: Vec::new(),
@@ -695,7 +819,7 @@ pub fn eval_expression(
         options: options.clone(),
     };
     let mut ctx = Ctx::new(
-        record,
+        &whole,
         fields,
         &section,
         Budget::new(*limits),

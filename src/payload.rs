@@ -3,33 +3,76 @@
 use crate::eval::error::EvalError;
 use crate::eval::format::json_float;
 use crate::eval::time;
-use crate::eval::value::Value;
+use crate::eval::value::{Str, Value};
 use crate::ir::{PayloadPlan, PlanNode, TopNode};
 use crate::schema::ScimType;
-use serde_json::{Number, Value as Json};
+use serde_json::Value as Json;
+use std::io::Write;
 
 /// What one entry produced for this record.
 #[derive(Debug, Clone)]
-pub enum Slot {
+pub enum Slot<'a> {
     Absent,
-    One(Json),
+    One(Leaf<'a>),
     /// Element-wise: one value (or none) per position.
-    Items(Vec<Option<Json>>),
+    Items(Vec<Option<Leaf<'a>>>),
+}
+
+/// A value converted to its target's SCIM type: still borrowed from the record where it can be,
+/// so bulk writes it straight from the input line.
+#[derive(Debug, Clone)]
+pub enum Leaf<'a> {
+    Str(Str<'a>),
+    Text(String),
+    Int(i64),
+    /// Finite.
+    Float(f64),
+    Bool(bool),
+}
+
+impl Leaf<'_> {
+    pub fn to_json(&self) -> Json {
+        match self {
+            Leaf::Str(s) => Json::from(&**s),
+            Leaf::Text(s) => Json::from(s.as_str()),
+            Leaf::Int(i) => Json::from(*i),
+            Leaf::Float(f) => Json::from(*f),
+            Leaf::Bool(b) => Json::Bool(*b),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Leaf::Str(s) => crate::json::write_str(s, out),
+            Leaf::Text(s) => crate::json::write_str(s, out),
+            Leaf::Int(i) => {
+                // Writing to a Vec cannot fail.
+                let _ = write!(out, "{i}");
+            }
+            Leaf::Float(f) => out.extend_from_slice(json_float(*f).as_bytes()),
+            Leaf::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        }
+    }
 }
 
 fn conversion(message: String) -> EvalError {
     EvalError::new("scimap::conversion", message)
 }
 
-fn finite(f: f64) -> Result<Json, EvalError> {
-    Number::from_f64(f)
-        .map(Json::Number)
-        .ok_or_else(|| conversion(format!("{} is not a finite number", json_float(f))))
+fn finite(f: f64) -> Result<Leaf<'static>, EvalError> {
+    if f.is_finite() {
+        Ok(Leaf::Float(f))
+    } else {
+        Err(conversion(format!(
+            "{} is not a finite number",
+            json_float(f)
+        )))
+    }
 }
 
 /// Converts a value to a target's SCIM type (LANGUAGE §5); `None` when it is absent
 /// (nil or the empty string).
-pub fn convert(v: &Value<'_>, ty: ScimType) -> Result<Option<Json>, EvalError> {
+pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, EvalError> {
     let kind = v.type_name();
     let cannot = || {
         conversion(format!(
@@ -45,13 +88,13 @@ pub fn convert(v: &Value<'_>, ty: ScimType) -> Result<Option<Json>, EvalError> {
     Ok(Some(match (ty, v) {
         (_, Value::Nil) => return Ok(None),
         (_, Value::Str(s)) if s.is_empty() => return Ok(None),
-        (ScimType::String | ScimType::Reference | ScimType::Binary, v) => Json::String(match v {
-            Value::Str(s) => s.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) if f.is_finite() => json_float(*f),
-            Value::Bool(b) => b.to_string(),
-            Value::Time(t) => time::rfc3339(t),
-            Value::Duration(d) => time::format_duration(*d),
+        (ScimType::String | ScimType::Reference | ScimType::Binary, v) => match v {
+            Value::Str(s) => Leaf::Str(s.clone()),
+            Value::Int(i) => Leaf::Text(i.to_string()),
+            Value::Float(f) if f.is_finite() => Leaf::Text(json_float(*f)),
+            Value::Bool(b) => Leaf::Text(b.to_string()),
+            Value::Time(t) => Leaf::Text(time::rfc3339(t)),
+            Value::Duration(d) => Leaf::Text(time::format_duration(*d)),
             Value::Float(f) => {
                 return Err(conversion(format!(
                     "{} is not a finite number",
@@ -59,32 +102,32 @@ pub fn convert(v: &Value<'_>, ty: ScimType) -> Result<Option<Json>, EvalError> {
                 )))
             }
             _ => return Err(cannot()),
-        }),
-        (ScimType::Boolean, Value::Bool(b)) => Json::Bool(*b),
-        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("true") => Json::Bool(true),
-        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("false") => Json::Bool(false),
+        },
+        (ScimType::Boolean, Value::Bool(b)) => Leaf::Bool(*b),
+        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("true") => Leaf::Bool(true),
+        (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("false") => Leaf::Bool(false),
         (ScimType::Boolean, Value::Str(s)) => {
             return Err(conversion(format!(
                 "\"{s}\" cannot become a SCIM boolean (only \"true\" and \"false\" can)"
             )))
         }
-        (ScimType::Integer, Value::Int(i)) => Json::from(*i),
+        (ScimType::Integer, Value::Int(i)) => Leaf::Int(*i),
         (ScimType::Integer, Value::Float(f)) => integer_from_float(*f)?,
         (ScimType::Integer, Value::Str(s)) => match number(s) {
-            Some(Value::Int(i)) => Json::from(i),
+            Some(Value::Int(i)) => Leaf::Int(i),
             Some(Value::Float(f)) => integer_from_float(f)?,
             _ => return Err(conversion(format!("\"{s}\" is not an integer"))),
         },
-        (ScimType::Decimal, Value::Int(i)) => Json::from(*i),
+        (ScimType::Decimal, Value::Int(i)) => Leaf::Int(*i),
         (ScimType::Decimal, Value::Float(f)) => finite(*f)?,
         (ScimType::Decimal, Value::Str(s)) => match number(s) {
-            Some(Value::Int(i)) => Json::from(i),
+            Some(Value::Int(i)) => Leaf::Int(i),
             Some(Value::Float(f)) => finite(f)?,
             _ => return Err(conversion(format!("\"{s}\" is not a number"))),
         },
-        (ScimType::DateTime, Value::Time(t)) => Json::String(time::rfc3339(t)),
+        (ScimType::DateTime, Value::Time(t)) => Leaf::Text(time::rfc3339(t)),
         (ScimType::DateTime, Value::Str(s)) => match time::parse_rfc3339(s) {
-            Some(t) => Json::String(time::rfc3339(&t)),
+            Some(t) => Leaf::Text(time::rfc3339(&t)),
             None => {
                 return Err(conversion(format!(
                     "\"{s}\" is not an RFC 3339 date-time such as 2026-01-02T03:04:05Z"
@@ -95,9 +138,9 @@ pub fn convert(v: &Value<'_>, ty: ScimType) -> Result<Option<Json>, EvalError> {
     }))
 }
 
-fn integer_from_float(f: f64) -> Result<Json, EvalError> {
+fn integer_from_float(f: f64) -> Result<Leaf<'static>, EvalError> {
     if f.fract() == 0.0 && f.abs() < 9.2e18 {
-        Ok(Json::from(f as i64))
+        Ok(Leaf::Int(f as i64))
     } else {
         Err(conversion(format!("{} is not an integer", json_float(f))))
     }
@@ -128,7 +171,8 @@ fn counts(sub: &str) -> bool {
 enum Out<'s> {
     Object(Vec<(&'s str, Out<'s>)>),
     Array(Vec<Out<'s>>),
-    Value(&'s Json),
+    Value(&'s Leaf<'s>),
+    Fixed(&'s Json),
     Urns(Vec<&'s str>),
     True,
 }
@@ -136,7 +180,7 @@ enum Out<'s> {
 const TRUE: &str = "primary";
 
 /// Shapes the resource: `schemas` first, every key where its first entry put it.
-fn shape<'s>(core_urn: &'s str, plan: &'s PayloadPlan, slots: &'s [Slot]) -> Out<'s> {
+fn shape<'s>(core_urn: &'s str, plan: &'s PayloadPlan, slots: &'s [Slot<'s>]) -> Out<'s> {
     let mut keys = Vec::with_capacity(plan.top.len() + 1);
     let mut urns = vec![core_urn];
     keys.push(("schemas", Out::Urns(Vec::new())));
@@ -163,14 +207,14 @@ fn shape<'s>(core_urn: &'s str, plan: &'s PayloadPlan, slots: &'s [Slot]) -> Out
     Out::Object(keys)
 }
 
-fn one(slots: &[Slot], i: usize) -> Option<&Json> {
+fn one<'s>(slots: &'s [Slot<'s>], i: usize) -> Option<&'s Leaf<'s>> {
     match slots.get(i) {
         Some(Slot::One(v)) => Some(v),
         _ => None,
     }
 }
 
-fn build<'s>(node: &'s PlanNode, slots: &'s [Slot]) -> Option<Out<'s>> {
+fn build<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>]) -> Option<Out<'s>> {
     match node {
         PlanNode::Value(i) => one(slots, *i).map(Out::Value),
         PlanNode::Complex(subs) => {
@@ -189,7 +233,7 @@ fn build<'s>(node: &'s PlanNode, slots: &'s [Slot]) -> Option<Out<'s>> {
                 let mut obj: Vec<_> = e
                     .fixed
                     .iter()
-                    .map(|(n, v)| (n.as_str(), Out::Value(v)))
+                    .map(|(n, v)| (n.as_str(), Out::Fixed(v)))
                     .collect();
                 let mut kept = false;
                 for (name, i) in &e.subs {
@@ -242,7 +286,8 @@ impl Out<'_> {
                     .collect(),
             ),
             Out::Array(items) => Json::Array(items.iter().map(Out::to_json).collect()),
-            Out::Value(v) => (*v).clone(),
+            Out::Value(v) => v.to_json(),
+            Out::Fixed(v) => (*v).clone(),
             Out::Urns(urns) => Json::Array(urns.iter().map(|u| Json::from(*u)).collect()),
             Out::True => Json::Bool(true),
         }
@@ -272,7 +317,8 @@ impl Out<'_> {
                 }
                 out.push(b']');
             }
-            Out::Value(v) => crate::json::write(v, out),
+            Out::Value(v) => v.write(out),
+            Out::Fixed(v) => crate::json::write(v, out),
             Out::Urns(urns) => {
                 out.push(b'[');
                 for (i, u) in urns.iter().enumerate() {
@@ -289,12 +335,12 @@ impl Out<'_> {
 }
 
 /// The resource as a `serde_json::Value`.
-pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot]) -> Json {
+pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot<'_>]) -> Json {
     shape(core_urn, plan, slots).to_json()
 }
 
 /// The resource written as compact JSON, byte for byte what `assemble` would print.
-pub fn write(core_urn: &str, plan: &PayloadPlan, slots: &[Slot], out: &mut Vec<u8>) {
+pub fn write(core_urn: &str, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut Vec<u8>) {
     shape(core_urn, plan, slots).write(out);
 }
 
@@ -304,7 +350,11 @@ mod tests {
 
     #[test]
     fn conversions_follow_language_5() {
-        let s = |v: Value<'static>, t| convert(&v, t).map_err(|e| e.message);
+        let s = |v: Value<'static>, t| {
+            convert(&v, t)
+                .map(|leaf| leaf.map(|l| l.to_json()))
+                .map_err(|e| e.message)
+        };
         assert_eq!(
             s(Value::Int(7), ScimType::String),
             Ok(Some(Json::from("7")))

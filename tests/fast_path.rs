@@ -1,7 +1,8 @@
 //! The bulk fast path (`evaluate_line`: reads only the fields a mapping uses, writes the payload
-//! straight to bytes) must give exactly what the library gives on a whole `serde_json::Value`.
+//! straight to bytes) and `write_payload` on a record read once must give exactly what the
+//! library gives on a whole `serde_json::Value`.
 
-use scimap::{Kind, Mapping};
+use scimap::{Kind, Limits, Mapping, Record};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -75,6 +76,21 @@ fn bulk_lines_equal_the_library_payloads() {
                 "{name}: user {i}"
             );
             assert_eq!(ok, expected.get("error").is_none(), "{name}: user {i}");
+            // A record read once with every field, then evaluated: the same payload.
+            let record = Record::parse(&line, &Limits::default()).unwrap();
+            let mut written = Vec::new();
+            match mapping.write_payload(Kind::User, &record, &mut written) {
+                Ok(()) => assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    scimap::json::to_string(&expected),
+                    "{name}: user {i}"
+                ),
+                Err(e) => assert_eq!(
+                    e.to_json(Some(i + 1), expected["id"].as_str()),
+                    expected,
+                    "{name}: user {i}"
+                ),
+            }
         }
     }
 }

@@ -16,6 +16,9 @@ use serde_json::Value;
 use scimap::render;
 use scimap::{Diagnostic, EntryError, Kind, Limits, Mapping, Options, Phase, RecordError};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "scimap",

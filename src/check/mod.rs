@@ -376,7 +376,9 @@ fn check_source(
                     }
                 }
             }
-            Some(ir::Source::Const(v.node.clone()))
+            Some(ir::Source::Const(
+                crate::record::Doc::from_json(&v.node).into_static(),
+            ))
         }
         ast::Source::Expr(e) => {
             let (node, ty) = checker.check(e);

@@ -6,14 +6,15 @@ use super::format::go_string;
 use super::time::{self, Time, Zone};
 use super::value::{List, Str, Value};
 use crate::ir::{Node, Op, Predicate, Section};
+use crate::record::{Doc, Obj};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
 
 /// The state of one record's evaluation.
 pub struct Ctx<'a> {
-    record: &'a serde_json::Map<String, serde_json::Value>,
-    whole: &'a serde_json::Value,
+    whole: &'a Doc<'a>,
+    record: &'a Obj<'a>,
     section: &'a Section,
     locals: Vec<Value<'a>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
@@ -40,16 +41,17 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
 }
 
 impl<'a> Ctx<'a> {
+    /// `record` is the object `whole` holds.
     pub fn new(
-        whole: &'a serde_json::Value,
-        record: &'a serde_json::Map<String, serde_json::Value>,
+        whole: &'a Doc<'a>,
+        record: &'a Obj<'a>,
         section: &'a Section,
         budget: Budget,
         now: Time,
     ) -> Self {
         Ctx {
-            record,
             whole,
+            record,
             section,
             locals: vec![Value::Nil; section.locals],
             stack: Vec::new(),
@@ -71,11 +73,8 @@ impl<'a> Ctx<'a> {
             Op::Int(i) => Value::Int(*i),
             Op::Float(f) => Value::Float(*f),
             Op::Str(s) => Value::Str(Str::Borrowed(s)),
-            Op::Field(name) => self
-                .record
-                .get(&**name)
-                .map_or(Value::Nil, Value::from_json),
-            Op::Env => Value::from_json(self.whole),
+            Op::Field(name) => self.record.get(name).map_or(Value::Nil, Value::from_doc),
+            Op::Env => Value::from_doc(self.whole),
             Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
             Op::SectionLet(i) => self.section_let(*i)?,
             Op::Array(items) => {
@@ -275,21 +274,19 @@ impl<'a> Ctx<'a> {
         let Some(attrs) = self.record.get("attributes") else {
             return Value::Nil;
         };
-        if group {
-            return attrs
-                .as_object()
-                .and_then(|m| m.get(name))
-                .map_or(Value::Nil, Value::from_json);
-        }
-        attrs
-            .as_array()
-            .and_then(|items| {
-                items
-                    .iter()
-                    .find(|item| item.get("name").and_then(|n| n.as_str()) == Some(name))
-            })
-            .and_then(|item| item.get("value"))
-            .map_or(Value::Nil, Value::from_json)
+        let found = match attrs {
+            Doc::Object(m) if group => m.get(name),
+            Doc::Array(items) if !group => items
+                .iter()
+                .filter_map(|item| match item {
+                    Doc::Object(m) => Some(m),
+                    _ => None,
+                })
+                .find(|m| matches!(m.get("name"), Some(Doc::Str(n)) if n == name))
+                .and_then(|m| m.get("value")),
+            _ => None,
+        };
+        found.map_or(Value::Nil, Value::from_doc)
     }
 
     /// Member access, slices and method calls; `None` when a `?.` met nil, which ends the
@@ -838,7 +835,7 @@ fn slice<'a>(
         Value::List(l) => {
             budget.list(b - a)?;
             Ok(match l {
-                List::Json(items) => Value::List(List::Json(&items[a..b])),
+                List::Doc(items) => Value::List(List::Doc(&items[a..b])),
                 List::Owned(v) => Value::list(v[a..b].to_vec()),
             })
         }

@@ -1,44 +1,35 @@
-//! Direct sources: what a compiled JSON Path finds in a record.
+//! Direct sources: what a compiled simple JSON Path finds in a record (general paths run on the
+//! record converted to `serde_json`, see `Mapping::run`).
 
-use crate::ir::{Path, Segment};
-use serde_json::Value as Json;
+use crate::ir::Segment;
+use crate::record::Doc;
 
 /// The nodes a path found. Element-wise targets keep one position per item of the first
 /// wildcard's list, with `None` where an item lacks the rest of the path.
 pub enum Found<'a> {
-    Nodes(Vec<&'a Json>),
-    Positions(Vec<Option<&'a Json>>),
+    Nodes(Vec<&'a Doc<'a>>),
+    Positions(Vec<Option<&'a Doc<'a>>>),
 }
 
-pub fn select<'a>(path: &Path, record: &'a Json, element_wise: bool) -> Found<'a> {
-    match path {
-        Path::General(p) => Found::Nodes(p.query(record).all()),
-        Path::Simple(segments) => {
-            if element_wise {
-                if let Some(w) = segments.iter().position(|s| matches!(s, Segment::Wildcard)) {
-                    let positions = match walk(&segments[..w], record) {
-                        Some(Json::Array(items)) => items
-                            .iter()
-                            .map(|item| single(&segments[w + 1..], item))
-                            .collect(),
-                        Some(Json::Object(m)) => m
-                            .values()
-                            .map(|item| single(&segments[w + 1..], item))
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    return Found::Positions(positions);
-                }
-            }
-            let mut out = Vec::new();
-            collect(segments, record, &mut out);
-            Found::Nodes(out)
+pub fn select<'a>(segments: &[Segment], record: &'a Doc<'a>, element_wise: bool) -> Found<'a> {
+    if element_wise {
+        if let Some(w) = segments.iter().position(|s| matches!(s, Segment::Wildcard)) {
+            let rest = &segments[w + 1..];
+            let positions = match walk(&segments[..w], record) {
+                Some(Doc::Array(items)) => items.iter().map(|item| single(rest, item)).collect(),
+                Some(Doc::Object(m)) => m.iter().map(|(_, item)| single(rest, item)).collect(),
+                _ => Vec::new(),
+            };
+            return Found::Positions(positions);
         }
     }
+    let mut out = Vec::new();
+    collect(segments, record, &mut out);
+    Found::Nodes(out)
 }
 
 /// The one node a wildcard-free path finds.
-fn walk<'a>(segments: &[Segment], mut node: &'a Json) -> Option<&'a Json> {
+fn walk<'a>(segments: &[Segment], mut node: &'a Doc<'a>) -> Option<&'a Doc<'a>> {
     for seg in segments {
         node = step(seg, node)?;
     }
@@ -46,7 +37,7 @@ fn walk<'a>(segments: &[Segment], mut node: &'a Json) -> Option<&'a Json> {
 }
 
 /// The rest of a path below a wildcard item: one node, or None (also when it finds several).
-fn single<'a>(segments: &[Segment], node: &'a Json) -> Option<&'a Json> {
+fn single<'a>(segments: &[Segment], node: &'a Doc<'a>) -> Option<&'a Doc<'a>> {
     let mut out = Vec::new();
     collect(segments, node, &mut out);
     match out.as_slice() {
@@ -55,10 +46,10 @@ fn single<'a>(segments: &[Segment], node: &'a Json) -> Option<&'a Json> {
     }
 }
 
-fn step<'a>(seg: &Segment, node: &'a Json) -> Option<&'a Json> {
+fn step<'a>(seg: &Segment, node: &'a Doc<'a>) -> Option<&'a Doc<'a>> {
     match (seg, node) {
-        (Segment::Field(name), Json::Object(m)) => m.get(name),
-        (Segment::Index(i), Json::Array(items)) => {
+        (Segment::Field(name), Doc::Object(m)) => m.get(name),
+        (Segment::Index(i), Doc::Array(items)) => {
             let i = if *i < 0 {
                 i.checked_add(items.len() as i64)?
             } else {
@@ -71,14 +62,14 @@ fn step<'a>(seg: &Segment, node: &'a Json) -> Option<&'a Json> {
 }
 
 /// Every node a path finds, in document order (iterative: paths may be long).
-fn collect<'a>(segments: &[Segment], node: &'a Json, out: &mut Vec<&'a Json>) {
+fn collect<'a>(segments: &[Segment], node: &'a Doc<'a>, out: &mut Vec<&'a Doc<'a>>) {
     let mut current = vec![node];
     for seg in segments {
         let mut next = Vec::new();
         for node in current {
             match (seg, node) {
-                (Segment::Wildcard, Json::Array(items)) => next.extend(items.iter()),
-                (Segment::Wildcard, Json::Object(m)) => next.extend(m.values()),
+                (Segment::Wildcard, Doc::Array(items)) => next.extend(items.iter()),
+                (Segment::Wildcard, Doc::Object(m)) => next.extend(m.iter().map(|(_, v)| v)),
                 (Segment::Wildcard, _) => {}
                 (seg, node) => next.extend(step(seg, node)),
             }

@@ -1,9 +1,10 @@
 //! The run-time value of Expr expressions.
 //!
-//! Values borrow from the record (`Value::from_json` copies nothing) and from the compiled
+//! Values borrow from the record (`Value::from_doc` copies nothing) and from the compiled
 //! program (string literals); what evaluation builds is reference-counted, so cloning is cheap.
 
 use super::time::{Time, Zone};
+use crate::record::{Doc, Obj};
 use indexmap::IndexMap;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -51,30 +52,50 @@ impl std::fmt::Display for Str<'_> {
 /// A list: a JSON array of the record, or one built during evaluation.
 #[derive(Clone, Debug)]
 pub enum List<'a> {
-    Json(&'a [serde_json::Value]),
+    Doc(&'a [Doc<'a>]),
     Owned(Rc<Vec<Value<'a>>>),
 }
 
 /// A map: a JSON object of the record, or one built during evaluation (insertion order kept).
 #[derive(Clone, Debug)]
 pub enum Map<'a> {
-    Json(&'a serde_json::Map<String, serde_json::Value>),
+    Doc(&'a Obj<'a>),
     Owned(Rc<IndexMap<String, Value<'a>>>),
 }
 
 impl<'a> Value<'a> {
     /// Wraps a record node without copying it. Integers that fit i64 stay integers.
-    pub fn from_json(v: &'a serde_json::Value) -> Value<'a> {
+    #[inline]
+    pub fn from_doc(v: &'a Doc<'a>) -> Value<'a> {
         match v {
-            serde_json::Value::Null => Value::Nil,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
+            Doc::Null => Value::Nil,
+            Doc::Bool(b) => Value::Bool(*b),
+            Doc::Int(i) => Value::Int(*i),
+            Doc::Uint(u) => Value::Float(*u as f64),
+            Doc::Float(f) => Value::Float(*f),
+            Doc::Str(s) => Value::Str(Str::Borrowed(s)),
+            Doc::Array(a) => Value::List(List::Doc(a)),
+            Doc::Object(o) => Value::Map(Map::Doc(o)),
+        }
+    }
+
+    /// A copy of a `serde_json` node (what a general JSON Path found in a converted record).
+    pub fn from_json_owned(v: &serde_json::Value) -> Value<'static> {
+        use serde_json::Value as Json;
+        match v {
+            Json::Null => Value::Nil,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => match n.as_i64() {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            serde_json::Value::String(s) => Value::Str(Str::Borrowed(s)),
-            serde_json::Value::Array(a) => Value::List(List::Json(a)),
-            serde_json::Value::Object(o) => Value::Map(Map::Json(o)),
+            Json::String(s) => Value::string(s.as_str()),
+            Json::Array(a) => Value::list(a.iter().map(Value::from_json_owned).collect()),
+            Json::Object(o) => Value::map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json_owned(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -159,7 +180,7 @@ impl<'a> Value<'a> {
 impl<'a> List<'a> {
     pub fn len(&self) -> usize {
         match self {
-            List::Json(a) => a.len(),
+            List::Doc(a) => a.len(),
             List::Owned(v) => v.len(),
         }
     }
@@ -170,7 +191,7 @@ impl<'a> List<'a> {
 
     pub fn get(&self, i: usize) -> Option<Value<'a>> {
         match self {
-            List::Json(a) => a.get(i).map(Value::from_json),
+            List::Doc(a) => a.get(i).map(Value::from_doc),
             List::Owned(v) => v.get(i).cloned(),
         }
     }
@@ -183,7 +204,7 @@ impl<'a> List<'a> {
 impl<'a> Map<'a> {
     pub fn len(&self) -> usize {
         match self {
-            Map::Json(m) => m.len(),
+            Map::Doc(m) => m.len(),
             Map::Owned(m) => m.len(),
         }
     }
@@ -195,7 +216,7 @@ impl<'a> Map<'a> {
     /// The value under `key`; `None` when the key is missing.
     pub fn get(&self, key: &str) -> Option<Value<'a>> {
         match self {
-            Map::Json(m) => m.get(key).map(Value::from_json),
+            Map::Doc(m) => m.get(key).map(Value::from_doc),
             Map::Owned(m) => m.get(key).cloned(),
         }
     }
@@ -203,7 +224,7 @@ impl<'a> Map<'a> {
     /// Entries in the map's own order (record order, or insertion order).
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, Value<'a>)> + '_> {
         match self {
-            Map::Json(m) => Box::new(m.iter().map(|(k, v)| (k.as_str(), Value::from_json(v)))),
+            Map::Doc(m) => Box::new(m.iter().map(|(k, v)| (k, Value::from_doc(v)))),
             Map::Owned(m) => Box::new(m.iter().map(|(k, v)| (k.as_str(), v.clone()))),
         }
     }

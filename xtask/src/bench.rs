@@ -17,15 +17,14 @@
 //!    evaluation-only ns/expression and records/s), `json-baseline` and `json-baseline --typed`,
 //!    stdout to /dev/null, wall clock per run. Medians are reported, with the load average
 //!    before and after the rounds.
-//! 5. scimap's evaluation-only cost: criterion's `parsed/trello15` (benches/eval.rs, short
-//!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::evaluate_user`
-//!    of the same 15 expressions over its first 2000 records, parsed beforehand — per record,
-//!    divided by 15. Chosen because it is the counterpart of Expr's `--bench` eval phase (the
-//!    same kind of records, parsed beforehand, no output written) and needs nothing outside the
-//!    public API; it is an upper bound, since `evaluate_user` also assembles each payload as a
-//!    `serde_json::Value`, which Expr's `expr.Run` loop does not. Timing `scimap bulk` with a
-//!    one-entry mapping against trello15 was rejected: the difference mixes in reading 11 more
-//!    fields and writing a larger payload. The bench build costs a few minutes the first time.
+//! 5. scimap's evaluation-only cost: criterion's `records/trello15` (benches/eval.rs, short
+//!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::write_payload`
+//!    of the same 15 expressions over its first 2000 records, read beforehand with
+//!    `Record::parse` — per record, divided by 15. The counterpart of Expr's `--bench` eval
+//!    phase (the same records, parsed beforehand) through the public API; an upper bound, since
+//!    it also writes each payload, which Expr's `expr.Run` loop does not. Timing `scimap bulk`
+//!    with a one-entry mapping against trello15 was rejected: the difference mixes in reading
+//!    11 more fields. The bench build costs a few minutes the first time.
 //! 6. `--million`: also generates 1,000,000 users (about a minute) and reports the peak RSS
 //!    of `scimap bulk` over them with the default threads (memory must not grow with input).
 //!
@@ -422,7 +421,7 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-/// criterion's median for `parsed/trello15` over the first records of `data`, in ns per
+/// criterion's median for `records/trello15` over the first records of `data`, in ns per
 /// expression.
 fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
     let home = work.join("criterion");
@@ -431,7 +430,7 @@ fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
         "--bench",
         "eval",
         "--",
-        "parsed/trello15",
+        "records/trello15",
         "--warm-up-time",
         "2",
         "--measurement-time",
@@ -454,7 +453,7 @@ fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
     if !status.success() {
         return Err(format!("cargo bench failed ({status})"));
     }
-    let dir = home.join("parsed/trello15/new");
+    let dir = home.join("records/trello15/new");
     let read = |name: &str| {
         let path = dir.join(name);
         fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
@@ -549,10 +548,10 @@ impl Report<'_> {
         let expr_rate = median(&self.expr_eval.iter().map(|e| e.1).collect::<Vec<_>>());
         md.push_str(&format!(
             "\nscimap {} threads vs 1 thread: {:.2}× speed-up.\n\n\
-             Evaluation only, records already parsed, no output:\n\n\
+             Evaluation only, records already parsed:\n\n\
              | engine | ns per expression | records/s |\n|---|---|---|\n\
              | Expr 1.8.9 (`exprpeer map --bench`, eval phase, median of rounds) | {expr_ns:.0} | {expr_rate:.0} |\n\
-             | scimap (criterion `parsed/trello15`, first 2000 of these records, ÷ 15; payload assembly included) | {:.0} | {:.0} |\n",
+             | scimap (criterion `records/trello15`, first 2000 of these records, ÷ 15; payload writing included) | {:.0} | {:.0} |\n",
             self.cores,
             one / all,
             self.scimap_eval_ns,

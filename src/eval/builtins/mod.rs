@@ -202,7 +202,8 @@ mod test_util {
 
     /// A value that lives for the test (the JSON is leaked).
     pub fn lit(j: serde_json::Value) -> Value<'static> {
-        Value::from_json(Box::leak(Box::new(j)))
+        let doc = crate::record::Doc::from_json(&j).into_static();
+        Value::from_doc(Box::leak(Box::new(doc)))
     }
 
     pub fn call_with(

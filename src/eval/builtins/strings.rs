@@ -117,11 +117,37 @@ fn map_chars<'a>(
 }
 
 pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    map_chars("upper", args, budget, |_, c| simple_upper(c))
+    match args {
+        [Value::Str(s)] if s.is_ascii() => {
+            ascii_case(s, budget, u8::is_ascii_lowercase, str::to_ascii_uppercase)
+        }
+        _ => map_chars("upper", args, budget, |_, c| simple_upper(c)),
+    }
 }
 
 pub(super) fn lower<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    map_chars("lower", args, budget, |_, c| simple_lower(c))
+    match args {
+        [Value::Str(s)] if s.is_ascii() => {
+            ascii_case(s, budget, u8::is_ascii_uppercase, str::to_ascii_lowercase)
+        }
+        _ => map_chars("lower", args, budget, |_, c| simple_lower(c)),
+    }
+}
+
+/// `upper`/`lower` of an ASCII string (most identities): byte-wise, and without a copy when
+/// nothing changes. Accounts as `map_chars` does.
+fn ascii_case<'a>(
+    s: &Str<'a>,
+    budget: &mut Budget,
+    changes: fn(&u8) -> bool,
+    map: fn(&str) -> String,
+) -> R<'a> {
+    step_bytes(budget, s.len())?;
+    if !s.as_bytes().iter().any(changes) {
+        return Ok(Value::Str(s.clone()));
+    }
+    budget.string(s.len())?;
+    Ok(Value::string(map(s)))
 }
 
 /// Upper-case the first letter and every letter after whitespace, `-` or `'`; lower-case the rest.

@@ -1,0 +1,230 @@
+//! Records as the evaluator sees them: JSON borrowed from the input.
+//!
+//! A bulk line is read once into a [`Doc`] whose strings are slices of the line (copied only
+//! when they hold escapes) and whose objects are vectors, so reading a user costs no hashing
+//! and almost no allocation; fields the mapping never reads are validated and dropped.
+//! The library API's `serde_json::Value` records are viewed the same way without copying.
+
+mod parse;
+
+pub use parse::{not_an_object, read};
+
+use serde_json::Value as Json;
+use std::borrow::Cow;
+
+/// A JSON value of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Doc<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX` (evaluated as a float, as Expr does; kept for printing).
+    Uint(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Array(Vec<Doc<'a>>),
+    Object(Obj<'a>),
+}
+
+/// A JSON object: entries in input order, each key once (its first position, its last value,
+/// as `serde_json` keeps them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Obj<'a> {
+    entries: Vec<(Cow<'a, str>, Doc<'a>)>,
+    /// Entry indices sorted by key, for objects too large to scan: a hostile record with a
+    /// million keys must not make each lookup linear.
+    sorted: Option<Box<[u32]>>,
+}
+
+/// Objects up to this size are searched by scanning.
+const SCAN: usize = 16;
+
+impl<'a> Obj<'a> {
+    /// Builds an object from entries in input order, resolving duplicate keys.
+    pub fn new(mut entries: Vec<(Cow<'a, str>, Doc<'a>)>) -> Obj<'a> {
+        if entries.len() <= SCAN {
+            // Quadratic, but on at most SCAN entries; the common case finds no duplicate.
+            let mut i = 1;
+            while i < entries.len() {
+                match entries[..i].iter().position(|(k, _)| *k == entries[i].0) {
+                    Some(first) => {
+                        let (_, value) = entries.remove(i);
+                        entries[first].1 = value;
+                    }
+                    None => i += 1,
+                }
+            }
+            return Obj {
+                entries,
+                sorted: None,
+            };
+        }
+        let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+        // Stable: equal keys stay in input order, so the last of a run is the value kept.
+        order.sort_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
+        let mut dropped = vec![false; entries.len()];
+        let mut moves = Vec::new();
+        for run in order.chunk_by(|&a, &b| entries[a as usize].0 == entries[b as usize].0) {
+            if let [first, .., last] = run {
+                moves.push((*first as usize, *last as usize));
+                for &later in &run[1..] {
+                    dropped[later as usize] = true;
+                }
+            }
+        }
+        if moves.is_empty() {
+            return Obj {
+                entries,
+                sorted: Some(order.into_boxed_slice()),
+            };
+        }
+        for (first, last) in moves {
+            entries[first].1 = std::mem::replace(&mut entries[last].1, Doc::Null);
+        }
+        let mut i = 0;
+        entries.retain(|_| {
+            i += 1;
+            !dropped[i - 1]
+        });
+        Obj::new_unique(entries)
+    }
+
+    /// Entries whose keys are known to be distinct.
+    fn new_unique(entries: Vec<(Cow<'a, str>, Doc<'a>)>) -> Obj<'a> {
+        let sorted = (entries.len() > SCAN).then(|| {
+            let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+            order.sort_unstable_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
+            order.into_boxed_slice()
+        });
+        Obj { entries, sorted }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Doc<'a>> {
+        match &self.sorted {
+            None => self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Some(order) => order
+                .binary_search_by(|&i| (*self.entries[i as usize].0).cmp(key))
+                .ok()
+                .map(|at| &self.entries[order[at] as usize].1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Entries in input order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Doc<'a>)> + '_ {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// A `serde_json` object viewed without copying strings; with `fields`, only those keys.
+    pub fn from_json(map: &'a serde_json::Map<String, Json>, fields: Option<&[String]>) -> Obj<'a> {
+        Obj::new_unique(
+            map.iter()
+                .filter(|(k, _)| fields.is_none_or(|f| f.iter().any(|w| w == *k)))
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Doc::from_json(v)))
+                .collect(),
+        )
+    }
+
+    pub fn to_json(&self) -> serde_json::Map<String, Json> {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_json()))
+            .collect()
+    }
+}
+
+impl<'a> Doc<'a> {
+    /// A `serde_json` value viewed without copying strings.
+    pub fn from_json(v: &'a Json) -> Doc<'a> {
+        match v {
+            Json::Null => Doc::Null,
+            Json::Bool(b) => Doc::Bool(*b),
+            Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Doc::Int(i),
+                (None, Some(u)) => Doc::Uint(u),
+                _ => Doc::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => Doc::Str(Cow::Borrowed(s)),
+            Json::Array(items) => Doc::Array(items.iter().map(Doc::from_json).collect()),
+            Json::Object(map) => Doc::Object(Obj::from_json(map, None)),
+        }
+    }
+
+    /// An owned value, for constants compiled into a mapping.
+    pub fn into_static(self) -> Doc<'static> {
+        match self {
+            Doc::Null => Doc::Null,
+            Doc::Bool(b) => Doc::Bool(b),
+            Doc::Int(i) => Doc::Int(i),
+            Doc::Uint(u) => Doc::Uint(u),
+            Doc::Float(f) => Doc::Float(f),
+            Doc::Str(s) => Doc::Str(Cow::Owned(s.into_owned())),
+            Doc::Array(items) => Doc::Array(items.into_iter().map(Doc::into_static).collect()),
+            Doc::Object(obj) => Doc::Object(Obj {
+                entries: obj
+                    .entries
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_static()))
+                    .collect(),
+                sorted: obj.sorted,
+            }),
+        }
+    }
+
+    pub fn to_json(&self) -> Json {
+        match self {
+            Doc::Null => Json::Null,
+            Doc::Bool(b) => Json::Bool(*b),
+            Doc::Int(i) => Json::from(*i),
+            Doc::Uint(u) => Json::from(*u),
+            Doc::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Doc::Str(s) => Json::String(s.to_string()),
+            Doc::Array(items) => Json::Array(items.iter().map(Doc::to_json).collect()),
+            Doc::Object(obj) => Json::Object(obj.to_json()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(keys: &[(&'static str, i64)]) -> Obj<'static> {
+        Obj::new(
+            keys.iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), Doc::Int(*v)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_first_position_and_the_last_value() {
+        let small = obj(&[("a", 1), ("b", 2), ("a", 3)]);
+        assert_eq!(Json::Object(small.to_json()), json!({"a": 3, "b": 2}));
+        let mut keys: Vec<(&'static str, i64)> = Vec::new();
+        let names: Vec<&'static str> = (0..40)
+            .map(|i| &*Box::leak(format!("k{i}").into_boxed_str()))
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            keys.push((name, i as i64));
+        }
+        keys.push(("k3", 100));
+        keys.push(("k3", 101));
+        let large = obj(&keys);
+        assert_eq!(large.len(), 40);
+        assert_eq!(large.get("k3"), Some(&Doc::Int(101)));
+        assert_eq!(large.iter().nth(3).map(|(k, _)| k), Some("k3"));
+        assert_eq!(large.get("k39"), Some(&Doc::Int(39)));
+        assert_eq!(large.get("k40"), None);
+    }
+
+    #[test]
+    fn serde_json_values_convert_both_ways() {
+        let v =
+            json!({"a": [1, -2, 18446744073709551615u64, 1.5, "x", null, true], "b": {"c": {}}});
+        assert_eq!(Doc::from_json(&v).to_json(), v);
+    }
+}

@@ -1,0 +1,1494 @@
+//! Reading records: RFC 8259 JSON checked as a whole, but built only as far as the mapping reads.
+//!
+//! A hand-written reader over the validated UTF-8 line. It accepts exactly what `serde_json`
+//! accepts and reports the same errors at the same positions (the reader it replaced was
+//! `serde_json`), but builds a borrowed [`Doc`] tree directly, and fields the mapping never
+//! reads are validated without being built: strings are scanned eight bytes at a time and
+//! checked for escapes without decoding, numbers are decoded only when they could be out of
+//! range, and nesting is tracked with one bit per level, so skipping allocates nothing.
+
+use super::{Doc, Obj};
+use crate::limits::Limits;
+use crate::mapping::RecordError;
+use std::borrow::Cow;
+
+/// Nesting that is built into a `Doc`, whatever `limits.depth` allows: building recurses,
+/// and so do dropping, comparing and evaluating a `Doc`. Skipped values may nest up to
+/// `limits.depth`, as they are never built.
+const MAX_BUILT_DEPTH: usize = 512;
+
+/// Reads one record: valid UTF-8, nesting within `limits.depth`, valid JSON (RFC 8259, as
+/// strict as serde_json: lone surrogate escapes rejected, numbers beyond f64 rejected, raw
+/// control characters in strings rejected, trailing non-whitespace rejected), an object.
+/// With `fields`, only those top-level fields are kept (the others are still fully
+/// validated, then dropped without being built). Fields that are kept may nest at most
+/// `MAX_BUILT_DEPTH` levels (counting the record), beyond which the record fails as too deep.
+pub fn read<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    fields: Option<&[String]>,
+) -> Result<Obj<'a>, RecordError> {
+    // Validated once, so strings can be sliced at any ASCII delimiter.
+    let text = std::str::from_utf8(bytes).map_err(|bad| {
+        RecordError::whole(
+            "scimap::invalid-utf8",
+            format!(
+                "the record is not valid UTF-8 (bad byte at offset {})",
+                bad.valid_up_to()
+            ),
+        )
+    })?;
+    let mut reader = Reader {
+        text,
+        bytes,
+        pos: 0,
+        depth: limits.depth,
+    };
+    match reader.record(fields) {
+        Ok(Ok(obj)) => Ok(obj),
+        Ok(Err(kind)) => Err(not_an_object(kind)),
+        Err(Fail::TooDeep(limit)) => Err(RecordError::whole(
+            "scimap::limit",
+            format!("the record nests deeper than the limit `depth` ({limit})"),
+        )),
+        Err(Fail::Syntax(code, at)) => {
+            let (line, column) = line_column(bytes, at);
+            Err(RecordError::whole(
+                "scimap::invalid-json",
+                format!(
+                    "the record is not valid JSON: {} at line {line} column {column}",
+                    code.message()
+                ),
+            ))
+        }
+    }
+}
+
+/// "the record is {kind}, not a JSON object" (kind: "an array", "a string", "a number",
+/// "a boolean", "null").
+pub fn not_an_object(kind: &str) -> RecordError {
+    RecordError::whole(
+        "scimap::not-an-object",
+        format!("the record is {kind}, not a JSON object"),
+    )
+}
+
+/// Why a record is not valid JSON, worded as serde_json words it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Code {
+    EofWhileParsingList,
+    EofWhileParsingObject,
+    EofWhileParsingString,
+    EofWhileParsingValue,
+    ExpectedColon,
+    ExpectedListCommaOrEnd,
+    ExpectedObjectCommaOrEnd,
+    ExpectedSomeIdent,
+    ExpectedSomeValue,
+    InvalidEscape,
+    InvalidNumber,
+    NumberOutOfRange,
+    ControlCharacterWhileParsingString,
+    KeyMustBeAString,
+    LoneLeadingSurrogateInHexEscape,
+    TrailingComma,
+    TrailingCharacters,
+    UnexpectedEndOfHexEscape,
+}
+
+impl Code {
+    fn message(self) -> &'static str {
+        match self {
+            Code::EofWhileParsingList => "EOF while parsing a list",
+            Code::EofWhileParsingObject => "EOF while parsing an object",
+            Code::EofWhileParsingString => "EOF while parsing a string",
+            Code::EofWhileParsingValue => "EOF while parsing a value",
+            Code::ExpectedColon => "expected `:`",
+            Code::ExpectedListCommaOrEnd => "expected `,` or `]`",
+            Code::ExpectedObjectCommaOrEnd => "expected `,` or `}`",
+            Code::ExpectedSomeIdent => "expected ident",
+            Code::ExpectedSomeValue => "expected value",
+            Code::InvalidEscape => "invalid escape",
+            Code::InvalidNumber => "invalid number",
+            Code::NumberOutOfRange => "number out of range",
+            Code::ControlCharacterWhileParsingString => {
+                "control character (\\u0000-\\u001F) found while parsing a string"
+            }
+            Code::KeyMustBeAString => "key must be a string",
+            Code::LoneLeadingSurrogateInHexEscape => "lone leading surrogate in hex escape",
+            Code::TrailingComma => "trailing comma",
+            Code::TrailingCharacters => "trailing characters",
+            Code::UnexpectedEndOfHexEscape => "unexpected end of hex escape",
+        }
+    }
+}
+
+/// A failed read; turned into a `RecordError` (with line and column) only on the way out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fail {
+    /// The offset serde_json reports the error at: its line and column are those of the
+    /// byte before it.
+    Syntax(Code, usize),
+    /// Nesting beyond this limit.
+    TooDeep(usize),
+}
+
+/// serde_json's position of offset `at`: 1-based line, and the column of the byte before
+/// `at` counted from 1 (0 at the start of a line).
+fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = bytes.get(..at).unwrap_or(bytes);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |newline| newline + 1);
+    let lines = before.iter().filter(|&&b| b == b'\n').count();
+    (lines + 1, before.len() - line_start)
+}
+
+/// Open containers of a skipped value, one bit each (set for an object): a word of the
+/// innermost 64 levels, the outer words spilled to a vector that deep records only need.
+#[derive(Default)]
+struct Open {
+    bits: u64,
+    len: usize,
+    spilled: Vec<u64>,
+}
+
+impl Open {
+    fn push(&mut self, object: bool) {
+        if self.len > 0 && self.len.is_multiple_of(64) {
+            self.spilled.push(self.bits);
+            self.bits = 0;
+        }
+        self.bits = self.bits << 1 | u64::from(object);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.bits >>= 1;
+        self.len -= 1;
+        if self.len > 0 && self.len.is_multiple_of(64) {
+            self.bits = self.spilled.pop().unwrap_or_default();
+        }
+    }
+
+    /// Whether the innermost open container is an object; `None` when none is open.
+    fn innermost(&self) -> Option<bool> {
+        (self.len > 0).then_some(self.bits & 1 == 1)
+    }
+}
+
+/// The top-level fields to keep: a Bloom filter rejects most other keys at once, and the
+/// rest are compared with the few fields of their length.
+struct Wanted<'f> {
+    fields: &'f [String],
+    /// Bit `i` of `by_len[n]`: `fields[i]` is `n` bytes long (for `i < 64` and `n < 32`;
+    /// longer keys are compared with every field, later fields with every key).
+    by_len: [u64; 32],
+    /// A Bloom filter of the fields' `sketch`es, which rejects most other keys at once.
+    sketches: [u64; 4],
+}
+
+/// A hash of a key's length and first and last bytes, 0 to 255.
+fn sketch(key: &[u8]) -> usize {
+    let ends = u64::from(key.first().copied().unwrap_or(0)) << 8
+        | u64::from(key.last().copied().unwrap_or(0));
+    (((key.len() as u64) << 16 | ends).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+}
+
+impl<'f> Wanted<'f> {
+    fn new(fields: &'f [String]) -> Self {
+        let mut by_len = [0u64; 32];
+        let mut sketches = [0u64; 4];
+        for (i, field) in fields.iter().enumerate() {
+            let h = sketch(field.as_bytes());
+            if let Some(word) = sketches.get_mut(h / 64) {
+                *word |= 1 << (h % 64);
+            }
+            if let Some(mask) = by_len.get_mut(field.len()).filter(|_| i < 64) {
+                *mask |= 1 << i;
+            }
+        }
+        Wanted {
+            fields,
+            by_len,
+            sketches,
+        }
+    }
+
+    #[inline]
+    fn contains(&self, key: &[u8]) -> bool {
+        let h = sketch(key);
+        self.sketches
+            .get(h / 64)
+            .is_some_and(|word| word & 1 << (h % 64) != 0)
+            && self.compare(key)
+    }
+
+    // Out of line, so that `contains` inlines into the key loop.
+    #[inline(never)]
+    fn compare(&self, key: &[u8]) -> bool {
+        // Keys of the same length mostly differ in their first byte.
+        let same = |f: &String| f.as_bytes().first() == key.first() && f.as_bytes() == key;
+        let Some(&mask) = self.by_len.get(key.len()) else {
+            return self.fields.iter().any(same);
+        };
+        let mut rest = mask;
+        while rest != 0 {
+            if self
+                .fields
+                .get(rest.trailing_zeros() as usize)
+                .is_some_and(same)
+            {
+                return true;
+            }
+            rest &= rest - 1;
+        }
+        self.fields
+            .get(64..)
+            .is_some_and(|later| later.iter().any(same))
+    }
+}
+
+/// A string read: where its content lies in the input, or its value if it had escapes.
+enum Text {
+    Plain(usize, usize),
+    Escaped(String),
+}
+
+/// A number literal, validated.
+struct Number {
+    start: usize,
+    /// End of the integer digits.
+    int_end: usize,
+    /// Start of the exponent's digits, if it has one.
+    exp_digits: Option<usize>,
+    end: usize,
+    /// Whether it has a fraction or an exponent.
+    float: bool,
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    /// Offset of the next byte to read.
+    pos: usize,
+    /// `limits.depth`.
+    depth: usize,
+}
+
+const ONES: u64 = u64::MAX / 255;
+
+/// Whether a byte ends the plain run of a string.
+fn is_special(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+impl<'a> Reader<'a> {
+    /// The record: its value read (and checked for trailing characters) in full, then an
+    /// object, or the kind of value it was instead.
+    fn record(&mut self, fields: Option<&[String]>) -> Result<Result<Obj<'a>, &'static str>, Fail> {
+        let wanted = fields.map(Wanted::new);
+        let first = self.value_start()?;
+        let top = if first == b'{' {
+            let room = self.depth.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
+            self.pos += 1;
+            Ok(self.object(room, wanted.as_ref())?)
+        } else {
+            self.skip(self.depth)?;
+            Err(match first {
+                b'[' => "an array",
+                b'"' => "a string",
+                b't' | b'f' => "a boolean",
+                b'n' => "null",
+                _ => "a number",
+            })
+        };
+        match self.whitespace() {
+            Some(_) => Err(self.peek_error(Code::TrailingCharacters)),
+            None => Ok(top),
+        }
+    }
+
+    /// An error at the byte just read (serde_json's `error`).
+    fn error(&self, code: Code) -> Fail {
+        Fail::Syntax(code, self.pos)
+    }
+
+    /// An error at the byte about to be read (serde_json's `peek_error`).
+    fn peek_error(&self, code: Code) -> Fail {
+        Fail::Syntax(code, (self.pos + 1).min(self.bytes.len()))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skips whitespace; the next byte, unread.
+    #[inline]
+    fn whitespace(&mut self) -> Option<u8> {
+        while let Some(b) = self.peek() {
+            if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    /// Skips whitespace up to a value; its first byte, unread.
+    fn value_start(&mut self) -> Result<u8, Fail> {
+        self.whitespace()
+            .ok_or_else(|| self.peek_error(Code::EofWhileParsingValue))
+    }
+
+    #[inline]
+    fn colon(&mut self) -> Result<(), Fail> {
+        // Compact JSON first.
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            return Ok(());
+        }
+        match self.whitespace() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => Err(self.peek_error(Code::ExpectedColon)),
+            None => Err(self.peek_error(Code::EofWhileParsingObject)),
+        }
+    }
+
+    /// After an object's `{`: its entries (only those `wanted`, if given) up to its `}`. `room` is
+    /// how many more levels its values may open.
+    fn object(&mut self, room: usize, wanted: Option<&Wanted>) -> Result<Obj<'a>, Fail> {
+        let mut entries = Vec::with_capacity(wanted.map_or(4, |w| w.fields.len()));
+        match self.whitespace() {
+            Some(b'"') => {}
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(Obj::new(entries));
+            }
+            Some(_) => return Err(self.peek_error(Code::KeyMustBeAString)),
+            None => return Err(self.peek_error(Code::EofWhileParsingObject)),
+        }
+        loop {
+            self.pos += 1;
+            let key = self.text()?;
+            self.colon()?;
+            let wanted = wanted.is_none_or(|w| match &key {
+                Text::Plain(from, to) => w.contains(self.bytes.get(*from..*to).unwrap_or_default()),
+                Text::Escaped(s) => w.contains(s.as_bytes()),
+            });
+            if wanted {
+                let key = match key {
+                    Text::Plain(from, to) => Cow::Borrowed(self.slice(from, to)?),
+                    Text::Escaped(s) => Cow::Owned(s),
+                };
+                let value = self.value(room)?;
+                entries.push((key, value));
+            } else {
+                self.skip(room)?;
+            }
+            match self.whitespace() {
+                Some(b',') => {
+                    self.pos += 1;
+                    match self.whitespace() {
+                        Some(b'"') => {}
+                        Some(b'}') => return Err(self.peek_error(Code::TrailingComma)),
+                        Some(_) => return Err(self.peek_error(Code::KeyMustBeAString)),
+                        None => return Err(self.peek_error(Code::EofWhileParsingValue)),
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Obj::new(entries));
+                }
+                Some(_) => return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd)),
+                None => return Err(self.peek_error(Code::EofWhileParsingObject)),
+            }
+        }
+    }
+
+    /// After an array's `[`: its items up to its `]`.
+    fn array(&mut self, room: usize) -> Result<Vec<Doc<'a>>, Fail> {
+        let mut items = Vec::new();
+        match self.whitespace() {
+            Some(b']') => {
+                self.pos += 1;
+                return Ok(items);
+            }
+            Some(_) => {}
+            None => return Err(self.peek_error(Code::EofWhileParsingList)),
+        }
+        loop {
+            items.push(self.value(room)?);
+            match self.whitespace() {
+                Some(b',') => {
+                    self.pos += 1;
+                    match self.whitespace() {
+                        Some(b']') => return Err(self.peek_error(Code::TrailingComma)),
+                        Some(_) => {}
+                        None => return Err(self.peek_error(Code::EofWhileParsingValue)),
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(items);
+                }
+                Some(_) => return Err(self.peek_error(Code::ExpectedListCommaOrEnd)),
+                None => return Err(self.peek_error(Code::EofWhileParsingList)),
+            }
+        }
+    }
+
+    /// A value, built. Recursion is bounded by `MAX_BUILT_DEPTH`, whatever `room` says.
+    fn value(&mut self, room: usize) -> Result<Doc<'a>, Fail> {
+        Ok(match self.value_start()? {
+            b'"' => {
+                self.pos += 1;
+                Doc::Str(self.string()?)
+            }
+            b'-' | b'0'..=b'9' => self.number_value()?,
+            b @ (b'{' | b'[') => {
+                // The levels built so far, the record's included.
+                let built = self.depth - room;
+                let room = room
+                    .checked_sub(1)
+                    .filter(|_| built < MAX_BUILT_DEPTH)
+                    .ok_or(Fail::TooDeep(self.depth.min(MAX_BUILT_DEPTH)))?;
+                self.pos += 1;
+                if b == b'{' {
+                    Doc::Object(self.object(room, None)?)
+                } else {
+                    Doc::Array(self.array(room)?)
+                }
+            }
+            b't' => {
+                self.literal(b"true")?;
+                Doc::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Doc::Bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Doc::Null
+            }
+            _ => return Err(self.peek_error(Code::ExpectedSomeValue)),
+        })
+    }
+
+    /// A value, validated and dropped.
+    #[inline]
+    fn skip(&mut self, room: usize) -> Result<(), Fail> {
+        match self.value_start()? {
+            b'"' => {
+                self.pos += 1;
+                self.skip_string()
+            }
+            b'-' | b'0'..=b'9' => self.skip_number(),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.skip_nested(room),
+        }
+    }
+
+    fn skip_number(&mut self) -> Result<(), Fail> {
+        let number = self.number()?;
+        // Only these can exceed f64: 1e309, or 309 integer digits.
+        if number.exp_digits.is_some() || number.int_end - number.start > 308 {
+            self.float(&number)?;
+        }
+        Ok(())
+    }
+
+    /// Any value, validated and dropped: iterative, so any nesting `room` allows is safe.
+    #[inline(never)]
+    fn skip_nested(&mut self, mut room: usize) -> Result<(), Fail> {
+        let mut open = Open::default();
+        loop {
+            match self.value_start()? {
+                b'"' => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                b'-' | b'0'..=b'9' => self.skip_number()?,
+                b @ (b'{' | b'[') => {
+                    let object = b == b'{';
+                    room = room.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
+                    self.pos += 1;
+                    match (self.whitespace(), object) {
+                        (Some(b'}'), true) | (Some(b']'), false) => {
+                            self.pos += 1;
+                            room += 1;
+                        }
+                        (Some(b'"'), true) => {
+                            self.pos += 1;
+                            self.skip_string()?;
+                            self.colon()?;
+                            open.push(true);
+                            continue;
+                        }
+                        (Some(_), true) => return Err(self.peek_error(Code::KeyMustBeAString)),
+                        (None, true) => return Err(self.peek_error(Code::EofWhileParsingObject)),
+                        (Some(_), false) => {
+                            open.push(false);
+                            continue;
+                        }
+                        (None, false) => return Err(self.peek_error(Code::EofWhileParsingList)),
+                    }
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => return Err(self.peek_error(Code::ExpectedSomeValue)),
+            }
+            // A value ended: close containers until one goes on to another value.
+            while let Some(object) = open.innermost() {
+                match self.whitespace() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        match (self.whitespace(), object) {
+                            (Some(b'"'), true) => {
+                                self.pos += 1;
+                                self.skip_string()?;
+                                self.colon()?;
+                            }
+                            (Some(b'}'), true) | (Some(b']'), false) => {
+                                return Err(self.peek_error(Code::TrailingComma))
+                            }
+                            (Some(_), true) => return Err(self.peek_error(Code::KeyMustBeAString)),
+                            (Some(_), false) => {}
+                            (None, _) => return Err(self.peek_error(Code::EofWhileParsingValue)),
+                        }
+                        break;
+                    }
+                    Some(b'}') if object => {
+                        self.pos += 1;
+                        open.pop();
+                        room += 1;
+                    }
+                    Some(b']') if !object => {
+                        self.pos += 1;
+                        open.pop();
+                        room += 1;
+                    }
+                    Some(_) if object => {
+                        return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd))
+                    }
+                    Some(_) => return Err(self.peek_error(Code::ExpectedListCommaOrEnd)),
+                    None if object => return Err(self.peek_error(Code::EofWhileParsingObject)),
+                    None => return Err(self.peek_error(Code::EofWhileParsingList)),
+                }
+            }
+            if open.innermost().is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `true`, `false` or `null`, its first byte unread.
+    fn literal(&mut self, word: &[u8]) -> Result<(), Fail> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            return Ok(());
+        }
+        // serde_json reads byte by byte: the error is at the first that differs.
+        self.pos += 1;
+        for &expected in word.iter().skip(1) {
+            let Some(b) = self.peek() else {
+                return Err(self.error(Code::EofWhileParsingValue));
+            };
+            self.pos += 1;
+            if b != expected {
+                return Err(self.error(Code::ExpectedSomeIdent));
+            }
+        }
+        Ok(())
+    }
+
+    /// The offset of the first `"`, `\` or control byte from `from` on (or the end). Tests
+    /// eight bytes at once, as serde_json does: the high bit of each byte of
+    /// `(y - n) & !y` is set for the lowest byte of `y` below `n` (n <= 0x80) and possibly
+    /// for bytes above it (borrows), never below, so the lowest set bit finds the first.
+    #[inline]
+    fn scan(&self, from: usize) -> usize {
+        let rest = self.bytes.get(from..).unwrap_or_default();
+        let (chunks, tail) = rest.as_chunks::<8>();
+        let mut at = from;
+        for chunk in chunks {
+            let x = u64::from_le_bytes(*chunk);
+            // `^ 0x02` turns `"` into 0x20 and keeps control bytes below it.
+            let quote = x ^ (ONES * 0x02);
+            let quote_or_control = quote.wrapping_sub(ONES * 0x21) & !quote;
+            let backslash = x ^ (ONES * u64::from(b'\\'));
+            let backslash = backslash.wrapping_sub(ONES) & !backslash;
+            let found = (quote_or_control | backslash) & (ONES << 7);
+            if found != 0 {
+                return at + (found.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+        }
+        at + tail
+            .iter()
+            .position(|&b| is_special(b))
+            .unwrap_or(tail.len())
+    }
+
+    /// The text between two offsets at ASCII delimiters (so always char boundaries).
+    fn slice(&self, from: usize, to: usize) -> Result<&'a str, Fail> {
+        self.text
+            .get(from..to)
+            .ok_or(Fail::Syntax(Code::InvalidEscape, to))
+    }
+
+    /// After a string's opening quote: its value, borrowed unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, Fail> {
+        Ok(match self.text()? {
+            Text::Plain(from, to) => Cow::Borrowed(self.slice(from, to)?),
+            Text::Escaped(s) => Cow::Owned(s),
+        })
+    }
+
+    /// After a string's opening quote: where its content lies, or its value if it has
+    /// escapes.
+    #[inline]
+    fn text(&mut self) -> Result<Text, Fail> {
+        let start = self.pos;
+        let at = self.scan(start);
+        if self.bytes.get(at) == Some(&b'"') {
+            self.pos = at + 1;
+            return Ok(Text::Plain(start, at));
+        }
+        self.escaped(start, at).map(Text::Escaped)
+    }
+
+    /// The rest of a string from `start`, whose plain run ends at `at` with something other
+    /// than its closing quote.
+    #[cold]
+    fn escaped(&mut self, start: usize, mut at: usize) -> Result<String, Fail> {
+        let mut out = String::with_capacity(at - start + 8);
+        let mut plain = start;
+        loop {
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    out.push_str(self.slice(plain, at)?);
+                    self.pos = at + 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(self.slice(plain, at)?);
+                    self.pos = at + 1;
+                    out.push(self.escape()?);
+                    plain = self.pos;
+                }
+                Some(_) => {
+                    self.pos = at + 1;
+                    return Err(self.error(Code::ControlCharacterWhileParsingString));
+                }
+                None => {
+                    self.pos = at;
+                    return Err(self.error(Code::EofWhileParsingString));
+                }
+            }
+            at = self.scan(self.pos);
+        }
+    }
+
+    /// After a string's opening quote: past its closing quote, escapes checked.
+    #[inline(always)]
+    fn skip_string(&mut self) -> Result<(), Fail> {
+        loop {
+            let at = self.scan(self.pos);
+            self.pos = at + 1;
+            match self.bytes.get(at) {
+                Some(b'"') => return Ok(()),
+                Some(b'\\') => {
+                    self.escape()?;
+                }
+                Some(_) => return Err(self.error(Code::ControlCharacterWhileParsingString)),
+                None => {
+                    self.pos = at;
+                    return Err(self.error(Code::EofWhileParsingString));
+                }
+            }
+        }
+    }
+
+    /// After a backslash: the character the escape stands for.
+    fn escape(&mut self) -> Result<char, Fail> {
+        let Some(b) = self.peek() else {
+            return Err(self.error(Code::EofWhileParsingString));
+        };
+        self.pos += 1;
+        Ok(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(),
+            _ => return Err(self.error(Code::InvalidEscape)),
+        })
+    }
+
+    /// After `\u`: the character, from a surrogate pair if it takes two escapes.
+    fn unicode_escape(&mut self) -> Result<char, Fail> {
+        let high = self.hex4()?;
+        let code = match high {
+            0xDC00..=0xDFFF => return Err(self.error(Code::LoneLeadingSurrogateInHexEscape)),
+            0xD800..=0xDBFF => {
+                for expected in [b'\\', b'u'] {
+                    let Some(b) = self.peek() else {
+                        return Err(self.error(Code::EofWhileParsingString));
+                    };
+                    self.pos += 1;
+                    if b != expected {
+                        return Err(self.error(Code::UnexpectedEndOfHexEscape));
+                    }
+                }
+                let low = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.error(Code::LoneLeadingSurrogateInHexEscape));
+                }
+                0x1_0000 + ((u32::from(high) - 0xD800) << 10 | (u32::from(low) - 0xDC00))
+            }
+            _ => u32::from(high),
+        };
+        char::from_u32(code).ok_or_else(|| self.error(Code::InvalidEscape))
+    }
+
+    /// Four hex digits (serde_json reports a short escape as the end of the input).
+    fn hex4(&mut self) -> Result<u16, Fail> {
+        let Some(digits) = self
+            .bytes
+            .get(self.pos..)
+            .and_then(<[u8]>::first_chunk::<4>)
+        else {
+            self.pos = self.bytes.len();
+            return Err(self.error(Code::EofWhileParsingString));
+        };
+        self.pos += 4;
+        digits
+            .iter()
+            .try_fold(0u16, |n, &d| {
+                Some(n << 4 | (d as char).to_digit(16)? as u16)
+            })
+            .ok_or_else(|| self.error(Code::InvalidEscape))
+    }
+
+    /// A number literal, checked against the grammar (not the range), with serde_json's
+    /// errors.
+    fn number(&mut self) -> Result<Number, Fail> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let Some(first) = self.peek() else {
+            return Err(self.error(Code::EofWhileParsingValue));
+        };
+        self.pos += 1;
+        match first {
+            b'0' => {
+                if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                    return Err(self.peek_error(Code::InvalidNumber));
+                }
+            }
+            b'1'..=b'9' => self.digits(),
+            _ => return Err(self.error(Code::InvalidNumber)),
+        }
+        let int_end = self.pos;
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            float = true;
+            match self.peek() {
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => return Err(self.peek_error(Code::InvalidNumber)),
+                None => return Err(self.peek_error(Code::EofWhileParsingValue)),
+            }
+        }
+        let mut exp_digits = None;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            float = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            exp_digits = Some(self.pos);
+            let Some(first) = self.peek() else {
+                return Err(self.error(Code::EofWhileParsingValue));
+            };
+            self.pos += 1;
+            if !first.is_ascii_digit() {
+                return Err(self.error(Code::InvalidNumber));
+            }
+            self.digits();
+        }
+        Ok(Number {
+            start,
+            int_end,
+            exp_digits,
+            end: self.pos,
+            float,
+        })
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    /// A number, classified as serde_json does: integers that fit u64 (or, negative, i64)
+    /// stay integers, except `-0`; everything else is the nearest f64.
+    fn number_value(&mut self) -> Result<Doc<'a>, Fail> {
+        let number = self.number()?;
+        let negative = self.bytes.get(number.start) == Some(&b'-');
+        if !number.float {
+            let digits = self
+                .bytes
+                .get(number.start + usize::from(negative)..number.int_end)
+                .unwrap_or_default();
+            let magnitude = digits.iter().try_fold(0u64, |n, &d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            });
+            match (magnitude, negative) {
+                (Some(n), false) => {
+                    return Ok(i64::try_from(n).map_or(Doc::Uint(n), Doc::Int));
+                }
+                (Some(0), true) => return Ok(Doc::Float(-0.0)),
+                (Some(n), true) => {
+                    return Ok(match 0i64.checked_sub_unsigned(n) {
+                        Some(i) => Doc::Int(i),
+                        None => Doc::Float(-(n as f64)),
+                    });
+                }
+                (None, _) => {}
+            }
+        }
+        Ok(Doc::Float(self.float(&number)?))
+    }
+
+    /// The nearest f64 to a literal; out of range if that is infinite.
+    fn float(&self, number: &Number) -> Result<f64, Fail> {
+        let literal = self.slice(number.start, number.end)?;
+        let f: f64 = literal
+            .parse()
+            .map_err(|_| Fail::Syntax(Code::InvalidNumber, number.end))?;
+        if f.is_finite() {
+            return Ok(f);
+        }
+        // serde_json gives up at the exponent digit that overflows an i32, if one does.
+        let overflow = number.exp_digits.and_then(|from| {
+            let digits = self.bytes.get(from..number.end)?;
+            let mut exp = 0i32;
+            digits
+                .iter()
+                .position(|&d| {
+                    match exp
+                        .checked_mul(10)
+                        .and_then(|e| e.checked_add(i32::from(d - b'0')))
+                    {
+                        Some(e) => {
+                            exp = e;
+                            false
+                        }
+                        None => true,
+                    }
+                })
+                .map(|i| from + i + 1)
+        });
+        Err(Fail::Syntax(
+            Code::NumberOutOfRange,
+            overflow.unwrap_or(number.end),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::Value as Json;
+
+    fn fields(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn depth(depth: usize) -> Limits {
+        Limits {
+            depth,
+            ..Limits::default()
+        }
+    }
+
+    fn code(e: &RecordError) -> &str {
+        e.errors.first().map_or("", |e| e.code.as_str())
+    }
+
+    /// A deterministic generator (splitmix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'s>(&mut self, items: &[&'s str]) -> &'s str {
+            items[self.below(items.len())]
+        }
+    }
+
+    const NUMBERS: &[&str] = &[
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "0.5",
+        "-0.0",
+        "0e0",
+        "-0E-0",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "0.1e1",
+        "1E+2",
+        "1e-2",
+        "1.5E308",
+        "1.7976931348623157e308",
+        "1.7976931348623159e308",
+        "2.2250738585072014e-308",
+        "4.9e-324",
+        "2e-324",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551615",
+        "-18446744073709551616",
+        "123456789012345678901234567890",
+        "123456789012345678901234567890.5e-3",
+        "18446744073709551615.5",
+        "0.00000000000000000000000000000000000000001",
+        "1e2147483647",
+        "1e2147483648",
+        "1e21474836470",
+        "0e99999999999",
+        "1e-99999999999",
+        "-1e99999999999",
+        "0.0e99999999999",
+        "1e0000000000000000002",
+    ];
+
+    const STRING_PIECES: &[&str] = &[
+        "a",
+        "Zq ",
+        "plain text ",
+        "é",
+        "黄",
+        "😀",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\b",
+        "\\f",
+        "\\n",
+        "\\r",
+        "\\t",
+        "\\u0041",
+        "\\u00e9",
+        "\\u00E9",
+        "\\u0000",
+        "\\u20AC",
+        "\\uD83D\\uDE00",
+        "\\ud83d\\ude00",
+        "\\uFFFF",
+        "0123456789abcdef",
+    ];
+
+    const KEYS: &[&str] = &[
+        "a", "b", "c", "_id", "email", "ключ", "k\\u0041", "mfa", "a", "",
+    ];
+
+    const SPACE: &[&str] = &["", "", "", " ", "\n", "\t", "\r\n  "];
+
+    fn string(rng: &mut Rng, out: &mut String) {
+        out.push('"');
+        for _ in 0..rng.below(5) {
+            out.push_str(rng.pick(STRING_PIECES));
+        }
+        out.push('"');
+    }
+
+    fn number(rng: &mut Rng, out: &mut String) {
+        match rng.below(3) {
+            0 => out.push_str(rng.pick(NUMBERS)),
+            1 => out.push_str(&(rng.next() >> rng.below(64)).to_string()),
+            _ => {
+                let digits = rng.next().to_string();
+                let cut = 1 + rng.below(digits.len() - 1);
+                let exp = rng.below(700) as i64 - 350;
+                out.push_str(&format!("-{}.{}e{exp}", &digits[..cut], &digits[cut..]));
+            }
+        }
+    }
+
+    fn value(rng: &mut Rng, depth: usize, out: &mut String) {
+        let kind = if depth >= 5 {
+            rng.below(4)
+        } else {
+            rng.below(7)
+        };
+        match kind {
+            0 => out.push_str(rng.pick(&["null", "true", "false"])),
+            1 => number(rng, out),
+            2 | 3 => string(rng, out),
+            4 | 5 => object(rng, depth + 1, out),
+            _ => {
+                out.push('[');
+                for i in 0..rng.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(rng.pick(SPACE));
+                    value(rng, depth + 1, out);
+                    out.push_str(rng.pick(SPACE));
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn object(rng: &mut Rng, depth: usize, out: &mut String) {
+        out.push('{');
+        for i in 0..rng.below(7) {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(rng.pick(SPACE));
+            out.push('"');
+            out.push_str(rng.pick(KEYS));
+            out.push('"');
+            out.push_str(rng.pick(SPACE));
+            out.push(':');
+            out.push_str(rng.pick(SPACE));
+            value(rng, depth, out);
+            out.push_str(rng.pick(SPACE));
+        }
+        out.push('}');
+    }
+
+    /// `read` agrees with serde_json: same values, same errors at the same positions, with
+    /// and without a field filter.
+    fn agrees(bytes: &[u8]) {
+        let limits = depth(1000);
+        let ours = read(bytes, &limits, None);
+        let wanted = fields(&["a", "kA", "ключ", "mfa"]);
+        let filtered = read(bytes, &limits, Some(&wanted));
+        let shown = String::from_utf8_lossy(bytes);
+        let mut serde = serde_json::Deserializer::from_slice(bytes);
+        serde.disable_recursion_limit();
+        match Json::deserialize(&mut serde).and_then(|v| serde.end().map(|()| v)) {
+            Ok(Json::Object(map)) => {
+                let ours = ours.unwrap_or_else(|e| panic!("{shown}: {e:?}"));
+                // Debug tells -0.0 from 0.0, which PartialEq does not.
+                let expected = Doc::Object(Obj::from_json(&map, None));
+                assert_eq!(
+                    format!("{:?}", Doc::Object(ours)),
+                    format!("{expected:?}"),
+                    "{shown}"
+                );
+                let filtered = filtered.unwrap_or_else(|e| panic!("{shown}: {e:?}"));
+                let expected = Obj::from_json(&map, Some(&wanted));
+                assert_eq!(format!("{filtered:?}"), format!("{expected:?}"), "{shown}");
+            }
+            Ok(other) => {
+                let kind = match other {
+                    Json::Array(_) => "an array",
+                    Json::String(_) => "a string",
+                    Json::Number(_) => "a number",
+                    Json::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                for e in [ours.unwrap_err(), filtered.unwrap_err()] {
+                    assert_eq!(e, not_an_object(kind), "{shown}");
+                }
+            }
+            Err(serde) => {
+                for e in [ours.unwrap_err(), filtered.unwrap_err()] {
+                    if std::str::from_utf8(bytes).is_ok() {
+                        assert_eq!(code(&e), "scimap::invalid-json", "{shown}");
+                        assert_eq!(
+                            e.message(),
+                            format!("the record is not valid JSON: {serde}"),
+                            "{shown}"
+                        );
+                    } else {
+                        assert_eq!(code(&e), "scimap::invalid-utf8", "{shown}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_generated_records_and_their_mutations() {
+        const NOISE: &[u8] = b"\"\\{}[],:0-+.eEu \n\t\x01aD8xtfn\xff\xc3";
+        let mut rng = Rng(0x5C1A_4A11);
+        for round in 0..600 {
+            let mut text = String::new();
+            if round % 10 == 0 {
+                value(&mut rng, 0, &mut text);
+            } else {
+                object(&mut rng, 0, &mut text);
+            }
+            let bytes = text.as_bytes();
+            agrees(bytes);
+            if round % 4 == 0 {
+                for end in 0..bytes.len() {
+                    agrees(&bytes[..end]);
+                }
+            }
+            for _ in 0..30 {
+                let mut mutated = bytes.to_vec();
+                let at = rng.below(mutated.len() + 1);
+                let noise = NOISE[rng.below(NOISE.len())];
+                match rng.below(3) {
+                    0 if at < mutated.len() => mutated[at] = noise,
+                    1 if at < mutated.len() => {
+                        mutated.remove(at);
+                    }
+                    _ => mutated.insert(at, noise),
+                }
+                agrees(&mutated);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_every_number_form() {
+        for number in NUMBERS.iter().copied().chain([
+            "01", "-01", "00", "1.", ".5", "1e", "1e+", "-", "+1", "1.e5", "-a", "1x", "0x1",
+            "1.5.", "2e-", "--1", "1ee2", "1E-2", "-0.5e-5",
+        ]) {
+            for text in [
+                format!("{{\"a\":{number}}}"),
+                format!("{{\"b\":[{number}],\"a\":1}}"),
+                format!("{{\"a\":{number} }}"),
+                number.to_string(),
+                format!("{{\"a\":{}}}", "1".repeat(309)),
+                format!("{{\"a\":-{}}}", "9".repeat(320)),
+            ] {
+                agrees(text.as_bytes());
+            }
+        }
+        let zero = read(br#"{"a":-0}"#, &Limits::default(), None).unwrap();
+        assert!(matches!(zero.get("a"), Some(Doc::Float(f)) if f.is_sign_negative()));
+        let big = read(
+            br#"{"a":18446744073709551615,"b":-9223372036854775808}"#,
+            &Limits::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(big.get("a"), Some(&Doc::Uint(u64::MAX)));
+        assert_eq!(big.get("b"), Some(&Doc::Int(i64::MIN)));
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_strings_and_literals() {
+        for text in [
+            r#"{"a":"\ud83d\ude00"}"#,
+            r#"{"a":"\ud83d"}"#,
+            r#"{"a":"\ud83dx"}"#,
+            r#"{"a":"\ud83d\n"}"#,
+            r#"{"a":"\ud83d\u0041"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\u12"}"#,
+            r#"{"a":"\u12G4"}"#,
+            r#"{"a":"\u"}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\"#,
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":\"tab\there\"}",
+            "{\"a\":\"\u{7f}\"}",
+            r#"{"a":tru}"#,
+            r#"{"a":nul"#,
+            r#"{"a":falsy}"#,
+            r#"{"a":True}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":[,1]}"#,
+            r#"{,"a":1}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":}"#,
+            r#"{1:1}"#,
+            r#"{"a":1,1:1}"#,
+            r#"{"a":[1}"#,
+            r#"{"a":{"b":1]}"#,
+            "",
+            "   ",
+            "{",
+            "{}}",
+            "{} x",
+            "[1] x",
+            "\u{feff}{}",
+            "{}\u{0}",
+        ] {
+            agrees(text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn reports_serde_json_messages_with_line_and_column() {
+        let message = |text: &str| {
+            read(text.as_bytes(), &Limits::default(), None)
+                .unwrap_err()
+                .message()
+                .to_string()
+        };
+        let invalid = |rest: &str| format!("the record is not valid JSON: {rest}");
+        assert_eq!(
+            message(r#"{"a":1 "b":2}"#),
+            invalid("expected `,` or `}` at line 1 column 8")
+        );
+        assert_eq!(
+            message(r#"{"a":"x"#),
+            invalid("EOF while parsing a string at line 1 column 7")
+        );
+        assert_eq!(
+            message("{\n  \"a\": 01\n}"),
+            invalid("invalid number at line 2 column 9")
+        );
+        assert_eq!(
+            message(r#"{"a":1e400}"#),
+            invalid("number out of range at line 1 column 10")
+        );
+        assert_eq!(
+            message(r#"{"a":"\udc00"}"#),
+            invalid("lone leading surrogate in hex escape at line 1 column 12")
+        );
+        assert_eq!(
+            message("{\"a\":\"\u{1}\"}"),
+            invalid("control character (\\u0000-\\u001F) found while parsing a string at line 1 column 7")
+        );
+        assert_eq!(
+            message("{}\n x"),
+            invalid("trailing characters at line 2 column 2")
+        );
+        assert_eq!(
+            message(""),
+            invalid("EOF while parsing a value at line 1 column 0")
+        );
+        assert_eq!(message("[1]"), "the record is an array, not a JSON object");
+        assert_eq!(
+            message("\"x\""),
+            "the record is a string, not a JSON object"
+        );
+        assert_eq!(
+            message(" -1.5 "),
+            "the record is a number, not a JSON object"
+        );
+        assert_eq!(
+            message("false"),
+            "the record is a boolean, not a JSON object"
+        );
+        assert_eq!(message("null"), "the record is null, not a JSON object");
+        let bad = read(b"{\"a\":\"\xff\"}", &Limits::default(), None).unwrap_err();
+        assert_eq!(code(&bad), "scimap::invalid-utf8");
+        assert_eq!(
+            bad.message(),
+            "the record is not valid UTF-8 (bad byte at offset 6)"
+        );
+    }
+
+    #[test]
+    fn keeps_only_the_fields_asked_for() {
+        let f = fields(&["a", "c", "kA"]);
+        let obj = read(
+            br#"{"a":1,"b":{"x":[1,2]},"c":"z","a":3,"k\u0041":[{"y":"\n"}],"kA ":0}"#,
+            &Limits::default(),
+            Some(&f),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(obj.to_json()).to_string(),
+            r#"{"a":3,"c":"z","kA":[{"y":"\n"}]}"#
+        );
+        assert!(matches!(obj.get("c"), Some(Doc::Str(Cow::Borrowed("z")))));
+        let all = read(br#"{"a":1,"b":2,"a":3}"#, &Limits::default(), None).unwrap();
+        let keys: Vec<(&str, &Doc)> = all.iter().collect();
+        assert_eq!(keys, [("a", &Doc::Int(3)), ("b", &Doc::Int(2))]);
+        let none = read(br#"{"b":2}"#, &Limits::default(), Some(&f)).unwrap();
+        assert_eq!(none.len(), 0);
+        // More fields than the length index holds, and keys longer than it covers.
+        let mut many: Vec<String> = (0..100).map(|i| format!("f{i}")).collect();
+        many.push("a_key_longer_than_thirty_two_bytes_!".into());
+        let obj = read(
+            br#"{"f99":1,"f3":2,"f100":3,"a_key_longer_than_thirty_two_bytes_!":4}"#,
+            &Limits::default(),
+            Some(&many),
+        )
+        .unwrap();
+        assert_eq!(obj.len(), 3);
+        assert_eq!(obj.get("f100"), None);
+    }
+
+    #[test]
+    fn skipped_fields_are_still_validated() {
+        let f = fields(&["a"]);
+        for bad in [
+            r#"{"a":1,"b":"\uD800"}"#,
+            r#"{"a":1,"b":[1e400]}"#,
+            r#"{"a":1,"b":"\x"}"#,
+            r#"{"a":1,"b":1}x"#,
+            r#"{"a":1,"\uDC00":1}"#,
+            r#"{"a":1,"b":{"c":[1,{"d":01}]}}"#,
+            r#"{"a":1,"b":{"c" 1}}"#,
+            "{\"a\":1,\"b\":[\"\u{1f}\"]}",
+        ] {
+            let e = read(bad.as_bytes(), &Limits::default(), Some(&f)).unwrap_err();
+            assert_eq!(code(&e), "scimap::invalid-json", "{bad}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_in_kept_and_skipped_fields() {
+        let f = fields(&["b"]);
+        for (open, fields) in [
+            ("[", None),
+            ("[", Some(f.as_slice())),
+            ("{\"b\":", Some(f.as_slice())),
+        ] {
+            let close = if open == "[" { "]" } else { "}" };
+            let deep = format!(
+                "{{\"a\":1,\"b\":{}1{}}}",
+                open.repeat(200),
+                close.repeat(200)
+            );
+            let e = read(deep.as_bytes(), &Limits::default(), fields).unwrap_err();
+            assert_eq!(code(&e), "scimap::limit", "{open}");
+            assert_eq!(
+                e.message(),
+                "the record nests deeper than the limit `depth` (128)"
+            );
+        }
+        // The record is level 1; each container inside it one more.
+        for keep in [None, Some(fields(&["a", "b"]))] {
+            let keep = keep.as_deref();
+            assert!(read(br#"{"a":[1],"b":"[[[["}"#, &depth(2), keep).is_ok());
+            assert_eq!(
+                code(&read(br#"{"a":[[1]]}"#, &depth(2), keep).unwrap_err()),
+                "scimap::limit"
+            );
+            assert_eq!(
+                code(&read(br#"{"a":{"b":{}}}"#, &depth(2), keep).unwrap_err()),
+                "scimap::limit"
+            );
+            assert!(read(br#"{"a":{"b":{}}}"#, &depth(3), keep).is_ok());
+            assert_eq!(
+                code(&read(b"{}", &depth(0), keep).unwrap_err()),
+                "scimap::limit"
+            );
+            assert!(read(b"{}", &depth(1), keep).is_ok());
+            assert_eq!(
+                code(&read(b"[]", &depth(0), keep).unwrap_err()),
+                "scimap::limit"
+            );
+            assert_eq!(
+                read(b"[[]]", &depth(2), keep).unwrap_err(),
+                not_an_object("an array")
+            );
+            assert_eq!(
+                code(&read(b"[[]]", &depth(1), keep).unwrap_err()),
+                "scimap::limit"
+            );
+            assert_eq!(
+                read(b"1", &depth(0), keep).unwrap_err(),
+                not_an_object("a number")
+            );
+        }
+        // The limit is met before later syntax errors.
+        let e = read(br#"{"a":[[[[ x"#, &depth(3), None).unwrap_err();
+        assert_eq!(code(&e), "scimap::limit");
+    }
+
+    #[test]
+    fn deep_nesting_never_overflows_the_stack() {
+        const LEVELS: usize = 1_000_000;
+        let nested =
+            |open: &str, close: &str| format!("{}1{}", open.repeat(LEVELS), close.repeat(LEVELS));
+        let arrays = nested("[", "]");
+        let objects = nested("{\"x\":", "}");
+        let unbounded = depth(usize::MAX);
+        for inner in [&arrays, &objects] {
+            let record = format!("{{\"a\":1,\"deep\":{inner}}}");
+            // Skipped: validated to any depth.
+            let obj = read(record.as_bytes(), &unbounded, Some(&fields(&["a"]))).unwrap();
+            assert_eq!(obj.get("a"), Some(&Doc::Int(1)));
+            let e = read(record.as_bytes(), &Limits::default(), Some(&fields(&["a"]))).unwrap_err();
+            assert_eq!(code(&e), "scimap::limit");
+            // Kept: built only to MAX_BUILT_DEPTH levels.
+            for keep in [None, Some(fields(&["deep"]))] {
+                let e = read(record.as_bytes(), &unbounded, keep.as_deref()).unwrap_err();
+                assert_eq!(
+                    e.message(),
+                    format!("the record nests deeper than the limit `depth` ({MAX_BUILT_DEPTH})")
+                );
+            }
+            // Unclosed: an error at the end, not a crash.
+            let open = &record[..record.len() / 2];
+            let e = read(open.as_bytes(), &unbounded, Some(&fields(&["a"]))).unwrap_err();
+            assert_eq!(code(&e), "scimap::invalid-json");
+        }
+        assert_eq!(
+            read(arrays.as_bytes(), &unbounded, None).unwrap_err(),
+            not_an_object("an array")
+        );
+        // Exactly MAX_BUILT_DEPTH levels are built.
+        let levels = MAX_BUILT_DEPTH - 1;
+        let fits = format!("{{\"a\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
+        assert!(read(fits.as_bytes(), &unbounded, None).is_ok());
+        let over = format!(
+            "{{\"a\":{}{}}}",
+            "[".repeat(levels + 1),
+            "]".repeat(levels + 1)
+        );
+        assert!(read(over.as_bytes(), &unbounded, None).is_err());
+        assert!(read(over.as_bytes(), &unbounded, Some(&fields(&["b"]))).is_ok());
+    }
+
+    #[test]
+    fn open_containers_spill_past_a_word() {
+        let mut open = Open::default();
+        let kinds: Vec<bool> = (0..300).map(|i| i % 3 == 0 || i % 7 == 0).collect();
+        for &kind in &kinds {
+            open.push(kind);
+            assert_eq!(open.innermost(), Some(kind));
+        }
+        for (i, &kind) in kinds.iter().enumerate().rev() {
+            assert_eq!(open.innermost(), Some(kind), "{i}");
+            open.pop();
+        }
+        assert_eq!(open.innermost(), None);
+        let mixed = format!("{{\"a\":{}1{}}}", "[{\"k\":".repeat(100), "}]".repeat(100));
+        agrees(mixed.as_bytes());
+        assert!(read(mixed.as_bytes(), &depth(1000), Some(&fields(&["b"]))).is_ok());
+    }
+}
