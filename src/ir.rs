@@ -9,12 +9,13 @@ use crate::eval::builtins::NativeFn;
 use crate::eval::time::Layout;
 use crate::schema::ScimType;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One section (`user { … }` or `group { … }`) compiled.
 #[derive(Debug)]
 pub struct Section {
-    pub core_urn: &'static str,
+    pub core_urn: Key,
     pub entries: Vec<Entry>,
     pub lets: Vec<Let>,
     /// Local slots an evaluation needs (expression `let`s and predicate variables).
@@ -237,9 +238,50 @@ pub struct PayloadPlan {
 
 #[derive(Debug)]
 pub enum TopNode {
-    Attr(String, PlanNode),
+    Attr(Key, PlanNode),
     /// An extension object: its URN and its attributes.
-    Extension(String, Vec<(String, PlanNode)>),
+    Extension(Key, Vec<(Key, PlanNode)>),
+}
+
+/// An attribute name or URN of the payload, with its JSON string escaped once here rather than
+/// for every record written.
+#[derive(Debug, Clone)]
+pub struct Key {
+    name: Cow<'static, str>,
+    json: Cow<'static, [u8]>,
+}
+
+impl Key {
+    /// The keys the payload writer adds itself.
+    pub const SCHEMAS: Key = Key {
+        name: Cow::Borrowed("schemas"),
+        json: Cow::Borrowed(b"\"schemas\""),
+    };
+    pub const PRIMARY: Key = Key {
+        name: Cow::Borrowed("primary"),
+        json: Cow::Borrowed(b"\"primary\""),
+    };
+
+    pub fn new(name: String) -> Key {
+        let mut json = Vec::with_capacity(name.len() + 2);
+        crate::json::write_str(&name, &mut json);
+        Key {
+            name: Cow::Owned(name),
+            json: Cow::Owned(json),
+        }
+    }
+
+    /// The name as a JSON string, quotes included.
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Debug)]
@@ -247,11 +289,11 @@ pub enum PlanNode {
     /// A single value from one entry.
     Value(usize),
     /// A complex single-valued attribute (`name`): sub-attributes in order.
-    Complex(Vec<(String, usize)>),
+    Complex(Vec<(Key, usize)>),
     /// A multi-valued attribute: its elements in order, or element-wise sub-attributes.
     Multi {
         elements: Vec<Element>,
-        element_wise: Vec<(String, usize)>,
+        element_wise: Vec<(Key, usize)>,
     },
 }
 
@@ -259,9 +301,9 @@ pub enum PlanNode {
 #[derive(Debug)]
 pub struct Element {
     /// The filter's sub-attributes and values, in the order written.
-    pub fixed: Vec<(String, serde_json::Value)>,
+    pub fixed: Vec<(Key, serde_json::Value)>,
     /// Mapped sub-attributes: canonical name and entry index.
-    pub subs: Vec<(String, usize)>,
+    pub subs: Vec<(Key, usize)>,
     pub auto_primary: bool,
 }
 

@@ -347,7 +347,7 @@ impl Mapping {
         let record = self.view(kind, record)?;
         let slots = self.outcome(section, &record)?;
         Ok(payload::assemble(
-            section.core_urn,
+            &section.core_urn,
             &section.payload,
             &slots,
         ))
@@ -487,7 +487,7 @@ impl Mapping {
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
         let slots = self.outcome(section, &record.doc)?;
-        payload::write(section.core_urn, &section.payload, &slots, out);
+        payload::write(&section.core_urn, &section.payload, &slots, out);
         Ok(())
     }
 
@@ -512,7 +512,7 @@ impl Mapping {
         };
         match self.outcome(section, &record) {
             Ok(slots) => {
-                payload::write(section.core_urn, &section.payload, &slots, out);
+                payload::write(&section.core_urn, &section.payload, &slots, out);
                 true
             }
             Err(e) => {

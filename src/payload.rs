@@ -4,7 +4,7 @@ use crate::eval::error::EvalError;
 use crate::eval::format::json_float;
 use crate::eval::time;
 use crate::eval::value::{Str, Value};
-use crate::ir::{PayloadPlan, PlanNode, TopNode};
+use crate::ir::{Key, PayloadPlan, PlanNode, TopNode};
 use crate::schema::ScimType;
 use serde_json::Value as Json;
 use std::io::Write;
@@ -169,36 +169,34 @@ fn counts(sub: &str) -> bool {
 /// written straight to bytes (bulk) or turned into a `serde_json::Value` (the library API)
 /// by the same code.
 enum Out<'s> {
-    Object(Vec<(&'s str, Out<'s>)>),
+    Object(Vec<(&'s Key, Out<'s>)>),
     Array(Vec<Out<'s>>),
     Value(&'s Leaf<'s>),
     Fixed(&'s Json),
-    Urns(Vec<&'s str>),
+    Urns(Vec<&'s Key>),
     True,
 }
 
-const TRUE: &str = "primary";
-
 /// Shapes the resource: `schemas` first, every key where its first entry put it.
-fn shape<'s>(core_urn: &'s str, plan: &'s PayloadPlan, slots: &'s [Slot<'s>]) -> Out<'s> {
+fn shape<'s>(core_urn: &'s Key, plan: &'s PayloadPlan, slots: &'s [Slot<'s>]) -> Out<'s> {
     let mut keys = Vec::with_capacity(plan.top.len() + 1);
     let mut urns = vec![core_urn];
-    keys.push(("schemas", Out::Urns(Vec::new())));
+    keys.push((&Key::SCHEMAS, Out::Urns(Vec::new())));
     for node in &plan.top {
         match node {
             TopNode::Attr(name, node) => {
                 if let Some(v) = build(node, slots) {
-                    keys.push((name.as_str(), v));
+                    keys.push((name, v));
                 }
             }
             TopNode::Extension(urn, attrs) => {
                 let ext: Vec<_> = attrs
                     .iter()
-                    .filter_map(|(name, node)| Some((name.as_str(), build(node, slots)?)))
+                    .filter_map(|(name, node)| Some((name, build(node, slots)?)))
                     .collect();
                 if !ext.is_empty() {
-                    urns.push(urn.as_str());
-                    keys.push((urn.as_str(), Out::Object(ext)));
+                    urns.push(urn);
+                    keys.push((urn, Out::Object(ext)));
                 }
             }
         }
@@ -220,7 +218,7 @@ fn build<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>]) -> Option<Out<'s>> {
         PlanNode::Complex(subs) => {
             let obj: Vec<_> = subs
                 .iter()
-                .filter_map(|(name, i)| Some((name.as_str(), Out::Value(one(slots, *i)?))))
+                .filter_map(|(name, i)| Some((name, Out::Value(one(slots, *i)?))))
                 .collect();
             (!obj.is_empty()).then_some(Out::Object(obj))
         }
@@ -230,21 +228,17 @@ fn build<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>]) -> Option<Out<'s>> {
         } => {
             let mut items = Vec::new();
             for e in elements {
-                let mut obj: Vec<_> = e
-                    .fixed
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), Out::Fixed(v)))
-                    .collect();
+                let mut obj: Vec<_> = e.fixed.iter().map(|(n, v)| (n, Out::Fixed(v))).collect();
                 let mut kept = false;
                 for (name, i) in &e.subs {
                     if let Some(v) = one(slots, *i) {
                         kept |= counts(name);
-                        obj.push((name.as_str(), Out::Value(v)));
+                        obj.push((name, Out::Value(v)));
                     }
                 }
                 if kept {
                     if e.auto_primary {
-                        obj.push((TRUE, Out::True));
+                        obj.push((&Key::PRIMARY, Out::True));
                     }
                     items.push(Out::Object(obj));
                 }
@@ -264,7 +258,7 @@ fn build<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>]) -> Option<Out<'s>> {
                     if let Some(Slot::Items(v)) = slots.get(*i) {
                         if let Some(Some(value)) = v.get(p) {
                             kept |= counts(name);
-                            obj.push((name.as_str(), Out::Value(value)));
+                            obj.push((name, Out::Value(value)));
                         }
                     }
                 }
@@ -288,7 +282,7 @@ impl Out<'_> {
             Out::Array(items) => Json::Array(items.iter().map(Out::to_json).collect()),
             Out::Value(v) => v.to_json(),
             Out::Fixed(v) => (*v).clone(),
-            Out::Urns(urns) => Json::Array(urns.iter().map(|u| Json::from(*u)).collect()),
+            Out::Urns(urns) => Json::Array(urns.iter().map(|u| Json::from(&***u)).collect()),
             Out::True => Json::Bool(true),
         }
     }
@@ -301,7 +295,7 @@ impl Out<'_> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    crate::json::write_str(k, out);
+                    out.extend_from_slice(k.json());
                     out.push(b':');
                     v.write(out);
                 }
@@ -325,7 +319,7 @@ impl Out<'_> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    crate::json::write_str(u, out);
+                    out.extend_from_slice(u.json());
                 }
                 out.push(b']');
             }
@@ -335,12 +329,12 @@ impl Out<'_> {
 }
 
 /// The resource as a `serde_json::Value`.
-pub fn assemble(core_urn: &str, plan: &PayloadPlan, slots: &[Slot<'_>]) -> Json {
+pub fn assemble(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>]) -> Json {
     shape(core_urn, plan, slots).to_json()
 }
 
 /// The resource written as compact JSON, byte for byte what `assemble` would print.
-pub fn write(core_urn: &str, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut Vec<u8>) {
+pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut Vec<u8>) {
     shape(core_urn, plan, slots).write(out);
 }
 

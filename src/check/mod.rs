@@ -300,11 +300,14 @@ fn check_section(
         }
     }
     ir::Section {
-        core_urn: if group {
-            schema::CORE_GROUP
-        } else {
-            schema::CORE_USER
-        },
+        core_urn: ir::Key::new(
+            if group {
+                schema::CORE_GROUP
+            } else {
+                schema::CORE_USER
+            }
+            .to_string(),
+        ),
         payload: target::plan(&resolved),
         entries,
         lets: let_nodes,
@@ -520,11 +523,14 @@ pub fn check_expression(
         return Err(diagnostics);
     }
     let section = ir::Section {
-        core_urn: if group {
-            schema::CORE_GROUP
-        } else {
-            schema::CORE_USER
-        },
+        core_urn: ir::Key::new(
+            if group {
+                schema::CORE_GROUP
+            } else {
+                schema::CORE_USER
+            }
+            .to_string(),
+        ),
         entries: Vec::new(),
         lets: Vec::new(),
         locals,

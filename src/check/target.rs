@@ -1,7 +1,7 @@
 //! Targets: resolve SCIM attribute paths against the schemas and fix the payload's shape.
 
 use crate::diagnostic::{Diagnostic, Span};
-use crate::ir::{Element, PayloadPlan, PlanNode, TopNode};
+use crate::ir::{Element, Key, PayloadPlan, PlanNode, TopNode};
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::{SectionKind, Selector, Target};
@@ -431,7 +431,8 @@ pub fn plan(entries: &[Resolved]) -> PayloadPlan {
         let node = match &r.urn {
             None => {
                 let top = *tops.entry((false, r.attr.clone())).or_insert_with(|| {
-                    plan.top.push(TopNode::Attr(r.attr.clone(), new_node(r)));
+                    plan.top
+                        .push(TopNode::Attr(Key::new(r.attr.clone()), new_node(r)));
                     plan.top.len() - 1
                 });
                 match &mut plan.top[top] {
@@ -441,7 +442,8 @@ pub fn plan(entries: &[Resolved]) -> PayloadPlan {
             }
             Some(urn) => {
                 let top = *tops.entry((true, urn.clone())).or_insert_with(|| {
-                    plan.top.push(TopNode::Extension(urn.clone(), Vec::new()));
+                    plan.top
+                        .push(TopNode::Extension(Key::new(urn.clone()), Vec::new()));
                     plan.top.len() - 1
                 });
                 let TopNode::Extension(_, keys) = &mut plan.top[top] else {
@@ -450,7 +452,7 @@ pub fn plan(entries: &[Resolved]) -> PayloadPlan {
                 let k = *ext_keys
                     .entry((urn.clone(), r.attr.clone()))
                     .or_insert_with(|| {
-                        keys.push((r.attr.clone(), new_node(r)));
+                        keys.push((Key::new(r.attr.clone()), new_node(r)));
                         keys.len() - 1
                     });
                 &mut keys[k].1
@@ -492,7 +494,7 @@ fn extend(
     element: Option<String>,
     index: &mut HashMap<String, usize>,
 ) {
-    let sub = r.sub.clone().unwrap_or_default();
+    let sub = Key::new(r.sub.clone().unwrap_or_default());
     match node {
         PlanNode::Value(entry) => *entry = i,
         PlanNode::Complex(subs) => subs.push((sub, i)),
@@ -504,7 +506,10 @@ fn extend(
             (Selection::Filter(terms), Some(key)) => {
                 let e = *index.entry(key).or_insert_with(|| {
                     elements.push(Element {
-                        fixed: terms.clone(),
+                        fixed: terms
+                            .iter()
+                            .map(|(n, v)| (Key::new(n.clone()), v.clone()))
+                            .collect(),
                         subs: Vec::new(),
                         auto_primary: false,
                     });
