@@ -581,7 +581,7 @@ impl Mapping {
                     errors.push(Some(EntryError {
                         target: Some(entry.target.clone()),
                         code: e.code.to_string(),
-                        message: e.message,
+                        message: e.into_message(),
                         line: Some(entry.line),
                         column: Some(entry.column),
                     }));
@@ -825,12 +825,12 @@ pub fn eval_expression(
         Budget::new(*limits),
         mapping.now(),
     );
-    let value = ctx.eval(&node).map_err(|e| run_error(e.message))?;
+    let value = ctx.eval(&node).map_err(|e| run_error(e.into_message()))?;
     // Printed by the bounded printer: a list can share sub-lists and print as far more text
     // than it occupies, so `string-bytes` caps the result.
     let mut text = String::new();
     crate::eval::format::write_json(&value, &mut text, &ctx.budget)
-        .map_err(|e| run_error(e.message))?;
+        .map_err(|e| run_error(e.into_message()))?;
     serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }
 

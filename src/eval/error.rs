@@ -4,22 +4,33 @@ use crate::diagnostic::Span;
 use std::fmt;
 
 /// A failure while evaluating. Builtins return it without a span; the evaluator adds the span of
-/// the call or operator that failed.
+/// the call or operator that failed. Boxed: every evaluation step returns a `Result`, and a
+/// pointer-sized error keeps it as small as the value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalError {
+pub struct EvalError(Box<Fault>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
     /// Stable code: `scimap::nil-access`, `scimap::type-error`, `scimap::limit`, `scimap::conversion`…
     pub code: &'static str,
     pub message: String,
     pub span: Option<Span>,
 }
 
+impl std::ops::Deref for EvalError {
+    type Target = Fault;
+    fn deref(&self) -> &Fault {
+        &self.0
+    }
+}
+
 impl EvalError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        EvalError {
+        EvalError(Box::new(Fault {
             code,
             message: message.into(),
             span: None,
-        }
+        }))
     }
     /// A wrong argument or operand type at run time.
     pub fn type_error(message: impl Into<String>) -> Self {
@@ -38,8 +49,18 @@ impl EvalError {
     }
     /// Attaches a span unless one is already set (the innermost span wins).
     pub fn at(mut self, span: Span) -> Self {
-        self.span.get_or_insert(span);
+        self.0.span.get_or_insert(span);
         self
+    }
+
+    /// The same error with its message rewritten.
+    pub fn reword(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        self.0.message = f(&self.0.message);
+        self
+    }
+
+    pub fn into_message(self) -> String {
+        self.0.message
     }
 }
 

@@ -260,10 +260,9 @@ impl<'a> Ctx<'a> {
             return Ok(Value::Nil);
         };
         // Every entry that uses a failed `let` fails with its error, naming the `let`.
-        let result = self.eval(&l.value).map_err(|e| EvalError {
-            message: format!("in `let {}`: {}", l.name, e.message),
-            ..e
-        });
+        let result = self
+            .eval(&l.value)
+            .map_err(|e| e.reword(|m| format!("in `let {}`: {m}", l.name)));
         if let Some(slot) = self.lets.get_mut(i) {
             *slot = Some(result.clone());
         }

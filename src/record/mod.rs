@@ -101,7 +101,16 @@ impl<'a> Obj<'a> {
 
     pub fn get(&self, key: &str) -> Option<&Doc<'a>> {
         match &self.sorted {
-            None => self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            // Length and first byte first: most keys differ there, without a call to memcmp.
+            None => self
+                .entries
+                .iter()
+                .find(|(k, _)| {
+                    k.len() == key.len()
+                        && k.as_bytes().first() == key.as_bytes().first()
+                        && k == key
+                })
+                .map(|(_, v)| v),
             Some(order) => order
                 .binary_search_by(|&i| (*self.entries[i as usize].0).cmp(key))
                 .ok()
