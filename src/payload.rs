@@ -347,7 +347,7 @@ mod tests {
         let s = |v: Value<'static>, t| {
             convert(&v, t)
                 .map(|leaf| leaf.map(|l| l.to_json()))
-                .map_err(|e| e.message)
+                .map_err(|e| e.into_message())
         };
         assert_eq!(
             s(Value::Int(7), ScimType::String),

@@ -1912,7 +1912,7 @@ mod tests {
         call_method(recv, name, args, &mut budget())
             .expect("method exists")
             .unwrap_err()
-            .message
+            .into_message()
     }
 
     fn as_time(v: Value<'_>) -> Time {
@@ -1940,7 +1940,7 @@ mod tests {
     fn date_call(args: &[Value<'static>]) -> Result<Time, String> {
         date(args, &mut budget())
             .map(as_time)
-            .map_err(|e| e.message)
+            .map_err(|e| e.into_message())
     }
 
     #[test]
@@ -2460,7 +2460,7 @@ mod tests {
 
     #[test]
     fn timezone_builtin() {
-        let z = |name: &str| timezone(&[s(name)], &mut budget()).map_err(|e| e.message);
+        let z = |name: &str| timezone(&[s(name)], &mut budget()).map_err(|e| e.into_message());
         assert!(matches!(z("UTC"), Ok(Value::Location(Zone::Utc))));
         assert!(matches!(z("Local"), Ok(Value::Location(Zone::Utc))));
         assert!(matches!(
