@@ -18,6 +18,8 @@ pub struct Section {
     pub core_urn: Key,
     pub entries: Vec<Entry>,
     pub lets: Vec<Let>,
+    /// The top-level record fields expressions read, by `Op::Field` index.
+    pub fields: Vec<String>,
     /// Local slots an evaluation needs (expression `let`s and predicate variables).
     pub locals: usize,
     pub payload: PayloadPlan,
@@ -82,8 +84,8 @@ pub enum Op {
     Int(i64),
     Float(f64),
     Str(Box<str>),
-    /// A top-level record field.
-    Field(Box<str>),
+    /// A top-level record field: its index in `Section::fields`, resolved once per record.
+    Field(usize),
     /// `$env`: the whole record.
     Env,
     /// An expression `let` or a predicate variable.
@@ -326,6 +328,7 @@ impl Section {
         for l in &self.lets {
             l.value.fields_read(&mut fields)?;
         }
+        fields.extend(self.fields.iter().cloned());
         fields.sort();
         fields.dedup();
         Some(fields)
@@ -346,12 +349,9 @@ impl Node {
             | Op::Str(_)
             | Op::Local(_)
             | Op::SectionLet(_)
+            | Op::Field(_)
             | Op::Now => Some(()),
             Op::Env => None,
-            Op::Field(name) => {
-                out.push(name.to_string());
-                Some(())
-            }
             Op::Attr { name, .. } => {
                 out.push("attributes".into());
                 name.fields_read(out)

@@ -231,7 +231,8 @@ pub struct Explained {
 /// The outcome of each entry for one record.
 struct Run<'a> {
     slots: Vec<Slot<'a>>,
-    errors: Vec<Option<EntryError>>,
+    /// The entries that failed, by index: most records have none.
+    errors: Vec<(usize, EntryError)>,
 }
 
 impl Mapping {
@@ -387,7 +388,7 @@ impl Mapping {
         record: &'a Doc<'a>,
     ) -> Result<Vec<Slot<'a>>, RecordError> {
         let run = self.run(section, record)?;
-        let mut errors: Vec<EntryError> = run.errors.into_iter().flatten().collect();
+        let mut errors: Vec<EntryError> = run.errors.into_iter().map(|(_, e)| e).collect();
         for (i, name) in &section.required {
             let failed = errors
                 .iter()
@@ -426,15 +427,28 @@ impl Mapping {
             Ok(run) => run,
             Err(e) => Run {
                 slots: vec![Slot::Absent; section.entries.len()],
-                errors: vec![e.errors.into_iter().next(); section.entries.len()],
+                errors: e
+                    .errors
+                    .into_iter()
+                    .next()
+                    .map(|e| (0..section.entries.len()).map(|i| (i, e.clone())).collect())
+                    .unwrap_or_default(),
             },
         };
+        let mut errors = run.errors.into_iter().peekable();
         section
             .entries
             .iter()
             .zip(run.slots)
-            .zip(run.errors)
-            .map(|((entry, slot), error)| Explained {
+            .enumerate()
+            .map(|(i, (entry, slot))| {
+                (
+                    entry,
+                    slot,
+                    errors.next_if(|(at, _)| *at == i).map(|(_, e)| e),
+                )
+            })
+            .map(|(entry, slot, error)| Explained {
                 target: entry.target.clone(),
                 kind: match entry.source {
                     Source::Direct(_) => "direct",
@@ -567,24 +581,24 @@ impl Mapping {
             self.now(),
         );
         let mut slots = Vec::with_capacity(section.entries.len());
-        let mut errors = Vec::with_capacity(section.entries.len());
+        let mut errors = Vec::new();
         // General JSON Paths run on the record converted to `serde_json`, once.
         let mut converted = None;
-        for entry in &section.entries {
+        for (i, entry) in section.entries.iter().enumerate() {
             match entry_slot(&mut ctx, entry, record, &mut converted) {
-                Ok(slot) => {
-                    slots.push(slot);
-                    errors.push(None);
-                }
+                Ok(slot) => slots.push(slot),
                 Err(e) => {
                     slots.push(Slot::Absent);
-                    errors.push(Some(EntryError {
-                        target: Some(entry.target.clone()),
-                        code: e.code.to_string(),
-                        message: e.into_message(),
-                        line: Some(entry.line),
-                        column: Some(entry.column),
-                    }));
+                    errors.push((
+                        i,
+                        EntryError {
+                            target: Some(entry.target.clone()),
+                            code: e.code.to_string(),
+                            message: e.into_message(),
+                            line: Some(entry.line),
+                            column: Some(entry.column),
+                        },
+                    ));
                 }
             }
         }

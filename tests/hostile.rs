@@ -685,27 +685,30 @@ fn bulk_mixed_input_with_over_long_lines_keeps_order_and_counts() {
     // No final newline: the last line still counts once.
     input.extend_from_slice(br#"{"username":"last"}"#);
     expect.push("ok");
-    let run = scimap(
-        &[
-            "bulk",
-            mapping.to_str().expect("path"),
-            "--limit",
-            "line-bytes=200",
-            "--threads",
-            "2",
-        ],
-        &input,
-    );
-    let lines = output_lines(&run);
-    assert_eq!(lines.len(), expect.len());
-    for (i, (v, e)) in lines.iter().zip(&expect).enumerate() {
-        assert_eq!(code_of(v), *e, "line {}: {v}", i + 1);
-        if i < 300 && i % 7 < 2 {
-            assert_eq!(v["userName"], format!("u{i}"));
+    // One thread reads, evaluates and writes in turn; more run a pipeline: the same lines.
+    for threads in ["1", "2"] {
+        let run = scimap(
+            &[
+                "bulk",
+                mapping.to_str().expect("path"),
+                "--limit",
+                "line-bytes=200",
+                "--threads",
+                threads,
+            ],
+            &input,
+        );
+        let lines = output_lines(&run);
+        assert_eq!(lines.len(), expect.len());
+        for (i, (v, e)) in lines.iter().zip(&expect).enumerate() {
+            assert_eq!(code_of(v), *e, "line {}: {v}", i + 1);
+            if i < 300 && i % 7 < 2 {
+                assert_eq!(v["userName"], format!("u{i}"));
+            }
         }
+        let ok = expect.iter().filter(|e| **e == "ok").count();
+        assert_eq!(summary(&run.stderr), (expect.len(), ok, expect.len() - ok));
     }
-    let ok = expect.iter().filter(|e| **e == "ok").count();
-    assert_eq!(summary(&run.stderr), (expect.len(), ok, expect.len() - ok));
 }
 
 trait ReplaceCr {

@@ -38,6 +38,8 @@ pub struct ExprChecker<'c> {
     pub record: &'static Type,
     pub group: bool,
     pub lets: &'c mut Vec<SectionLet>,
+    /// The section's table of record fields read (`ir::Section::fields`).
+    fields: &'c mut Vec<String>,
     pub diagnostics: &'c mut Vec<Diagnostic>,
     pub regex_bytes: usize,
     scopes: Vec<Scope>,
@@ -246,6 +248,7 @@ impl<'c> ExprChecker<'c> {
         record: &'static Type,
         group: bool,
         lets: &'c mut Vec<SectionLet>,
+        fields: &'c mut Vec<String>,
         diagnostics: &'c mut Vec<Diagnostic>,
         regex_bytes: usize,
     ) -> Self {
@@ -254,6 +257,7 @@ impl<'c> ExprChecker<'c> {
             record,
             group,
             lets,
+            fields,
             diagnostics,
             regex_bytes,
             scopes: Vec::new(),
@@ -568,7 +572,15 @@ impl<'c> ExprChecker<'c> {
             return (node(Op::SectionLet(i), span), ty);
         }
         if let Some(t) = self.record_field(name) {
-            return (node(Op::Field(name.into()), span), narrow(t));
+            // A field of the record schema: the table stays as small as the schema.
+            let slot = match self.fields.iter().position(|f| f == name) {
+                Some(slot) => slot,
+                None => {
+                    self.fields.push(name.to_string());
+                    self.fields.len() - 1
+                }
+            };
+            return (node(Op::Field(slot), span), narrow(t));
         }
         let mut candidates: Vec<&str> = Vec::new();
         if let Type::Object(o) = self.record {

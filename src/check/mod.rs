@@ -127,6 +127,7 @@ fn check_section(
     // says what is wrong, so "never mapped" would only repeat it.
     let mut unresolved: Vec<String> = Vec::new();
     let mut locals = 0;
+    let mut fields = Vec::new();
     for item in &section.items {
         match item {
             ast::Item::Let(l) => {
@@ -136,6 +137,7 @@ fn check_section(
                     record,
                     group,
                     &mut lets,
+                    &mut fields,
                     &mut diags,
                     limits.regex_bytes,
                 );
@@ -202,6 +204,7 @@ fn check_section(
                     record,
                     group,
                     &mut lets,
+                    &mut fields,
                     &mut diags,
                     limits.regex_bytes,
                 );
@@ -311,6 +314,7 @@ fn check_section(
         payload: target::plan(&resolved),
         entries,
         lets: let_nodes,
+        fields,
         locals,
         required,
     }
@@ -507,12 +511,14 @@ pub fn check_expression(
         schema::user_record()
     };
     let mut lets = Vec::new();
+    let mut fields = Vec::new();
     let mut diagnostics = Vec::new();
     let mut checker = ExprChecker::new(
         source,
         record,
         group,
         &mut lets,
+        &mut fields,
         &mut diagnostics,
         limits.regex_bytes,
     );
@@ -533,6 +539,7 @@ pub fn check_expression(
         ),
         entries: Vec::new(),
         lets: Vec::new(),
+        fields,
         locals,
         payload: ir::PayloadPlan::default(),
         required: Vec::new(),

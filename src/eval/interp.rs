@@ -15,6 +15,8 @@ use std::cmp::Ordering;
 pub struct Ctx<'a> {
     whole: &'a Doc<'a>,
     record: &'a Obj<'a>,
+    /// `Section::fields` found in the record so far.
+    fields: Vec<Option<Option<&'a Doc<'a>>>>,
     section: &'a Section,
     locals: Vec<Value<'a>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
@@ -52,6 +54,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             whole,
             record,
+            fields: vec![None; section.fields.len()],
             section,
             locals: vec![Value::Nil; section.locals],
             stack: Vec::new(),
@@ -73,7 +76,7 @@ impl<'a> Ctx<'a> {
             Op::Int(i) => Value::Int(*i),
             Op::Float(f) => Value::Float(*f),
             Op::Str(s) => Value::Str(Str::Borrowed(s)),
-            Op::Field(name) => self.record.get(name).map_or(Value::Nil, Value::from_doc),
+            Op::Field(i) => self.field(*i).map_or(Value::Nil, Value::from_doc),
             Op::Env => Value::from_doc(self.whole),
             Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
             Op::SectionLet(i) => self.section_let(*i)?,
@@ -267,6 +270,22 @@ impl<'a> Ctx<'a> {
             *slot = Some(result.clone());
         }
         result
+    }
+
+    /// A record field, looked up on its first use in this record.
+    fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
+        if let Some(Some(found)) = self.fields.get(i) {
+            return *found;
+        }
+        let found = self
+            .section
+            .fields
+            .get(i)
+            .and_then(|name| self.record.get(name));
+        if let Some(slot) = self.fields.get_mut(i) {
+            *slot = Some(found);
+        }
+        found
     }
 
     fn attr(&self, name: &str, group: bool) -> Value<'a> {
