@@ -643,25 +643,35 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
-/// A line in a batch's buffer: its number, and where it is (`None`: over the line-bytes cap).
+/// A line in a chunk's buffer: its number, and where it is (`None`: over the line-bytes cap).
 struct Line {
     number: usize,
     range: Option<std::ops::Range<usize>>,
 }
 
-/// Lines read together into one buffer: the unit handed to the workers.
+/// Consecutive lines read into one buffer: the unit a worker takes.
 #[derive(Default)]
-struct Batch {
+struct Chunk {
     data: Vec<u8>,
     lines: Vec<Line>,
 }
 
-/// Lines are evaluated in batches of at most this many lines or bytes, so memory stays bounded
-/// while workers share the batch; outputs are written in input order. Workers take the lines
-/// of a batch a chunk at a time, each chunk's output lines in one buffer.
-const BATCH_LINES: usize = 1024;
-const BATCH_BYTES: usize = 8 << 20;
-const CHUNK_LINES: usize = 32;
+/// A chunk evaluated: its output lines, how many, how many succeeded.
+struct Done {
+    out: Vec<u8>,
+    total: usize,
+    ok: usize,
+}
+
+/// A chunk holds up to this many lines, or stops at this many bytes (a longer line is still
+/// read whole, up to line-bytes): large enough to amortise the hand-over, small enough to
+/// balance the workers.
+const CHUNK_LINES: usize = 256;
+const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks a worker may read ahead of the writing: what bounds memory.
+const IN_FLIGHT: usize = 4;
+/// The sequential loop updates the progress bar this often.
+const PROGRESS_LINES: usize = 1024;
 
 /// Evaluates one input line, appending its output line and a newline to `out`; true when the
 /// record succeeded.
@@ -722,7 +732,7 @@ fn bulk_sequential(
                 .map_err(|e| format!("cannot write output: {e}"))?;
             out.clear();
         }
-        if total % BATCH_LINES == 0 {
+        if total % PROGRESS_LINES == 0 {
             progress.set_message(format!("{total} records"));
             progress.tick();
         }
@@ -757,10 +767,10 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         None => Box::new(io::stdout()),
     };
     let mut output = BufWriter::with_capacity(IO_BUFFER, output);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.map_or(0, usize::from))
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let workers = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     let progress = if io::stderr().is_terminal() {
         indicatif::ProgressBar::new_spinner()
     } else {
@@ -769,99 +779,176 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 
     let started = Instant::now();
     let mut reader = LineReader::new(input, options.limits.line_bytes);
-    if pool.current_num_threads() == 1 {
-        let (total, ok) = bulk_sequential(
+    let (total, ok) = if workers == 1 {
+        bulk_sequential(
             &mapping,
             kind,
             &mut reader,
             &mut output,
             &options.limits,
             &progress,
-        )?;
-        progress.finish_and_clear();
-        return summary(started, total, ok);
-    }
-    let read_error = |e: io::Error| format!("cannot read input: {e}");
-    let write_error = |e: io::Error| format!("cannot write output: {e}");
-    // A pipeline: the reader fills batches while the pool evaluates the previous one and the
-    // writer writes the one before, in input order. The channels hold at most two batches
-    // each, so memory stays bounded whatever the input size.
-    let (batches, to_evaluate) = std::sync::mpsc::sync_channel::<Batch>(2);
-    let (evaluated, to_write) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, usize, usize)>>(2);
-    let (read, written) = std::thread::scope(|scope| {
-        let reading = scope.spawn(move || -> Result<(), String> {
-            loop {
-                let mut batch = Batch::default();
-                while batch.lines.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
-                    match reader.next_line_into(&mut batch.data).map_err(read_error)? {
-                        Some(line) => batch.lines.push(line),
-                        None => break,
-                    }
-                }
-                // A closed channel means evaluation stopped early: nothing more to read for.
-                if batch.lines.is_empty() || batches.send(batch).is_err() {
-                    return Ok(());
-                }
-            }
-        });
-        let progress = &progress;
-        let writing = scope.spawn(move || -> Result<(usize, usize), String> {
-            let (mut total, mut ok) = (0usize, 0usize);
-            for results in to_write {
-                for (lines, count, succeeded) in results {
-                    output.write_all(&lines).map_err(write_error)?;
-                    total += count;
-                    ok += succeeded;
-                }
-                progress.set_message(format!("{total} records"));
-                progress.tick();
-            }
-            output.flush().map_err(write_error)?;
-            Ok((total, ok))
-        });
-        for batch in to_evaluate {
-            // Per chunk: its output lines, how many, and how many succeeded.
-            let results: Vec<(Vec<u8>, usize, usize)> = pool.install(|| {
-                use rayon::prelude::*;
-                batch
-                    .lines
-                    .par_chunks(CHUNK_LINES)
-                    .map(|chunk| {
-                        let mut out = Vec::with_capacity(chunk.len() * 1024);
-                        let mut ok = 0;
-                        for line in chunk {
-                            let bytes = line.range.clone().map(|r| &batch.data[r]);
-                            ok += usize::from(run_line(
-                                &mapping,
-                                kind,
-                                line.number,
-                                bytes,
-                                &options.limits,
-                                &mut out,
-                            ));
-                        }
-                        (out, chunk.len(), ok)
-                    })
-                    .collect()
-            });
-            if evaluated.send(results).is_err() {
-                break;
-            }
-        }
-        drop(evaluated);
-        let read = reading
-            .join()
-            .unwrap_or_else(|_| Err("the reader stopped".into()));
-        let written = writing
-            .join()
-            .unwrap_or_else(|_| Err("the writer stopped".into()));
-        (read, written)
-    });
-    // A write error (a closed pipe) explains a read that stopped early, so it comes first.
-    let (total, ok) = written?;
-    read?;
+        )?
+    } else {
+        bulk_parallel(
+            &mapping,
+            kind,
+            reader,
+            &mut output,
+            options,
+            &progress,
+            workers,
+        )?
+    };
     progress.finish_and_clear();
     summary(started, total, ok)
+}
+
+/// Several threads, each in turn reading a chunk of lines, evaluating it, and writing what is
+/// ready in input order. A chunk is read, evaluated and written on the thread that took it, so
+/// its bytes stay in that core's cache (a separate reader thread made every record cross cores
+/// twice). Memory stays bounded: no thread reads a chunk more than `IN_FLIGHT` chunks per
+/// worker ahead of the writing.
+fn bulk_parallel<W: Write + Send>(
+    mapping: &Mapping,
+    kind: Kind,
+    reader: LineReader<Box<dyn BufRead + Send>>,
+    output: &mut W,
+    options: &Options,
+    progress: &indicatif::ProgressBar,
+    workers: usize,
+) -> Result<(usize, usize), String> {
+    use std::sync::{Condvar, Mutex};
+
+    /// The input side: the reader and the number of the next chunk.
+    struct Input<R> {
+        reader: R,
+        next: usize,
+        error: Option<String>,
+    }
+    /// The output side: evaluated chunks waiting for their turn, and the next to write.
+    struct Output<'w, W> {
+        writer: &'w mut W,
+        next: usize,
+        waiting: std::collections::BTreeMap<usize, Done>,
+        total: usize,
+        ok: usize,
+        error: Option<String>,
+    }
+
+    let ahead = IN_FLIGHT * workers;
+    let input = Mutex::new(Input {
+        reader,
+        next: 0,
+        error: None,
+    });
+    let output = Mutex::new(Output {
+        writer: output,
+        next: 0,
+        waiting: std::collections::BTreeMap::new(),
+        total: 0,
+        ok: 0,
+        error: None,
+    });
+    // Signalled when chunks are written: readers too far ahead wait on it.
+    let written = Condvar::new();
+    let limits = &options.limits;
+    let work = || loop {
+        let (seq, chunk) = {
+            let Ok(mut input) = input.lock() else { return };
+            if input.error.is_some() {
+                return;
+            }
+            let seq = input.next;
+            // Wait while the writing is too far behind (memory bound); stop if it failed.
+            {
+                let Ok(mut out) = output.lock() else { return };
+                while seq >= out.next + ahead && out.error.is_none() {
+                    out = match written.wait(out) {
+                        Ok(out) => out,
+                        Err(_) => return,
+                    };
+                }
+                if out.error.is_some() {
+                    return;
+                }
+            }
+            let mut chunk = Chunk::default();
+            while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
+                match input.reader.next_line_into(&mut chunk.data) {
+                    Ok(Some(line)) => chunk.lines.push(line),
+                    Ok(None) => break,
+                    Err(e) => {
+                        input.error = Some(format!("cannot read input: {e}"));
+                        break;
+                    }
+                }
+            }
+            if chunk.lines.is_empty() {
+                return;
+            }
+            input.next += 1;
+            (seq, chunk)
+        };
+        let mut done = Done {
+            out: Vec::with_capacity(chunk.lines.len() * 1024),
+            total: chunk.lines.len(),
+            ok: 0,
+        };
+        for line in &chunk.lines {
+            let bytes = line.range.clone().map(|r| &chunk.data[r]);
+            done.ok += usize::from(run_line(
+                mapping,
+                kind,
+                line.number,
+                bytes,
+                limits,
+                &mut done.out,
+            ));
+        }
+        drop(chunk);
+        let Ok(mut guard) = output.lock() else { return };
+        let out = &mut *guard;
+        out.waiting.insert(seq, done);
+        let next = out.next;
+        while let Some(done) = out.waiting.remove(&out.next) {
+            if out.error.is_none() {
+                if let Err(e) = out.writer.write_all(&done.out) {
+                    out.error = Some(format!("cannot write output: {e}"));
+                }
+            }
+            out.total += done.total;
+            out.ok += done.ok;
+            out.next += 1;
+        }
+        if out.next != next {
+            progress.set_message(format!("{} records", out.total));
+            progress.tick();
+            written.notify_all();
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let input = input
+        .into_inner()
+        .map_err(|_| "a worker stopped".to_string())?;
+    let out = output
+        .into_inner()
+        .map_err(|_| "a worker stopped".to_string())?;
+    // A write error (a closed pipe) explains a read that stopped early, so it comes first.
+    if let Some(e) = out.error {
+        return Err(e);
+    }
+    if let Some(e) = input.error {
+        return Err(e);
+    }
+    out.writer
+        .flush()
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    Ok((out.total, out.ok))
 }
 
 /// Input and output buffers of `bulk` (1 MiB measured no faster with two threads).
