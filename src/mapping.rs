@@ -571,7 +571,7 @@ impl Mapping {
         record: &'a Doc<'a>,
     ) -> Result<Run<'a>, RecordError> {
         let Doc::Object(fields) = record else {
-            return Err(crate::record::not_an_object("not an object"));
+            return Err(crate::record::not_an_object(record.kind()));
         };
         let mut ctx = Ctx::new(
             record,

@@ -303,14 +303,7 @@ fn check_section(
         }
     }
     ir::Section {
-        core_urn: ir::Key::new(
-            if group {
-                schema::CORE_GROUP
-            } else {
-                schema::CORE_USER
-            }
-            .to_string(),
-        ),
+        core_urn: core_urn(group),
         payload: target::plan(&resolved),
         entries,
         lets: let_nodes,
@@ -529,14 +522,7 @@ pub fn check_expression(
         return Err(diagnostics);
     }
     let section = ir::Section {
-        core_urn: ir::Key::new(
-            if group {
-                schema::CORE_GROUP
-            } else {
-                schema::CORE_USER
-            }
-            .to_string(),
-        ),
+        core_urn: core_urn(group),
         entries: Vec::new(),
         lets: Vec::new(),
         fields,
@@ -545,4 +531,14 @@ pub fn check_expression(
         required: Vec::new(),
     };
     Ok((section, node))
+}
+
+/// The payload's core schema URN for a section.
+fn core_urn(group: bool) -> ir::Key {
+    let urn = if group {
+        schema::CORE_GROUP
+    } else {
+        schema::CORE_USER
+    };
+    ir::Key::new(urn.to_string())
 }

@@ -161,6 +161,18 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// What the value is, as error messages name it ("an array", "null").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Doc::Null => "null",
+            Doc::Bool(_) => "a boolean",
+            Doc::Int(_) | Doc::Uint(_) | Doc::Float(_) => "a number",
+            Doc::Str(_) => "a string",
+            Doc::Array(_) => "an array",
+            Doc::Object(_) => "an object",
+        }
+    }
+
     /// An owned value, for constants compiled into a mapping.
     pub fn into_static(self) -> Doc<'static> {
         match self {
