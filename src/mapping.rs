@@ -441,14 +441,7 @@ impl Mapping {
             .iter()
             .zip(run.slots)
             .enumerate()
-            .map(|(i, (entry, slot))| {
-                (
-                    entry,
-                    slot,
-                    errors.next_if(|(at, _)| *at == i).map(|(_, e)| e),
-                )
-            })
-            .map(|(entry, slot, error)| Explained {
+            .map(|(i, (entry, slot))| Explained {
                 target: entry.target.clone(),
                 kind: match entry.source {
                     Source::Direct(_) => "direct",
@@ -468,7 +461,7 @@ impl Mapping {
                             .collect(),
                     )),
                 },
-                error,
+                error: errors.next_if(|(at, _)| *at == i).map(|(_, e)| e),
             })
             .collect()
     }
