@@ -286,3 +286,40 @@ fn group_sections_map_group_records() {
     );
     assert!(m.evaluate_user(&json!({})).is_err());
 }
+
+#[test]
+fn a_record_read_once_serves_several_mappings_and_bad_records_fail_to_read() {
+    let limits = scimap::Limits::default();
+    for (bad, code) in [
+        (&b"[1]"[..], "scimap::not-an-object"),
+        (br#"{"username":"\uDC00"}"#, "scimap::invalid-json"),
+        (b"{\"username\":\"\xff\"}", "scimap::invalid-utf8"),
+        (br#"{"a":1} {"#, "scimap::invalid-json"),
+    ] {
+        let e = scimap::Record::parse(bad, &limits).unwrap_err();
+        assert_eq!(e.errors[0].code, code, "{}", String::from_utf8_lossy(bad));
+    }
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+    let e = scimap::Record::parse(deep.as_bytes(), &limits).unwrap_err();
+    assert_eq!(e.errors[0].code, "scimap::limit");
+
+    let line = br#"{"_id":"1","username":"Ada","email":"ADA@example.com"}"#;
+    let record = scimap::Record::parse(line, &limits).unwrap();
+    let by_name = compile("user {\n  userName = $.username\n}\n");
+    let by_mail = compile("user {\n  userName = lower(email)\n}\n");
+    let group_only = compile("group {\n  displayName = name\n}\n");
+    let mut out = Vec::new();
+    by_name.write_payload(Kind::User, &record, &mut out).unwrap();
+    by_mail.write_payload(Kind::User, &record, &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        concat!(
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Ada"}"#,
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com"}"#
+        )
+    );
+    let e = group_only
+        .write_payload(Kind::User, &record, &mut Vec::new())
+        .unwrap_err();
+    assert_eq!(e.errors[0].code, "scimap::no-section");
+}
