@@ -309,8 +309,12 @@ fn a_record_read_once_serves_several_mappings_and_bad_records_fail_to_read() {
     let by_mail = compile("user {\n  userName = lower(email)\n}\n");
     let group_only = compile("group {\n  displayName = name\n}\n");
     let mut out = Vec::new();
-    by_name.write_payload(Kind::User, &record, &mut out).unwrap();
-    by_mail.write_payload(Kind::User, &record, &mut out).unwrap();
+    by_name
+        .write_payload(Kind::User, &record, &mut out)
+        .unwrap();
+    by_mail
+        .write_payload(Kind::User, &record, &mut out)
+        .unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         concat!(
