@@ -4,7 +4,7 @@ use crate::eval::error::EvalError;
 use crate::eval::format::json_float;
 use crate::eval::time;
 use crate::eval::value::{Str, Value};
-use crate::ir::{Key, PayloadPlan, PlanNode, TopNode};
+use crate::ir::{Element, Key, PayloadPlan, PlanNode, TopNode};
 use crate::schema::ScimType;
 use serde_json::Value as Json;
 use std::io::Write;
@@ -165,44 +165,137 @@ fn counts(sub: &str) -> bool {
     sub != "type" && sub != "primary"
 }
 
-/// The payload's shape for one record: borrowed from the plan and the slots, so it can be
-/// written straight to bytes (bulk) or turned into a `serde_json::Value` (the library API)
-/// by the same code.
-enum Out<'s> {
-    Object(Vec<(&'s Key, Out<'s>)>),
-    Array(Vec<Out<'s>>),
-    Value(&'s Leaf<'s>),
-    Fixed(&'s Json),
-    Urns(Vec<&'s Key>),
-    True,
+/// Where the resource goes: compact JSON bytes (bulk) or a `serde_json::Value` (the library
+/// API). One walk of the plan drives both, so they cannot disagree.
+trait Sink {
+    fn open_object(&mut self);
+    fn key(&mut self, key: &Key);
+    fn close_object(&mut self);
+    fn open_array(&mut self);
+    fn close_array(&mut self);
+    fn leaf(&mut self, v: &Leaf<'_>);
+    fn json(&mut self, v: &Json);
+    fn string(&mut self, key: &Key);
+    fn yes(&mut self);
 }
 
-/// Shapes the resource: `schemas` first, every key where its first entry put it.
-fn shape<'s>(core_urn: &'s Key, plan: &'s PayloadPlan, slots: &'s [Slot<'s>]) -> Out<'s> {
-    let mut keys = Vec::with_capacity(plan.top.len() + 1);
-    let mut urns = vec![core_urn];
-    keys.push((&Key::SCHEMAS, Out::Urns(Vec::new())));
-    for node in &plan.top {
-        match node {
-            TopNode::Attr(name, node) => {
-                if let Some(v) = build(node, slots) {
-                    keys.push((name, v));
-                }
+/// Compact JSON, with a comma before every value or key but the first of its container.
+struct Bytes<'o> {
+    out: &'o mut Vec<u8>,
+    comma: bool,
+}
+
+impl Bytes<'_> {
+    fn separate(&mut self) {
+        if self.comma {
+            self.out.push(b',');
+        }
+        self.comma = true;
+    }
+}
+
+impl Sink for Bytes<'_> {
+    fn open_object(&mut self) {
+        self.separate();
+        self.out.push(b'{');
+        self.comma = false;
+    }
+    fn key(&mut self, key: &Key) {
+        self.separate();
+        self.out.extend_from_slice(key.json());
+        self.out.push(b':');
+        self.comma = false;
+    }
+    fn close_object(&mut self) {
+        self.out.push(b'}');
+        self.comma = true;
+    }
+    fn open_array(&mut self) {
+        self.separate();
+        self.out.push(b'[');
+        self.comma = false;
+    }
+    fn close_array(&mut self) {
+        self.out.push(b']');
+        self.comma = true;
+    }
+    fn leaf(&mut self, v: &Leaf<'_>) {
+        self.separate();
+        v.write(self.out);
+    }
+    fn json(&mut self, v: &Json) {
+        self.separate();
+        crate::json::write(v, self.out);
+    }
+    fn string(&mut self, key: &Key) {
+        self.separate();
+        self.out.extend_from_slice(key.json());
+    }
+    fn yes(&mut self) {
+        self.separate();
+        self.out.extend_from_slice(b"true");
+    }
+}
+
+/// A `serde_json::Value` built as the walk goes: open containers with the key each goes under.
+#[derive(Default)]
+struct Tree {
+    open: Vec<(Option<String>, Json)>,
+    key: Option<String>,
+    done: Option<Json>,
+}
+
+impl Tree {
+    fn put(&mut self, v: Json) {
+        let key = self.key.take();
+        match self.open.last_mut() {
+            Some((_, Json::Object(map))) => {
+                map.insert(key.unwrap_or_default(), v);
             }
-            TopNode::Extension(urn, attrs) => {
-                let ext: Vec<_> = attrs
-                    .iter()
-                    .filter_map(|(name, node)| Some((name, build(node, slots)?)))
-                    .collect();
-                if !ext.is_empty() {
-                    urns.push(urn);
-                    keys.push((urn, Out::Object(ext)));
-                }
-            }
+            Some((_, Json::Array(items))) => items.push(v),
+            _ => self.done = Some(v),
         }
     }
-    keys[0].1 = Out::Urns(urns);
-    Out::Object(keys)
+    fn open(&mut self, container: Json) {
+        let key = self.key.take();
+        self.open.push((key, container));
+    }
+    fn close(&mut self) {
+        if let Some((key, container)) = self.open.pop() {
+            self.key = key;
+            self.put(container);
+        }
+    }
+}
+
+impl Sink for Tree {
+    fn open_object(&mut self) {
+        self.open(Json::Object(serde_json::Map::new()));
+    }
+    fn key(&mut self, key: &Key) {
+        self.key = Some(key.to_string());
+    }
+    fn close_object(&mut self) {
+        self.close();
+    }
+    fn open_array(&mut self) {
+        self.open(Json::Array(Vec::new()));
+    }
+    fn close_array(&mut self) {
+        self.close();
+    }
+    fn leaf(&mut self, v: &Leaf<'_>) {
+        self.put(v.to_json());
+    }
+    fn json(&mut self, v: &Json) {
+        self.put(v.clone());
+    }
+    fn string(&mut self, key: &Key) {
+        self.put(Json::from(&**key));
+    }
+    fn yes(&mut self) {
+        self.put(Json::Bool(true));
+    }
 }
 
 fn one<'s>(slots: &'s [Slot<'s>], i: usize) -> Option<&'s Leaf<'s>> {
@@ -212,130 +305,166 @@ fn one<'s>(slots: &'s [Slot<'s>], i: usize) -> Option<&'s Leaf<'s>> {
     }
 }
 
-fn build<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>]) -> Option<Out<'s>> {
+/// Position `p` of an element-wise entry.
+fn item<'s>(slots: &'s [Slot<'s>], i: usize, p: usize) -> Option<&'s Leaf<'s>> {
+    match slots.get(i) {
+        Some(Slot::Items(v)) => v.get(p)?.as_ref(),
+        _ => None,
+    }
+}
+
+/// How many elements the element-wise entries of an attribute make: the longest list.
+fn positions(element_wise: &[(Key, usize)], slots: &[Slot<'_>]) -> usize {
+    element_wise
+        .iter()
+        .map(|(_, i)| match slots.get(*i) {
+            Some(Slot::Items(v)) => v.len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// An element is kept when a sub-attribute other than `type` and `primary` has a value.
+fn kept(e: &Element, slots: &[Slot<'_>]) -> bool {
+    e.subs
+        .iter()
+        .any(|(name, i)| counts(name) && one(slots, *i).is_some())
+}
+
+fn kept_at(element_wise: &[(Key, usize)], slots: &[Slot<'_>], p: usize) -> bool {
+    element_wise
+        .iter()
+        .any(|(name, i)| counts(name) && item(slots, *i, p).is_some())
+}
+
+/// Whether an attribute has anything to show: absent ones are left out with their key.
+fn present(node: &PlanNode, slots: &[Slot<'_>]) -> bool {
     match node {
-        PlanNode::Value(i) => one(slots, *i).map(Out::Value),
+        PlanNode::Value(i) => one(slots, *i).is_some(),
+        PlanNode::Complex(subs) => subs.iter().any(|(_, i)| one(slots, *i).is_some()),
+        PlanNode::Multi {
+            elements,
+            element_wise,
+        } => {
+            elements.iter().any(|e| kept(e, slots))
+                || (0..positions(element_wise, slots)).any(|p| kept_at(element_wise, slots, p))
+        }
+    }
+}
+
+/// Walks the plan: `schemas` first, every key where its first entry put it, absent values and
+/// empty objects, lists and extensions left out.
+fn emit(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], sink: &mut impl Sink) {
+    sink.open_object();
+    sink.key(&Key::SCHEMAS);
+    sink.open_array();
+    sink.string(core_urn);
+    for node in &plan.top {
+        if let TopNode::Extension(urn, attrs) = node {
+            if attrs.iter().any(|(_, n)| present(n, slots)) {
+                sink.string(urn);
+            }
+        }
+    }
+    sink.close_array();
+    for node in &plan.top {
+        match node {
+            TopNode::Attr(name, node) => {
+                if present(node, slots) {
+                    sink.key(name);
+                    emit_node(node, slots, sink);
+                }
+            }
+            TopNode::Extension(urn, attrs) => {
+                let mut opened = false;
+                for (name, node) in attrs.iter().filter(|(_, n)| present(n, slots)) {
+                    if !opened {
+                        sink.key(urn);
+                        sink.open_object();
+                        opened = true;
+                    }
+                    sink.key(name);
+                    emit_node(node, slots, sink);
+                }
+                if opened {
+                    sink.close_object();
+                }
+            }
+        }
+    }
+    sink.close_object();
+}
+
+/// A present attribute's value.
+fn emit_node(node: &PlanNode, slots: &[Slot<'_>], sink: &mut impl Sink) {
+    match node {
+        PlanNode::Value(i) => {
+            if let Some(v) = one(slots, *i) {
+                sink.leaf(v);
+            }
+        }
         PlanNode::Complex(subs) => {
-            let obj: Vec<_> = subs
-                .iter()
-                .filter_map(|(name, i)| Some((name, Out::Value(one(slots, *i)?))))
-                .collect();
-            (!obj.is_empty()).then_some(Out::Object(obj))
+            sink.open_object();
+            for (name, i) in subs {
+                if let Some(v) = one(slots, *i) {
+                    sink.key(name);
+                    sink.leaf(v);
+                }
+            }
+            sink.close_object();
         }
         PlanNode::Multi {
             elements,
             element_wise,
         } => {
-            let mut items = Vec::new();
-            for e in elements {
-                let mut obj: Vec<_> = e.fixed.iter().map(|(n, v)| (n, Out::Fixed(v))).collect();
-                let mut kept = false;
+            sink.open_array();
+            for e in elements.iter().filter(|e| kept(e, slots)) {
+                sink.open_object();
+                for (name, v) in &e.fixed {
+                    sink.key(name);
+                    sink.json(v);
+                }
                 for (name, i) in &e.subs {
                     if let Some(v) = one(slots, *i) {
-                        kept |= counts(name);
-                        obj.push((name, Out::Value(v)));
+                        sink.key(name);
+                        sink.leaf(v);
                     }
                 }
-                if kept {
-                    if e.auto_primary {
-                        obj.push((&Key::PRIMARY, Out::True));
-                    }
-                    items.push(Out::Object(obj));
+                if e.auto_primary {
+                    sink.key(&Key::PRIMARY);
+                    sink.yes();
                 }
+                sink.close_object();
             }
-            let positions = element_wise
-                .iter()
-                .map(|(_, i)| match slots.get(*i) {
-                    Some(Slot::Items(v)) => v.len(),
-                    _ => 0,
-                })
-                .max()
-                .unwrap_or(0);
-            for p in 0..positions {
-                let mut obj = Vec::new();
-                let mut kept = false;
+            for p in 0..positions(element_wise, slots) {
+                if !kept_at(element_wise, slots, p) {
+                    continue;
+                }
+                sink.open_object();
                 for (name, i) in element_wise {
-                    if let Some(Slot::Items(v)) = slots.get(*i) {
-                        if let Some(Some(value)) = v.get(p) {
-                            kept |= counts(name);
-                            obj.push((name, Out::Value(value)));
-                        }
+                    if let Some(v) = item(slots, *i, p) {
+                        sink.key(name);
+                        sink.leaf(v);
                     }
                 }
-                if kept {
-                    items.push(Out::Object(obj));
-                }
+                sink.close_object();
             }
-            (!items.is_empty()).then_some(Out::Array(items))
-        }
-    }
-}
-
-impl Out<'_> {
-    fn to_json(&self) -> Json {
-        match self {
-            Out::Object(keys) => Json::Object(
-                keys.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
-                    .collect(),
-            ),
-            Out::Array(items) => Json::Array(items.iter().map(Out::to_json).collect()),
-            Out::Value(v) => v.to_json(),
-            Out::Fixed(v) => (*v).clone(),
-            Out::Urns(urns) => Json::Array(urns.iter().map(|u| Json::from(&***u)).collect()),
-            Out::True => Json::Bool(true),
-        }
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        match self {
-            Out::Object(keys) => {
-                out.push(b'{');
-                for (i, (k, v)) in keys.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(k.json());
-                    out.push(b':');
-                    v.write(out);
-                }
-                out.push(b'}');
-            }
-            Out::Array(items) => {
-                out.push(b'[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    v.write(out);
-                }
-                out.push(b']');
-            }
-            Out::Value(v) => v.write(out),
-            Out::Fixed(v) => crate::json::write(v, out),
-            Out::Urns(urns) => {
-                out.push(b'[');
-                for (i, u) in urns.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(u.json());
-                }
-                out.push(b']');
-            }
-            Out::True => out.extend_from_slice(b"true"),
+            sink.close_array();
         }
     }
 }
 
 /// The resource as a `serde_json::Value`.
 pub fn assemble(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>]) -> Json {
-    shape(core_urn, plan, slots).to_json()
+    let mut tree = Tree::default();
+    emit(core_urn, plan, slots, &mut tree);
+    tree.done.unwrap_or_default()
 }
 
 /// The resource written as compact JSON, byte for byte what `assemble` would print.
 pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut Vec<u8>) {
-    shape(core_urn, plan, slots).write(out);
+    emit(core_urn, plan, slots, &mut Bytes { out, comma: false });
 }
 
 #[cfg(test)]
