@@ -62,21 +62,7 @@ pub fn go_float(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
-    let mut out = String::new();
-    if f.is_sign_negative() {
-        out.push('-');
-    }
-    if f == 0.0 {
-        out.push('0');
-        return out;
-    }
-    let (digits, exp) = shortest_digits(f);
-    if !(-4..6).contains(&exp) {
-        exponent_form(&mut out, &digits, exp, 2);
-    } else {
-        fixed_form(&mut out, &digits, exp);
-    }
-    out
+    finite_float(f, -4..6, 2)
 }
 
 /// A float as Go's `encoding/json` (and JavaScript) prints it: shortest round-trip digits, no
@@ -86,6 +72,12 @@ pub fn json_float(f: f64) -> String {
     if !f.is_finite() {
         return go_float(f);
     }
+    finite_float(f, -6..21, 1)
+}
+
+/// A finite float in shortest round-trip digits: fixed form for decimal exponents in `fixed`,
+/// exponent form (with at least `min_exp_digits` exponent digits) outside it.
+fn finite_float(f: f64, fixed: std::ops::Range<i32>, min_exp_digits: usize) -> String {
     let mut out = String::new();
     if f.is_sign_negative() {
         out.push('-');
@@ -95,10 +87,10 @@ pub fn json_float(f: f64) -> String {
         return out;
     }
     let (digits, exp) = shortest_digits(f);
-    if !(-6..21).contains(&exp) {
-        exponent_form(&mut out, &digits, exp, 1);
-    } else {
+    if fixed.contains(&exp) {
         fixed_form(&mut out, &digits, exp);
+    } else {
+        exponent_form(&mut out, &digits, exp, min_exp_digits);
     }
     out
 }
