@@ -17,6 +17,9 @@ pub struct Limits {
     pub regex_bytes: usize,
     /// Bytes of one input record.
     pub line_bytes: usize,
+    /// Bytes one record's evaluation may allocate in all: the record's kept tree, every string,
+    /// list and map built, and error messages. Counted as allocated, never credited back.
+    pub memory: usize,
 }
 
 impl Default for Limits {
@@ -29,13 +32,14 @@ impl Default for Limits {
             list_items: 100_000,
             regex_bytes: 1 << 20,
             line_bytes: 16 << 20,
+            memory: 64 << 20,
         }
     }
 }
 
 impl Limits {
     /// The names used by `--limit NAME=VALUE` and in error messages.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "source-bytes",
         "depth",
         "steps",
@@ -43,6 +47,7 @@ impl Limits {
         "list-items",
         "regex-bytes",
         "line-bytes",
+        "memory",
     ];
 
     /// Sets one limit by its LANGUAGE §6 name.
@@ -56,6 +61,7 @@ impl Limits {
             "list-items" => self.list_items = v,
             "regex-bytes" => self.regex_bytes = v,
             "line-bytes" => self.line_bytes = v,
+            "memory" => self.memory = v,
             _ => {
                 return Err(format!(
                     "unknown limit `{name}` (known: {})",
