@@ -674,7 +674,7 @@ fn entry_slot<'a>(
                 }
             }
             Source::Direct(ir::Path::General(p)) => {
-                let nodes = general(p, record, converted);
+                let nodes = general(p, record, converted, &mut ctx.budget)?;
                 match nodes.as_slice() {
                     [Value::List(items)] => items.iter().collect(),
                     [Value::Nil] | [] => Vec::new(),
@@ -706,7 +706,9 @@ fn entry_slot<'a>(
             Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,
             Found::Positions(_) => Value::Nil,
         },
-        Source::Direct(ir::Path::General(p)) => only(general(p, record, converted), entry)?,
+        Source::Direct(ir::Path::General(p)) => {
+            only(general(p, record, converted, &mut ctx.budget)?, entry)?
+        }
         Source::Const(v) => Value::from_doc(v),
         Source::Expr(node) => ctx.eval(node)?,
     };
@@ -721,12 +723,13 @@ fn general(
     p: &serde_json_path::JsonPath,
     record: &Doc<'_>,
     converted: &mut Option<Json>,
-) -> Vec<Value<'static>> {
+    budget: &mut Budget,
+) -> Result<Vec<Value<'static>>, EvalError> {
     let json = converted.get_or_insert_with(|| record.to_json());
     p.query(json)
         .all()
         .into_iter()
-        .map(Value::from_json_owned)
+        .map(|v| Value::from_json_owned(v, budget))
         .collect()
 }
 

@@ -3,6 +3,9 @@
 use super::error::{EvalError, EvalResult};
 use crate::limits::Limits;
 
+/// The bytes one list item (a `Value`) takes, as `memory` charges them.
+pub const ITEM_BYTES: usize = 32;
+
 /// Counts the work done for one record and refuses what would exceed the limits.
 ///
 /// `steps` bound CPU: one per IR node, plus work proportional to what a builtin, a regex or a
@@ -49,20 +52,31 @@ impl Budget {
         Ok(())
     }
 
-    /// Refuses a string of `bytes` bytes before it is built.
+    /// Refuses a string of `bytes` bytes before it is built: over `string-bytes`, or more than
+    /// `memory` has left. Only checks: `Value::string` charges it once built.
     #[inline]
-    pub fn string(&self, bytes: usize) -> EvalResult<()> {
+    pub fn fits_string(&self, bytes: usize) -> EvalResult<()> {
         if bytes > self.limits.string_bytes {
             return Err(EvalError::limit("string-bytes", self.limits.string_bytes));
         }
-        Ok(())
+        self.fits_memory(bytes)
     }
 
-    /// Refuses a list of `items` items before it is built.
+    /// Refuses a list of `items` items before it is built: over `list-items`, or more than
+    /// `memory` has left. Only checks: `Value::list` charges it once built.
     #[inline]
-    pub fn list(&self, items: usize) -> EvalResult<()> {
+    pub fn fits_list(&self, items: usize) -> EvalResult<()> {
         if items > self.limits.list_items {
             return Err(EvalError::limit("list-items", self.limits.list_items));
+        }
+        self.fits_memory(items.saturating_mul(ITEM_BYTES))
+    }
+
+    /// Refuses an allocation of `bytes` that `memory` has no room left for.
+    #[inline]
+    pub fn fits_memory(&self, bytes: usize) -> EvalResult<()> {
+        if self.memory.saturating_add(bytes) > self.limits.memory {
+            return Err(EvalError::limit("memory", self.limits.memory));
         }
         Ok(())
     }

@@ -81,12 +81,12 @@ impl<'a> Ctx<'a> {
             Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
             Op::SectionLet(i) => self.section_let(*i)?,
             Op::Array(items) => {
-                self.budget.list(items.len())?;
+                self.budget.fits_list(items.len())?;
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     out.push(self.eval(item)?);
                 }
-                Value::list(out)
+                Value::list(out, &mut self.budget)?
             }
             Op::Map(entries) => {
                 let mut out = IndexMap::with_capacity(entries.len());
@@ -104,7 +104,7 @@ impl<'a> Ctx<'a> {
                     let value = self.eval(v)?;
                     out.insert(key, value);
                 }
-                Value::map(out)
+                Value::map(out, &mut self.budget)?
             }
             Op::Unary(op, operand) => {
                 let v = self.eval(operand)?;
@@ -195,13 +195,13 @@ impl<'a> Ctx<'a> {
                         };
                         match name {
                             Some(s) => Value::Str(Str::Borrowed(s)),
-                            None => Value::string(format!(
-                                "%!{}({i})",
-                                if *weekday { "Weekday" } else { "Month" }
-                            )),
+                            None => Value::string(
+                                format!("%!{}({i})", if *weekday { "Weekday" } else { "Month" }),
+                                &mut self.budget,
+                            )?,
                         }
                     }
-                    other => Value::string(go_string(&other, &self.budget)?),
+                    other => Value::string(go_string(&other, &self.budget)?, &mut self.budget)?,
                 }
             }
             Op::Conditional {
@@ -346,10 +346,10 @@ impl<'a> Ctx<'a> {
                     Some(t) => Some(self.eval(t)?),
                     None => None,
                 };
-                slice(obj, from, to, &self.budget)
+                slice(obj, from, to, &mut self.budget)
             }
             Op::FormatLayout { layout, .. } => match obj {
-                Value::Time(t) => Ok(Value::string(time::format(&t, layout))),
+                Value::Time(t) => Value::string(time::format(&t, layout), &mut self.budget),
                 Value::Nil => Err(nil_error("receiver", "call `Format`".into())),
                 other => Err(EvalError::type_error(format!(
                     "type {} has no method Format",
@@ -412,9 +412,9 @@ impl<'a> Ctx<'a> {
         let a = self.eval(l)?;
         let b = self.eval(r)?;
         Ok(match op {
-            Add | Sub | Mul | Div | Mod | Pow => arith(op, a, b, &self.budget)?,
-            Eq => Value::Bool(a.equals(&b)),
-            Ne => Value::Bool(!a.equals(&b)),
+            Add | Sub | Mul | Div | Mod | Pow => arith(op, a, b, &mut self.budget)?,
+            Eq => Value::Bool(a.equals(&b, &mut self.budget)?),
+            Ne => Value::Bool(!a.equals(&b, &mut self.budget)?),
             Lt | Le | Gt | Ge => {
                 let ord = compare(&a, &b).ok_or_else(|| mismatch(op.symbol(), &a, &b))?;
                 Value::Bool(match op {
@@ -424,7 +424,7 @@ impl<'a> Ctx<'a> {
                     _ => ord != Ordering::Less,
                 })
             }
-            In | NotIn => Value::Bool(contains(&b, &a)? == (op == In)),
+            In | NotIn => Value::Bool(contains(&b, &a, &mut self.budget)? == (op == In)),
             Matches | NotMatches => {
                 let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
@@ -454,14 +454,14 @@ impl<'a> Ctx<'a> {
                     return Err(mismatch("..", &a, &b));
                 };
                 if to < from {
-                    return Ok(Value::list(Vec::new()));
+                    return Value::list(Vec::new(), &mut self.budget);
                 }
                 let len = usize::try_from(to.abs_diff(*from))
                     .unwrap_or(usize::MAX)
                     .saturating_add(1);
-                self.budget.list(len)?;
+                self.budget.fits_list(len)?;
                 self.budget.step(len as u64)?;
-                Value::list((*from..=*to).map(Value::Int).collect())
+                Value::list((*from..=*to).map(Value::Int).collect(), &mut self.budget)?
             }
             And | Or | Coalesce => unreachable!("handled above"),
         })
@@ -533,7 +533,7 @@ impl<'a> Ctx<'a> {
                 for (i, item) in items.iter().enumerate() {
                     out.push(run!(i, item));
                 }
-                Value::list(out)
+                Value::list(out, &mut self.budget)?
             }
             Predicate::Filter => {
                 let mut out = Vec::new();
@@ -542,7 +542,7 @@ impl<'a> Ctx<'a> {
                         out.push(item);
                     }
                 }
-                Value::list(out)
+                Value::list(out, &mut self.budget)?
             }
             Predicate::Find | Predicate::FindIndex => {
                 for (i, item) in items.iter().enumerate() {
@@ -587,7 +587,7 @@ impl<'a> Ctx<'a> {
                             v.type_name()
                         )));
                     }
-                    acc = arith(BinaryOp::Add, acc, v, &self.budget)?;
+                    acc = arith(BinaryOp::Add, acc, v, &mut self.budget)?;
                 }
                 acc
             }
@@ -601,12 +601,11 @@ impl<'a> Ctx<'a> {
                     };
                     groups.entry(key).or_default().push(item);
                 }
-                Value::map(
-                    groups
-                        .into_iter()
-                        .map(|(k, v)| (k, Value::list(v)))
-                        .collect(),
-                )
+                let mut map = IndexMap::with_capacity(groups.len());
+                for (k, v) in groups {
+                    map.insert(k, Value::list(v, &mut self.budget)?);
+                }
+                Value::map(map, &mut self.budget)?
             }
             Predicate::SortBy => {
                 let desc = match extra_values.first() {
@@ -633,7 +632,10 @@ impl<'a> Ctx<'a> {
                 if let Some(e) = failure {
                     return Err(e);
                 }
-                Value::list(keyed.into_iter().map(|(_, v)| v).collect())
+                Value::list(
+                    keyed.into_iter().map(|(_, v)| v).collect(),
+                    &mut self.budget,
+                )?
             }
             Predicate::Reduce => {
                 let mut iter = items.iter().enumerate();
@@ -685,7 +687,12 @@ fn unary<'a>(op: UnaryOp, v: Value<'a>) -> EvalResult<Value<'a>> {
     })
 }
 
-fn arith<'a>(op: BinaryOp, a: Value<'a>, b: Value<'a>, budget: &Budget) -> EvalResult<Value<'a>> {
+fn arith<'a>(
+    op: BinaryOp,
+    a: Value<'a>,
+    b: Value<'a>,
+    budget: &mut Budget,
+) -> EvalResult<Value<'a>> {
     use BinaryOp::*;
     Ok(match (op, &a, &b) {
         (Add, Value::Int(x), Value::Int(y)) => Value::Int(x.wrapping_add(*y)),
@@ -710,11 +717,11 @@ fn arith<'a>(op: BinaryOp, a: Value<'a>, b: Value<'a>, budget: &Budget) -> EvalR
             })
         }
         (Add, Value::Str(x), Value::Str(y)) => {
-            budget.string(x.len() + y.len())?;
+            budget.fits_string(x.len() + y.len())?;
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
-            Value::string(s)
+            Value::string(s, budget)?
         }
         (Add, Value::Time(t), Value::Duration(d)) | (Add, Value::Duration(d), Value::Time(t)) => {
             Value::Time(time::add_duration(t, *d))
@@ -745,9 +752,16 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
 }
 
 /// `needle in haystack`.
-fn contains(haystack: &Value<'_>, needle: &Value<'_>) -> EvalResult<bool> {
+fn contains(haystack: &Value<'_>, needle: &Value<'_>, budget: &mut Budget) -> EvalResult<bool> {
     match haystack {
-        Value::List(items) => Ok(items.iter().any(|v| v.equals(needle))),
+        Value::List(items) => {
+            for item in items.iter() {
+                if item.equals(needle, budget)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
         Value::Map(m) => match needle {
             Value::Str(k) => Ok(m.get(k).is_some()),
             other => Err(EvalError::type_error(format!(
@@ -808,7 +822,7 @@ fn slice<'a>(
     obj: Value<'a>,
     from: Option<Value<'a>>,
     to: Option<Value<'a>>,
-    budget: &Budget,
+    budget: &mut Budget,
 ) -> EvalResult<Value<'a>> {
     let len = match &obj {
         Value::Str(s) => s.len(),
@@ -844,17 +858,17 @@ fn slice<'a>(
         Value::Str(s) => match s.get(a..b) {
             Some(_) => Ok(match s {
                 Str::Borrowed(b0) => Value::Str(Str::Borrowed(&b0[a..b])),
-                Str::Owned(o) => Value::string(&o[a..b]),
+                Str::Owned(o) => Value::string(&o[a..b], budget)?,
             }),
             None => Err(EvalError::invalid(format!(
                 "slice [{a}:{b}] falls inside a multi-byte character"
             ))),
         },
         Value::List(l) => {
-            budget.list(b - a)?;
+            budget.fits_list(b - a)?;
             Ok(match l {
                 List::Doc(items) => Value::List(List::Doc(&items[a..b])),
-                List::Owned(v) => Value::list(v[a..b].to_vec()),
+                List::Owned(v) => Value::list(v[a..b].to_vec(), budget)?,
             })
         }
         _ => Ok(Value::Nil),

@@ -1699,7 +1699,7 @@ pub fn call_method<'a>(
             Some(duration_method(*d, name, args, budget))
         }
         Value::Location(z) if LOCATION_METHODS.contains(&name) => {
-            Some(expect_args(name, args, 0).map(|_| Value::string(z.to_string())))
+            Some(expect_args(name, args, 0).and_then(|_| Value::string(z.to_string(), budget)))
         }
         _ => None,
     }
@@ -1728,9 +1728,8 @@ fn time_arg(name: &str, v: &Value<'_>) -> EvalResult<Time> {
     }
 }
 
-fn budgeted<'a>(s: String, budget: &Budget) -> EvalResult<Value<'a>> {
-    budget.string(s.len())?;
-    Ok(Value::string(s))
+fn budgeted<'a>(s: String, budget: &mut Budget) -> EvalResult<Value<'a>> {
+    Value::string(s, budget)
 }
 
 fn time_method<'a>(
@@ -1876,6 +1875,7 @@ fn duration_method<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::value::unlimited;
     use crate::limits::Limits;
 
     fn budget() -> Budget {
@@ -1883,7 +1883,7 @@ mod tests {
     }
 
     fn s(v: &str) -> Value<'static> {
-        Value::string(v)
+        unlimited::string(v)
     }
 
     fn tz(name: &str) -> Zone {

@@ -1,13 +1,19 @@
 //! The run-time value of Expr expressions.
 //!
 //! Values borrow from the record (`Value::from_doc` copies nothing) and from the compiled
-//! program (string literals); what evaluation builds is reference-counted, so cloning is cheap.
+//! program (string literals); what evaluation builds is reference-counted, so cloning is cheap,
+//! and charged to the record's budget by the constructors (`Value::string`, `list`, `map`).
 
+use super::budget::{Budget, ITEM_BYTES};
+use super::error::EvalResult;
 use super::time::{Time, Zone};
 use crate::record::{Doc, Obj};
 use indexmap::IndexMap;
 use std::ops::Deref;
 use std::rc::Rc;
+
+// What `memory` charges per list item is what an item takes.
+const _: () = assert!(size_of::<Value>() == ITEM_BYTES);
 
 #[derive(Clone, Debug)]
 pub enum Value<'a> {
@@ -53,14 +59,75 @@ impl std::fmt::Display for Str<'_> {
 #[derive(Clone, Debug)]
 pub enum List<'a> {
     Doc(&'a [Doc<'a>]),
-    Owned(Rc<Vec<Value<'a>>>),
+    Owned(Rc<Items<'a>>),
 }
 
 /// A map: a JSON object of the record, or one built during evaluation (insertion order kept).
 #[derive(Clone, Debug)]
 pub enum Map<'a> {
     Doc(&'a Obj<'a>),
-    Owned(Rc<IndexMap<String, Value<'a>>>),
+    Owned(Rc<Entries<'a>>),
+}
+
+/// The items of a list built during evaluation.
+#[derive(Debug, Default)]
+pub struct Items<'a>(Vec<Value<'a>>);
+
+/// The entries of a map built during evaluation.
+#[derive(Debug, Default)]
+pub struct Entries<'a>(IndexMap<String, Value<'a>>);
+
+impl<'a> Deref for Items<'a> {
+    type Target = Vec<Value<'a>>;
+    fn deref(&self) -> &Vec<Value<'a>> {
+        &self.0
+    }
+}
+
+impl<'a> Deref for Entries<'a> {
+    type Target = IndexMap<String, Value<'a>>;
+    fn deref(&self) -> &IndexMap<String, Value<'a>> {
+        &self.0
+    }
+}
+
+// A list can nest far deeper than the stack allows (`reduce(1..10000, [#acc], [])` builds one
+// within the default limits), and the compiler's drop glue would recurse once per level: both
+// containers hand their contents to one iterative loop instead.
+impl Drop for Items<'_> {
+    fn drop(&mut self) {
+        dismantle(std::mem::take(&mut self.0));
+    }
+}
+
+impl Drop for Entries<'_> {
+    fn drop(&mut self) {
+        if self.0.values().any(Value::owns_container) {
+            dismantle(self.0.drain(..).map(|(_, v)| v).collect());
+        }
+    }
+}
+
+/// Drops values, taking apart every container nobody else holds without recursing.
+fn dismantle(mut stack: Vec<Value<'_>>) {
+    if !stack.iter().any(Value::owns_container) {
+        return;
+    }
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::List(List::Owned(rc)) => {
+                if let Ok(mut items) = Rc::try_unwrap(rc) {
+                    stack.append(&mut items.0);
+                }
+            }
+            Value::Map(Map::Owned(rc)) => {
+                if let Ok(mut entries) = Rc::try_unwrap(rc) {
+                    stack.extend(entries.0.drain(..).map(|(_, v)| v));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl<'a> Value<'a> {
@@ -80,35 +147,73 @@ impl<'a> Value<'a> {
     }
 
     /// A copy of a `serde_json` node (what a general JSON Path found in a converted record).
-    pub fn from_json_owned(v: &serde_json::Value) -> Value<'static> {
+    pub fn from_json_owned(
+        v: &serde_json::Value,
+        budget: &mut Budget,
+    ) -> EvalResult<Value<'static>> {
         use serde_json::Value as Json;
-        match v {
+        Ok(match v {
             Json::Null => Value::Nil,
             Json::Bool(b) => Value::Bool(*b),
             Json::Number(n) => match n.as_i64() {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            Json::String(s) => Value::string(s.as_str()),
-            Json::Array(a) => Value::list(a.iter().map(Value::from_json_owned).collect()),
-            Json::Object(o) => Value::map(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json_owned(v)))
-                    .collect(),
-            ),
-        }
+            Json::String(s) => Value::string(s.as_str(), budget)?,
+            Json::Array(a) => {
+                let items = a
+                    .iter()
+                    .map(|v| Value::from_json_owned(v, budget))
+                    .collect::<EvalResult<_>>()?;
+                Value::list(items, budget)?
+            }
+            Json::Object(o) => {
+                let mut entries = IndexMap::with_capacity(o.len());
+                for (k, v) in o {
+                    entries.insert(k.clone(), Value::from_json_owned(v, budget)?);
+                }
+                Value::map(entries, budget)?
+            }
+        })
     }
 
-    pub fn string(s: impl Into<Rc<str>>) -> Value<'a> {
-        Value::Str(Str::Owned(s.into()))
+    /// A string built while evaluating: within `string-bytes`, charged to `memory`.
+    pub fn string(
+        s: impl AsRef<str> + Into<Rc<str>>,
+        budget: &mut Budget,
+    ) -> EvalResult<Value<'a>> {
+        let len = s.as_ref().len();
+        budget.fits_string(len)?;
+        budget.alloc(len)?;
+        Ok(Value::Str(Str::Owned(s.into())))
     }
 
-    pub fn list(items: Vec<Value<'a>>) -> Value<'a> {
-        Value::List(List::Owned(Rc::new(items)))
+    /// A list built while evaluating: within `list-items`, charged to `memory`.
+    pub fn list(items: Vec<Value<'a>>, budget: &mut Budget) -> EvalResult<Value<'a>> {
+        budget.fits_list(items.len())?;
+        budget.alloc(items.capacity().saturating_mul(ITEM_BYTES))?;
+        Ok(Value::List(List::Owned(Rc::new(Items(items)))))
     }
 
-    pub fn map(entries: IndexMap<String, Value<'a>>) -> Value<'a> {
-        Value::Map(Map::Owned(Rc::new(entries)))
+    /// A map built while evaluating: within `list-items` entries, charged to `memory`.
+    pub fn map(entries: IndexMap<String, Value<'a>>, budget: &mut Budget) -> EvalResult<Value<'a>> {
+        budget.fits_list(entries.len())?;
+        let keys: usize = entries.keys().map(String::len).sum();
+        budget.alloc(
+            entries
+                .capacity()
+                .saturating_mul(size_of::<(String, Value)>() + 2 * size_of::<usize>())
+                .saturating_add(keys),
+        )?;
+        Ok(Value::Map(Map::Owned(Rc::new(Entries(entries)))))
+    }
+
+    /// Whether this value holds a list or map built during evaluation.
+    fn owns_container(&self) -> bool {
+        matches!(
+            self,
+            Value::List(List::Owned(_)) | Value::Map(Map::Owned(_))
+        )
     }
 
     #[inline]
@@ -151,8 +256,77 @@ impl<'a> Value<'a> {
     }
 
     /// Expr's `==`: numbers compare across int and float, lists and maps deeply, values of
-    /// different kinds are unequal.
-    pub fn equals(&self, other: &Value<'_>) -> bool {
+    /// different kinds are unequal. Iterative, a step per element and per 16 bytes of string.
+    pub fn equals(&self, other: &Value<'_>, budget: &mut Budget) -> EvalResult<bool> {
+        /// Containers being compared, with the position of the next element.
+        enum Frame<'a, 'b> {
+            Lists(List<'a>, List<'b>, usize),
+            Maps(Map<'a>, Map<'b>, usize),
+        }
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut next = Some((self.clone(), other.clone()));
+        loop {
+            if let Some((a, b)) = next.take() {
+                budget.step(1)?;
+                match (a, b) {
+                    (Value::List(x), Value::List(y)) => {
+                        if x.len() != y.len() {
+                            return Ok(false);
+                        }
+                        budget.alloc(size_of::<Frame>())?;
+                        frames.push(Frame::Lists(x, y, 0));
+                    }
+                    (Value::Map(x), Value::Map(y)) => {
+                        if x.len() != y.len() {
+                            return Ok(false);
+                        }
+                        budget.alloc(size_of::<Frame>())?;
+                        frames.push(Frame::Maps(x, y, 0));
+                    }
+                    (Value::Str(x), Value::Str(y)) => {
+                        budget.step((x.len().min(y.len()) / 16) as u64)?;
+                        if *x != *y {
+                            return Ok(false);
+                        }
+                    }
+                    (a, b) => {
+                        if !a.scalar_equals(&b) {
+                            return Ok(false);
+                        }
+                    }
+                }
+            }
+            let Some(frame) = frames.last_mut() else {
+                return Ok(true);
+            };
+            match frame {
+                Frame::Lists(x, y, i) => match (x.get(*i), y.get(*i)) {
+                    (Some(v), Some(w)) => {
+                        *i += 1;
+                        next = Some((v, w));
+                    }
+                    _ => {
+                        frames.pop();
+                    }
+                },
+                Frame::Maps(x, y, i) => match x.entry(*i) {
+                    Some((k, v)) => {
+                        *i += 1;
+                        match y.get(k) {
+                            Some(w) => next = Some((v, w)),
+                            None => return Ok(false),
+                        }
+                    }
+                    None => {
+                        frames.pop();
+                    }
+                },
+            }
+        }
+    }
+
+    /// `==` on anything but strings, lists and maps.
+    fn scalar_equals(&self, other: &Value<'_>) -> bool {
         match (self, other) {
             (Value::Nil, Value::Nil) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -160,18 +334,9 @@ impl<'a> Value<'a> {
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
                 self.as_f64() == other.as_f64()
             }
-            (Value::Str(a), Value::Str(b)) => **a == **b,
             (Value::Time(a), Value::Time(b)) => a.instant == b.instant,
             (Value::Duration(a), Value::Duration(b)) => a == b,
             (Value::Location(a), Value::Location(b)) => a == b,
-            (Value::List(a), Value::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(&y))
-            }
-            (Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, v)| b.get(k).is_some_and(|w| v.equals(&w)))
-            }
             _ => false,
         }
     }
@@ -221,11 +386,114 @@ impl<'a> Map<'a> {
         }
     }
 
+    /// The entry at position `i` in the map's own order.
+    pub fn entry(&self, i: usize) -> Option<(&str, Value<'a>)> {
+        match self {
+            Map::Doc(m) => m.entry(i).map(|(k, v)| (k, Value::from_doc(v))),
+            Map::Owned(m) => m.get_index(i).map(|(k, v)| (k.as_str(), v.clone())),
+        }
+    }
+
     /// Entries in the map's own order (record order, or insertion order).
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, Value<'a>)> + '_> {
         match self {
             Map::Doc(m) => Box::new(m.iter().map(|(k, v)| (k, Value::from_doc(v)))),
             Map::Owned(m) => Box::new(m.iter().map(|(k, v)| (k.as_str(), v.clone()))),
         }
+    }
+}
+
+/// Values built outside an evaluation, for unit tests: charged to a budget with no limits.
+#[cfg(test)]
+pub mod unlimited {
+    use super::{IndexMap, Rc, Value};
+    use crate::eval::budget::Budget;
+    use crate::limits::Limits;
+
+    fn budget() -> Budget {
+        Budget::new(Limits {
+            memory: usize::MAX,
+            ..Limits::default()
+        })
+    }
+
+    pub fn string<'a>(s: impl AsRef<str> + Into<Rc<str>>) -> Value<'a> {
+        Value::string(s, &mut budget()).expect("within the default string-bytes")
+    }
+
+    pub fn list(items: Vec<Value<'_>>) -> Value<'_> {
+        Value::list(items, &mut budget()).expect("within the default list-items")
+    }
+
+    pub fn map(entries: IndexMap<String, Value<'_>>) -> Value<'_> {
+        Value::map(entries, &mut budget()).expect("within the default list-items")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unlimited::{list, map, string};
+    use super::*;
+    use crate::limits::Limits;
+
+    /// A list nested `n` deep around `leaf`, built as `reduce(1..n, [#acc], leaf)` would.
+    fn deep<'a>(n: usize, leaf: Value<'a>) -> Value<'a> {
+        (0..n).fold(leaf, |acc, _| list(vec![acc]))
+    }
+
+    #[test]
+    fn deep_values_compare_and_drop_without_recursion() {
+        let mut budget = Budget::new(Limits {
+            steps: u64::MAX,
+            ..Limits::default()
+        });
+        let (a, b) = (
+            deep(300_000, Value::Int(1)),
+            deep(300_000, Value::Float(1.0)),
+        );
+        assert_eq!(a.equals(&b, &mut budget), Ok(true));
+        let c = deep(300_000, Value::Int(2));
+        assert_eq!(a.equals(&c, &mut budget), Ok(false));
+        let mut m = Value::Nil;
+        for _ in 0..300_000 {
+            let mut entries = IndexMap::new();
+            entries.insert("k".to_string(), m);
+            m = map(entries);
+        }
+        drop((a, b, c, m));
+    }
+
+    #[test]
+    fn equality_is_charged_to_steps() {
+        let mut budget = Budget::new(Limits {
+            steps: 100,
+            ..Limits::default()
+        });
+        let a = deep(1_000, string("x"));
+        assert_eq!(
+            a.equals(&a.clone(), &mut budget).unwrap_err().code,
+            "scimap::limit"
+        );
+    }
+
+    #[test]
+    fn constructors_charge_memory() {
+        let mut budget = Budget::new(Limits {
+            memory: 100,
+            ..Limits::default()
+        });
+        assert!(Value::string("x".repeat(60), &mut budget).is_ok());
+        let e = Value::string("x".repeat(60), &mut budget).unwrap_err();
+        assert_eq!(e.message, "limit `memory` exceeded (the limit is 100)");
+        let mut budget = Budget::new(Limits {
+            memory: 100,
+            ..Limits::default()
+        });
+        assert_eq!(
+            Value::list(vec![Value::Nil; 4], &mut budget)
+                .unwrap_err()
+                .code,
+            "scimap::limit"
+        );
     }
 }

@@ -123,6 +123,11 @@ impl<'a> Obj<'a> {
     }
 
     /// Entries in input order.
+    /// The entry at position `i` in input order.
+    pub fn entry(&self, i: usize) -> Option<(&str, &Doc<'a>)> {
+        self.entries.get(i).map(|(k, v)| (&**k, v))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Doc<'a>)> + '_ {
         self.entries.iter().map(|(k, v)| (&**k, v))
     }

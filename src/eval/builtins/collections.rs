@@ -7,6 +7,7 @@ use crate::eval::value::{List, Map, Value};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 type R<'a> = EvalResult<Value<'a>>;
 
@@ -82,7 +83,7 @@ pub(super) fn take<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     };
     let n = n.min(list.len());
     budget.step(n as u64)?;
-    Ok(Value::list(list.iter().take(n).collect()))
+    Value::list(list.iter().take(n).collect(), budget)
 }
 
 /// A map's entries sorted by key, byte order (a deliberate difference: Go's order is random).
@@ -96,7 +97,7 @@ fn sorted_entries<'a>(
         other => return Err(bad_arg(name, "map", &other)),
     };
     budget.step(map.len() as u64)?;
-    budget.list(map.len())?;
+    budget.fits_list(map.len())?;
     let mut entries: Vec<_> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(entries)
@@ -104,24 +105,25 @@ fn sorted_entries<'a>(
 
 pub(super) fn keys<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let entries = sorted_entries("keys", args, budget)?;
-    Ok(Value::list(
-        entries.into_iter().map(|(k, _)| Value::string(k)).collect(),
-    ))
+    let keys = entries
+        .into_iter()
+        .map(|(k, _)| Value::string(k, budget))
+        .collect::<EvalResult<_>>()?;
+    Value::list(keys, budget)
 }
 
 pub(super) fn values<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let entries = sorted_entries("values", args, budget)?;
-    Ok(Value::list(entries.into_iter().map(|(_, v)| v).collect()))
+    Value::list(entries.into_iter().map(|(_, v)| v).collect(), budget)
 }
 
 pub(super) fn to_pairs<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let entries = sorted_entries("toPairs", args, budget)?;
-    Ok(Value::list(
-        entries
-            .into_iter()
-            .map(|(k, v)| Value::list(vec![Value::string(k), v]))
-            .collect(),
-    ))
+    let pairs = entries
+        .into_iter()
+        .map(|(k, v)| Value::list(vec![Value::string(k, budget)?, v], budget))
+        .collect::<EvalResult<_>>()?;
+    Value::list(pairs, budget)
 }
 
 /// `[[k, v], …]` to a map; a later pair replaces an earlier one. Keys must be strings (scimap's
@@ -147,7 +149,7 @@ pub(super) fn from_pairs<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         };
         map.insert(key, pair.get(1).unwrap_or(Value::Nil));
     }
-    Ok(Value::map(map))
+    Value::map(map, budget)
 }
 
 pub(super) fn reverse<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -155,7 +157,7 @@ pub(super) fn reverse<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     budget.step(list.len() as u64)?;
     let mut items: Vec<_> = list.iter().collect();
     items.reverse();
-    Ok(Value::list(items))
+    Value::list(items, budget)
 }
 
 pub(super) fn concat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -163,7 +165,7 @@ pub(super) fn concat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     for i in 0..args.len() {
         total = total.saturating_add(list_arg("concat", args, i)?.len());
     }
-    budget.list(total)?;
+    budget.fits_list(total)?;
     budget.step(total as u64)?;
     let mut items = Vec::with_capacity(total);
     for a in args {
@@ -171,51 +173,61 @@ pub(super) fn concat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             items.extend(l.iter());
         }
     }
-    Ok(Value::list(items))
+    Value::list(items, budget)
 }
 
 /// What `uniq` hashes: scalars by value (numbers by their f64 value, so that `1` and `1.0`
-/// meet); lists, maps, times and the rest share one bucket and are compared one by one.
+/// meet, strings by a hash of their text); lists, maps, times and the rest share one bucket.
+/// Values in one bucket are compared with `==`.
 #[derive(PartialEq, Eq, Hash)]
 enum UniqKey {
     Nil,
     Bool(bool),
     Number(u64),
-    Str(String),
+    Str(u64),
     Other,
 }
 
-fn uniq_key(v: &Value) -> UniqKey {
-    match v {
+fn uniq_key(v: &Value, budget: &mut Budget) -> EvalResult<UniqKey> {
+    Ok(match v {
         Value::Nil => UniqKey::Nil,
         Value::Bool(b) => UniqKey::Bool(*b),
         // -0.0 + 0.0 is +0.0, so both zeros share a bucket; `equals` decides inside it.
         Value::Int(_) | Value::Float(_) => {
             UniqKey::Number((v.as_f64().unwrap_or(0.0) + 0.0).to_bits())
         }
-        Value::Str(s) => UniqKey::Str(s.to_string()),
+        Value::Str(s) => {
+            step_bytes(budget, s.len())?;
+            let mut h = std::hash::DefaultHasher::new();
+            s.hash(&mut h);
+            UniqKey::Str(h.finish())
+        }
         _ => UniqKey::Other,
-    }
+    })
 }
 
 /// Keeps the first of equal elements (`==`, numbers across int and float).
 pub(super) fn uniq<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let list = list_arg("uniq", args, 0)?;
     budget.step(list.len() as u64)?;
+    budget.alloc(list.len().saturating_mul(48))?;
     let mut kept: Vec<Value<'a>> = Vec::new();
     let mut buckets: HashMap<UniqKey, Vec<usize>> = HashMap::new();
     for item in list.iter() {
-        let bucket = buckets.entry(uniq_key(&item)).or_default();
-        budget.step(bucket.len() as u64)?;
-        let seen = bucket
-            .iter()
-            .any(|&i| kept.get(i).is_some_and(|k| k.equals(&item)));
+        let bucket = buckets.entry(uniq_key(&item, budget)?).or_default();
+        let mut seen = false;
+        for &i in bucket.iter() {
+            if kept[i].equals(&item, budget)? {
+                seen = true;
+                break;
+            }
+        }
         if !seen {
             bucket.push(kept.len());
             kept.push(item);
         }
     }
-    Ok(Value::list(kept))
+    Value::list(kept, budget)
 }
 
 /// Flattens nested lists at any depth, iteratively; maps and scalars stay as they are.
@@ -234,11 +246,11 @@ pub(super) fn flatten<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             Value::List(inner) => stack.push((inner, 0)),
             v => {
                 out.push(v);
-                budget.list(out.len())?;
+                budget.fits_list(out.len())?;
             }
         }
     }
-    Ok(Value::list(out))
+    Value::list(out, budget)
 }
 
 /// The order `sort` uses: numbers (exactly, across int and float), strings by bytes, times,
@@ -286,7 +298,7 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             o
         }
     });
-    Ok(Value::list(items))
+    Value::list(items, budget)
 }
 
 /// Expr's `type(v)`: `nil bool int float string array map`, `time.Time`, `time.Duration`; a
@@ -303,6 +315,7 @@ pub(super) fn type_of<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
 mod tests {
     use super::super::test_util::{call, err, json, ok};
     use super::*;
+    use crate::eval::value::unlimited;
     use serde_json::json;
 
     #[test]
@@ -464,7 +477,7 @@ mod tests {
             steps: 10,
             ..Limits::default()
         });
-        let long = Value::list((0..100).map(Value::Int).collect());
+        let long = unlimited::list((0..100).map(Value::Int).collect());
         assert_eq!(
             call_with("uniq", &[long], &mut budget).unwrap_err().code,
             "scimap::limit"

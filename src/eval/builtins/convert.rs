@@ -65,13 +65,13 @@ pub(super) fn string<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     }
     let text = go_string(&v, budget)?;
     step_bytes(budget, text.len())?;
-    Ok(Value::string(text))
+    Value::string(text, budget)
 }
 
 pub(super) fn to_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let text = to_json_pretty(&arg(args, 0), budget)?;
     step_bytes(budget, text.len())?;
-    Ok(Value::string(text))
+    Value::string(text, budget)
 }
 
 /// Go's `json.Unmarshal` into `any`: objects become maps, and every number a float
@@ -120,21 +120,21 @@ fn owned_value<'a>(v: &serde_json::Value, budget: &mut Budget) -> R<'a> {
         serde_json::Value::Null => Value::Nil,
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::String(s) => Value::string(s.as_str()),
+        serde_json::Value::String(s) => Value::string(s.as_str(), budget)?,
         serde_json::Value::Array(items) => {
-            budget.list(items.len())?;
+            budget.fits_list(items.len())?;
             let items = items
                 .iter()
                 .map(|item| owned_value(item, budget))
                 .collect::<EvalResult<_>>()?;
-            Value::list(items)
+            Value::list(items, budget)?
         }
         serde_json::Value::Object(entries) => {
             let mut map = IndexMap::with_capacity(entries.len());
             for (k, item) in entries {
                 map.insert(k.clone(), owned_value(item, budget)?);
             }
-            Value::map(map)
+            Value::map(map, budget)?
         }
     })
 }
@@ -143,10 +143,11 @@ fn owned_value<'a>(v: &serde_json::Value, budget: &mut Budget) -> R<'a> {
 pub(super) fn to_base64<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("toBase64", args, 0)?;
     step_bytes(budget, s.len())?;
-    budget.string(s.len().div_ceil(3).saturating_mul(4))?;
-    Ok(Value::string(
+    budget.fits_string(s.len().div_ceil(3).saturating_mul(4))?;
+    Value::string(
         base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
-    ))
+        budget,
+    )
 }
 
 pub(super) fn from_base64<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -155,9 +156,9 @@ pub(super) fn from_base64<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> 
     let bytes = go_base64_decode(s.as_bytes())
         .map_err(|at| EvalError::invalid(format!("illegal base64 data at input byte {at}")))?;
     // Go would return the bytes as they are; scimap strings are always valid UTF-8.
-    String::from_utf8(bytes)
-        .map(Value::string)
-        .map_err(|_| EvalError::invalid("fromBase64: the decoded data is not UTF-8 text"))
+    let text = String::from_utf8(bytes)
+        .map_err(|_| EvalError::invalid("fromBase64: the decoded data is not UTF-8 text"))?;
+    Value::string(text, budget)
 }
 
 fn base64_digit(c: u8) -> Option<u8> {

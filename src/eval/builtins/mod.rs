@@ -178,19 +178,23 @@ fn list_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<List<'a>
 }
 
 /// A part of `s` chosen by `pick` (which returns a sub-slice of its argument): borrowed when `s`
-/// is borrowed, the same `Rc` when the part is the whole string.
-fn sub_str<'a>(s: &Str<'a>, pick: impl FnOnce(&str) -> &str) -> Value<'a> {
-    match s {
+/// is borrowed, the same `Rc` when the part is the whole string, else a charged copy.
+fn sub_str<'a>(
+    s: &Str<'a>,
+    budget: &mut Budget,
+    pick: impl FnOnce(&str) -> &str,
+) -> EvalResult<Value<'a>> {
+    Ok(match s {
         Str::Borrowed(b) => Value::Str(Str::Borrowed(pick(b))),
         Str::Owned(rc) => {
             let part = pick(rc);
             if part.len() == rc.len() {
                 Value::Str(Str::Owned(rc.clone()))
             } else {
-                Value::string(part)
+                Value::string(part, budget)?
             }
         }
-    }
+    })
 }
 
 /// Test helpers: call a builtin with JSON-literal arguments and print its result as JSON.

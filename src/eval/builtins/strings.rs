@@ -14,16 +14,16 @@ pub(super) fn trim<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     step_bytes(budget, s.len())?;
     if args.len() < 2 {
         // Go's TrimSpace and Rust's trim both strip the Unicode White_Space characters.
-        return Ok(sub_str(&s, str::trim));
+        return sub_str(&s, budget, str::trim);
     }
     let cutset = str_arg("trim", args, 1)?;
     step_bytes(budget, cutset.len())?;
     // A sorted set keeps a long cutset from making the scan quadratic.
     let mut set: Vec<char> = cutset.chars().collect();
     set.sort_unstable();
-    Ok(sub_str(&s, |s| {
+    sub_str(&s, budget, |s| {
         s.trim_matches(|c| set.binary_search(&c).is_ok())
-    }))
+    })
 }
 
 /// The prefix or suffix argument; Expr's default is one space.
@@ -39,14 +39,14 @@ pub(super) fn trim_prefix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> 
     let s = str_arg("trimPrefix", args, 0)?;
     let p = affix("trimPrefix", args)?;
     step_bytes(budget, p.len())?;
-    Ok(sub_str(&s, |s| s.strip_prefix(&*p).unwrap_or(s)))
+    sub_str(&s, budget, |s| s.strip_prefix(&*p).unwrap_or(s))
 }
 
 pub(super) fn trim_suffix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("trimSuffix", args, 0)?;
     let p = affix("trimSuffix", args)?;
     step_bytes(budget, p.len())?;
-    Ok(sub_str(&s, |s| s.strip_suffix(&*p).unwrap_or(s)))
+    sub_str(&s, budget, |s| s.strip_suffix(&*p).unwrap_or(s))
 }
 
 /// Unicode simple upper-case mapping, as Go's `unicode.ToUpper`: one character to one.
@@ -112,8 +112,8 @@ fn map_chars<'a>(
     if !changed {
         return Ok(Value::Str(s));
     }
-    budget.string(len)?;
-    Ok(Value::string(mapped().map(|(_, m)| m).collect::<String>()))
+    budget.fits_string(len)?;
+    Value::string(mapped().map(|(_, m)| m).collect::<String>(), budget)
 }
 
 pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -146,8 +146,8 @@ fn ascii_case<'a>(
     if !s.as_bytes().iter().any(changes) {
         return Ok(Value::Str(s.clone()));
     }
-    budget.string(s.len())?;
-    Ok(Value::string(map(s)))
+    budget.fits_string(s.len())?;
+    Value::string(map(s), budget)
 }
 
 /// Upper-case the first letter and every letter after whitespace, `-` or `'`; lower-case the rest.
@@ -170,7 +170,7 @@ fn split_impl<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, keep_sep:
     };
     step_bytes(budget, s.len())?;
     if n == 0 {
-        return Ok(Value::list(Vec::new()));
+        return Value::list(Vec::new(), budget);
     }
     let limit = usize::try_from(n).unwrap_or(usize::MAX);
     let mut ranges: Vec<(usize, usize)> = Vec::new();
@@ -183,7 +183,7 @@ fn split_impl<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, keep_sep:
                 break;
             }
             ranges.push((start, starts.peek().copied().unwrap_or(s.len())));
-            budget.list(ranges.len())?;
+            budget.fits_list(ranges.len())?;
         }
     } else {
         let keep = if keep_sep { sep.len() } else { 0 };
@@ -193,18 +193,18 @@ fn split_impl<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, keep_sep:
                 break;
             }
             ranges.push((start, m + keep));
-            budget.list(ranges.len())?;
+            budget.fits_list(ranges.len())?;
             start = m + sep.len();
         }
         ranges.push((start, s.len()));
     }
-    budget.list(ranges.len())?;
+    budget.fits_list(ranges.len())?;
     budget.step(ranges.len() as u64)?;
     let parts = ranges
         .into_iter()
-        .map(|(a, b)| sub_str(&s, |s| s.get(a..b).unwrap_or("")))
-        .collect();
-    Ok(Value::list(parts))
+        .map(|(a, b)| sub_str(&s, budget, |s| s.get(a..b).unwrap_or("")))
+        .collect::<EvalResult<_>>()?;
+    Value::list(parts, budget)
 }
 
 pub(super) fn split<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -238,9 +238,9 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         .checked_mul(new.len())
         .and_then(|added| (s.len() - count * old.len()).checked_add(added));
     let len = len.unwrap_or(usize::MAX);
-    budget.string(len)?;
+    budget.fits_string(len)?;
     step_bytes(budget, len)?;
-    Ok(Value::string(s.replacen(&*old, &new, count)))
+    Value::string(s.replacen(&*old, &new, count), budget)
 }
 
 pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -252,9 +252,9 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         )));
     };
     let len = s.len().saturating_mul(n);
-    budget.string(len)?;
+    budget.fits_string(len)?;
     step_bytes(budget, len)?;
-    Ok(Value::string(s.repeat(n)))
+    Value::string(s.repeat(n), budget)
 }
 
 fn byte_offset(found: Option<usize>) -> Value<'static> {
@@ -308,7 +308,7 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             other => return Err(bad_arg("join", "array of strings", &other)),
         }
     }
-    budget.string(len)?;
+    budget.fits_string(len)?;
     step_bytes(budget, len)?;
     let mut out = String::with_capacity(len);
     for (i, part) in parts.iter().enumerate() {
@@ -317,7 +317,7 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         }
         out.push_str(part);
     }
-    Ok(Value::string(out))
+    Value::string(out, budget)
 }
 
 /// NFD, combining marks dropped, then the letters that have no decomposition spelled out.
@@ -345,9 +345,9 @@ pub(super) fn normalize_diacritics<'a>(args: &[Value<'a>], budget: &mut Budget) 
             c => out.push(c),
         }
         // NFD expands a character at most a few times, so checking as it grows bounds memory.
-        budget.string(out.len())?;
+        budget.fits_string(out.len())?;
     }
-    Ok(Value::string(out))
+    Value::string(out, budget)
 }
 
 /// The first argument that is neither nil nor `""`; nil when there is none.
@@ -370,13 +370,13 @@ fn email_part<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, local: bo
     let Some(at) = s.rfind('@') else {
         return Ok(Value::Nil);
     };
-    Ok(sub_str(&s, |s| {
+    sub_str(&s, budget, |s| {
         if local {
             s.get(..at).unwrap_or("")
         } else {
             s.get(at + 1..).unwrap_or("")
         }
-    }))
+    })
 }
 
 pub(super) fn email_local<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -391,6 +391,7 @@ pub(super) fn email_domain<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a>
 mod tests {
     use super::super::test_util::{call, err, ok};
     use super::*;
+    use crate::eval::value::unlimited;
     use crate::limits::Limits;
     use serde_json::json;
 
@@ -573,7 +574,7 @@ mod tests {
 
     #[test]
     fn steps_are_spent_on_long_strings() {
-        let long = Value::string("x".repeat(1 << 20));
+        let long = unlimited::string("x".repeat(1 << 20));
         let mut budget = Budget::new(Limits {
             steps: 1000,
             ..Limits::default()
