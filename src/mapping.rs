@@ -839,7 +839,7 @@ pub fn eval_expression(
     // Printed by the bounded printer: a list can share sub-lists and print as far more text
     // than it occupies, so `string-bytes` caps the result.
     let mut text = String::new();
-    crate::eval::format::write_json(&value, &mut text, &ctx.budget)
+    crate::eval::format::write_json(&value, &mut text, &mut ctx.budget)
         .map_err(|e| run_error(e.into_message()))?;
     serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }

@@ -2,6 +2,12 @@
 
 use super::error::{EvalError, EvalResult};
 use crate::limits::Limits;
+use std::cmp::Ordering;
+
+/// What comparing two strings costs in steps: one, and one per 16 bytes both share.
+pub fn compare_cost(a: &str, b: &str) -> u64 {
+    1 + (a.len().min(b.len()) / 16) as u64
+}
 
 /// The bytes one list item (a `Value`) takes, as `memory` charges them.
 pub const ITEM_BYTES: usize = 32;
@@ -50,6 +56,30 @@ impl Budget {
             return Err(EvalError::limit("memory", self.limits.memory));
         }
         Ok(())
+    }
+
+    /// Sorts `items` stably by `cmp`, which also says what each comparison cost in steps (more
+    /// for long strings). Once the budget is spent, or `cmp` fails, the remaining comparisons
+    /// are skipped and the first error is returned: a sort of long equal strings stops early.
+    pub fn sort_by<T>(
+        &mut self,
+        items: &mut [T],
+        mut cmp: impl FnMut(&T, &T) -> EvalResult<(Ordering, u64)>,
+    ) -> EvalResult<()> {
+        let mut failure = None;
+        items.sort_by(|a, b| {
+            if failure.is_some() {
+                return Ordering::Equal;
+            }
+            match cmp(a, b).and_then(|(o, cost)| self.step(cost).map(|()| o)) {
+                Ok(o) => o,
+                Err(e) => {
+                    failure = Some(e);
+                    Ordering::Equal
+                }
+            }
+        });
+        failure.map_or(Ok(()), Err)
     }
 
     /// Refuses a string of `bytes` bytes before it is built: over `string-bytes`, or more than

@@ -4,7 +4,7 @@
 //! `string-bytes` limit error as soon as its output outgrows the limit, so a value that shares
 //! sub-lists exponentially cannot make it run away.
 
-use super::budget::Budget;
+use super::budget::{compare_cost, Budget};
 use super::error::{EvalError, EvalResult};
 use super::time;
 use super::value::{List, Value};
@@ -107,23 +107,40 @@ enum Frame<'a> {
 }
 
 /// The entries of a map, sorted by key (byte order) when `sorted`.
-fn map_entries<'a>(map: &super::value::Map<'a>, sorted: bool) -> Vec<(String, Value<'a>)> {
+fn map_entries<'a>(
+    map: &super::value::Map<'a>,
+    sorted: bool,
+    budget: &mut Budget,
+) -> EvalResult<Vec<(String, Value<'a>)>> {
+    budget.step(map.len() as u64)?;
     let mut entries: Vec<_> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
     if sorted {
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        budget.sort_by(&mut entries, |a, b| {
+            Ok((a.0.cmp(&b.0), compare_cost(&a.0, &b.0)))
+        })?;
     }
-    entries
+    Ok(entries)
+}
+
+/// A step per value printed and per 16 bytes of its text.
+fn charge(v: &Value, budget: &mut Budget) -> EvalResult<()> {
+    let bytes = match v {
+        Value::Str(s) => s.len(),
+        _ => 0,
+    };
+    budget.step(1 + (bytes / 16) as u64)
 }
 
 /// Expr's `string(v)`, Go's `%v`: nil `<nil>`, floats by [`go_float`], strings as they are,
 /// lists `[1 a <nil>]`, maps `map[a:1 b:<nil>]` with sorted keys, durations `1h30m0s`, times
 /// `2006-01-02 15:04:05.999999999 -0700 MST`, zones by name.
-pub fn go_string(v: &Value, budget: &Budget) -> EvalResult<String> {
+pub fn go_string(v: &Value, budget: &mut Budget) -> EvalResult<String> {
     let mut out = String::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut pending = Some(v.clone());
     loop {
         if let Some(v) = pending.take() {
+            charge(&v, budget)?;
             match v {
                 Value::Nil => out.push_str("<nil>"),
                 Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
@@ -142,7 +159,7 @@ pub fn go_string(v: &Value, budget: &Budget) -> EvalResult<String> {
                 }
                 Value::Map(m) => {
                     out.push_str("map[");
-                    stack.push(Frame::Map(map_entries(&m, true), 0));
+                    stack.push(Frame::Map(map_entries(&m, true, budget)?, 0));
                 }
             }
             check_len(&out, budget)?;
@@ -222,13 +239,14 @@ fn newline_indent(out: &mut String, depth: usize, style: JsonStyle) {
 fn write_json_styled(
     v: &Value,
     out: &mut String,
-    budget: &Budget,
+    budget: &mut Budget,
     style: JsonStyle,
 ) -> EvalResult<()> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut pending = Some(v.clone());
     loop {
         if let Some(v) = pending.take() {
+            charge(&v, budget)?;
             match v {
                 Value::Nil => out.push_str("null"),
                 Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
@@ -257,7 +275,7 @@ fn write_json_styled(
                 Value::Map(m) if m.is_empty() => out.push_str("{}"),
                 Value::Map(m) => {
                     out.push('{');
-                    stack.push(Frame::Map(map_entries(&m, style.go), 0));
+                    stack.push(Frame::Map(map_entries(&m, style.go, budget)?, 0));
                 }
             }
             check_len(out, budget)?;
@@ -306,13 +324,13 @@ fn write_json_styled(
 /// Compact JSON as LANGUAGE §3 prints values: numbers as Go's `encoding/json`, strings escaped
 /// as serde_json does (no HTML escaping), times RFC 3339, durations as Go text, maps in their
 /// own order. NaN and ±Inf are an error ("NaN is not a finite number").
-pub fn write_json(v: &Value, out: &mut String, budget: &Budget) -> EvalResult<()> {
+pub fn write_json(v: &Value, out: &mut String, budget: &mut Budget) -> EvalResult<()> {
     write_json_styled(v, out, budget, JsonStyle { go: false })
 }
 
 /// Expr's `toJSON(v)`: Go's `json.MarshalIndent` with a two-space indent, map keys sorted,
 /// `<`, `>`, `&` escaped as `\u003c`, `\u003e`, `\u0026`, durations as nanoseconds.
-pub fn to_json_pretty(v: &Value, budget: &Budget) -> EvalResult<String> {
+pub fn to_json_pretty(v: &Value, budget: &mut Budget) -> EvalResult<String> {
     let mut out = String::new();
     write_json_styled(v, &mut out, budget, JsonStyle { go: true })?;
     Ok(out)
@@ -403,79 +421,89 @@ mod tests {
 
     #[test]
     fn go_string_of_values() {
-        let b = budget();
-        assert_eq!(go_string(&Value::Nil, &b).unwrap(), "<nil>");
-        assert_eq!(go_string(&Value::Float(1e6), &b).unwrap(), "1e+06");
+        let mut b = budget();
+        assert_eq!(go_string(&Value::Nil, &mut b).unwrap(), "<nil>");
+        assert_eq!(go_string(&Value::Float(1e6), &mut b).unwrap(), "1e+06");
         assert_eq!(
-            go_string(&sample(), &b).unwrap(),
+            go_string(&sample(), &mut b).unwrap(),
             "[1 2.5 a b true map[<&>:x\"\n\u{1} a:1 b:<nil>] []]"
         );
     }
 
     #[test]
     fn json_compact_and_pretty() {
-        let b = budget();
+        let mut b = budget();
         let mut out = String::new();
-        write_json(&sample(), &mut out, &b).unwrap();
+        write_json(&sample(), &mut out, &mut b).unwrap();
         assert_eq!(
             out,
             r#"[1,2.5,"a b",true,{"b":null,"a":1,"<&>":"x\"\n\u0001"},[]]"#
         );
         assert_eq!(
-            to_json_pretty(&sample(), &b).unwrap(),
+            to_json_pretty(&sample(), &mut b).unwrap(),
             "[\n  1,\n  2.5,\n  \"a b\",\n  true,\n  {\n    \"\\u003c\\u0026\\u003e\": \"x\\\"\\n\\u0001\",\n    \"a\": 1,\n    \"b\": null\n  },\n  []\n]"
         );
-        assert_eq!(to_json_pretty(&Value::Float(1e21), &b).unwrap(), "1e+21");
         assert_eq!(
-            to_json_pretty(&Value::Duration(1_000_000_000), &b).unwrap(),
+            to_json_pretty(&Value::Float(1e21), &mut b).unwrap(),
+            "1e+21"
+        );
+        assert_eq!(
+            to_json_pretty(&Value::Duration(1_000_000_000), &mut b).unwrap(),
             "1000000000"
         );
         assert_eq!(
-            to_json_pretty(&unlimited::string("\u{2028}\u{8}\u{c}\u{7f}"), &b).unwrap(),
+            to_json_pretty(&unlimited::string("\u{2028}\u{8}\u{c}\u{7f}"), &mut b).unwrap(),
             "\"\\u2028\\b\\f\u{7f}\""
         );
     }
 
     #[test]
     fn durations_print_as_go_text_or_nanoseconds() {
-        let b = budget();
+        let mut b = budget();
         let d = unlimited::list(vec![Value::Duration(5_400_000_000_000)]);
-        assert_eq!(go_string(&d, &b).unwrap(), "[1h30m0s]");
+        assert_eq!(go_string(&d, &mut b).unwrap(), "[1h30m0s]");
         let mut out = String::new();
-        write_json(&d, &mut out, &b).unwrap();
+        write_json(&d, &mut out, &mut b).unwrap();
         assert_eq!(out, r#"["1h30m0s"]"#);
-        assert_eq!(to_json_pretty(&d, &b).unwrap(), "[\n  5400000000000\n]");
+        assert_eq!(to_json_pretty(&d, &mut b).unwrap(), "[\n  5400000000000\n]");
     }
 
     #[test]
     fn non_finite_numbers_are_refused() {
-        let b = budget();
+        let mut b = budget();
         let mut out = String::new();
-        let err =
-            write_json(&unlimited::list(vec![Value::Float(f64::NAN)]), &mut out, &b).unwrap_err();
+        let err = write_json(
+            &unlimited::list(vec![Value::Float(f64::NAN)]),
+            &mut out,
+            &mut b,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "NaN is not a finite number");
-        let err = to_json_pretty(&Value::Float(f64::NEG_INFINITY), &b).unwrap_err();
+        let err = to_json_pretty(&Value::Float(f64::NEG_INFINITY), &mut b).unwrap_err();
         assert_eq!(err.message, "-Inf is not a finite number");
     }
 
     #[test]
     fn deep_and_shared_values_are_bounded() {
-        let b = budget();
+        let mut b = Budget::new(Limits {
+            steps: u64::MAX,
+            ..Limits::default()
+        });
         let mut deep = Value::Nil;
         for _ in 0..200_000 {
             deep = unlimited::list(vec![deep]);
         }
         // 200k levels print without recursion; the output (over 400 KB) stays under 1 MiB.
-        assert_eq!(go_string(&deep, &b).unwrap().len(), 400_005);
+        assert_eq!(go_string(&deep, &mut b).unwrap().len(), 400_005);
         // Exponential sharing: 2^40 leaves, stopped by the string limit.
         let mut wide = unlimited::string("x");
         for _ in 0..40 {
             wide = unlimited::list(vec![wide.clone(), wide]);
         }
-        assert_eq!(go_string(&wide, &b).unwrap_err().code, "scimap::limit");
+        assert_eq!(go_string(&wide, &mut b).unwrap_err().code, "scimap::limit");
         let mut out = String::new();
         assert_eq!(
-            write_json(&wide, &mut out, &b).unwrap_err().code,
+            write_json(&wide, &mut out, &mut b).unwrap_err().code,
             "scimap::limit"
         );
         // Dropping it does not recurse either (value.rs).

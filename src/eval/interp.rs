@@ -1,6 +1,6 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
-use super::budget::Budget;
+use super::budget::{compare_cost, Budget};
 use super::error::{EvalError, EvalResult};
 use super::format::go_string;
 use super::time::{self, Time, Zone};
@@ -116,7 +116,7 @@ impl<'a> Ctx<'a> {
                 regex,
                 negate,
             } => match self.eval(subject)? {
-                Value::Str(s) => Value::Bool(regex.is_match(&s) != *negate),
+                Value::Str(s) => Value::Bool(regex.is_match(&s, &mut self.budget)? != *negate),
                 other => {
                     return Err(EvalError::type_error(format!(
                         "operator `matches` needs a string, got {}",
@@ -201,7 +201,7 @@ impl<'a> Ctx<'a> {
                             )?,
                         }
                     }
-                    other => Value::string(go_string(&other, &self.budget)?, &mut self.budget)?,
+                    other => Value::string(go_string(&other, &mut self.budget)?, &mut self.budget)?,
                 }
             }
             Op::Conditional {
@@ -429,6 +429,8 @@ impl<'a> Ctx<'a> {
                 let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
                 };
+                // Compiling costs about as much as scanning the pattern's compiled form once.
+                self.budget.step(1 + p.len() as u64)?;
                 let re = super::builtins::re2::compile(p, self.budget.limits().regex_bytes)
                     .map_err(|e| match e {
                         regex::Error::CompiledTooBig(_) => {
@@ -436,12 +438,13 @@ impl<'a> Ctx<'a> {
                         }
                         e => EvalError::invalid(format!("invalid regular expression: {e}")),
                     })?;
-                Value::Bool(re.is_match(s) == (op == Matches))
+                Value::Bool(re.is_match(s, &mut self.budget)? == (op == Matches))
             }
             Contains | NotContains | StartsWith | NotStartsWith | EndsWith | NotEndsWith => {
                 let (Value::Str(s), Value::Str(t)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
                 };
+                self.budget.step(1 + (s.len() + t.len()) as u64 / 16)?;
                 let yes = match op {
                     Contains | NotContains => s.contains(&**t),
                     StartsWith | NotStartsWith => s.starts_with(&**t),
@@ -597,7 +600,7 @@ impl<'a> Ctx<'a> {
                     let key = run!(i, item.clone());
                     let key = match key {
                         Value::Str(s) => s.to_string(),
-                        other => go_string(&other, &self.budget)?,
+                        other => go_string(&other, &mut self.budget)?,
                     };
                     groups.entry(key).or_default().push(item);
                 }
@@ -620,18 +623,14 @@ impl<'a> Ctx<'a> {
                 for (i, item) in items.iter().enumerate() {
                     keyed.push((run!(i, item.clone()), item));
                 }
-                let mut failure = None;
-                keyed.sort_by(|(a, _), (b, _)| match compare(a, b) {
-                    Some(o) if desc => o.reverse(),
-                    Some(o) => o,
-                    None => {
-                        failure.get_or_insert_with(|| mismatch("<", a, b));
-                        Ordering::Equal
-                    }
-                });
-                if let Some(e) = failure {
-                    return Err(e);
-                }
+                self.budget.sort_by(&mut keyed, |(a, _), (b, _)| {
+                    let o = compare(a, b).ok_or_else(|| mismatch("<", a, b))?;
+                    let cost = match (a, b) {
+                        (Value::Str(x), Value::Str(y)) => compare_cost(x, y),
+                        _ => 1,
+                    };
+                    Ok((if desc { o.reverse() } else { o }, cost))
+                })?;
                 Value::list(
                     keyed.into_iter().map(|(_, v)| v).collect(),
                     &mut self.budget,

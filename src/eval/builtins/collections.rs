@@ -2,6 +2,7 @@
 
 use super::numbers::cmp_numbers;
 use super::{arg, bad_arg, go_type, int_arg, list_arg, step_bytes, Budget};
+use crate::eval::budget::compare_cost;
 use crate::eval::error::{EvalError, EvalResult};
 use crate::eval::value::{List, Map, Value};
 use indexmap::IndexMap;
@@ -99,7 +100,9 @@ fn sorted_entries<'a>(
     budget.step(map.len() as u64)?;
     budget.fits_list(map.len())?;
     let mut entries: Vec<_> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    budget.sort_by(&mut entries, |a, b| {
+        Ok((a.0.cmp(&b.0), compare_cost(&a.0, &b.0)))
+    })?;
     Ok(entries)
 }
 
@@ -290,14 +293,14 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             )));
         }
     }
-    items.sort_by(|a, b| {
+    budget.sort_by(&mut items, |a, b| {
         let o = cmp_sortable(a, b).unwrap_or(Ordering::Equal);
-        if desc {
-            o.reverse()
-        } else {
-            o
-        }
-    });
+        let cost = match (a, b) {
+            (Value::Str(x), Value::Str(y)) => compare_cost(x, y),
+            _ => 1,
+        };
+        Ok((if desc { o.reverse() } else { o }, cost))
+    })?;
     Value::list(items, budget)
 }
 

@@ -229,7 +229,7 @@ mod test_util {
 
     pub fn json(v: &Value) -> String {
         let mut out = String::new();
-        write_json(v, &mut out, &Budget::new(Limits::default())).unwrap();
+        write_json(v, &mut out, &mut Budget::new(Limits::default())).unwrap();
         out
     }
 

@@ -155,10 +155,15 @@ pub(super) fn median<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         values.push(v.as_f64().unwrap_or(0.0))
     })?;
     // Go's sort.Float64s order: NaN first.
-    values.sort_by(|a, b| match a.partial_cmp(b) {
-        Some(o) => o,
-        None => b.is_nan().cmp(&a.is_nan()),
-    });
+    budget.sort_by(&mut values, |a, b| {
+        Ok((
+            match a.partial_cmp(b) {
+                Some(o) => o,
+                None => b.is_nan().cmp(&a.is_nan()),
+            },
+            1,
+        ))
+    })?;
     let n = values.len();
     let mid = |i: usize| values.get(i).copied().unwrap_or(0.0);
     Ok(Value::Float(match n {
