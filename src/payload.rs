@@ -1,6 +1,6 @@
 //! The SCIM payload: converting values to their targets' types and assembling the resource.
 
-use crate::eval::error::EvalError;
+use crate::eval::error::{excerpt, EvalError};
 use crate::eval::format::json_float;
 use crate::eval::time;
 use crate::eval::value::{Str, Value};
@@ -108,7 +108,8 @@ pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, Eval
         (ScimType::Boolean, Value::Str(s)) if s.eq_ignore_ascii_case("false") => Leaf::Bool(false),
         (ScimType::Boolean, Value::Str(s)) => {
             return Err(conversion(format!(
-                "\"{s}\" cannot become a SCIM boolean (only \"true\" and \"false\" can)"
+                "\"{}\" cannot become a SCIM boolean (only \"true\" and \"false\" can)",
+                excerpt(s)
             )))
         }
         (ScimType::Integer, Value::Int(i)) => Leaf::Int(*i),
@@ -116,21 +117,22 @@ pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, Eval
         (ScimType::Integer, Value::Str(s)) => match number(s) {
             Some(Value::Int(i)) => Leaf::Int(i),
             Some(Value::Float(f)) => integer_from_float(f)?,
-            _ => return Err(conversion(format!("\"{s}\" is not an integer"))),
+            _ => return Err(conversion(format!("\"{}\" is not an integer", excerpt(s)))),
         },
         (ScimType::Decimal, Value::Int(i)) => Leaf::Int(*i),
         (ScimType::Decimal, Value::Float(f)) => finite(*f)?,
         (ScimType::Decimal, Value::Str(s)) => match number(s) {
             Some(Value::Int(i)) => Leaf::Int(i),
             Some(Value::Float(f)) => finite(f)?,
-            _ => return Err(conversion(format!("\"{s}\" is not a number"))),
+            _ => return Err(conversion(format!("\"{}\" is not a number", excerpt(s)))),
         },
         (ScimType::DateTime, Value::Time(t)) => Leaf::Text(time::rfc3339(t)),
         (ScimType::DateTime, Value::Str(s)) => match time::parse_rfc3339(s) {
             Some(t) => Leaf::Text(time::rfc3339(&t)),
             None => {
                 return Err(conversion(format!(
-                    "\"{s}\" is not an RFC 3339 date-time such as 2026-01-02T03:04:05Z"
+                    "\"{}\" is not an RFC 3339 date-time such as 2026-01-02T03:04:05Z",
+                    excerpt(s)
                 )))
             }
         },

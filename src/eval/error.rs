@@ -1,7 +1,32 @@
 //! Run-time errors: what failed while evaluating one record.
 
 use crate::diagnostic::Span;
+use std::borrow::Cow;
 use std::fmt;
+
+/// The longest message an error keeps: a failed record's output line carries one message per
+/// failing entry, and the values they quote can be megabytes long.
+const MAX_MESSAGE: usize = 1024;
+
+/// The longest part of a value a message quotes.
+pub const QUOTE_BYTES: usize = 64;
+
+/// At most `QUOTE_BYTES` of `s` (cut at a character boundary), `…` marking a cut.
+pub fn excerpt(s: &str) -> Cow<'_, str> {
+    if s.len() <= QUOTE_BYTES {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(format!("{}…", &s[..s.floor_char_boundary(QUOTE_BYTES)]))
+}
+
+/// `message` cut to `MAX_MESSAGE` bytes, `…` marking a cut.
+fn capped(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        message.truncate(message.floor_char_boundary(MAX_MESSAGE));
+        message.push('…');
+    }
+    message
+}
 
 /// A failure while evaluating. Builtins return it without a span; the evaluator adds the span of
 /// the call or operator that failed. Boxed: every evaluation step returns a `Result`, and a
@@ -28,7 +53,7 @@ impl EvalError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         EvalError(Box::new(Fault {
             code,
-            message: message.into(),
+            message: capped(message.into()),
             span: None,
         }))
     }
@@ -55,7 +80,7 @@ impl EvalError {
 
     /// The same error with its message rewritten.
     pub fn reword(mut self, f: impl FnOnce(&str) -> String) -> Self {
-        self.0.message = f(&self.0.message);
+        self.0.message = capped(f(&self.0.message));
         self
     }
 

@@ -1,7 +1,7 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
 use super::budget::{compare_cost, Budget};
-use super::error::{EvalError, EvalResult};
+use super::error::{excerpt, EvalError, EvalResult};
 use super::format::go_string;
 use super::time::{self, Time, Zone};
 use super::value::{List, Str, Value};
@@ -164,6 +164,7 @@ impl<'a> Ctx<'a> {
                         )))
                     }
                 };
+                self.budget.step(1 + s.len() as u64 / 16)?;
                 Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
             }
             Op::Predicate {
@@ -800,13 +801,16 @@ fn member<'a>(obj: Value<'a>, idx: Value<'a>, object_text: &str) -> EvalResult<V
             "array elements can only be selected using an integer, got {}",
             other.type_name()
         ))),
-        (Value::Nil, Value::Str(k)) => Err(nil_error(object_text, format!("read `.{k}`"))),
+        (Value::Nil, Value::Str(k)) => {
+            Err(nil_error(object_text, format!("read `.{}`", excerpt(k))))
+        }
         (Value::Nil, other) => Err(nil_error(
             object_text,
             format!("index it with {}", other.type_name()),
         )),
         (other, Value::Str(k)) => Err(EvalError::type_error(format!(
-            "cannot fetch {k} from {}",
+            "cannot fetch {} from {}",
+            excerpt(k),
             other.type_name()
         ))),
         (other, _) => Err(EvalError::type_error(format!(

@@ -12,7 +12,7 @@
 //!   clamped to that range (`Add`, `+`).
 
 use super::budget::Budget;
-use super::error::{EvalError, EvalResult};
+use super::error::{excerpt, EvalError, EvalResult, QUOTE_BYTES};
 use super::value::Value;
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
@@ -92,11 +92,18 @@ impl Zone {
 // Builtins
 
 /// `date(s[, layout[, tz]])` and `date(tz, s[, layout])` (tz a `timezone()` value), as Expr.
-pub fn date<'a>(args: &[Value<'a>], _budget: &mut Budget) -> EvalResult<Value<'a>> {
+pub fn date<'a>(args: &[Value<'a>], budget: &mut Budget) -> EvalResult<Value<'a>> {
     let (zone, rest) = match args.split_first() {
         Some((Value::Location(z), rest)) => (Some(*z), rest),
         _ => (None, args),
     };
+    // Parsing reads the value and the layout once per layout tried.
+    let passes = if rest.len() == 1 {
+        default_layouts().len()
+    } else {
+        1
+    };
+    charge_text(args, passes, budget)?;
     let parsed = match rest {
         [s] => parse_default(str_arg("date", 1, s)?, zone.unwrap_or(Zone::Utc)),
         [s, layout] => parse_with(
@@ -121,7 +128,8 @@ pub fn date<'a>(args: &[Value<'a>], _budget: &mut Budget) -> EvalResult<Value<'a
 }
 
 /// `duration(s)`: Go's `time.ParseDuration`.
-pub fn duration<'a>(args: &[Value<'a>], _budget: &mut Budget) -> EvalResult<Value<'a>> {
+pub fn duration<'a>(args: &[Value<'a>], budget: &mut Budget) -> EvalResult<Value<'a>> {
+    charge_text(args, 1, budget)?;
     match args {
         [s] => parse_duration(str_arg("duration", 1, s)?)
             .map(Value::Duration)
@@ -131,13 +139,20 @@ pub fn duration<'a>(args: &[Value<'a>], _budget: &mut Budget) -> EvalResult<Valu
 }
 
 /// `timezone(name)`: Go's `time.LoadLocation` over the IANA database.
-pub fn timezone<'a>(args: &[Value<'a>], _budget: &mut Budget) -> EvalResult<Value<'a>> {
+pub fn timezone<'a>(args: &[Value<'a>], budget: &mut Budget) -> EvalResult<Value<'a>> {
+    charge_text(args, 1, budget)?;
     match args {
         [s] => load_location(str_arg("timezone", 1, s)?)
             .map(Value::Location)
             .map_err(EvalError::invalid),
         _ => Err(arity("timezone", "1", args.len())),
     }
+}
+
+/// A step, plus one per 16 bytes of the string arguments for each pass over them.
+fn charge_text(args: &[Value<'_>], passes: usize, budget: &mut Budget) -> EvalResult<()> {
+    let bytes: usize = args.iter().filter_map(Value::as_str).map(str::len).sum();
+    budget.step(1 + (bytes.saturating_mul(passes) / 16) as u64)
 }
 
 fn load_location(name: &str) -> Result<Zone, String> {
@@ -591,9 +606,14 @@ fn parse_failure(value: &str, message: &str) -> String {
     format!("parsing time {}{message}", quote(value.as_bytes()))
 }
 
-/// Go's `time.quote`: bytes outside printable ASCII as `\xNN`.
+/// Go's `time.quote`: bytes outside printable ASCII as `\xNN`. Only the first `QUOTE_BYTES`
+/// are quoted, `…` marking the cut: values and layouts come from records and can be megabytes.
 fn quote(s: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let (s, cut) = match s.get(..QUOTE_BYTES) {
+        Some(head) if s.len() > QUOTE_BYTES => (head, true),
+        _ => (s, false),
+    };
+    let mut out = String::with_capacity(s.len() + 5);
     out.push('"');
     for &c in s {
         match c {
@@ -606,6 +626,9 @@ fn quote(s: &[u8]) -> String {
         }
     }
     out.push('"');
+    if cut {
+        out.push('…');
+    }
     out
 }
 
@@ -1274,7 +1297,7 @@ pub fn parse_default(s: &str, zone: Zone) -> Result<Time, String> {
     default_layouts()
         .iter()
         .find_map(|l| parse_with(s, l, zone).ok())
-        .ok_or_else(|| format!("invalid date {s}"))
+        .ok_or_else(|| format!("invalid date {}", excerpt(s)))
 }
 
 /// A strict RFC 3339 timestamp (Go's fast path): `2006-01-02T15:04:05[.frac](Z|±hh:mm)`.

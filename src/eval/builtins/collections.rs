@@ -3,7 +3,7 @@
 use super::numbers::cmp_numbers;
 use super::{arg, bad_arg, go_type, int_arg, list_arg, step_bytes, Budget};
 use crate::eval::budget::compare_cost;
-use crate::eval::error::{EvalError, EvalResult};
+use crate::eval::error::{excerpt, EvalError, EvalResult};
 use crate::eval::value::{List, Map, Value};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
@@ -276,7 +276,8 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         Some(Value::Str(s)) if &**s == "desc" => true,
         Some(Value::Str(s)) => {
             return Err(EvalError::invalid(format!(
-                "invalid order {s}, expected asc or desc"
+                "invalid order {}, expected asc or desc",
+                excerpt(s)
             )))
         }
         Some(other) => return Err(bad_arg("sort", "\"asc\" or \"desc\"", other)),

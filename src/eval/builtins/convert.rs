@@ -1,7 +1,7 @@
 //! Conversion and encoding builtins (Expr §4.5).
 
 use super::{arg, go_type, step_bytes, str_arg, Budget};
-use crate::eval::error::{EvalError, EvalResult};
+use crate::eval::error::{excerpt, EvalError, EvalResult};
 use crate::eval::format::{go_string, to_json_pretty};
 use crate::eval::value::Value;
 use base64::Engine;
@@ -34,7 +34,7 @@ pub(super) fn int<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
         Value::Str(s) => s
             .parse::<i64>()
             .map(Value::Int)
-            .map_err(|_| EvalError::invalid(cannot("int", &*s))),
+            .map_err(|_| EvalError::invalid(cannot("int", excerpt(&s)))),
         other => Err(EvalError::type_error(cannot("int", go_type(&other)))),
     }
 }
@@ -45,7 +45,7 @@ pub(super) fn float<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
         Value::Int(i) | Value::Duration(i) => Ok(Value::Float(i as f64)),
         Value::Float(f) => Ok(Value::Float(f)),
         Value::Str(s) => {
-            let bad = || EvalError::invalid(cannot("float", &*s));
+            let bad = || EvalError::invalid(cannot("float", excerpt(&s)));
             let f: f64 = s.parse().map_err(|_| bad())?;
             let word = s.trim_start_matches(['+', '-']).to_ascii_lowercase();
             if f.is_infinite() && word != "inf" && word != "infinity" {
