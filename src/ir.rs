@@ -336,11 +336,8 @@ impl Section {
 }
 
 impl Node {
-    /// Adds the record fields this expression reads; `None` when it reads the whole record.
-    fn fields_read(&self, out: &mut Vec<String>) -> Option<()> {
-        let all = |nodes: &[Node], out: &mut Vec<String>| {
-            nodes.iter().try_for_each(|n| n.fields_read(out))
-        };
+    /// Calls `f` on each node directly below this one.
+    fn for_each_child<'n>(&'n self, mut f: impl FnMut(&'n Node)) {
         match &self.op {
             Op::Nil
             | Op::Bool(_)
@@ -350,63 +347,83 @@ impl Node {
             | Op::Local(_)
             | Op::SectionLet(_)
             | Op::Field(_)
-            | Op::Now => Some(()),
-            Op::Env => None,
-            Op::Attr { name, .. } => {
-                out.push("attributes".into());
-                name.fields_read(out)
-            }
-            Op::Array(items) | Op::Sequence(items) => all(items, out),
-            Op::Map(entries) => entries.iter().try_for_each(|(k, v)| {
-                k.fields_read(out)?;
-                v.fields_read(out)
+            | Op::Now
+            | Op::Env => {}
+            Op::Attr { name: n, .. }
+            | Op::Unary(_, n)
+            | Op::NameOf { arg: n, .. }
+            | Op::MatchesConst { subject: n, .. }
+            | Op::FormatLayout { receiver: n, .. } => f(n),
+            Op::Array(items) | Op::Sequence(items) => items.iter().for_each(f),
+            Op::Native { args, .. } | Op::DateLayout { args, .. } => args.iter().for_each(f),
+            Op::Map(entries) => entries.iter().for_each(|(k, v)| {
+                f(k);
+                f(v);
             }),
-            Op::Unary(_, n) | Op::NameOf { arg: n, .. } => n.fields_read(out),
             Op::Binary(_, l, r) => {
-                l.fields_read(out)?;
-                r.fields_read(out)
+                f(l);
+                f(r);
             }
-            Op::MatchesConst { subject, .. } => subject.fields_read(out),
             Op::Member { object, index, .. } => {
-                object.fields_read(out)?;
-                index.fields_read(out)
+                f(object);
+                f(index);
             }
             Op::Slice { object, from, to } => {
-                object.fields_read(out)?;
-                [from, to]
-                    .into_iter()
-                    .flatten()
-                    .try_for_each(|n| n.fields_read(out))
+                f(object);
+                [from, to].into_iter().flatten().for_each(|n| f(n));
             }
-            Op::Native { args, .. } | Op::DateLayout { args, .. } => all(args, out),
-            Op::FormatLayout { receiver, .. } => receiver.fields_read(out),
             Op::Method { receiver, args, .. } => {
-                receiver.fields_read(out)?;
-                all(args, out)
+                f(receiver);
+                args.iter().for_each(f);
             }
             Op::Predicate {
                 list, body, extra, ..
             } => {
-                list.fields_read(out)?;
-                if let Some(b) = body {
-                    b.fields_read(out)?;
-                }
-                all(extra, out)
+                f(list);
+                body.iter().for_each(|b| f(b));
+                extra.iter().for_each(f);
             }
             Op::Conditional {
                 cond,
                 then,
                 otherwise,
             } => {
-                cond.fields_read(out)?;
-                then.fields_read(out)?;
-                otherwise.fields_read(out)
+                f(cond);
+                f(then);
+                f(otherwise);
             }
             Op::Let { value, body, .. } => {
-                value.fields_read(out)?;
-                body.fields_read(out)
+                f(value);
+                f(body);
             }
         }
+    }
+
+    /// Adds the record fields this expression reads; `None` when it reads the whole record.
+    fn fields_read(&self, out: &mut Vec<String>) -> Option<()> {
+        match &self.op {
+            Op::Env => return None,
+            Op::Attr { .. } => out.push("attributes".into()),
+            _ => {}
+        }
+        let mut all = Some(());
+        self.for_each_child(|n| {
+            if all.is_some() {
+                all = n.fields_read(out);
+            }
+        });
+        all
+    }
+
+    /// How deep evaluating this node recurses, counting a section `let` as deep as its value
+    /// (`lets[i]`, the depth of `let` number i): the evaluator recurses through both.
+    pub fn eval_depth(&self, lets: &[usize]) -> usize {
+        let mut below = match self.op {
+            Op::SectionLet(i) => lets.get(i).copied().unwrap_or(0),
+            _ => 0,
+        };
+        self.for_each_child(|n| below = below.max(n.eval_depth(lets)));
+        below.saturating_add(1)
     }
 }
 

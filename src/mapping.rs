@@ -346,7 +346,7 @@ impl Mapping {
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
         let section = self.section_for(kind)?;
         let record = self.view(kind, record)?;
-        let slots = self.outcome(section, &record)?;
+        let slots = self.outcome(section, &record, 0)?;
         Ok(payload::assemble(
             &section.core_urn,
             &section.payload,
@@ -382,12 +382,14 @@ impl Mapping {
     }
 
     /// Every entry's value, or every failure including required attributes left absent.
+    /// `record_memory`: what reading the record already charged to `memory`.
     fn outcome<'a>(
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
+        record_memory: usize,
     ) -> Result<Vec<Slot<'a>>, RecordError> {
-        let run = self.run(section, record)?;
+        let run = self.run(section, record, record_memory)?;
         let mut errors: Vec<EntryError> = run.errors.into_iter().map(|(_, e)| e).collect();
         for (i, name) in &section.required {
             let failed = errors
@@ -422,7 +424,7 @@ impl Mapping {
         let run = match record
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|r| self.run(section, r))
+            .and_then(|r| self.run(section, r, 0))
         {
             Ok(run) => run,
             Err(e) => Run {
@@ -493,7 +495,7 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
-        let slots = self.outcome(section, &record.doc)?;
+        let slots = self.outcome(section, &record.doc, record.memory)?;
         payload::write(&section.core_urn, &section.payload, &slots, out);
         Ok(())
     }
@@ -510,14 +512,14 @@ impl Mapping {
         let read = self
             .section_for(kind)
             .and_then(|section| Ok((section, self.read_line(kind, line)?)));
-        let (section, record) = match read {
+        let (section, (record, record_memory)) = match read {
             Ok(read) => read,
             Err(e) => {
                 crate::json::write(&e.to_json(Some(line_no), None), out);
                 return false;
             }
         };
-        match self.outcome(section, &record) {
+        match self.outcome(section, &record, record_memory) {
             Ok(slots) => {
                 payload::write(&section.core_urn, &section.payload, &slots, out);
                 true
@@ -536,8 +538,8 @@ impl Mapping {
         }
     }
 
-    /// Reads a bulk line as far as the section needs.
-    fn read_line<'l>(&self, kind: Kind, line: &'l [u8]) -> Result<Doc<'l>, RecordError> {
+    /// Reads a bulk line as far as the section needs; with the memory reading it charged.
+    fn read_line<'l>(&self, kind: Kind, line: &'l [u8]) -> Result<(Doc<'l>, usize), RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
             return Err(RecordError::whole(
@@ -554,7 +556,8 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        crate::record::read(line, limits, self.fields(kind)).map(Doc::Object)
+        crate::record::read(line, limits, self.fields(kind))
+            .map(|(obj, memory)| (Doc::Object(obj), memory))
     }
 
     /// Evaluates every entry of a section for one record.
@@ -562,17 +565,16 @@ impl Mapping {
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
+        record_memory: usize,
     ) -> Result<Run<'a>, RecordError> {
         let Doc::Object(fields) = record else {
             return Err(crate::record::not_an_object(record.kind()));
         };
-        let mut ctx = Ctx::new(
-            record,
-            fields,
-            section,
-            Budget::new(self.options.limits),
-            self.now(),
-        );
+        let mut budget = Budget::new(self.options.limits);
+        budget
+            .alloc(record_memory)
+            .map_err(|e| RecordError::whole(e.code, e.into_message()))?;
+        let mut ctx = Ctx::new(record, fields, section, budget, self.now());
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         // General JSON Paths run on the record converted to `serde_json`, once.
@@ -635,20 +637,23 @@ fn json_kind(v: &Json) -> &'static str {
 #[derive(Debug)]
 pub struct Record<'a> {
     doc: Doc<'a>,
+    /// What reading it charged to `memory`: every evaluation of it starts from there.
+    memory: usize,
 }
 
 impl<'a> Record<'a> {
     /// Reads a record as `bulk` does, keeping every field.
     pub fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Record<'a>, RecordError> {
-        crate::record::read(bytes, limits, None).map(|fields| Record {
+        crate::record::read(bytes, limits, None).map(|(fields, memory)| Record {
             doc: Doc::Object(fields),
+            memory,
         })
     }
 }
 
 /// Reads one record as `bulk` and `eval` do: RFC 8259 JSON, an object, within the limits.
 pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> {
-    crate::record::read(bytes, limits, None).map(|record| Json::Object(record.to_json()))
+    crate::record::read(bytes, limits, None).map(|(record, _)| Json::Object(record.to_json()))
 }
 
 /// One entry's value for this record.

@@ -116,6 +116,8 @@ fn check_section(
     };
     let mut lets: Vec<SectionLet> = Vec::new();
     let mut let_nodes: Vec<ir::Let> = Vec::new();
+    // How deep evaluating each `let` recurses, lets used inside it included.
+    let mut let_depths: Vec<usize> = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
     let mut entries: Vec<ir::Entry> = Vec::new();
     // Lookups by key, not scans: a mapping may have thousands of entries.
@@ -174,6 +176,13 @@ fn check_section(
                     diagnostics.push(d);
                     continue;
                 }
+                let mut depth = node.eval_depth(&let_depths);
+                if depth > limits.depth {
+                    diagnostics.push(too_deep(l.name.span, limits.depth));
+                    // Reported once, where the chain crosses the limit, not at every later link.
+                    depth = 0;
+                }
+                let_depths.push(depth);
                 let_spans.insert(l.name.node.clone(), l.name.span);
                 lets.push(SectionLet {
                     name: l.name.node.clone(),
@@ -215,6 +224,11 @@ fn check_section(
                 diagnostics.extend(diags);
                 let Some(target) = target else { continue };
                 let Some(source_ir) = checked else { continue };
+                if let (ir::Source::Expr(node), ast::Source::Expr(expr)) = (&source_ir, &e.source) {
+                    if node.eval_depth(&let_depths) > limits.depth {
+                        diagnostics.push(too_deep(expr.span, limits.depth));
+                    }
+                }
                 let key = target.key();
                 if let Some(first) = first_span.get(&key) {
                     diagnostics.push(
@@ -311,6 +325,18 @@ fn check_section(
         locals,
         required,
     }
+}
+
+/// An expression whose evaluation, through the `let`s it uses, nests deeper than `depth`: the
+/// evaluator recurses once per level, so a chain of thousands of `let`s would exhaust the stack.
+fn too_deep(span: Span, limit: usize) -> Diagnostic {
+    Diagnostic::error(
+        "scimap::limit",
+        span,
+        format!("evaluating this nests deeper than the limit `depth` ({limit})"),
+    )
+    .with_label("counting the `let`s it uses, and theirs")
+    .with_help("each `let` used inside another adds its own depth: flatten the chain of `let`s")
 }
 
 /// Checks an entry's source and lowers it.

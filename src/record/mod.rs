@@ -37,7 +37,7 @@ pub struct Obj<'a> {
 }
 
 /// Objects up to this size are searched by scanning.
-const SCAN: usize = 16;
+pub(super) const SCAN: usize = 16;
 
 impl<'a> Obj<'a> {
     /// Builds an object from entries in input order, resolving duplicate keys.
@@ -122,12 +122,12 @@ impl<'a> Obj<'a> {
         self.entries.len()
     }
 
-    /// Entries in input order.
     /// The entry at position `i` in input order.
     pub fn entry(&self, i: usize) -> Option<(&str, &Doc<'a>)> {
         self.entries.get(i).map(|(k, v)| (&**k, v))
     }
 
+    /// Entries in input order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Doc<'a>)> + '_ {
         self.entries.iter().map(|(k, v)| (&**k, v))
     }

@@ -23,11 +23,13 @@ const MAX_BUILT_DEPTH: usize = 512;
 /// With `fields`, only those top-level fields are kept (the others are still fully
 /// validated, then dropped without being built). Fields that are kept may nest at most
 /// `MAX_BUILT_DEPTH` levels (counting the record), beyond which the record fails as too deep.
+/// What the kept tree allocates is charged against `limits.memory` as it is built; the bytes
+/// charged are returned with the record, for its evaluation to go on counting from.
 pub fn read<'a>(
     bytes: &'a [u8],
     limits: &Limits,
     fields: Option<&[String]>,
-) -> Result<Obj<'a>, RecordError> {
+) -> Result<(Obj<'a>, usize), RecordError> {
     // Validated once, so strings can be sliced at any ASCII delimiter.
     let text = std::str::from_utf8(bytes).map_err(|bad| {
         RecordError::whole(
@@ -43,10 +45,16 @@ pub fn read<'a>(
         bytes,
         pos: 0,
         depth: limits.depth,
+        memory: limits.memory,
+        charged: 0,
     };
     match reader.record(fields) {
-        Ok(Ok(obj)) => Ok(obj),
+        Ok(Ok(obj)) => Ok((obj, reader.charged)),
         Ok(Err(kind)) => Err(not_an_object(kind)),
+        Err(Fail::Memory(limit)) => Err(RecordError::whole(
+            "scimap::limit",
+            format!("the record needs more than the limit `memory` ({limit} bytes) to be read"),
+        )),
         Err(Fail::TooDeep(limit)) => Err(RecordError::whole(
             "scimap::limit",
             format!("the record nests deeper than the limit `depth` ({limit})"),
@@ -131,6 +139,8 @@ enum Fail {
     Syntax(Code, usize),
     /// Nesting beyond this limit.
     TooDeep(usize),
+    /// The kept tree would allocate more than this limit.
+    Memory(usize),
 }
 
 /// serde_json's position of offset `at`: 1-based line, and the column of the byte before
@@ -275,6 +285,10 @@ struct Reader<'a> {
     pos: usize,
     /// `limits.depth`.
     depth: usize,
+    /// `limits.memory`.
+    memory: usize,
+    /// Bytes the kept tree has allocated so far.
+    charged: usize,
 }
 
 const ONES: u64 = u64::MAX / 255;
@@ -308,6 +322,26 @@ impl<'a> Reader<'a> {
             Some(_) => Err(self.peek_error(Code::TrailingCharacters)),
             None => Ok(top),
         }
+    }
+
+    /// Charges `bytes` of the kept tree to `memory`, before they are allocated.
+    fn charge(&mut self, bytes: usize) -> Result<(), Fail> {
+        self.charged = self.charged.saturating_add(bytes);
+        if self.charged > self.memory {
+            return Err(Fail::Memory(self.memory));
+        }
+        Ok(())
+    }
+
+    /// Pushes onto a vector of the kept tree, charging its growth to `memory` first.
+    fn push<T>(&mut self, items: &mut Vec<T>, item: T) -> Result<(), Fail> {
+        if items.len() == items.capacity() {
+            let grow = items.capacity().max(4);
+            self.charge(grow.saturating_mul(size_of::<T>()))?;
+            items.reserve_exact(grow);
+        }
+        items.push(item);
+        Ok(())
     }
 
     /// An error at the byte just read (serde_json's `error`).
@@ -362,7 +396,7 @@ impl<'a> Reader<'a> {
     /// After an object's `{`: its entries (only those `wanted`, if given) up to its `}`. `room` is
     /// how many more levels its values may open.
     fn object(&mut self, room: usize, wanted: Option<&Wanted>) -> Result<Obj<'a>, Fail> {
-        let mut entries = Vec::with_capacity(wanted.map_or(4, |w| w.fields.len()));
+        let mut entries = Vec::new();
         match self.whitespace() {
             Some(b'"') => {}
             Some(b'}') => {
@@ -383,10 +417,13 @@ impl<'a> Reader<'a> {
             if wanted {
                 let key = match key {
                     Text::Plain(from, to) => Cow::Borrowed(self.slice(from, to)?),
-                    Text::Escaped(s) => Cow::Owned(s),
+                    Text::Escaped(s) => {
+                        self.charge(s.capacity())?;
+                        Cow::Owned(s)
+                    }
                 };
                 let value = self.value(room)?;
-                entries.push((key, value));
+                self.push(&mut entries, (key, value))?;
             } else {
                 self.skip(room)?;
             }
@@ -402,6 +439,10 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
+                    // A large object's key index: a `u32` per entry, and a flag while building it.
+                    if entries.len() > super::SCAN {
+                        self.charge(entries.len().saturating_mul(5))?;
+                    }
                     return Ok(Obj::new(entries));
                 }
                 Some(_) => return Err(self.peek_error(Code::ExpectedObjectCommaOrEnd)),
@@ -422,7 +463,8 @@ impl<'a> Reader<'a> {
             None => return Err(self.peek_error(Code::EofWhileParsingList)),
         }
         loop {
-            items.push(self.value(room)?);
+            let item = self.value(room)?;
+            self.push(&mut items, item)?;
             match self.whitespace() {
                 Some(b',') => {
                     self.pos += 1;
@@ -649,7 +691,10 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, Fail> {
         Ok(match self.text()? {
             Text::Plain(from, to) => Cow::Borrowed(self.slice(from, to)?),
-            Text::Escaped(s) => Cow::Owned(s),
+            Text::Escaped(s) => {
+                self.charge(s.capacity())?;
+                Cow::Owned(s)
+            }
         })
     }
 
@@ -920,6 +965,38 @@ mod tests {
 
     fn fields(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The record alone, without what it charged to `memory`.
+    fn read<'a>(
+        bytes: &'a [u8],
+        limits: &Limits,
+        fields: Option<&[String]>,
+    ) -> Result<Obj<'a>, RecordError> {
+        super::read(bytes, limits, fields).map(|(obj, _)| obj)
+    }
+
+    #[test]
+    fn the_kept_tree_is_charged_to_memory() {
+        let items = format!("{{\"a\":[{}{{}}]}}", "{},".repeat(10_000));
+        let (_, charged) = super::read(items.as_bytes(), &Limits::default(), None).unwrap();
+        // 10,001 items of the array, in a vector grown by doubling: at least the items.
+        assert!(charged >= 10_001 * size_of::<Doc>(), "{charged}");
+        assert!(charged <= 2 * 10_001 * size_of::<Doc>() + 256, "{charged}");
+        // Skipped fields cost nothing.
+        let (_, skipped) =
+            super::read(items.as_bytes(), &Limits::default(), Some(&fields(&["b"]))).unwrap();
+        assert_eq!(skipped, 0);
+        let small = Limits {
+            memory: 100_000,
+            ..Limits::default()
+        };
+        let e = read(items.as_bytes(), &small, None).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "the record needs more than the limit `memory` (100000 bytes) to be read"
+        );
+        assert!(read(items.as_bytes(), &small, Some(&fields(&["b"]))).is_ok());
     }
 
     fn depth(depth: usize) -> Limits {
