@@ -23,7 +23,7 @@
 //!
 //! Any other info string fails, so no example goes untested. Further tests hold the reference
 //! complete: every diagnostic code, function, limit and command-line option is documented;
-//! every `reference §id` cited in the repository names a section of the book.
+//! every `reference §ID` cited in the repository names a section of the book.
 
 use scimap::{eval_expression, Kind, Mapping, Options};
 use serde_json::Value as Json;
@@ -250,7 +250,10 @@ impl Chapter<'_> {
                 self.console(block);
             }
             "rust" => self.rust(&info, block),
-            "" => self.fail(line, "a code block without an info string (use `text` for prose)"),
+            "" => self.fail(
+                line,
+                "a code block without an info string (use `text` for prose)",
+            ),
             other => self.fail(line, format!("unknown info string `{other}`")),
         }
     }
@@ -264,7 +267,10 @@ impl Chapter<'_> {
             self.write_file(line, name, &block.body);
         }
         let warns: BTreeSet<&str> = info.all("warns").into_iter().collect();
-        match (Mapping::compile_with(&block.body, &options()), info.one("fails")) {
+        match (
+            Mapping::compile_with(&block.body, &options()),
+            info.one("fails"),
+        ) {
             (Ok(mapping), None) => {
                 let got: BTreeSet<&str> = mapping.warnings().iter().map(|d| d.code).collect();
                 if got != warns {
@@ -278,9 +284,10 @@ impl Chapter<'_> {
                 self.mapping = Some(mapping);
                 self.record = None;
             }
-            (Ok(_), Some(code)) => {
-                self.fail(line, format!("expected the mapping to fail with {code}; it compiled"))
-            }
+            (Ok(_), Some(code)) => self.fail(
+                line,
+                format!("expected the mapping to fail with {code}; it compiled"),
+            ),
             (Err(e), None) => self.fail(line, format!("the mapping does not compile: {e}")),
             (Err(e), Some(code)) => {
                 let errors: Vec<&scimap::Diagnostic> =
@@ -335,10 +342,16 @@ impl Chapter<'_> {
         }
         let want_payload = info.flags.contains("payload");
         if !want_payload && !info.flags.contains("error") {
-            return self.fail(line, "a `json` block needs a role: record, payload, error or file=");
+            return self.fail(
+                line,
+                "a `json` block needs a role: record, payload, error or file=",
+            );
         }
         let (Some(mapping), Some((kind, record))) = (&self.mapping, &self.record) else {
-            return self.fail(line, "a payload or error without a mapping and a record before it");
+            return self.fail(
+                line,
+                "a payload or error without a mapping and a record before it",
+            );
         };
         let got = match mapping.evaluate(*kind, record) {
             Ok(payload) if want_payload => payload,
@@ -349,7 +362,10 @@ impl Chapter<'_> {
             }
             Err(e) => return self.fail(line, format!("expected a payload, got {e}")),
         };
-        let (want, got) = (scimap::json::to_string(&value), scimap::json::to_string(&got));
+        let (want, got) = (
+            scimap::json::to_string(&value),
+            scimap::json::to_string(&got),
+        );
         if want != got {
             self.fail(line, format!("expected\n    {want}\ngot\n    {got}"));
         }
@@ -381,12 +397,21 @@ impl Chapter<'_> {
             let want = want.trim();
             let failure = if let Some(part) = want.strip_prefix("compile error:") {
                 match &got {
-                    Err(e) if e.phase == scimap::Phase::Compile && e.message.contains(part.trim()) => None,
-                    _ => Some(format!("expected a compile error containing {:?}", part.trim())),
+                    Err(e)
+                        if e.phase == scimap::Phase::Compile && e.message.contains(part.trim()) =>
+                    {
+                        None
+                    }
+                    _ => Some(format!(
+                        "expected a compile error containing {:?}",
+                        part.trim()
+                    )),
                 }
             } else if let Some(part) = want.strip_prefix("run error:") {
                 match &got {
-                    Err(e) if e.phase == scimap::Phase::Run && e.message.contains(part.trim()) => None,
+                    Err(e) if e.phase == scimap::Phase::Run && e.message.contains(part.trim()) => {
+                        None
+                    }
                     _ => Some(format!("expected a run error containing {:?}", part.trim())),
                 }
             } else {
@@ -433,17 +458,16 @@ impl Chapter<'_> {
         let mut script = String::from("exec 2>&1 </dev/null\n");
         for (_, cmd, _) in &commands {
             script.push_str(cmd);
-            script.push_str("\nprintf '\\036%d\\036\\n' \"$?\"\n");
+            // Keep `$?` for the next command: a following `echo $?` shows this one's status.
+            script.push_str("\n__s=$?; printf '\\036%d\\036\\n' \"$__s\"; (exit $__s)\n");
         }
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_scimap"))
             .parent()
             .expect("the binary's directory")
             .to_path_buf();
-        let path = std::env::join_paths(
-            std::iter::once(bin_dir).chain(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            )),
-        )
+        let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
         .expect("a PATH");
         let dir = self.scratch().to_path_buf();
         let output = match run_script(&script, &dir, &path) {
@@ -471,7 +495,9 @@ impl Chapter<'_> {
             }
         }
         for (i, (line, cmd, _)) in commands.iter().enumerate() {
-            let shown = commands.get(i + 1).is_some_and(|(_, next, _)| next == "echo $?");
+            let shown = commands
+                .get(i + 1)
+                .is_some_and(|(_, next, _)| next == "echo $?");
             if statuses[i] != 0 && !shown {
                 self.fail(
                     *line,
@@ -492,7 +518,10 @@ impl Chapter<'_> {
             .and_then(|s| s.strip_suffix("}}"))
             .filter(|s| !s.contains("{{"));
         let Some((file, anchor)) = target.and_then(|t| t.rsplit_once(':')) else {
-            return self.fail(line, "a `rust` block is exactly `{{#include FILE.rs:ANCHOR}}`");
+            return self.fail(
+                line,
+                "a `rust` block is exactly `{{#include FILE.rs:ANCHOR}}`",
+            );
         };
         let dir = self.path.parent().expect("a chapter's directory");
         let path = normalize(&dir.join(file));
@@ -580,14 +609,19 @@ fn split_marker(s: &str) -> Option<(&str, i32, &str)> {
     let len = s[start + 1..].find('\u{1e}')?;
     let status = s[start + 1..start + 1 + len].parse().ok()?;
     let after = &s[start + 1 + len + 1..];
-    Some((&s[..start], status, after.strip_prefix('\n').unwrap_or(after)))
+    Some((
+        &s[..start],
+        status,
+        after.strip_prefix('\n').unwrap_or(after),
+    ))
 }
 
 /// Expected lines against actual ones: `[..]` matches any text within a line, a line `...`
-/// any number of lines; trailing blanks are ignored.
+/// any number of lines; trailing blanks, and blank lines at the end, are ignored.
 fn lines_match(want: &[String], got: &[&str]) -> bool {
     match want.split_first() {
-        None => got.iter().all(|l| l.trim().is_empty()) && got.is_empty(),
+        None => got.iter().all(|l| l.trim().is_empty()),
+        Some(_) if want.iter().all(|l| l.trim().is_empty()) => lines_match(&[], got),
         Some((w, rest)) if w.trim() == "..." => {
             (0..=got.len()).any(|skip| lines_match(rest, &got[skip..]))
         }
@@ -652,7 +686,10 @@ fn check_chapter(path: &Path, failures: &mut Vec<String>) {
         if included.extension().is_some_and(|e| e == "md") {
             check_chapter(&included, chapter.failures);
         } else {
-            chapter.fail(0, format!("{} is included outside a code block", rel(&included)));
+            chapter.fail(
+                0,
+                format!("{} is included outside a code block", rel(&included)),
+            );
         }
     }
 }
@@ -681,11 +718,19 @@ fn the_notation_matches_what_it_says() {
     assert!(lines_match(&w(&["...", "end"]), &["end"]));
     assert!(!lines_match(&w(&["a", "b"]), &["a", "c"]));
     assert!(!lines_match(&w(&["a"]), &["a", "b"]));
+    assert!(lines_match(&w(&["a", ""]), &["a"]));
+    assert!(lines_match(&w(&["a"]), &["a", ""]));
     assert!(!line_matches("in [..]s", "in 0.1"));
     assert!(line_matches("[..] records/s)", "3 records, (99 records/s)"));
-    assert_eq!(split_marker("out\n\u{1e}1\u{1e}\nrest"), Some(("out\n", 1, "rest")));
+    assert_eq!(
+        split_marker("out\n\u{1e}1\u{1e}\nrest"),
+        Some(("out\n", 1, "rest"))
+    );
     let b = blocks("x\n  ```scimap,fails=a\n  user {\n  }\n  ```\n");
-    assert_eq!((b[0].line, b[0].info.as_str(), b[0].body.as_str()), (2, "scimap,fails=a", "user {\n}\n"));
+    assert_eq!(
+        (b[0].line, b[0].info.as_str(), b[0].body.as_str()),
+        (2, "scimap,fails=a", "user {\n}\n")
+    );
 }
 
 /// Every file of `src/` is listed in `SUMMARY.md` and every listed file exists (mdBook would
@@ -734,7 +779,7 @@ fn anchors() -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// Section ids are unique across the book (code cites them as `reference §id`), links between
+/// Section ids are unique across the book (code cites them as `reference §ID`), links between
 /// chapters lead to a file and, with `#id`, to a section of it.
 #[test]
 fn sections_and_links_resolve() {
@@ -770,7 +815,10 @@ fn sections_and_links_resolve() {
                     .display()
                     .to_string();
                 if !anchors.get(id).is_some_and(|v| v.contains(&name)) {
-                    broken.push(format!("{}: {link}: no section {{#{id}}} there", rel(&path)));
+                    broken.push(format!(
+                        "{}: {link}: no section {{#{id}}} there",
+                        rel(&path)
+                    ));
                 }
             }
         }
@@ -778,13 +826,15 @@ fn sections_and_links_resolve() {
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
-/// Every `reference §id` written anywhere in the repository names a section of the book.
+/// Every `reference §ID` written anywhere in the repository names a section of the book.
 #[test]
 fn citations_name_sections() {
     let anchors = anchors();
     let mut files = Vec::new();
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name();
@@ -793,10 +843,11 @@ fn citations_name_sections() {
                 if !skip.iter().any(|s| name == *s) {
                     walk(&path, out);
                 }
-            } else if path
-                .extension()
-                .is_some_and(|e| ["rs", "md", "pest", "txt", "js", "mjs", "py", "toml"].iter().any(|x| e == *x))
-            {
+            } else if path.extension().is_some_and(|e| {
+                ["rs", "md", "pest", "txt", "js", "mjs", "py", "toml"]
+                    .iter()
+                    .any(|x| e == *x)
+            }) {
                 out.push(path);
             }
         }
@@ -804,7 +855,9 @@ fn citations_name_sections() {
     walk(root(), &mut files);
     let mut unknown = Vec::new();
     for path in files {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         for (i, line) in text.lines().enumerate() {
             for cited in line.split("reference §").skip(1) {
                 // Section ids start with a letter; `§2.1`-style numbers are not ids.
@@ -818,7 +871,11 @@ fn citations_name_sections() {
             }
         }
     }
-    assert!(unknown.is_empty(), "citations of no section:\n{}", unknown.join("\n"));
+    assert!(
+        unknown.is_empty(),
+        "citations of no section:\n{}",
+        unknown.join("\n")
+    );
 }
 
 /// The diagnostics chapter has a `### \`scimap::code\`` section for every code the library can
@@ -832,7 +889,10 @@ fn every_diagnostic_code_is_documented() {
                 walk(&path, codes);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = read(&path);
-                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+                let code = text
+                    .split("#[cfg(test)]\nmod tests")
+                    .next()
+                    .unwrap_or_default();
                 for part in code.split("\"scimap::").skip(1) {
                     let name: String = part
                         .chars()
@@ -857,8 +917,14 @@ fn every_diagnostic_code_is_documented() {
         .collect();
     let undocumented: Vec<_> = in_code.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&in_code).collect();
-    assert!(undocumented.is_empty(), "codes without a section: {undocumented:?}");
-    assert!(stale.is_empty(), "sections for codes the library never reports: {stale:?}");
+    assert!(
+        undocumented.is_empty(),
+        "codes without a section: {undocumented:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "sections for codes the library never reports: {stale:?}"
+    );
 }
 
 /// The functions chapter lists every function of the catalogue, by family: in the last cell of
@@ -867,15 +933,31 @@ fn every_diagnostic_code_is_documented() {
 fn every_function_is_listed() {
     let chapter = read(&book_src().join("reference/functions.md"));
     let mut listed = BTreeSet::new();
-    for row in chapter.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| purpose")) {
-        let cell = row.trim_end_matches('|').rsplit('|').next().unwrap_or_default();
+    for row in chapter
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| purpose"))
+    {
+        let cell = row
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap_or_default();
         listed.extend(cell.split('`').skip(1).step_by(2));
     }
-    let all: BTreeSet<&str> = scimap::functions().iter().map(|f| f.name.as_str()).collect();
+    let all: BTreeSet<&str> = scimap::functions()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     let missing: Vec<_> = all.difference(&listed).collect();
     let unknown: Vec<_> = listed.difference(&all).collect();
-    assert!(missing.is_empty(), "functions the chapter does not list: {missing:?}");
-    assert!(unknown.is_empty(), "listed but not in the catalogue: {unknown:?}");
+    assert!(
+        missing.is_empty(),
+        "functions the chapter does not list: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "listed but not in the catalogue: {unknown:?}"
+    );
 }
 
 /// The limits chapter has a table row for every limit.
@@ -902,8 +984,11 @@ fn every_command_line_option_is_documented() {
         String::from_utf8(out.stdout).expect("help is UTF-8")
     };
     let options = |text: &str| -> BTreeSet<String> {
-        text.split_whitespace()
-            .filter(|w| w.starts_with("--") && w.len() > 2)
+        // The option column: lines starting with `-x, --name` or `--name`.
+        text.lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("--")))
             .map(|w| w.trim_end_matches(',').to_string())
             .filter(|w| w != "--help" && w != "--version")
             .collect()
