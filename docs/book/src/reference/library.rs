@@ -32,8 +32,10 @@ user {
 #[test]
 fn options() -> Result<(), Box<dyn Error>> {
     // ANCHOR: options
-    let mut limits = scimap::Limits::default();
-    limits.steps = 10_000;
+    let mut limits = scimap::Limits {
+        steps: 10_000,
+        ..scimap::Limits::default()
+    };
     limits.set("memory", 16 << 20)?; // by the name `--limit` uses
     let options = scimap::Options {
         limits,
