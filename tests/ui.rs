@@ -57,11 +57,15 @@ fn ui() {
     });
 }
 
-/// The compile-time codes documented in docs/diagnostics.md, each raised by a UI mapping.
+/// The compile-time codes documented in the book (reference §diagnostics), each raised by a UI
+/// mapping.
 #[test]
 fn every_documented_compile_code_has_a_ui_test() {
-    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md"))
-        .expect("read docs/diagnostics.md");
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/book/src/reference/diagnostics.md"
+    ))
+    .expect("read the diagnostics chapter");
     // Headings `### scimap::code (compile …)`.
     let documented: BTreeSet<&str> = docs
         .lines()

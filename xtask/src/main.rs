@@ -3,8 +3,10 @@
 //! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
+//! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
 
 mod bench;
+mod book;
 mod wasm;
 
 use std::process::{Command, ExitCode};
@@ -16,8 +18,9 @@ fn main() -> ExitCode {
         Some("bench-compare") => bench::compare(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
+        Some("book") => book::build(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check");
             return ExitCode::from(2);
         }
     };

@@ -152,7 +152,7 @@ fn install_chromium() -> Result<(), String> {
     run("apt-get", &["install", "-y", "chromium", "chromium-driver"])
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|p| if p.is_absolute() { p } else { root().join(p) })

@@ -1,0 +1,191 @@
+// The library chapter's examples (reference/library.md shows them by anchor). They are tests:
+// tests/book.rs includes this file, so every example compiles and its assertions hold.
+
+use std::error::Error;
+
+#[test]
+fn compile_and_evaluate() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: compile
+    let source = r#"
+user {
+  userName       = $.username
+  name.formatted = trim((firstname ?? "") + " " + (lastname ?? ""))
+  active         = state == "ACTIVATED"
+}
+"#;
+    let mapping = scimap::Mapping::compile(source)?;
+    assert!(mapping.warnings().is_empty());
+
+    let user = serde_json::json!({
+        "username": "ada", "firstname": "Ada", "lastname": "Lovelace", "state": "ACTIVATED"
+    });
+    let payload = mapping.evaluate_user(&user)?;
+    assert_eq!(payload["name"]["formatted"], "Ada Lovelace");
+    assert_eq!(
+        scimap::json::to_string(&payload),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada","name":{"formatted":"Ada Lovelace"},"active":true}"#
+    );
+    // ANCHOR_END: compile
+    Ok(())
+}
+
+#[test]
+fn options() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: options
+    let mut limits = scimap::Limits {
+        steps: 10_000,
+        ..scimap::Limits::default()
+    };
+    limits.set("memory", 16 << 20)?; // by the name `--limit` uses
+    let options = scimap::Options {
+        limits,
+        now: Some(chrono::DateTime::parse_from_rfc3339("2024-05-06T07:08:09+02:00")?),
+        allow: vec!["scimap::maybe-nil".to_string()],
+    };
+    let mapping = scimap::Mapping::compile_with(
+        "user {\n  userName = username\n  title = now().Format(\"2006\") + lower(jobTitle)\n}",
+        &options,
+    )?;
+    assert!(mapping.warnings().is_empty()); // `lower(jobTitle)` is maybe-nil, allowed here
+    let payload = mapping.evaluate_user(&serde_json::json!({"username": "ada", "jobTitle": "CEO"}))?;
+    assert_eq!(payload["title"], "2024ceo");
+    // ANCHOR_END: options
+    Ok(())
+}
+
+#[test]
+fn compile_errors() {
+    // ANCHOR: compile-error
+    let err = match scimap::Mapping::compile("user {\n  usrName = $.username\n}") {
+        Ok(_) => panic!("the mapping has a typo"),
+        Err(err) => err,
+    };
+    let first = &err.diagnostics[0];
+    assert_eq!(first.code, "scimap::unknown-target");
+    assert_eq!(first.severity, scimap::Severity::Error);
+    assert_eq!(first.help.as_deref(), Some("did you mean `userName`?"));
+    assert_eq!(&err.source[first.span.start..first.span.end], "usrName");
+    // Display: the first error with its line and column.
+    assert_eq!(
+        err.to_string(),
+        "2:3: unknown attribute `usrName` of User [scimap::unknown-target]"
+    );
+    // The same JSON objects as `scimap check --format json`.
+    let index = scimap::render::LineIndex::new(&err.source);
+    let json = scimap::render::diagnostic_json(first, Some("bad.scimap"), &index);
+    assert_eq!(json["line"], 2);
+    assert_eq!(json["end_column"], 10);
+    // ANCHOR_END: compile-error
+}
+
+#[test]
+fn record_errors() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: record-error
+    let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n  title = mfa?.configured ? \"mfa\" : \"none\"\n}")?;
+    let err = mapping
+        .evaluate_user(&serde_json::json!({"_id": "u1"}))
+        .expect_err("this record has neither a username nor mfa");
+    let codes: Vec<&str> = err.errors.iter().map(|e| e.code.as_str()).collect();
+    assert_eq!(codes, ["scimap::required", "scimap::type-error"]);
+    assert_eq!(err.errors[0].target.as_deref(), Some("userName"));
+    assert_eq!((err.errors[0].line, err.errors[0].column), (Some(2), Some(14)));
+    // The error object of `scimap bulk`, with the input line number and the record's id.
+    let line = err.to_json(Some(7), Some("u1"));
+    assert_eq!(line["line"], 7);
+    assert_eq!(line["error"]["message"], err.message());
+    // ANCHOR_END: record-error
+    Ok(())
+}
+
+#[test]
+fn records_read_once() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: write-payload
+    let trello = scimap::Mapping::compile("user {\n  userName = $.username\n}")?;
+    let slack = scimap::Mapping::compile("user {\n  userName = lower(email)\n}")?;
+    let line = br#"{"username": "ada", "email": "Ada@Example.com"}"#;
+    let limits = scimap::Limits::default();
+    let record = scimap::Record::parse(line, &limits)?; // validated once, borrows `line`
+    let mut out = Vec::new();
+    trello.write_payload(scimap::Kind::User, &record, &mut out)?;
+    out.push(b'\n');
+    slack.write_payload(scimap::Kind::User, &record, &mut out)?;
+    assert_eq!(
+        String::from_utf8(out)?,
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada\"}\n\
+         {\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada@example.com\"}"
+    );
+    // `parse_record` reads the same way into a serde_json value.
+    let value = scimap::parse_record(line, &limits)?;
+    assert_eq!(value["username"], "ada");
+    assert!(scimap::parse_record(b"[1]", &limits).is_err());
+    // ANCHOR_END: write-payload
+    Ok(())
+}
+
+#[test]
+fn bulk_lines() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: evaluate-line
+    let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n}")?;
+    let mut out = Vec::new();
+    let ok = mapping.evaluate_line(scimap::Kind::User, br#"{"username":"ada"}"#, 1, &mut out);
+    assert!(ok);
+    out.push(b'\n');
+    let ok = mapping.evaluate_line(scimap::Kind::User, b"not json", 2, &mut out);
+    assert!(!ok);
+    let text = String::from_utf8(out)?;
+    let second = text.lines().nth(1).unwrap_or_default();
+    assert!(second.starts_with(r#"{"error":{"message":"the record is not valid JSON: expected ident"#));
+    assert!(second.ends_with(r#""line":2}"#));
+    // ANCHOR_END: evaluate-line
+    Ok(())
+}
+
+#[test]
+fn explain() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: explain
+    let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n  title = const \"Engineer\"\n}")?;
+    let explained = mapping.explain(scimap::Kind::User, &serde_json::json!({"username": "ada"}));
+    let rows: Vec<(&str, &str, Option<String>)> = explained
+        .iter()
+        .map(|x| (x.target.as_str(), x.kind, x.value.as_ref().map(|v| v.to_string())))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("userName", "direct", Some("\"ada\"".to_string())),
+            ("title", "const", Some("\"Engineer\"".to_string())),
+        ]
+    );
+    // ANCHOR_END: explain
+    Ok(())
+}
+
+#[test]
+fn expressions() {
+    // ANCHOR: expression
+    use scimap::{eval_expression, Kind, Options, Phase};
+    let user = serde_json::json!({"firstname": "Ada"});
+    let value = eval_expression(r#"upper(firstname ?? "") + "!""#, Kind::User, &user, &Options::default());
+    assert_eq!(value.ok(), Some(serde_json::json!("ADA!")));
+    let err = eval_expression("lowr(firstname)", Kind::User, &user, &Options::default())
+        .expect_err("a typo");
+    assert_eq!(err.phase, Phase::Compile);
+    assert_eq!(err.diagnostics[0].code, "scimap::unknown-function");
+    // ANCHOR_END: expression
+}
+
+#[test]
+fn functions_and_formatting() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: functions
+    let lower = scimap::functions()
+        .iter()
+        .find(|f| f.name == "lower")
+        .ok_or("lower is a builtin")?;
+    assert_eq!(lower.signature, "lower(s: string) -> string");
+    assert!(!lower.examples.is_empty());
+
+    let formatted = scimap::fmt::format("user {\nuserName=lower(username)\n}\n")?;
+    assert_eq!(formatted, "user {\n  userName = lower(username)\n}\n");
+    // ANCHOR_END: functions
+    Ok(())
+}
