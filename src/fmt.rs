@@ -35,18 +35,23 @@ const CONTINUATION: usize = 4;
 /// assert_eq!(out, "user {\n  userName = lower(username)\n  active   = state == \"ACTIVATED\"\n}\n");
 /// ```
 pub fn format(source: &str) -> Result<String, CompileError> {
+    format_with(source, &Limits::default())
+}
+
+/// [`format`] within the given limits (`source-bytes` and `depth`, as `scimap check` applies
+/// them).
+pub fn format_with(source: &str, limits: &Limits) -> Result<String, CompileError> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let limits = Limits::default();
-    let original = parser::parse_file(source, &limits).map_err(|diagnostics| CompileError {
+    let original = parser::parse_file(source, limits).map_err(|diagnostics| CompileError {
         diagnostics,
         source: source.to_string(),
     })?;
     let spaced = space_operators(source, &original);
-    let out = match parser::parse_file(&spaced, &limits) {
+    let out = match parser::parse_file(&spaced, limits) {
         Ok(tree) => layout(&spaced, &tree),
         Err(_) => layout(source, &original),
     };
-    match parser::parse_file(&out, &limits) {
+    match parser::parse_file(&out, limits) {
         Ok(after) if shape(&after) == shape(&original) => Ok(out),
         _ => Ok(source.to_string()),
     }
