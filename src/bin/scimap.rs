@@ -209,9 +209,13 @@ fn main() -> ExitCode {
         // Help and version on stdout (exit 0), usage errors on stderr (exit 2); a failed write
         // of either is exit 2.
         Err(e) => {
-            return match e.print() {
+            return match e.print().and_then(|()| io::stdout().flush()) {
                 Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
-                Err(_) => ExitCode::from(2),
+                Err(write) => {
+                    let stream = if e.use_stderr() { "stderr" } else { "stdout" };
+                    let _ = writeln!(io::stderr(), "error: cannot write to {stream}: {write}");
+                    ExitCode::from(2)
+                }
             }
         }
     };
@@ -972,9 +976,12 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
                 .truncate(false)
                 .open(path)
                 .map_err(cannot_write)?;
-            let id = file.metadata().ok().as_ref().and_then(file_id);
-            refuse(id, &format!("--output {}", path.display()))?;
-            file.set_len(0).map_err(cannot_write)?;
+            let meta = file.metadata().map_err(cannot_write)?;
+            refuse(file_id(&meta), &format!("--output {}", path.display()))?;
+            // Not a device or a pipe (`/dev/null`, `/dev/stdout`): those cannot be truncated.
+            if meta.is_file() {
+                file.set_len(0).map_err(cannot_write)?;
+            }
             Box::new(file)
         }
         None => {
@@ -1436,6 +1443,37 @@ mod tests {
         );
         // The cap counts the content, not a removed '\r'.
         assert_eq!(lines(b"12345\r\n", 5), vec![(1, some("12345"))]);
+    }
+
+    /// Bytes, then a read error: what a reader sees of a line that does not end in time.
+    struct ThenFail(&'static [u8]);
+
+    impl io::Read for ThenFail {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("no more"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn line_reader_answers_a_long_line_before_its_end() {
+        let mut r = LineReader::new(BufReader::with_capacity(4, ThenFail(b"ab\n123456789")), 5);
+        let mut buf = Vec::new();
+        let first = r.next_line_into(&mut buf).expect("a line").expect("some");
+        assert_eq!(buf[first.range.expect("within the cap")].to_vec(), b"ab");
+        buf.clear();
+        let long = r.next_line_into(&mut buf).expect("a line").expect("some");
+        assert_eq!((long.number, long.range), (2, None));
+        assert!(buf.is_empty(), "nothing of it is kept");
+        assert!(
+            r.next_line_into(&mut buf).is_err(),
+            "only then is the rest read"
+        );
     }
 
     #[test]
