@@ -617,7 +617,7 @@ fn every_command_with_every_limit_at_zero_and_at_its_maximum_exits_cleanly() {
         (vec!["fmt", "--check", &m], ""),
         (vec!["functions", "lower"], ""),
     ];
-    for name in [
+    let names = [
         "source-bytes",
         "depth",
         "steps",
@@ -626,12 +626,20 @@ fn every_command_with_every_limit_at_zero_and_at_its_maximum_exits_cleanly() {
         "regex-bytes",
         "line-bytes",
         "memory",
-    ] {
-        for value in ["0", "18446744073709551615"] {
-            let limit = format!("{name}={value}");
+    ];
+    for value in ["0", "18446744073709551615"] {
+        // Each limit alone, then all of them at once.
+        let mut settings: Vec<Vec<String>> = names
+            .iter()
+            .map(|name| vec![format!("{name}={value}")])
+            .collect();
+        settings.push(names.iter().map(|name| format!("{name}={value}")).collect());
+        for limits in &settings {
             for (args, stdin) in &commands {
                 let mut all = args.clone();
-                all.extend(["--limit", &limit]);
+                for limit in limits {
+                    all.extend(["--limit", limit]);
+                }
                 let r = run(&all, stdin.as_bytes());
                 assert!(
                     (0..=2).contains(&r.code),
