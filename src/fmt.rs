@@ -25,6 +25,10 @@ const TARGET_WIDTH: usize = 40;
 /// Lines longer than this do not push the trailing comments of their run further right.
 const COMMENT_WIDTH: usize = 80;
 const SECTION_INDENT: usize = 2;
+/// The `depth` limit of `fmt` whatever the one given: comparing the syntax trees before and
+/// after recurses (about 1 KiB of stack per level in a debug build), and so does dropping
+/// them, so trees stay within a 2 MiB thread stack. The parser refuses deeper ones.
+const MAX_LAYOUT_DEPTH: usize = 1000;
 const CONTINUATION: usize = 4;
 
 /// Formats a mapping in the canonical layout. A file that does not parse is an error with its
@@ -35,21 +39,69 @@ const CONTINUATION: usize = 4;
 /// assert_eq!(out, "user {\n  userName = lower(username)\n  active   = state == \"ACTIVATED\"\n}\n");
 /// ```
 pub fn format(source: &str) -> Result<String, CompileError> {
+    format_with(source, &Limits::default())
+}
+
+/// [`format`] within the given limits (`source-bytes` and `depth`, as `scimap check` applies
+/// them).
+pub fn format_with(source: &str, limits: &Limits) -> Result<String, CompileError> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let limits = Limits::default();
-    let original = parser::parse_file(source, &limits).map_err(|diagnostics| CompileError {
+    let limits = &Limits {
+        depth: limits.depth.min(MAX_LAYOUT_DEPTH),
+        ..*limits
+    };
+    let original = parser::parse_file(source, limits).map_err(|diagnostics| CompileError {
         diagnostics,
         source: source.to_string(),
     })?;
     let spaced = space_operators(source, &original);
-    let out = match parser::parse_file(&spaced, &limits) {
+    let out = match parser::parse_file(&spaced, limits) {
         Ok(tree) => layout(&spaced, &tree),
         Err(_) => layout(source, &original),
     };
-    match parser::parse_file(&out, &limits) {
-        Ok(after) if shape(&after) == shape(&original) => Ok(out),
+    match parser::parse_file(&out, limits) {
+        Ok(after)
+            if shape(&after) == shape(&original)
+                && comments(&out, &after) == comments(source, &original) =>
+        {
+            Ok(out)
+        }
         _ => Ok(source.to_string()),
     }
+}
+
+/// The comments of a parsed text in order, each without the blanks that end its lines (the
+/// layout may remove those, and `\r\n` becomes `\n`): formatting keeps every comment.
+fn comments(text: &str, file: &ast::File) -> Vec<String> {
+    lex(text, &direct_spans(file))
+        .comments
+        .iter()
+        .map(|c| {
+            text[c.start..c.end]
+                .split('\n')
+                .map(|line| line.trim_end_matches([' ', '\t', '\r']))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect()
+}
+
+/// Where the Direct sources (JSON Paths) are, in order: the lexer does not look inside them.
+fn direct_spans(file: &ast::File) -> Vec<Span> {
+    let mut directs: Vec<Span> = file
+        .sections
+        .iter()
+        .flat_map(|s| &s.items)
+        .filter_map(|item| match item {
+            Item::Entry(ast::Entry {
+                source: Source::Direct(p),
+                ..
+            }) => Some(p.span),
+            _ => None,
+        })
+        .collect();
+    directs.sort_by_key(|s| s.start);
+    directs
 }
 
 /// The syntax tree without its spans: what a mapping means, not where it is written.
@@ -72,18 +124,7 @@ fn shape(file: &ast::File) -> String {
 
 fn space_operators(source: &str, file: &ast::File) -> String {
     let mut edits = Vec::new();
-    for section in &file.sections {
-        for item in &section.items {
-            match item {
-                Item::Let(l) => operator_gaps(&l.value, source, &mut edits),
-                Item::Entry(e) => {
-                    if let Source::Expr(x) = &e.source {
-                        operator_gaps(x, source, &mut edits);
-                    }
-                }
-            }
-        }
-    }
+    walk(file, |e, _| operator_gap(e, source, &mut edits));
     edits.sort_by_key(|(span, _)| (span.start, span.end));
     edits.dedup_by_key(|(span, _)| *span);
     let mut out = String::with_capacity(source.len() + edits.len() * 2);
@@ -100,72 +141,94 @@ fn space_operators(source: &str, file: &ast::File) -> String {
     out
 }
 
-/// Collects the rewritten gap between the operands of every binary operator and pipe. The
-/// parser keeps trees within the depth limit, so this recursion is bounded.
-fn operator_gaps(e: &Expr, source: &str, edits: &mut Vec<(Span, String)>) {
-    let mut walk = |x: &Expr| operator_gaps(x, source, edits);
-    match &e.kind {
-        ExprKind::Binary(_, l, r) => {
-            let gap = Span::new(blanks_before(source, l.span.end), r.span.start);
-            walk(l);
-            walk(r);
-            if let Some(text) = spaced_gap(source, gap) {
-                edits.push((gap, text));
+/// Visits every expression of the file with its height in its tree (1 at an item's root),
+/// without recursion: a tree is as high as the `depth` limit lets it be, which may be raised
+/// far beyond what the stack holds.
+fn walk<'f>(file: &'f ast::File, mut visit: impl FnMut(&'f Expr, usize)) {
+    let mut stack: Vec<(&Expr, usize)> = file
+        .sections
+        .iter()
+        .flat_map(|section| &section.items)
+        .filter_map(|item| match item {
+            Item::Let(l) => Some(&l.value),
+            Item::Entry(ast::Entry {
+                source: Source::Expr(x),
+                ..
+            }) => Some(x),
+            Item::Entry(_) => None,
+        })
+        .map(|e| (e, 1))
+        .collect();
+    while let Some((e, height)) = stack.pop() {
+        visit(e, height);
+        let mut push = |x: &'f Expr| stack.push((x, height + 1));
+        match &e.kind {
+            ExprKind::Binary(_, l, r) => {
+                push(l);
+                push(r);
             }
-        }
-        ExprKind::Call { name, args } => {
-            for a in args {
-                walk(a);
+            ExprKind::Call { args, .. } | ExprKind::Array(args) | ExprKind::Sequence(args) => {
+                args.iter().for_each(push)
             }
-            // A pipe `x | f(a)` arrives as `f(x, a)` with `x` written before the name.
-            if let Some(first) = args.first().filter(|a| a.span.end <= name.span.start) {
-                let gap = Span::new(blanks_before(source, first.span.end), name.span.start);
-                if let Some(text) = spaced_gap(source, gap) {
-                    edits.push((gap, text));
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    push(k);
+                    push(v);
                 }
             }
-        }
-        ExprKind::Array(items) | ExprKind::Sequence(items) => items.iter().for_each(walk),
-        ExprKind::Map(entries) => {
-            for (k, v) in entries {
-                walk(k);
-                walk(v);
+            ExprKind::Unary(_, x) | ExprKind::Closure(x) => push(x),
+            ExprKind::Member { object, index, .. } => {
+                push(object);
+                push(index);
             }
+            ExprKind::Slice { object, from, to } => {
+                push(object);
+                from.iter().chain(to.iter()).for_each(|b| push(b));
+            }
+            ExprKind::Method { receiver, args, .. } => {
+                push(receiver);
+                args.iter().for_each(push);
+            }
+            ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                push(cond);
+                push(then);
+                push(otherwise);
+            }
+            ExprKind::Let { value, body, .. } => {
+                push(value);
+                push(body);
+            }
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Ident(_)
+            | ExprKind::Pointer(_)
+            | ExprKind::PointerField(_) => {}
         }
-        ExprKind::Unary(_, x) | ExprKind::Closure(x) => walk(x),
-        ExprKind::Member { object, index, .. } => {
-            walk(object);
-            walk(index);
-        }
-        ExprKind::Slice { object, from, to } => {
-            walk(object);
-            from.iter().chain(to.iter()).for_each(|b| walk(b));
-        }
-        ExprKind::Method { receiver, args, .. } => {
-            walk(receiver);
-            args.iter().for_each(walk);
-        }
-        ExprKind::Conditional {
-            cond,
-            then,
-            otherwise,
-        } => {
-            walk(cond);
-            walk(then);
-            walk(otherwise);
-        }
-        ExprKind::Let { value, body, .. } => {
-            walk(value);
-            walk(body);
-        }
-        ExprKind::Nil
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Str(_)
-        | ExprKind::Ident(_)
-        | ExprKind::Pointer(_)
-        | ExprKind::PointerField(_) => {}
+    }
+}
+
+/// The rewritten gap between the operands of a binary operator or a pipe.
+fn operator_gap(e: &Expr, source: &str, edits: &mut Vec<(Span, String)>) {
+    let gap = match &e.kind {
+        ExprKind::Binary(_, l, r) => Span::new(blanks_before(source, l.span.end), r.span.start),
+        // A pipe `x | f(a)` arrives as `f(x, a)` with `x` written before the name.
+        ExprKind::Call { name, args } => match args.first() {
+            Some(first) if first.span.end <= name.span.start => {
+                Span::new(blanks_before(source, first.span.end), name.span.start)
+            }
+            _ => return,
+        },
+        _ => return,
+    };
+    if let Some(text) = spaced_gap(source, gap) {
+        edits.push((gap, text));
     }
 }
 
@@ -344,20 +407,7 @@ impl Line {
 }
 
 fn layout(text: &str, file: &ast::File) -> String {
-    let mut directs: Vec<Span> = file
-        .sections
-        .iter()
-        .flat_map(|s| &s.items)
-        .filter_map(|item| match item {
-            Item::Entry(ast::Entry {
-                source: Source::Direct(p),
-                ..
-            }) => Some(p.span),
-            _ => None,
-        })
-        .collect();
-    directs.sort_by_key(|s| s.start);
-    let lexed = lex(text, &directs);
+    let lexed = lex(text, &direct_spans(file));
 
     let mut starts = vec![0];
     starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -647,7 +697,9 @@ fn line(
             out.indent = unit.indent;
             out.run = run_of[u];
             match unit.kind {
-                UnitKind::Entry { target } => {
+                // Rebuilt only when the target starts the line: what is written before it (a
+                // comment) stays where it is, and the line is not aligned.
+                UnitKind::Entry { target } if target.start == first => {
                     if let Some(eq) = assign_after(text, target.end).filter(|&eq| eq < code_end) {
                         let rest = text[eq + 1..code_end].trim_start_matches([' ', '\t']);
                         out.entry = Some((text[target.start..target.end].to_string(), rest.into()));
@@ -666,7 +718,7 @@ fn line(
                         }
                     }
                 }
-                UnitKind::Other => {}
+                UnitKind::Entry { .. } | UnitKind::Other => {}
             }
         }
     }

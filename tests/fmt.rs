@@ -215,3 +215,158 @@ fn cli_rewrites_in_place_and_check_reports() {
     let o = scimap(&["fmt", "no/such/file.scimap"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_comment_before_an_entry_stays_before_it() {
+    let source = "user {\n  /* a */ userName=username\n  title=username\n}\n";
+    assert_eq!(
+        format(source).expect("parses"),
+        "user {\n  /* a */ userName=username\n  title = username\n}\n"
+    );
+}
+
+/// `fmt` never lays out trees deeper than 1,000 levels, whatever `depth` allows: comparing
+/// and dropping syntax trees recurses. Deeper ones are the parser's depth error.
+#[test]
+fn raised_depth_limits_stop_at_what_fmt_can_lay_out() {
+    let raised = scimap::Limits {
+        depth: usize::MAX,
+        source_bytes: usize::MAX,
+        ..scimap::Limits::default()
+    };
+    let chains = |n: usize| {
+        format!(
+            "user {{\n  userName    = username{}\n  title       = x{}\n  displayName = 1{}\n}}\n",
+            ".b".repeat(n),
+            " | lower()".repeat(n),
+            " + 1".repeat(n)
+        )
+    };
+    // Already canonical (not printed on failure: it is long).
+    let fine = chains(900);
+    assert!(scimap::fmt::format_with(&fine, &raised).is_ok_and(|out| out == fine));
+    for n in [1_200, 20_000] {
+        let e = scimap::fmt::format_with(&chains(n), &raised).expect_err("too deep");
+        assert_eq!(e.diagnostics[0].code, "scimap::limit");
+        assert!(
+            e.diagnostics[0].message.contains("`depth` (1000)"),
+            "{:?}",
+            e.diagnostics[0]
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comments: every one survives formatting, wherever it is written
+
+/// A mapping touching every construct, with comment slots: `@` between tokens (a block
+/// comment, possibly spanning lines), `%` at a line end (a block or line comment), `^` a line
+/// of its own. The first entry is written off the canonical layout, alone in its run, so a
+/// formatter that gave up (returning its input) is seen.
+const SLOTTED: &str = r#"^
+app @ "X" %
+^
+schema @ "urn:example:params:scim:schemas:extension:acme:2.0:User" @ { %
+  hireYear @ : @ integer @ , %
+  cost @ : @ string %
+@ } %
+^
+user @ { %
+     title=username
+
+^
+  let @ full @ = @ trim(@ (@ firstname @ ?? @ "" @ ) @ + @ " " @ ) %
+^
+@ userName @ = @ lower(@ username @ ) %
+  displayName @ = @ coalesce( %
+      @ displayname @ ?? @ "" @ , %
+      @ full %
+  @ ) %
+  nickName @ = @ $.nick @ %
+  active @ = @ state @ == @ "ACTIVATED" @ && @ len(@ filter(@ phoneNumbers @ ?? @ [ @ ] @ , @ .type @ == @ "work" @ ) @ ) @ > @ 0 %
+  locale @ = @ if @ manager @ != @ nil @ { %
+      @ manager %
+  @ } @ else @ { @ "none" @ } %
+  timezone @ = @ string(@ 1 @ + %
+      @ 2 @ ) @ | @ lower() %
+  addresses[].locality @ = @ const @ ["a", "b"] %
+  urn:example:params:scim:schemas:extension:acme:2.0:User:hireYear @ = @ 2020 @ - @ 1 %
+^
+@ } %
+^
+group @ { %
+  displayName @ = @ $.name %
+@ } %
+^
+"#;
+
+/// Fills the slots of `SLOTTED`: a comment for each non-zero choice, each carrying a unique
+/// marker `cN_`. Returns the mapping and the markers.
+fn slotted(choices: &[u8]) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut markers = Vec::new();
+    let mut choices = choices.iter().copied().cycle();
+    for line in SLOTTED.lines() {
+        if line == "^" {
+            let c = choices.next().unwrap_or(0);
+            if c != 0 {
+                let m = format!("c{}_", markers.len());
+                let indent = " ".repeat(usize::from(c % 5));
+                out.push_str(&match c % 3 {
+                    0 => format!("{indent}// {m} a line /* not a block\n"),
+                    1 => format!("{indent}/* {m} a block // not a line */\n"),
+                    _ => format!("{indent}/* {m} over\n   two lines */\n"),
+                });
+                markers.push(m);
+            }
+            continue;
+        }
+        for ch in line.chars() {
+            let eol = match ch {
+                '@' => false,
+                '%' => true,
+                _ => {
+                    out.push(ch);
+                    continue;
+                }
+            };
+            let c = choices.next().unwrap_or(0);
+            let m = format!("c{}_", markers.len());
+            let comment = match c {
+                0..=3 => None,
+                4 => Some(format!("/* {m} */")),
+                5 => Some(format!("/*{m} /* looks nested */")),
+                6 => Some(format!("/* {m}\n      continued */")),
+                _ if eol => Some(format!("// {m} /* unclosed-looking")),
+                _ => Some(format!("/* {m} // */")),
+            };
+            if let Some(comment) = comment {
+                out.push_str(&comment);
+                markers.push(m);
+            }
+        }
+        out.push('\n');
+    }
+    (out, markers)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn formatting_keeps_every_comment(choices in proptest::collection::vec(0u8..8, 160)) {
+        let (source, markers) = slotted(&choices);
+        let out = format(&source);
+        proptest::prop_assert!(out.is_ok(), "does not parse:\n{source}\n{out:?}");
+        let out = out.unwrap_or_default();
+        for m in &markers {
+            proptest::prop_assert_eq!(out.matches(m.as_str()).count(), 1, "{} in:\n{}\nfrom:\n{}", m, out, source);
+        }
+        proptest::prop_assert!(out.contains("\n  title = username\n"), "not formatted:\n{out}\nfrom:\n{source}");
+        proptest::prop_assert_eq!(format(&out).ok(), Some(out.clone()), "not idempotent");
+    }
+}

@@ -3,8 +3,9 @@
 //! Exit codes: 0 success; 1 the input was processed and something in it is wrong; 2 usage or
 //! I/O error. Diagnostics go to stderr, results to stdout.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::borrow::Cow;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -14,7 +15,13 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use scimap::render;
-use scimap::{Diagnostic, EntryError, Kind, Limits, Mapping, Options, Phase, RecordError};
+use scimap::{
+    CompileError, Diagnostic, EntryError, Kind, Limits, Mapping, Options, Phase, RecordError, Span,
+};
+
+// Beside this file rather than in `src/bin/`, where it would be taken for a binary.
+#[path = "scimap/records.rs"]
+mod records;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -197,7 +204,21 @@ enum Status {
 type Outcome = Result<Status, String>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version on stdout (exit 0), usage errors on stderr (exit 2); a failed write
+        // of either is exit 2.
+        Err(e) => {
+            return match e.print().and_then(|()| io::stdout().flush()) {
+                Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+                Err(write) => {
+                    let stream = if e.use_stderr() { "stderr" } else { "stdout" };
+                    let _ = writeln!(io::stderr(), "error: cannot write to {stream}: {write}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    };
     let mut options = Options::default();
     for (name, value) in &cli.shared.limits {
         // Already validated by `parse_limit`.
@@ -215,13 +236,14 @@ fn main() -> ExitCode {
         Command::Bulk(args) => bulk(args, &options),
         Command::Expr(args) => expr(args, &options),
         Command::Functions { name } => functions(name.as_deref()),
-        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Fmt { files, check } => fmt(&files, check, &options),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Failed) => ExitCode::from(1),
         Err(message) => {
-            eprintln!("error: {message}");
+            // When stderr itself fails there is nowhere left to say so; the exit code still does.
+            let _ = writeln!(io::stderr(), "error: {}", escape_controls(&message));
             ExitCode::from(2)
         }
     }
@@ -232,6 +254,7 @@ fn color_stderr() -> bool {
     io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Writes to stdout and flushes: a failure (a full disk, a closed pipe) is an exit-2 error.
 fn print_stdout(text: &str) -> Result<(), String> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -239,29 +262,104 @@ fn print_stdout(text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write to stdout: {e}"))
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+/// Writes to stderr: a failure is an exit-2 error, like one on stdout.
+fn print_stderr(text: &str) -> Result<(), String> {
+    let mut err = io::stderr().lock();
+    err.write_all(text.as_bytes())
+        .and_then(|()| err.flush())
+        .map_err(|e| format!("cannot write to stderr: {e}"))
 }
 
-fn print_human(diagnostics: &[Diagnostic], file: &str, source: &str) {
-    let color = color_stderr();
-    let mut err = io::stderr().lock();
-    for d in diagnostics {
-        let _ = writeln!(err, "{}", render::human(d, file, source, color));
+/// Text for a terminal: control characters (C0, DEL, C1) that come from a mapping, a record
+/// or a file name are written as `\u{1b}`-style escapes, so that they cannot move the cursor,
+/// recolour or retitle the terminal, or forge lines of output.
+fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A path as the messages on stderr name it.
+fn shown(path: &Path) -> String {
+    escape_controls(&path.display().to_string()).into_owned()
+}
+
+fn cannot_read(path: &Path, e: io::Error) -> String {
+    format!("cannot read {}: {e}", path.display())
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A mapping file's bytes, read no further than `source-bytes` (plus a BOM, which does not
+/// count) allows: a bigger file is the compile error `Mapping::compile_bytes` gives for it,
+/// without reading the rest (`/dev/zero` included).
+fn read_mapping(path: &Path, limits: &Limits) -> Result<Result<Vec<u8>, CompileError>, String> {
+    let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let cap = limits.source_bytes;
+    // One byte past the cap tells a file over it from one that fits exactly.
+    let most = u64::try_from(cap)
+        .unwrap_or(u64::MAX)
+        .saturating_add(BOM.len() as u64 + 1);
+    let mut bytes = Vec::new();
+    file.take(most)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(path, e))?;
+    let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    if bytes.len() - bom <= cap {
+        return Ok(Ok(bytes));
+    }
+    let what = match size {
+        Some(n) => format!("{} bytes", n.max(bytes.len() as u64) - bom as u64),
+        None => format!("more than {cap} bytes"),
+    };
+    Ok(Err(CompileError {
+        diagnostics: vec![Diagnostic::error(
+            "scimap::limit",
+            Span::new(0, 0),
+            format!("the mapping is {what}, over the limit `source-bytes` ({cap})"),
+        )],
+        source: String::new(),
+    }))
+}
+
+/// Compiles a mapping file read within its limit.
+fn compile_file(path: &Path, options: &Options) -> Result<Result<Mapping, CompileError>, String> {
+    Ok(read_mapping(path, &options.limits)?
+        .and_then(|bytes| Mapping::compile_bytes(&bytes, options)))
+}
+
+fn print_human(diagnostics: &[Diagnostic], file: &Path, source: &str) -> Result<(), String> {
+    let color = color_stderr();
+    let file = shown(file);
+    for d in diagnostics {
+        print_stderr(&format!("{}\n", render::human(d, &file, source, color)))?;
+    }
+    Ok(())
 }
 
 /// Reads and compiles a mapping; on compile errors prints every diagnostic and gives `None`.
 fn load_mapping(path: &Path, options: &Options) -> Result<Option<Mapping>, String> {
-    let bytes = read_file(path)?;
-    let file = path.display().to_string();
-    match Mapping::compile_bytes(&bytes, options) {
+    match compile_file(path, options)? {
         Ok(mapping) => {
-            print_human(mapping.warnings(), &file, mapping.source());
+            print_human(mapping.warnings(), path, mapping.source())?;
             Ok(Some(mapping))
         }
         Err(e) => {
-            print_human(&e.diagnostics, &file, &e.source);
+            print_human(&e.diagnostics, path, &e.source)?;
             Ok(None)
         }
     }
@@ -291,20 +389,16 @@ fn require_section(mapping: &Mapping, kind: Kind, path: &Path) -> Result<(), Str
 
 fn check(args: CheckArgs, mut options: Options) -> Outcome {
     options.allow = args.allow.clone();
-    let mut found: Vec<(String, std::sync::Arc<render::LineIndex>, Diagnostic)> = Vec::new();
+    let mut found: Vec<(&Path, std::sync::Arc<render::LineIndex>, Diagnostic)> = Vec::new();
     let mut io_errors = Vec::new();
     for path in &args.files {
-        let file = path.display().to_string();
-        let bytes = match read_file(path) {
-            Ok(b) => b,
+        let (diagnostics, source) = match compile_file(path, &options) {
+            Ok(Ok(m)) => (m.warnings().to_vec(), m.source().to_string()),
+            Ok(Err(e)) => (e.diagnostics, e.source),
             Err(e) => {
                 io_errors.push(e);
                 continue;
             }
-        };
-        let (diagnostics, source) = match Mapping::compile_bytes(&bytes, &options) {
-            Ok(m) => (m.warnings().to_vec(), m.source().to_string()),
-            Err(e) => (e.diagnostics, e.source),
         };
         // One line index per file: a file may carry thousands of diagnostics.
         let index = std::sync::Arc::new(render::LineIndex::new(&source));
@@ -312,23 +406,25 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
             diagnostics
                 .into_iter()
                 .filter(|d| d.is_error() || !args.allow.iter().any(|a| a == d.code))
-                .map(|d| (file.clone(), index.clone(), d)),
+                .map(|d| (path.as_path(), index.clone(), d)),
         );
     }
-    found.sort_by(|a, b| (&a.0, a.2.span.start).cmp(&(&b.0, b.2.span.start)));
+    found.sort_by(|a, b| (a.0.as_os_str(), a.2.span.start).cmp(&(b.0.as_os_str(), b.2.span.start)));
 
     match args.format {
         Format::Human => {
             let color = color_stderr();
-            let mut err = io::stderr().lock();
             for (file, index, d) in &found {
-                let _ = writeln!(err, "{}", render::human(d, file, index.source(), color));
+                let text = render::human(d, &shown(file), index.source(), color);
+                print_stderr(&format!("{text}\n"))?;
             }
         }
         Format::Json => {
             let all: Vec<Value> = found
                 .iter()
-                .map(|(file, index, d)| render::diagnostic_json(d, Some(file), index))
+                .map(|(file, index, d)| {
+                    render::diagnostic_json(d, Some(&file.display().to_string()), index)
+                })
                 .collect();
             let text = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
             print_stdout(&format!("{text}\n"))?;
@@ -336,7 +432,9 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         Format::Github => {
             let text: String = found
                 .iter()
-                .map(|(file, index, d)| render::github_line(d, file, index) + "\n")
+                .map(|(file, index, d)| {
+                    render::github_line(d, &file.display().to_string(), index) + "\n"
+                })
                 .collect();
             print_stdout(&text)?;
         }
@@ -345,20 +443,14 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     let warnings = found.len() - errors;
     let checked = args.files.len() - io_errors.len();
     if matches!(args.format, Format::Human) && checked > 0 {
-        eprintln!(
-            "checked {checked} file{}: {errors} error{}, {warnings} warning{}",
+        print_stderr(&format!(
+            "checked {checked} file{}: {errors} error{}, {warnings} warning{}\n",
             plural(checked),
             plural(errors),
             plural(warnings)
-        );
+        ))?;
     }
-    // Every unreadable file is reported; the last one through the exit-2 path.
-    if let Some(last) = io_errors.pop() {
-        for e in io_errors {
-            eprintln!("error: {e}");
-        }
-        return Err(last);
-    }
+    report_io_errors(io_errors)?;
     Ok(if errors > 0 || (args.deny_warnings && warnings > 0) {
         Status::Failed
     } else {
@@ -366,18 +458,34 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     })
 }
 
+/// Every file that could not be read or written is reported; the last one through the exit-2
+/// path.
+fn report_io_errors(mut errors: Vec<String>) -> Result<(), String> {
+    let Some(last) = errors.pop() else {
+        return Ok(());
+    };
+    for e in errors {
+        print_stderr(&format!("error: {}\n", escape_controls(&e)))?;
+    }
+    Err(last)
+}
+
 // ---------------------------------------------------------------------------------------------
 // fmt
 
 /// Rewrites each file in the canonical layout, or with `--check` only names the files that
 /// would change. A file that does not parse is reported and left alone (exit 1).
-fn fmt(files: &[PathBuf], check: bool) -> Outcome {
+fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
     let mut failed = false;
     let mut io_errors = Vec::new();
     for path in files {
-        let file = path.display().to_string();
-        let bytes = match read_file(path) {
-            Ok(b) => b,
+        let bytes = match read_mapping(path, &options.limits) {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                print_human(&e.diagnostics, path, &e.source)?;
+                failed = true;
+                continue;
+            }
             Err(e) => {
                 io_errors.push(e);
                 continue;
@@ -385,16 +493,16 @@ fn fmt(files: &[PathBuf], check: bool) -> Outcome {
         };
         let Ok(source) = std::str::from_utf8(&bytes) else {
             // The compiler reports the first bad byte with its line.
-            if let Err(e) = Mapping::compile_bytes(&bytes, &Options::default()) {
-                print_human(&e.diagnostics, &file, &e.source);
+            if let Err(e) = Mapping::compile_bytes(&bytes, options) {
+                print_human(&e.diagnostics, path, &e.source)?;
             }
             failed = true;
             continue;
         };
-        let formatted = match scimap::fmt::format(source) {
+        let formatted = match scimap::fmt::format_with(source, &options.limits) {
             Ok(f) => f,
             Err(e) => {
-                print_human(&e.diagnostics, &file, &e.source);
+                print_human(&e.diagnostics, path, &e.source)?;
                 failed = true;
                 continue;
             }
@@ -403,18 +511,13 @@ fn fmt(files: &[PathBuf], check: bool) -> Outcome {
             continue;
         }
         if check {
-            eprintln!("{file} is not formatted");
+            print_stderr(&format!("{} is not formatted\n", shown(path)))?;
             failed = true;
         } else if let Err(e) = std::fs::write(path, formatted) {
-            io_errors.push(format!("cannot write {file}: {e}"));
+            io_errors.push(format!("cannot write {}: {e}", path.display()));
         }
     }
-    if let Some(last) = io_errors.pop() {
-        for e in io_errors {
-            eprintln!("error: {e}");
-        }
-        return Err(last);
-    }
+    report_io_errors(io_errors)?;
     Ok(if failed { Status::Failed } else { Status::Ok })
 }
 
@@ -429,38 +532,78 @@ fn plural(n: usize) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Record files for eval and expr
 
-/// All records of a file holding one JSON object, a JSON array, or NDJSON.
-fn load_records(path: &Path) -> Result<Vec<Value>, String> {
-    let bytes = read_file(path)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut values = Vec::new();
-    for value in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
-        values.push(value.map_err(|e| format!("{}: {e}", path.display()))?);
-    }
-    match values.as_slice() {
-        [Value::Array(items)] => Ok(items.clone()),
-        _ => Ok(values),
-    }
-}
-
-/// The record `--pick`/`--where` selects (the first one by default).
-fn select_record(path: &Path, select: &Select) -> Result<Value, String> {
-    let records = load_records(path)?;
-    let chosen = match (&select.pick, &select.where_) {
-        (Some(n), _) => records.into_iter().nth(*n),
-        (None, Some((field, wanted))) => records
-            .into_iter()
-            .find(|r| r.get(field).is_some_and(|v| field_matches(v, wanted))),
-        (None, None) => records.into_iter().next(),
-    };
-    chosen.ok_or_else(|| {
-        let why = match (&select.pick, &select.where_) {
-            (Some(n), _) => format!("there is no record {n} (0-based)"),
-            (None, Some((f, v))) => format!("no record has {f} = {v}"),
-            (None, None) => "it holds no record".to_string(),
+/// The record `--pick`/`--where` selects (the first one by default), read from the file one
+/// record at a time and no further than needed. The outer error is a usage or I/O error (exit
+/// 2: no such file, not JSON, no record selected); the inner one is the selected record's own
+/// failure (over `line-bytes` or `depth`, not an object), reported as a failed record.
+fn select_record(
+    path: &Path,
+    select: &Select,
+    limits: &Limits,
+) -> Result<Result<Value, RecordError>, String> {
+    let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+    let mut records = records::Records::new(BufReader::new(file), limits.line_bytes);
+    // Records `--where` could not look into: named if none matches.
+    let mut unreadable = 0usize;
+    loop {
+        let record = records
+            .next_record()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(record) = record else { break };
+        let wanted = match (&select.pick, &select.where_) {
+            (Some(n), _) => record.index == *n,
+            (None, Some(_)) => false,
+            (None, None) => true,
         };
-        format!("no record selected in {}: {why}", path.display())
-    })
+        let Some(text) = record.text else {
+            if wanted {
+                return Ok(Err(record_failure(
+                    "scimap::limit",
+                    line_limit_message(limits),
+                )));
+            }
+            unreadable += 1;
+            continue;
+        };
+        let parsed = scimap::parse_record(&text, limits);
+        let err = match parsed {
+            Ok(value) => {
+                let matches = select.where_.as_ref().is_some_and(|(field, want)| {
+                    value.get(field).is_some_and(|v| field_matches(v, want))
+                });
+                if wanted || matches {
+                    return Ok(Ok(value));
+                }
+                continue;
+            }
+            Err(e) => e,
+        };
+        let code = err.errors.first().map_or("", |e| e.code.as_str());
+        // A record that is not JSON makes the file not JSON, wanted or not.
+        if matches!(code, "scimap::invalid-json" | "scimap::invalid-utf8") {
+            return Err(format!(
+                "{}: the record at line {} column {}: {}",
+                path.display(),
+                record.line,
+                record.column,
+                err.message()
+            ));
+        }
+        if wanted {
+            return Ok(Err(err));
+        }
+        unreadable += usize::from(code == "scimap::limit");
+    }
+    let why = match (&select.pick, &select.where_) {
+        (Some(n), _) => format!("there is no record {n} (0-based)"),
+        (None, Some((f, v))) if unreadable > 0 => format!(
+            "no record has {f} = {v} ({unreadable} record{} over a limit could not be searched)",
+            plural(unreadable)
+        ),
+        (None, Some((f, v))) => format!("no record has {f} = {v}"),
+        (None, None) => "it holds no record".to_string(),
+    };
+    Err(format!("no record selected in {}: {why}", path.display()))
 }
 
 /// `--where` compares a string as is, a number or bool by its JSON text.
@@ -506,19 +649,14 @@ fn eval(args: EvalArgs, options: &Options) -> Outcome {
         return Ok(Status::Failed);
     };
     require_section(&mapping, kind, &args.mapping)?;
-    let record = select_record(records, &args.select)?;
-    let file = args.mapping.display().to_string();
-
-    let result = if serde_json::to_vec(&record).map_or(0, |v| v.len()) > options.limits.line_bytes {
-        Err(record_failure(
-            "scimap::limit",
-            line_limit_message(&options.limits),
-        ))
-    } else {
-        if args.explain {
-            explain(&mapping, kind, &record);
+    let result = match select_record(records, &args.select, &options.limits)? {
+        Ok(record) => {
+            if args.explain {
+                explain(&mapping, kind, &record)?;
+            }
+            mapping.evaluate(kind, &record)
         }
-        mapping.evaluate(kind, &record)
+        Err(failure) => Err(failure),
     };
     match result {
         Ok(payload) => {
@@ -530,47 +668,55 @@ fn eval(args: EvalArgs, options: &Options) -> Outcome {
         Err(error) => {
             let text = scimap::json::pretty(&error.to_json(None, None));
             print_stdout(&format!("{text}\n"))?;
-            let mut err = io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "record failed ({} error{}):",
+            let mut report = format!(
+                "record failed ({} error{}):\n",
                 error.errors.len(),
                 plural(error.errors.len())
             );
+            let file = args.mapping.display().to_string();
             for e in &error.errors {
-                let _ = writeln!(err, "  {}", describe_error(e, &file));
+                report.push_str(&format!("  {}\n", describe_error(e, &file)));
             }
+            print_stderr(&report)?;
             Ok(Status::Failed)
         }
     }
 }
 
-/// `error[CODE] TARGET at FILE:L:C: MESSAGE` (whole-record errors have no target or place).
+/// `error[CODE] TARGET at FILE:L:C: MESSAGE` (whole-record errors have no target or place),
+/// with control characters escaped: messages quote record values.
 fn describe_error(e: &EntryError, file: &str) -> String {
-    match (&e.target, e.line, e.column) {
+    let text = match (&e.target, e.line, e.column) {
         (Some(t), Some(l), Some(c)) => {
             format!("error[{}] {t} at {file}:{l}:{c}: {}", e.code, e.message)
         }
         (Some(t), _, _) => format!("error[{}] {t}: {}", e.code, e.message),
         (None, _, _) => format!("error[{}]: {}", e.code, e.message),
-    }
+    };
+    escape_controls(&text).into_owned()
 }
 
-fn explain(mapping: &Mapping, kind: Kind, record: &Value) {
-    let mut err = io::stderr().lock();
+/// Per target: where it is, its source (line breaks kept), and its value or error.
+fn explain(mapping: &Mapping, kind: Kind, record: &Value) -> Result<(), String> {
+    let mut text = String::new();
     for x in mapping.explain(kind, record) {
-        let _ = writeln!(
-            err,
-            "{} ({}, {}:{}) = {}",
-            x.target, x.kind, x.line, x.column, x.source
-        );
+        let source: Vec<Cow<'_, str>> = x.source.lines().map(escape_controls).collect();
+        text.push_str(&format!(
+            "{} ({}, {}:{}) = {}\n",
+            escape_controls(&x.target),
+            x.kind,
+            x.line,
+            x.column,
+            source.join("\n")
+        ));
         let outcome = match (&x.value, &x.error) {
             (_, Some(e)) => format!("error[{}]: {}", e.code, e.message),
             (Some(v), None) => v.to_string(),
             (None, None) => "(absent)".to_string(),
         };
-        let _ = writeln!(err, "    → {outcome}");
+        text.push_str(&format!("    → {}\n", escape_controls(&outcome)));
     }
+    print_stderr(&text)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -581,6 +727,8 @@ struct LineReader<R> {
     inner: R,
     cap: usize,
     number: usize,
+    /// The last line was over the cap and answered before its end: the rest is skipped first.
+    skipping: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -589,15 +737,39 @@ impl<R: BufRead> LineReader<R> {
             inner,
             cap,
             number: 0,
+            skipping: false,
         }
     }
 
     /// The next line without its '\n' and one '\r' before it (and, on the first line, a BOM),
     /// appended to `buf` (which keeps what it held); `None` at the end. A final '\n' makes no
-    /// extra line.
+    /// extra line. A line over the cap is answered (range `None`) as soon as it passes the cap,
+    /// before its end is read: the next call skips the rest without storing it.
     fn next_line_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        if self.skipping {
+            self.skipping = false;
+            loop {
+                let chunk = self.inner.fill_buf()?;
+                if chunk.is_empty() {
+                    return Ok(None);
+                }
+                match memchr::memchr(b'\n', chunk) {
+                    Some(i) => {
+                        self.inner.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let n = chunk.len();
+                        self.inner.consume(n);
+                    }
+                }
+            }
+        }
         let start = buf.len();
-        let mut too_long = false;
+        // Room for the cap plus a '\r' that is removed below, and on the first line a BOM.
+        let room = self
+            .cap
+            .saturating_add(if self.number == 0 { 1 + BOM.len() } else { 1 });
         let mut any = false;
         loop {
             let chunk = self.inner.fill_buf()?;
@@ -612,17 +784,18 @@ impl<R: BufRead> LineReader<R> {
                 Some(i) => (i, true),
                 None => (chunk.len(), false),
             };
-            if !too_long {
-                // Room for the cap plus a '\r' that is removed below.
-                let room = (self.cap + 1).saturating_sub(buf.len() - start);
-                if take > room {
-                    too_long = true;
-                    buf.truncate(start);
-                } else {
-                    buf.extend_from_slice(&chunk[..take]);
-                }
+            if take > room.saturating_sub(buf.len() - start) {
+                buf.truncate(start);
+                self.inner.consume(take + usize::from(done));
+                self.skipping = !done;
+                self.number += 1;
+                return Ok(Some(Line {
+                    number: self.number,
+                    range: None,
+                }));
             }
-            self.inner.consume(if done { take + 1 } else { take });
+            buf.extend_from_slice(&chunk[..take]);
+            self.inner.consume(take + usize::from(done));
             if done {
                 break;
             }
@@ -632,10 +805,10 @@ impl<R: BufRead> LineReader<R> {
             buf.pop();
         }
         let mut from = start;
-        if self.number == 1 && buf[start..].starts_with(b"\xEF\xBB\xBF") {
-            from += 3;
+        if self.number == 1 && buf[start..].starts_with(BOM) {
+            from += BOM.len();
         }
-        let range = (!too_long && buf.len() - from <= self.cap).then_some(from..buf.len());
+        let range = (buf.len() - from <= self.cap).then_some(from..buf.len());
         Ok(Some(Line {
             number: self.number,
             range,
@@ -656,11 +829,13 @@ struct Chunk {
     lines: Vec<Line>,
 }
 
-/// A chunk evaluated: its output lines, how many, how many succeeded.
+/// A chunk evaluated: its output lines, how many, how many succeeded, and whether the output
+/// is flushed once written (it ends with an over-long line, whose rest may take long to skip).
 struct Done {
     out: Vec<u8>,
     total: usize,
     ok: usize,
+    flush: bool,
 }
 
 /// A chunk holds up to this many lines, or stops at this many bytes (a longer line is still
@@ -726,9 +901,18 @@ fn bulk_sequential(
             &mut out,
         ));
         total += 1;
-        if out.len() >= 1 << 16 {
+        // An over-long line's error line goes out at once: skipping the rest of the line may
+        // take long (an endless line never ends).
+        if out.len() >= 1 << 16 || bytes.is_none() {
             output
                 .write_all(&out)
+                .and_then(|()| {
+                    if bytes.is_none() {
+                        output.flush()
+                    } else {
+                        Ok(())
+                    }
+                })
                 .map_err(|e| format!("cannot write output: {e}"))?;
             out.clear();
         }
@@ -753,18 +937,57 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 
     // With more than one thread, reading and writing run on threads of their own, beside the
     // evaluation; with one, everything runs on the calling thread.
-    let input: Box<dyn BufRead + Send> = match &args.input {
-        Some(path) => Box::new(BufReader::with_capacity(
-            IO_BUFFER,
-            File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        )),
-        None => Box::new(BufReader::with_capacity(IO_BUFFER, io::stdin())),
+    let (input, input_id): (Box<dyn BufRead + Send>, _) = match &args.input {
+        Some(path) => {
+            let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+            let id = file.metadata().ok().as_ref().and_then(file_id);
+            (Box::new(BufReader::with_capacity(IO_BUFFER, file)), id)
+        }
+        None => (
+            Box::new(BufReader::with_capacity(IO_BUFFER, io::stdin())),
+            stdin_id(),
+        ),
+    };
+    // The output must be neither the input nor the mapping: writing it would destroy what is
+    // being read (or, appended to, make the input endless).
+    let mapping_id = std::fs::metadata(&args.mapping)
+        .ok()
+        .as_ref()
+        .and_then(file_id);
+    let refuse = |output_id: Option<FileId>, what: &str| -> Result<(), String> {
+        let same = |other: Option<FileId>| output_id.is_some() && output_id == other;
+        if same(input_id) {
+            return Err(format!("{what} is the input file: refusing to write to it"));
+        }
+        if same(mapping_id) {
+            return Err(format!(
+                "{what} is the mapping file: refusing to write to it"
+            ));
+        }
+        Ok(())
     };
     let output: Box<dyn Write + Send> = match &args.output {
-        Some(path) => Box::new(
-            File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-        ),
-        None => Box::new(io::stdout()),
+        Some(path) => {
+            let cannot_write = |e: io::Error| format!("cannot write {}: {e}", path.display());
+            // Opened without truncating, compared, and only then truncated.
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(cannot_write)?;
+            let meta = file.metadata().map_err(cannot_write)?;
+            refuse(file_id(&meta), &format!("--output {}", path.display()))?;
+            // Not a device or a pipe (`/dev/null`, `/dev/stdout`): those cannot be truncated.
+            if meta.is_file() {
+                file.set_len(0).map_err(cannot_write)?;
+            }
+            Box::new(file)
+        }
+        None => {
+            refuse(stdout_id(), "stdout")?;
+            Box::new(io::stdout())
+        }
     };
     let mut output = BufWriter::with_capacity(IO_BUFFER, output);
     let workers = match args.threads {
@@ -875,6 +1098,12 @@ fn bulk_parallel<W: Write + Send>(
             let mut chunk = Chunk::default();
             while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
                 match input.reader.next_line_into(&mut chunk.data) {
+                    // The chunk ends after an over-long line, so that its error line is
+                    // written while the rest of the line is skipped.
+                    Ok(Some(line)) if line.range.is_none() => {
+                        chunk.lines.push(line);
+                        break;
+                    }
                     Ok(Some(line)) => chunk.lines.push(line),
                     Ok(None) => break,
                     Err(e) => {
@@ -893,6 +1122,7 @@ fn bulk_parallel<W: Write + Send>(
             out: Vec::with_capacity(chunk.lines.len() * 1024),
             total: chunk.lines.len(),
             ok: 0,
+            flush: chunk.lines.last().is_some_and(|l| l.range.is_none()),
         };
         for line in &chunk.lines {
             let bytes = line.range.clone().map(|r| &chunk.data[r]);
@@ -912,7 +1142,14 @@ fn bulk_parallel<W: Write + Send>(
         let next = out.next;
         while let Some(done) = out.waiting.remove(&out.next) {
             if out.error.is_none() {
-                if let Err(e) = out.writer.write_all(&done.out) {
+                let written = out.writer.write_all(&done.out).and_then(|()| {
+                    if done.flush {
+                        out.writer.flush()
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = written {
                     out.error = Some(format!("cannot write output: {e}"));
                 }
             }
@@ -954,6 +1191,50 @@ fn bulk_parallel<W: Write + Send>(
 /// Input and output buffers of `bulk` (1 MiB measured no faster with two threads).
 const IO_BUFFER: usize = 1 << 16;
 
+/// What identifies a regular file whatever the path to it (symbolic or hard links): its device
+/// and inode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+/// Only regular files: `/dev/null` as input and output is fine.
+#[cfg(unix)]
+fn file_id(meta: &Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    meta.is_file().then(|| FileId(meta.dev(), meta.ino()))
+}
+
+#[cfg(unix)]
+fn stream_id(stream: impl std::os::fd::AsFd) -> Option<FileId> {
+    let fd = stream.as_fd().try_clone_to_owned().ok()?;
+    file_id(&File::from(fd).metadata().ok()?)
+}
+
+#[cfg(unix)]
+fn stdin_id() -> Option<FileId> {
+    stream_id(io::stdin())
+}
+
+#[cfg(unix)]
+fn stdout_id() -> Option<FileId> {
+    stream_id(io::stdout())
+}
+
+// Elsewhere std has no stable file identity: nothing is found to be the same file.
+#[cfg(not(unix))]
+fn file_id(_: &Metadata) -> Option<FileId> {
+    None
+}
+
+#[cfg(not(unix))]
+fn stdin_id() -> Option<FileId> {
+    None
+}
+
+#[cfg(not(unix))]
+fn stdout_id() -> Option<FileId> {
+    None
+}
+
 /// The final line on stderr; failed records make the exit status 1.
 fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
     let seconds = started.elapsed().as_secs_f64();
@@ -963,7 +1244,9 @@ fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
     } else {
         total as f64
     };
-    eprintln!("{total} records, {ok} ok, {failed} failed in {seconds:.2}s ({rate:.0} records/s)");
+    print_stderr(&format!(
+        "{total} records, {ok} ok, {failed} failed in {seconds:.2}s ({rate:.0} records/s)\n"
+    ))?;
     Ok(if failed > 0 {
         Status::Failed
     } else {
@@ -975,10 +1258,24 @@ fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
 // expr
 
 fn expr(args: ExprArgs, options: &Options) -> Outcome {
-    let (kind, record) = match (&args.user, &args.group) {
-        (_, Some(g)) => (Kind::Group, select_record(g, &args.select)?),
-        (Some(u), None) => (Kind::User, select_record(u, &args.select)?),
-        (None, None) => (Kind::User, Value::Object(serde_json::Map::new())),
+    let (kind, selected) = match (&args.user, &args.group) {
+        (_, Some(g)) => (
+            Kind::Group,
+            select_record(g, &args.select, &options.limits)?,
+        ),
+        (Some(u), None) => (Kind::User, select_record(u, &args.select, &options.limits)?),
+        (None, None) => (Kind::User, Ok(Value::Object(serde_json::Map::new()))),
+    };
+    let record = match selected {
+        Ok(record) => record,
+        Err(failure) => {
+            let mut report = String::new();
+            for e in &failure.errors {
+                report.push_str(&format!("{}\n", describe_error(e, "")));
+            }
+            print_stderr(&report)?;
+            return Ok(Status::Failed);
+        }
     };
     if !args.lines {
         let source = args.expression.unwrap_or_default();
@@ -989,9 +1286,9 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
             }
             Err(e) => {
                 if e.diagnostics.is_empty() {
-                    eprintln!("error: {}", e.message);
+                    print_stderr(&format!("error: {}\n", escape_controls(&e.message)))?;
                 } else {
-                    print_human(&e.diagnostics, "<expression>", &source);
+                    print_human(&e.diagnostics, Path::new("<expression>"), &source)?;
                 }
                 Ok(Status::Failed)
             }
@@ -1010,6 +1307,7 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
         else {
             break;
         };
+        let over = line.range.is_none();
         let result = match line.range.clone().map(|r| std::str::from_utf8(&buf[r])) {
             None => Err((
                 "expression exceeds the source-bytes limit".to_string(),
@@ -1033,7 +1331,10 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
                 serde_json::json!({ "error": message, "phase": phase })
             }
         };
-        writeln!(out, "{json}").map_err(|e| format!("cannot write to stdout: {e}"))?;
+        // After an over-long line, its answer goes out before the rest is skipped.
+        writeln!(out, "{json}")
+            .and_then(|()| if over { out.flush() } else { Ok(()) })
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
     out.flush()
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
@@ -1142,6 +1443,37 @@ mod tests {
         );
         // The cap counts the content, not a removed '\r'.
         assert_eq!(lines(b"12345\r\n", 5), vec![(1, some("12345"))]);
+    }
+
+    /// Bytes, then a read error: what a reader sees of a line that does not end in time.
+    struct ThenFail(&'static [u8]);
+
+    impl io::Read for ThenFail {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("no more"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn line_reader_answers_a_long_line_before_its_end() {
+        let mut r = LineReader::new(BufReader::with_capacity(4, ThenFail(b"ab\n123456789")), 5);
+        let mut buf = Vec::new();
+        let first = r.next_line_into(&mut buf).expect("a line").expect("some");
+        assert_eq!(buf[first.range.expect("within the cap")].to_vec(), b"ab");
+        buf.clear();
+        let long = r.next_line_into(&mut buf).expect("a line").expect("some");
+        assert_eq!((long.number, long.range), (2, None));
+        assert!(buf.is_empty(), "nothing of it is kept");
+        assert!(
+            r.next_line_into(&mut buf).is_err(),
+            "only then is the rest read"
+        );
     }
 
     #[test]
