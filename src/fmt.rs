@@ -25,10 +25,6 @@ const TARGET_WIDTH: usize = 40;
 /// Lines longer than this do not push the trailing comments of their run further right.
 const COMMENT_WIDTH: usize = 80;
 const SECTION_INDENT: usize = 2;
-/// The `depth` limit of `fmt` whatever the one given: comparing the syntax trees before and
-/// after recurses (about 1 KiB of stack per level in a debug build), and so does dropping
-/// them, so trees stay within a 2 MiB thread stack. The parser refuses deeper ones.
-const MAX_LAYOUT_DEPTH: usize = 1000;
 const CONTINUATION: usize = 4;
 
 /// Formats a mapping in the canonical layout. A file that does not parse is an error with its
@@ -46,10 +42,6 @@ pub fn format(source: &str) -> Result<String, CompileError> {
 /// them).
 pub fn format_with(source: &str, limits: &Limits) -> Result<String, CompileError> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let limits = &Limits {
-        depth: limits.depth.min(MAX_LAYOUT_DEPTH),
-        ..*limits
-    };
     let original = parser::parse_file(source, limits).map_err(|diagnostics| CompileError {
         diagnostics,
         source: source.to_string(),

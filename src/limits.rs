@@ -5,7 +5,8 @@
 pub struct Limits {
     /// Mapping file size in bytes.
     pub source_bytes: usize,
-    /// Nesting depth of mapping expressions and of record JSON.
+    /// Nesting depth of mapping expressions and of record JSON; values above
+    /// [`Limits::MAX_DEPTH`] act as `MAX_DEPTH`.
     pub depth: usize,
     /// IR nodes evaluated per record, plus one per element a builtin visits.
     pub steps: u64,
@@ -38,6 +39,16 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The deepest nesting supported whatever `depth` says. Parsing, checking and evaluating
+    /// recurse once per level, at most about 2 KiB of stack each in a release build (13 KiB in
+    /// a debug build; measured in SECURITY.md), so 512 levels fit the 1 MiB a thread needs.
+    pub const MAX_DEPTH: usize = 512;
+
+    /// `depth` within [`Limits::MAX_DEPTH`]: what every pass uses.
+    pub fn nesting(&self) -> usize {
+        self.depth.min(Self::MAX_DEPTH)
+    }
+
     /// The names used by `--limit NAME=VALUE` and in error messages.
     pub const NAMES: [&'static str; 8] = [
         "source-bytes",
@@ -55,6 +66,12 @@ impl Limits {
         let v = usize::try_from(value).map_err(|_| format!("limit {name} is too large"))?;
         match name {
             "source-bytes" => self.source_bytes = v,
+            "depth" if v > Limits::MAX_DEPTH => {
+                return Err(format!(
+                    "limit depth can be at most {}: deeper nesting would need more stack than a thread has",
+                    Limits::MAX_DEPTH
+                ))
+            }
             "depth" => self.depth = v,
             "steps" => self.steps = value,
             "string-bytes" => self.string_bytes = v,

@@ -225,8 +225,8 @@ fn a_comment_before_an_entry_stays_before_it() {
     );
 }
 
-/// `fmt` never lays out trees deeper than 1,000 levels, whatever `depth` allows: comparing
-/// and dropping syntax trees recurses. Deeper ones are the parser's depth error.
+/// `fmt` never lays out trees deeper than `Limits::MAX_DEPTH` levels, whatever `depth` says:
+/// comparing and dropping syntax trees recurses. Deeper ones are the parser's depth error.
 #[test]
 fn raised_depth_limits_stop_at_what_fmt_can_lay_out() {
     let raised = scimap::Limits {
@@ -243,13 +243,14 @@ fn raised_depth_limits_stop_at_what_fmt_can_lay_out() {
         )
     };
     // Already canonical (not printed on failure: it is long).
-    let fine = chains(900);
+    let max = scimap::Limits::MAX_DEPTH;
+    let fine = chains(max - 10);
     assert!(scimap::fmt::format_with(&fine, &raised).is_ok_and(|out| out == fine));
-    for n in [1_200, 20_000] {
+    for n in [max + 10, 20_000] {
         let e = scimap::fmt::format_with(&chains(n), &raised).expect_err("too deep");
         assert_eq!(e.diagnostics[0].code, "scimap::limit");
         assert!(
-            e.diagnostics[0].message.contains("`depth` (1000)"),
+            e.diagnostics[0].message.contains(&format!("`depth` ({max})")),
             "{:?}",
             e.diagnostics[0]
         );

@@ -1165,7 +1165,12 @@ fn bulk_parallel<W: Write + Send>(
     };
     std::thread::scope(|scope| {
         for _ in 1..workers {
-            scope.spawn(work);
+            // Evaluation recurses once per level of `depth`, up to `Limits::MAX_DEPTH` levels
+            // (SECURITY.md has the stack each takes): the main thread's 8 MiB, not the default
+            // 2 MiB of a spawned thread. A thread that cannot start leaves its share to the rest.
+            let _ = std::thread::Builder::new()
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, work);
         }
         work();
     });

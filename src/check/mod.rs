@@ -177,8 +177,8 @@ fn check_section(
                     continue;
                 }
                 let mut depth = node.eval_depth(&let_depths);
-                if depth > limits.depth {
-                    diagnostics.push(too_deep(l.name.span, limits.depth));
+                if depth > limits.nesting() {
+                    diagnostics.push(too_deep(l.name.span, limits.nesting()));
                     // Reported once, where the chain crosses the limit, not at every later link.
                     depth = 0;
                 }
@@ -225,8 +225,8 @@ fn check_section(
                 let Some(target) = target else { continue };
                 let Some(source_ir) = checked else { continue };
                 if let (ir::Source::Expr(node), ast::Source::Expr(expr)) = (&source_ir, &e.source) {
-                    if node.eval_depth(&let_depths) > limits.depth {
-                        diagnostics.push(too_deep(expr.span, limits.depth));
+                    if node.eval_depth(&let_depths) > limits.nesting() {
+                        diagnostics.push(too_deep(expr.span, limits.nesting()));
                     }
                 }
                 let key = target.key();

@@ -102,12 +102,32 @@ impl Budget {
         self.fits_memory(items.saturating_mul(ITEM_BYTES))
     }
 
-    /// Refuses an allocation of `bytes` that `memory` has no room left for.
+    /// Refuses an allocation of `bytes` that `memory` has no room left for, or that no
+    /// allocator could serve (with every limit raised to its maximum).
     #[inline]
     pub fn fits_memory(&self, bytes: usize) -> EvalResult<()> {
-        if self.memory.saturating_add(bytes) > self.limits.memory {
+        if self.memory.saturating_add(bytes) > self.limits.memory || bytes > isize::MAX as usize {
             return Err(EvalError::limit("memory", self.limits.memory));
         }
         Ok(())
+    }
+
+    /// An empty vector with room for `items` list items, checked first; an allocation the
+    /// system refuses is the `memory` limit, not an abort.
+    pub fn vec<T>(&self, items: usize) -> EvalResult<Vec<T>> {
+        self.fits_list(items)?;
+        let mut v = Vec::new();
+        v.try_reserve_exact(items)
+            .map_err(|_| EvalError::limit("memory", self.limits.memory))?;
+        Ok(v)
+    }
+
+    /// An empty string with room for `bytes`, as [`Budget::vec`] does for lists.
+    pub fn text(&self, bytes: usize) -> EvalResult<String> {
+        self.fits_string(bytes)?;
+        let mut s = String::new();
+        s.try_reserve_exact(bytes)
+            .map_err(|_| EvalError::limit("memory", self.limits.memory))?;
+        Ok(s)
     }
 }

@@ -463,9 +463,10 @@ impl<'a> Ctx<'a> {
                 let len = usize::try_from(to.abs_diff(*from))
                     .unwrap_or(usize::MAX)
                     .saturating_add(1);
-                self.budget.fits_list(len)?;
+                let mut items = self.budget.vec(len)?;
                 self.budget.step(len as u64)?;
-                Value::list((*from..=*to).map(Value::Int).collect(), &mut self.budget)?
+                items.extend((*from..=*to).map(Value::Int));
+                Value::list(items, &mut self.budget)?
             }
             And | Or | Coalesce => unreachable!("handled above"),
         })

@@ -12,17 +12,13 @@ use crate::limits::Limits;
 use crate::mapping::RecordError;
 use std::borrow::Cow;
 
-/// Nesting that is built into a `Doc`, whatever `limits.depth` allows: building recurses,
-/// and so do dropping, comparing and evaluating a `Doc`. Skipped values may nest up to
-/// `limits.depth`, as they are never built.
-const MAX_BUILT_DEPTH: usize = 512;
 
 /// Reads one record: valid UTF-8, nesting within `limits.depth`, valid JSON (RFC 8259, as
 /// strict as serde_json: lone surrogate escapes rejected, numbers beyond f64 rejected, raw
 /// control characters in strings rejected, trailing non-whitespace rejected), an object.
 /// With `fields`, only those top-level fields are kept (the others are still fully
-/// validated, then dropped without being built). Fields that are kept may nest at most
-/// `MAX_BUILT_DEPTH` levels (counting the record), beyond which the record fails as too deep.
+/// validated, then dropped without being built). Nesting is bounded by `limits.nesting()`,
+/// which also bounds the recursion of building (and dropping) the kept tree.
 /// What the kept tree allocates is charged against `limits.memory` as it is built; the bytes
 /// charged are returned with the record, for its evaluation to go on counting from.
 pub fn read<'a>(
@@ -44,7 +40,7 @@ pub fn read<'a>(
         text,
         bytes,
         pos: 0,
-        depth: limits.depth,
+        depth: limits.nesting(),
         memory: limits.memory,
         charged: 0,
     };
@@ -484,7 +480,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A value, built. Recursion is bounded by `MAX_BUILT_DEPTH`, whatever `room` says.
+    /// A value, built. Recursion is bounded by `room`, at most `Limits::MAX_DEPTH`.
     fn value(&mut self, room: usize) -> Result<Doc<'a>, Fail> {
         Ok(match self.value_start()? {
             b'"' => {
@@ -493,12 +489,7 @@ impl<'a> Reader<'a> {
             }
             b'-' | b'0'..=b'9' => self.number_value()?,
             b @ (b'{' | b'[') => {
-                // The levels built so far, the record's included.
-                let built = self.depth - room;
-                let room = room
-                    .checked_sub(1)
-                    .filter(|_| built < MAX_BUILT_DEPTH)
-                    .ok_or(Fail::TooDeep(self.depth.min(MAX_BUILT_DEPTH)))?;
+                let room = room.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
                 self.pos += 1;
                 if b == b'{' {
                     Doc::Object(self.object(room, None)?)
@@ -1516,30 +1507,28 @@ mod tests {
         let unbounded = depth(usize::MAX);
         for inner in [&arrays, &objects] {
             let record = format!("{{\"a\":1,\"deep\":{inner}}}");
-            // Skipped: validated to any depth.
-            let obj = read(record.as_bytes(), &unbounded, Some(&fields(&["a"]))).unwrap();
-            assert_eq!(obj.get("a"), Some(&Doc::Int(1)));
-            let e = read(record.as_bytes(), &Limits::default(), Some(&fields(&["a"]))).unwrap_err();
-            assert_eq!(code(&e), "scimap::limit");
-            // Kept: built only to MAX_BUILT_DEPTH levels.
-            for keep in [None, Some(fields(&["deep"]))] {
+            // Kept or skipped, nesting stops at `Limits::MAX_DEPTH`, whatever `depth` says.
+            for keep in [None, Some(fields(&["deep"])), Some(fields(&["a"]))] {
                 let e = read(record.as_bytes(), &unbounded, keep.as_deref()).unwrap_err();
                 assert_eq!(
                     e.message(),
-                    format!("the record nests deeper than the limit `depth` ({MAX_BUILT_DEPTH})")
+                    format!(
+                        "the record nests deeper than the limit `depth` ({})",
+                        Limits::MAX_DEPTH
+                    )
                 );
             }
             // Unclosed: an error at the end, not a crash.
             let open = &record[..record.len() / 2];
             let e = read(open.as_bytes(), &unbounded, Some(&fields(&["a"]))).unwrap_err();
-            assert_eq!(code(&e), "scimap::invalid-json");
+            assert_eq!(code(&e), "scimap::limit");
         }
         assert_eq!(
-            read(arrays.as_bytes(), &unbounded, None).unwrap_err(),
-            not_an_object("an array")
+            read(arrays.as_bytes(), &unbounded, None).unwrap_err().errors[0].code,
+            "scimap::limit"
         );
-        // Exactly MAX_BUILT_DEPTH levels are built.
-        let levels = MAX_BUILT_DEPTH - 1;
+        // Exactly `MAX_DEPTH` levels are read, the record's included.
+        let levels = Limits::MAX_DEPTH - 1;
         let fits = format!("{{\"a\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
         assert!(read(fits.as_bytes(), &unbounded, None).is_ok());
         let over = format!(
@@ -1548,7 +1537,7 @@ mod tests {
             "]".repeat(levels + 1)
         );
         assert!(read(over.as_bytes(), &unbounded, None).is_err());
-        assert!(read(over.as_bytes(), &unbounded, Some(&fields(&["b"]))).is_ok());
+        assert!(read(over.as_bytes(), &unbounded, Some(&fields(&["b"]))).is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>
     scan::check(source, Mode::File, limits).map_err(|d| vec![*d])?;
     let mut pairs = MappingParser::parse(Rule::file, source)
         .map_err(|e| vec![syntax_error(source, &e, true)])?;
-    let mut lower = Lower::new(source, limits.depth);
+    let mut lower = Lower::new(source, limits.nesting());
     let file = pairs.next().map(|p| lower.file(p));
     lower.finish(file)
 }
@@ -35,7 +35,7 @@ pub fn parse_expression(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagn
     scan::check(source, Mode::Expression, limits).map_err(|d| vec![*d])?;
     let mut pairs = MappingParser::parse(Rule::expression, source)
         .map_err(|e| vec![syntax_error(source, &e, false)])?;
-    let mut lower = Lower::new(source, limits.depth);
+    let mut lower = Lower::new(source, limits.nesting());
     let expr = pairs
         .next()
         .and_then(|p| p.into_inner().find(|c| c.as_rule() == Rule::seq))

@@ -33,7 +33,7 @@ pub fn check(source: &str, mode: Mode, limits: &Limits) -> Result<(), Box<Diagno
             .with_help("split the mapping, or raise the limit with `--limit source-bytes=N`"),
         ));
     }
-    Scanner::new(source, mode, limits.depth).run()
+    Scanner::new(source, mode, limits.nesting()).run()
 }
 
 /// The kind of the last significant token, which decides how the next one reads.

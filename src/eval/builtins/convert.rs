@@ -81,7 +81,7 @@ pub(super) fn from_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     step_bytes(budget, s.len())?;
     // The `depth` limit, checked before parsing; serde_json parses at most 127 levels, which
     // also bounds the recursion below.
-    let depth = budget.limits().depth.min(127);
+    let depth = budget.limits().nesting().min(127);
     if nesting(&s) > depth {
         return Err(EvalError::limit("depth", depth));
     }

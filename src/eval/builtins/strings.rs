@@ -238,9 +238,17 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         .checked_mul(new.len())
         .and_then(|added| (s.len() - count * old.len()).checked_add(added));
     let len = len.unwrap_or(usize::MAX);
-    budget.fits_string(len)?;
     step_bytes(budget, len)?;
-    Value::string(s.replacen(&*old, &new, count), budget)
+    let mut out = budget.text(len)?;
+    // `str::replacen`, into a buffer whose allocation may fail.
+    let mut last = 0;
+    for (start, part) in s.match_indices(&*old).take(count) {
+        out.push_str(&s[last..start]);
+        out.push_str(&new);
+        last = start + part.len();
+    }
+    out.push_str(&s[last..]);
+    Value::string(out, budget)
 }
 
 pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -252,9 +260,12 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         )));
     };
     let len = s.len().saturating_mul(n);
-    budget.fits_string(len)?;
     step_bytes(budget, len)?;
-    Value::string(s.repeat(n), budget)
+    let mut out = budget.text(len)?;
+    for _ in 0..n {
+        out.push_str(&s);
+    }
+    Value::string(out, budget)
 }
 
 fn byte_offset(found: Option<usize>) -> Value<'static> {
@@ -308,9 +319,8 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             other => return Err(bad_arg("join", "array of strings", &other)),
         }
     }
-    budget.fits_string(len)?;
     step_bytes(budget, len)?;
-    let mut out = String::with_capacity(len);
+    let mut out = budget.text(len)?;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             out.push_str(&sep);
