@@ -250,7 +250,9 @@ fn raised_depth_limits_stop_at_what_fmt_can_lay_out() {
         let e = scimap::fmt::format_with(&chains(n), &raised).expect_err("too deep");
         assert_eq!(e.diagnostics[0].code, "scimap::limit");
         assert!(
-            e.diagnostics[0].message.contains(&format!("`depth` ({max})")),
+            e.diagnostics[0]
+                .message
+                .contains(&format!("`depth` ({max})")),
             "{:?}",
             e.diagnostics[0]
         );

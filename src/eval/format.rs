@@ -4,7 +4,7 @@
 //! `string-bytes` limit error as soon as its output outgrows the limit, so a value that shares
 //! sub-lists exponentially cannot make it run away.
 
-use super::budget::{compare_cost, Budget};
+use super::budget::Budget;
 use super::error::{EvalError, EvalResult};
 use super::time;
 use super::value::{List, Value};
@@ -106,22 +106,6 @@ enum Frame<'a> {
     Map(Vec<(String, Value<'a>)>, usize),
 }
 
-/// The entries of a map, sorted by key (byte order) when `sorted`.
-fn map_entries<'a>(
-    map: &super::value::Map<'a>,
-    sorted: bool,
-    budget: &mut Budget,
-) -> EvalResult<Vec<(String, Value<'a>)>> {
-    budget.step(map.len() as u64)?;
-    let mut entries: Vec<_> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    if sorted {
-        budget.sort_by(&mut entries, |a, b| {
-            Ok((a.0.cmp(&b.0), compare_cost(&a.0, &b.0)))
-        })?;
-    }
-    Ok(entries)
-}
-
 /// A step per value printed and per 16 bytes of its text.
 fn charge(v: &Value, budget: &mut Budget) -> EvalResult<()> {
     let bytes = match v {
@@ -159,7 +143,7 @@ pub fn go_string(v: &Value, budget: &mut Budget) -> EvalResult<String> {
                 }
                 Value::Map(m) => {
                     out.push_str("map[");
-                    stack.push(Frame::Map(map_entries(&m, true, budget)?, 0));
+                    stack.push(Frame::Map(m.entries(true, budget)?, 0));
                 }
             }
             check_len(&out, budget)?;
@@ -275,7 +259,7 @@ fn write_json_styled(
                 Value::Map(m) if m.is_empty() => out.push_str("{}"),
                 Value::Map(m) => {
                     out.push('{');
-                    stack.push(Frame::Map(map_entries(&m, style.go, budget)?, 0));
+                    stack.push(Frame::Map(m.entries(style.go, budget)?, 0));
                 }
             }
             check_len(out, budget)?;

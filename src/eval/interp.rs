@@ -599,12 +599,18 @@ impl<'a> Ctx<'a> {
             Predicate::GroupBy => {
                 let mut groups: IndexMap<String, Vec<Value<'a>>> = IndexMap::new();
                 for (i, item) in items.iter().enumerate() {
-                    let key = run!(i, item.clone());
-                    let key = match key {
-                        Value::Str(s) => s.to_string(),
-                        other => go_string(&other, &mut self.budget)?,
+                    let key = match run!(i, item.clone()) {
+                        Value::Str(s) => s,
+                        other => Str::Owned(go_string(&other, &mut self.budget)?.into()),
                     };
-                    groups.entry(key).or_default().push(item);
+                    // Hashing reads the key: long keys cost more.
+                    self.budget.step(1 + key.len() as u64 / 16)?;
+                    match groups.get_mut(&*key) {
+                        Some(group) => group.push(item),
+                        None => {
+                            groups.insert(key.to_string(), vec![item]);
+                        }
+                    }
                 }
                 let mut map = IndexMap::with_capacity(groups.len());
                 for (k, v) in groups {

@@ -4,7 +4,7 @@
 //! program (string literals); what evaluation builds is reference-counted, so cloning is cheap,
 //! and charged to the record's budget by the constructors (`Value::string`, `list`, `map`).
 
-use super::budget::{Budget, ITEM_BYTES};
+use super::budget::{compare_cost, Budget, ITEM_BYTES};
 use super::error::EvalResult;
 use super::time::{Time, Zone};
 use crate::record::{Doc, Obj};
@@ -392,6 +392,27 @@ impl<'a> Map<'a> {
             Map::Doc(m) => m.entry(i).map(|(k, v)| (k, Value::from_doc(v))),
             Map::Owned(m) => m.get_index(i).map(|(k, v)| (k.as_str(), v.clone())),
         }
+    }
+
+    /// Copies of the entries, sorted by key (byte order) when `sorted`, else in the map's own
+    /// order; the copies and the sort are charged.
+    pub fn entries(
+        &self,
+        sorted: bool,
+        budget: &mut Budget,
+    ) -> EvalResult<Vec<(String, Value<'a>)>> {
+        budget.step(self.len() as u64)?;
+        let keys: usize = self.iter().map(|(k, _)| k.len()).sum();
+        budget.fits_list(self.len())?;
+        budget
+            .alloc(keys.saturating_add(self.len().saturating_mul(size_of::<(String, Value)>())))?;
+        let mut entries: Vec<_> = self.iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        if sorted {
+            budget.sort_by(&mut entries, |a, b| {
+                Ok((a.0.cmp(&b.0), compare_cost(&a.0, &b.0)))
+            })?;
+        }
+        Ok(entries)
     }
 
     /// Entries in the map's own order (record order, or insertion order).

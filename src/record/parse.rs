@@ -12,7 +12,6 @@ use crate::limits::Limits;
 use crate::mapping::RecordError;
 use std::borrow::Cow;
 
-
 /// Reads one record: valid UTF-8, nesting within `limits.depth`, valid JSON (RFC 8259, as
 /// strict as serde_json: lone surrogate escapes rejected, numbers beyond f64 rejected, raw
 /// control characters in strings rejected, trailing non-whitespace rejected), an object.
@@ -1524,7 +1523,10 @@ mod tests {
             assert_eq!(code(&e), "scimap::limit");
         }
         assert_eq!(
-            read(arrays.as_bytes(), &unbounded, None).unwrap_err().errors[0].code,
+            read(arrays.as_bytes(), &unbounded, None)
+                .unwrap_err()
+                .errors[0]
+                .code,
             "scimap::limit"
         );
         // Exactly `MAX_DEPTH` levels are read, the record's included.

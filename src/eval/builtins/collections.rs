@@ -4,7 +4,7 @@ use super::numbers::cmp_numbers;
 use super::{arg, bad_arg, go_type, int_arg, list_arg, step_bytes, Budget};
 use crate::eval::budget::compare_cost;
 use crate::eval::error::{excerpt, EvalError, EvalResult};
-use crate::eval::value::{List, Map, Value};
+use crate::eval::value::{List, Value};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -93,17 +93,10 @@ fn sorted_entries<'a>(
     args: &[Value<'a>],
     budget: &mut Budget,
 ) -> EvalResult<Vec<(String, Value<'a>)>> {
-    let map: Map<'a> = match arg(args, 0) {
-        Value::Map(m) => m,
-        other => return Err(bad_arg(name, "map", &other)),
-    };
-    budget.step(map.len() as u64)?;
-    budget.fits_list(map.len())?;
-    let mut entries: Vec<_> = map.iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    budget.sort_by(&mut entries, |a, b| {
-        Ok((a.0.cmp(&b.0), compare_cost(&a.0, &b.0)))
-    })?;
-    Ok(entries)
+    match arg(args, 0) {
+        Value::Map(m) => m.entries(true, budget),
+        other => Err(bad_arg(name, "map", &other)),
+    }
 }
 
 pub(super) fn keys<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -147,7 +140,10 @@ pub(super) fn from_pairs<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         }
         // Expr builds a `map[any]any`; keys become text as `groupBy`'s do (`1` → `"1"`).
         let key = match pair.get(0).unwrap_or(Value::Nil) {
-            Value::Str(k) => k.to_string(),
+            Value::Str(k) => {
+                step_bytes(budget, k.len())?;
+                k.to_string()
+            }
             other => crate::eval::format::go_string(&other, budget)?,
         };
         map.insert(key, pair.get(1).unwrap_or(Value::Nil));
