@@ -79,26 +79,6 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// A copy of a `serde_json` node (what a general JSON Path found in a converted record).
-    pub fn from_json_owned(v: &serde_json::Value) -> Value<'static> {
-        use serde_json::Value as Json;
-        match v {
-            Json::Null => Value::Nil,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Json::String(s) => Value::string(s.as_str()),
-            Json::Array(a) => Value::list(a.iter().map(Value::from_json_owned).collect()),
-            Json::Object(o) => Value::map(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json_owned(v)))
-                    .collect(),
-            ),
-        }
-    }
-
     pub fn string(s: impl Into<Rc<str>>) -> Value<'a> {
         Value::Str(Str::Owned(s.into()))
     }
