@@ -319,7 +319,7 @@ impl<'t> Parser<'t> {
                 .error(end, "`-` cannot appear in a name after `.`")
                 .help(format!(
                     "write the name in brackets: `['{}']`",
-                    whole.trim_end_matches('-')
+                    short(whole.trim_end_matches('-'))
                 )));
         }
         Ok(self.text[start..end].into())
@@ -728,13 +728,13 @@ impl<'t> Parser<'t> {
                         return Err(self.error_span(
                             self.pos,
                             self.past_blanks(self.pos),
-                            format!("no blank is allowed between `{name}` and `(`"),
+                            format!("no blank is allowed between `{}` and `(`", short(name)),
                         ))
                     }
                     _ => {
                         return Err(self
-                            .error_span(at, self.pos, format!("unknown name `{name}`"))
-                            .help(format!("the current node is `@`: write `@.{name}`")))
+                            .error_span(at, self.pos, format!("unknown name `{}`", short(name)))
+                            .help(format!("the current node is `@`: write `@.{}`", short(name))))
                     }
                 }
             }
@@ -888,7 +888,11 @@ impl<'t> Parser<'t> {
             }
             _ => {
                 return Err(self
-                    .error_span(at, at + name.len(), format!("unknown function `{name}`"))
+                    .error_span(
+                        at,
+                        at + name.len(),
+                        format!("unknown function `{}`", short(name)),
+                    )
                     .help("the functions are `length`, `count`, `match`, `search` and `value`"))
             }
         };
@@ -972,6 +976,15 @@ fn op_text(op: Op) -> &'static str {
         Op::Le => "<=",
         Op::Gt => ">",
         Op::Ge => ">=",
+    }
+}
+
+/// A name as messages quote it: at most 40 characters, so that a long one in a hostile path
+/// does not make a long message.
+fn short(name: &str) -> Cow<'_, str> {
+    match name.char_indices().nth(40) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &name[..cut])),
+        None => Cow::Borrowed(name),
     }
 }
 

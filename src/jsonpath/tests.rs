@@ -321,6 +321,21 @@ fn invalid_paths_are_errors_at_the_right_place() {
 }
 
 #[test]
+fn messages_quote_at_most_a_prefix_of_a_long_name() {
+    let long = "a".repeat(100_000);
+    for p in [
+        format!("$[?{long}]"),
+        format!("$[?{long}(@)]"),
+        format!("$.{long}-b"),
+    ] {
+        let e = error(&p);
+        let text = format!("{} {}", e.message, e.help.unwrap_or_default());
+        assert!(text.len() < 200, "{text}");
+        assert!(text.contains(&format!("{}…", "a".repeat(40))), "{text}");
+    }
+}
+
+#[test]
 fn the_expression_mistake_gets_its_own_help() {
     let e = error("$.state == \"ACTIVATED\"");
     assert_eq!(
