@@ -560,11 +560,12 @@ impl<'t> Parser<'t> {
             .get(..4)
             .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
         let Some(digits) = digits else {
-            return Err(self.error_span(
-                at,
-                (self.pos + 4).min(self.text.len()),
-                "`\\u` takes four hexadecimal digits",
-            ));
+            let end = self
+                .rest()
+                .char_indices()
+                .nth(4)
+                .map_or(self.text.len(), |(i, _)| self.pos + i);
+            return Err(self.error_span(at, end, "`\\u` takes four hexadecimal digits"));
         };
         self.pos += 4;
         u32::from_str_radix(digits, 16).map_err(|_| self.error(at, "bad `\\u` escape"))

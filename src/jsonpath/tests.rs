@@ -1171,8 +1171,39 @@ mod generated {
             || (path.contains("==") || path.contains("!=")) && nested_numbers(doc)
     }
 
+    /// `$` and text that is mostly path syntax, with multi-byte characters and blanks.
+    fn noise() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(
+                &[
+                    "$", "@", ".", "..", "[", "]", "(", ")", "?", "!", "'", "\"", "\\", "\\u",
+                    "D8", "00e9", ",", ":", "-", "0", "1", "==", "<", "&&", "||", " ", "\n", "é",
+                    "😀", "a", "length(", "match(", "count(", "value(", "*", "true", "1e",
+                ][..],
+            ),
+            0..30,
+        )
+        .prop_map(|parts| format!("${}", parts.concat()))
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_parses_or_fails_at_a_character(text in noise(), doc in document()) {
+            match parse(&text) {
+                Ok(path) => {
+                    let _ = select(&path, &doc);
+                }
+                Err(e) => {
+                    prop_assert!(e.at <= e.end && e.end <= text.len());
+                    prop_assert!(text.is_char_boundary(e.at) && text.is_char_boundary(e.end));
+                    if let Some((at, _)) = e.opened {
+                        prop_assert!(text.is_char_boundary(at) && at < text.len());
+                    }
+                }
+            }
+        }
 
         #[test]
         fn random_paths_agree(path in path(), doc in document()) {
