@@ -2,8 +2,9 @@
 //!
 //! One step per node a segment visits (descendants included), per selector applied, per
 //! filter evaluation and per comparison; string work in proportion to its bytes; 8 bytes of
-//! memory per node reference kept. The descendant walk and value equality use explicit
-//! stacks; only filters recurse, on the parsed expression, as deep as the parser allowed.
+//! memory per node reference each nodelist buffer allocated holds. The descendant walk and
+//! value equality use explicit stacks; only filters recurse, on the parsed expression, as
+//! deep as the parser allowed.
 
 use super::{iregexp, Comparison, Logical, Op, Pattern, Query, Segment, Selector, Value};
 use crate::eval::budget::Budget;
@@ -81,8 +82,14 @@ fn index<'a>(items: &'a [Doc<'a>], i: i64) -> Option<&'a Doc<'a>> {
 }
 
 impl<'a> Run<'a, '_> {
+    /// Appends to a nodelist, charging each growth of its buffer (the new buffer's size, as
+    /// the budget counts what is allocated).
     fn push(&mut self, out: &mut Vec<&'a Doc<'a>>, node: &'a Doc<'a>) -> EvalResult<()> {
-        self.budget.alloc(NODE)?;
+        if out.len() == out.capacity() {
+            let more = out.capacity().max(4);
+            self.budget.alloc((out.len() + more) * NODE)?;
+            out.reserve_exact(more);
+        }
         out.push(node);
         Ok(())
     }
