@@ -56,11 +56,11 @@ pub enum Source {
 }
 
 /// A compiled JSON Path: simple `$.a.b[0]` paths become segments walked directly; anything else
-/// goes to serde_json_path, parsed once.
+/// is run by the JSON Path engine, parsed once.
 #[derive(Debug)]
 pub enum Path {
     Simple(Vec<Segment>),
-    General(serde_json_path::JsonPath),
+    General(crate::jsonpath::JsonPath),
 }
 
 #[derive(Debug, Clone)]
@@ -320,7 +320,7 @@ impl Section {
                     Some(Segment::Field(name)) => fields.push(name.clone()),
                     _ => return None,
                 },
-                Source::Direct(Path::General(_)) => return None,
+                Source::Direct(Path::General(p)) => fields.push(p.first_field()?.to_string()),
                 Source::Const(_) => {}
                 Source::Expr(node) => node.fields_read(&mut fields)?,
             }

@@ -18,6 +18,7 @@ mod eval;
 pub mod fmt;
 mod ir;
 pub mod json;
+mod jsonpath;
 mod limits;
 mod mapping;
 mod payload;

@@ -577,10 +577,8 @@ impl Mapping {
         let mut ctx = Ctx::new(record, fields, section, budget, self.now());
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
-        // General JSON Paths run on the record converted to `serde_json`, once.
-        let mut converted = None;
         for (i, entry) in section.entries.iter().enumerate() {
-            match entry_slot(&mut ctx, entry, record, &mut converted) {
+            match entry_slot(&mut ctx, entry, record) {
                 Ok(slot) => slots.push(slot),
                 Err(e) => {
                     slots.push(Slot::Absent);
@@ -661,7 +659,6 @@ fn entry_slot<'a>(
     ctx: &mut Ctx<'a>,
     entry: &'a ir::Entry,
     record: &'a Doc<'a>,
-    converted: &mut Option<Json>,
 ) -> Result<Slot<'a>, EvalError> {
     if entry.element_wise {
         let items: Vec<Value<'a>> = match &entry.source {
@@ -678,14 +675,11 @@ fn entry_slot<'a>(
                     },
                 }
             }
-            Source::Direct(ir::Path::General(p)) => {
-                let nodes = general(p, record, converted, &mut ctx.budget)?;
-                match nodes.as_slice() {
-                    [Value::List(items)] => items.iter().collect(),
-                    [Value::Nil] | [] => Vec::new(),
-                    _ => nodes,
-                }
-            }
+            Source::Direct(ir::Path::General(p)) => match p.select(record, &mut ctx.budget)?[..] {
+                [Doc::Array(ref items)] => items.iter().map(Value::from_doc).collect(),
+                [Doc::Null] | [] => Vec::new(),
+                ref nodes => nodes.iter().map(|n| Value::from_doc(n)).collect(),
+            },
             Source::Const(Doc::Array(items)) => items.iter().map(Value::from_doc).collect(),
             Source::Const(_) => Vec::new(),
             Source::Expr(node) => match ctx.eval(node)? {
@@ -711,9 +705,13 @@ fn entry_slot<'a>(
             Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,
             Found::Positions(_) => Value::Nil,
         },
-        Source::Direct(ir::Path::General(p)) => {
-            only(general(p, record, converted, &mut ctx.budget)?, entry)?
-        }
+        Source::Direct(ir::Path::General(p)) => only(
+            p.select(record, &mut ctx.budget)?
+                .into_iter()
+                .map(Value::from_doc)
+                .collect(),
+            entry,
+        )?,
         Source::Const(v) => Value::from_doc(v),
         Source::Expr(node) => ctx.eval(node)?,
     };
@@ -721,21 +719,6 @@ fn entry_slot<'a>(
         Some(v) => Slot::One(v),
         None => Slot::Absent,
     })
-}
-
-/// What a general JSON Path finds, run on the record converted to `serde_json` once per record.
-fn general(
-    p: &serde_json_path::JsonPath,
-    record: &Doc<'_>,
-    converted: &mut Option<Json>,
-    budget: &mut Budget,
-) -> Result<Vec<Value<'static>>, EvalError> {
-    let json = converted.get_or_insert_with(|| record.to_json());
-    p.query(json)
-        .all()
-        .into_iter()
-        .map(|v| Value::from_json_owned(v, budget))
-        .collect()
 }
 
 /// The one value a path found for a single-valued target (nil when none).

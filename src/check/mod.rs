@@ -217,7 +217,8 @@ fn check_section(
                     &mut diags,
                     limits.regex_bytes,
                 );
-                let checked = check_source(&e.source, target.as_ref(), record, &mut checker);
+                let checked =
+                    check_source(&e.source, target.as_ref(), record, limits, &mut checker);
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diags.retain(|d| d.is_error() || !e.allow.iter().any(|c| c == d.code));
@@ -344,12 +345,13 @@ fn check_source(
     source: &ast::Source,
     target: Option<&Resolved>,
     record: &'static Type,
+    limits: &Limits,
     checker: &mut ExprChecker<'_>,
 ) -> Option<ir::Source> {
     let element_wise = target.is_some_and(|t| t.selection == Selection::ElementWise);
     match source {
         ast::Source::Direct(p) => {
-            let path = match path::compile(&p.node, p.span) {
+            let path = match path::compile(&p.node, p.span, limits) {
                 Ok(path) => path,
                 Err(d) => {
                     checker.diagnostics.push(d);

@@ -3,83 +3,50 @@
 use super::types::Type;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::ir::{Path, Segment};
+use crate::jsonpath::{JsonPath, ParseError};
+use crate::limits::Limits;
 use crate::suggest::did_you_mean;
 
-/// Compiles a JSON Path. Simple paths (`$.a.b`, `$['a'][0]`, `$.list[*].x`) become segments;
-/// the rest of RFC 9535 goes to serde_json_path.
+/// Compiles a JSON Path (RFC 9535), nesting at most `limits.depth` deep. Paths of child
+/// segments with one name, index or wildcard each (`$.a.b`, `$['a'][0]`, `$.list[*].x`)
+/// become segments walked directly; the others run on the JSON Path engine.
 // The error is the diagnostic itself, built once per entry at compile time.
 #[allow(clippy::result_large_err)]
-pub fn compile(text: &str, span: Span) -> Result<Path, Diagnostic> {
-    if let Some(segments) = simple(text) {
-        return Ok(Path::Simple(segments));
-    }
-    serde_json_path::JsonPath::parse(text)
-        .map(Path::General)
-        .map_err(|e| {
-            Diagnostic::error("scimap::bad-path", span, format!("invalid JSON Path: {e}"))
-                .with_help(
-                    "a Direct source is an RFC 9535 JSON Path such as `$.addresses[0].locality`",
-                )
-        })
+pub fn compile(text: &str, span: Span, limits: &Limits) -> Result<Path, Diagnostic> {
+    let path = JsonPath::parse(text, limits).map_err(|e| bad_path(e, span))?;
+    Ok(match path.simple() {
+        Some(segments) => Path::Simple(segments),
+        None => Path::General(path),
+    })
 }
 
-/// Parses the simple subset, or None when the path needs the general engine.
-fn simple(text: &str) -> Option<Vec<Segment>> {
-    let mut rest = text.strip_prefix('$')?;
-    let mut segments = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix(".*") {
-            segments.push(Segment::Wildcard);
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix('.') {
-            if r.starts_with('.') {
-                return None;
-            }
-            let end = r
-                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(r.len());
-            let name = &r[..end];
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-                return None;
-            }
-            segments.push(Segment::Field(name.to_string()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let close = r.find(']')?;
-            let inner = r[..close].trim();
-            rest = &r[close + 1..];
-            if inner == "*" {
-                segments.push(Segment::Wildcard);
-            } else if let Ok(i) = inner.parse::<i64>() {
-                if inner.starts_with('+')
-                    || (inner.len() > 1 && inner.trim_start_matches('-').starts_with('0'))
-                {
-                    return None;
-                }
-                segments.push(Segment::Index(i));
-            } else {
-                let quote = inner.chars().next()?;
-                if !(quote == '\'' || quote == '"') || inner.len() < 2 || !inner.ends_with(quote) {
-                    return None;
-                }
-                let name = &inner[1..inner.len() - 1];
-                if name.contains(['\\', '\'', '"', ']']) {
-                    return None;
-                }
-                segments.push(Segment::Field(name.to_string()));
-            }
-        } else {
-            return None;
-        }
+/// The diagnostic for a path that does not parse, pointing at the offending character.
+fn bad_path(e: ParseError, span: Span) -> Diagnostic {
+    let at = |offset: usize| span.start + offset;
+    let (code, message) = if e.limit {
+        ("scimap::limit", e.message)
+    } else {
+        (
+            "scimap::bad-path",
+            format!("invalid JSON Path: {}", e.message),
+        )
+    };
+    let mut d = Diagnostic::error(code, Span::new(at(e.at), at(e.end)), message).with_help(
+        e.help.unwrap_or_else(|| {
+            "a Direct source is an RFC 9535 JSON Path such as `$.addresses[0].locality`".into()
+        }),
+    );
+    if let Some((offset, label)) = e.opened {
+        d = d.with_secondary(Span::new(at(offset), at(offset) + 1), label);
     }
-    Some(segments)
+    d
 }
 
 /// Whether a path can only ever select one node.
 pub fn is_singular(path: &Path) -> bool {
     match path {
         Path::Simple(segments) => !segments.iter().any(|s| matches!(s, Segment::Wildcard)),
-        Path::General(_) => false,
+        Path::General(p) => p.is_singular(),
     }
 }
 
@@ -134,7 +101,10 @@ mod tests {
     use super::*;
 
     fn segs(text: &str) -> Option<Vec<String>> {
-        simple(text).map(|v| v.iter().map(|s| format!("{s:?}")).collect())
+        match compile(text, Span::default(), &Limits::default()).ok()? {
+            Path::Simple(v) => Some(v.iter().map(|s| format!("{s:?}")).collect()),
+            Path::General(_) => None,
+        }
     }
 
     #[test]
@@ -144,25 +114,67 @@ mod tests {
             ["Field(\"addresses\")", "Index(0)", "Field(\"locality\")"]
         );
         assert_eq!(segs("$['first name']").unwrap(), ["Field(\"first name\")"]);
+        assert_eq!(segs("$['a\\'b']").unwrap(), ["Field(\"a'b\")"]);
         assert_eq!(segs("$.a[*].b").unwrap().len(), 3);
+        assert_eq!(segs("$ [ -1 ]").unwrap(), ["Index(-1)"]);
         assert_eq!(segs("$").unwrap().len(), 0);
     }
 
     #[test]
     fn other_paths_go_to_the_general_engine() {
-        for p in [
-            "$..x",
-            "$.a[?@.b == 1]",
-            "$.a[0:2]",
-            "$.a[0,1]",
-            "$['a\\'b']",
-        ] {
-            assert!(simple(p).is_none(), "{p}");
+        for p in ["$..x", "$.a[?@.b == 1]", "$.a[0:2]", "$.a[0,1]", "$[0]..a"] {
+            assert!(
+                matches!(
+                    compile(p, Span::default(), &Limits::default()),
+                    Ok(Path::General(_))
+                ),
+                "{p}"
+            );
         }
-        assert!(matches!(
-            compile("$.a[?@.b == 1]", Span::default()),
-            Ok(Path::General(_))
-        ));
-        assert!(compile("$.a[?", Span::default()).is_err());
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_character() {
+        let span = Span::new(100, 113);
+        let d = compile("$.username[?", span, &Limits::default()).unwrap_err();
+        assert_eq!(d.code, "scimap::bad-path");
+        assert_eq!(d.span, Span::new(111, 112));
+        let d = compile("$.a[?@.b == 1", span, &Limits::default()).unwrap_err();
+        assert_eq!(d.span, Span::new(113, 113));
+        assert_eq!(d.labels[0].span, Span::new(103, 104));
+        assert_eq!(d.labels[0].message, "this `[` is not closed");
+        let d = compile("$.first-name", Span::new(0, 12), &Limits::default()).unwrap_err();
+        assert_eq!(d.span, Span::new(7, 8));
+        assert_eq!(
+            d.help.as_deref(),
+            Some("write the name in brackets: `['first-name']`")
+        );
+        let d = compile("$.state == 'x'", Span::new(0, 14), &Limits::default()).unwrap_err();
+        assert_eq!(d.span, Span::new(8, 10));
+        assert!(d
+            .message
+            .contains("a Direct source is a path, not an expression"));
+    }
+
+    #[test]
+    fn nesting_over_the_depth_limit_is_a_limit_error() {
+        let limits = Limits {
+            depth: 3,
+            ..Limits::default()
+        };
+        assert!(compile("$[?@[?@[?@]]]", Span::default(), &limits).is_ok());
+        let d = compile("$[?@[?@[?@[?@]]]]", Span::default(), &limits).unwrap_err();
+        assert_eq!(d.code, "scimap::limit");
+        assert_eq!(d.span, Span::new(11, 12));
+    }
+
+    #[test]
+    fn singular_paths() {
+        let singular =
+            |p: &str| is_singular(&compile(p, Span::default(), &Limits::default()).unwrap());
+        assert!(singular("$.a[0]['b']"));
+        assert!(!singular("$.a[*]"));
+        assert!(!singular("$.a[0,1]"));
+        assert!(!singular("$..a"));
     }
 }

@@ -1,5 +1,5 @@
-//! Direct sources: what a compiled simple JSON Path finds in a record (general paths run on the
-//! record converted to `serde_json`, see `Mapping::run`).
+//! Direct sources: what a compiled simple JSON Path finds in a record (other paths run on the
+//! JSON Path engine, `crate::jsonpath`).
 
 use crate::ir::Segment;
 use crate::record::Doc;

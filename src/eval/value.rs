@@ -146,37 +146,6 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// A copy of a `serde_json` node (what a general JSON Path found in a converted record).
-    pub fn from_json_owned(
-        v: &serde_json::Value,
-        budget: &mut Budget,
-    ) -> EvalResult<Value<'static>> {
-        use serde_json::Value as Json;
-        Ok(match v {
-            Json::Null => Value::Nil,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            Json::String(s) => Value::string(s.as_str(), budget)?,
-            Json::Array(a) => {
-                let items = a
-                    .iter()
-                    .map(|v| Value::from_json_owned(v, budget))
-                    .collect::<EvalResult<_>>()?;
-                Value::list(items, budget)?
-            }
-            Json::Object(o) => {
-                let mut entries = IndexMap::with_capacity(o.len());
-                for (k, v) in o {
-                    entries.insert(k.clone(), Value::from_json_owned(v, budget)?);
-                }
-                Value::map(entries, budget)?
-            }
-        })
-    }
-
     /// A string built while evaluating: within `string-bytes`, charged to `memory`.
     pub fn string(
         s: impl AsRef<str> + Into<Rc<str>>,
