@@ -99,7 +99,7 @@ pub enum Op {
     /// `x matches "constant"`, compiled once.
     MatchesConst {
         subject: Box<Node>,
-        regex: Arc<crate::eval::builtins::re2::Pattern>,
+        regex: Arc<crate::eval::pattern::Pattern>,
         negate: bool,
     },
     Member {

@@ -6,5 +6,6 @@ pub mod error;
 pub mod format;
 pub mod interp;
 pub mod path;
+pub mod pattern;
 pub mod time;
 pub mod value;

@@ -9,8 +9,8 @@
 use super::{iregexp, Comparison, Logical, Op, Pattern, Query, Segment, Selector, Value};
 use crate::eval::budget::Budget;
 use crate::eval::error::EvalResult;
+use crate::eval::pattern::Pattern as Regex;
 use crate::record::Doc;
-use regex::Regex;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -287,18 +287,16 @@ impl<'a> Run<'a, '_> {
                     return Ok(false);
                 };
                 match &r.pattern {
-                    Pattern::Compiled(re) => {
-                        self.scan(subject.len(), REGEX_BYTES)?;
-                        re.is_match(subject)
-                    }
+                    Pattern::Compiled(re) => re.is_match(subject, self.budget)?,
                     Pattern::Never => false,
                     Pattern::Dynamic(p) => {
                         let Some(pattern) = text(self.value(p, current)?) else {
                             return Ok(false);
                         };
-                        self.scan(subject.len(), REGEX_BYTES)?;
-                        match self.dynamic(r.whole, pattern)? {
-                            Some(re) => re.is_match(subject),
+                        self.dynamic(r.whole, pattern)?;
+                        let cache = &self.patterns[usize::from(r.whole)];
+                        match cache.get(pattern).and_then(Option::as_ref) {
+                            Some(re) => re.is_match(subject, self.budget)?,
                             None => false,
                         }
                     }
@@ -314,7 +312,7 @@ impl<'a> Run<'a, '_> {
 
     /// A pattern read from the record: compiled on first use in this evaluation, its
     /// translation and compilation charged by the size of the program it makes.
-    fn dynamic(&mut self, whole: bool, pattern: &str) -> EvalResult<Option<&Regex>> {
+    fn dynamic(&mut self, whole: bool, pattern: &str) -> EvalResult<()> {
         self.scan(pattern.len(), SCAN_BYTES)?;
         let cache = &self.patterns[usize::from(whole)];
         if !cache.contains_key(pattern) {
@@ -334,9 +332,7 @@ impl<'a> Run<'a, '_> {
             };
             self.patterns[usize::from(whole)].insert(pattern.into(), regex);
         }
-        Ok(self.patterns[usize::from(whole)]
-            .get(pattern)
-            .and_then(Option::as_ref))
+        Ok(())
     }
 
     fn value<'v>(&mut self, value: &'v Value, current: &'a Doc<'a>) -> EvalResult<Val<'v>>

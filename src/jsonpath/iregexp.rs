@@ -6,7 +6,7 @@
 //! does to I-Regexp, and `match` is anchored at both ends. `^` and `$` are anchors, as in
 //! the RFC 9485 §5.4 mapping the compliance suite follows.
 
-use regex::{Regex, RegexBuilder};
+use crate::eval::pattern::Pattern;
 use std::fmt::Write;
 use std::iter::Peekable;
 use std::str::Chars;
@@ -116,7 +116,7 @@ pub fn compile(
     whole: bool,
     size_limit: usize,
     dfa_limit: Option<usize>,
-) -> Result<Regex, String> {
+) -> Result<Pattern, String> {
     let (translated, _) = translate(pattern, whole)?;
     build(&translated, size_limit, dfa_limit)
 }
@@ -126,13 +126,8 @@ pub fn build(
     translated: &str,
     size_limit: usize,
     dfa_limit: Option<usize>,
-) -> Result<Regex, String> {
-    let mut builder = RegexBuilder::new(translated);
-    builder.size_limit(size_limit);
-    if let Some(limit) = dfa_limit {
-        builder.dfa_size_limit(limit);
-    }
-    builder.build().map_err(|e| match e {
+) -> Result<Pattern, String> {
+    Pattern::new(translated, size_limit, dfa_limit).map_err(|e| match e {
         regex::Error::CompiledTooBig(limit) => {
             format!("it compiles to more than the limit `regex-bytes` ({limit} bytes)")
         }

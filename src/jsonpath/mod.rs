@@ -158,7 +158,7 @@ struct RegexTest {
 #[derive(Debug)]
 enum Pattern {
     /// A literal pattern, compiled with the path.
-    Compiled(regex::Regex),
+    Compiled(crate::eval::pattern::Pattern),
     /// A literal that is not a string: the test is always false.
     Never,
     /// A pattern read from the record, compiled once per evaluation.

@@ -5,51 +5,14 @@
 //! that does not start a repetition (RE2: a literal) and allows counts above RE2's 1000. The
 //! pattern is rewritten to the RE2 meaning before it is compiled.
 
-use crate::eval::budget::Budget;
-use crate::eval::error::EvalResult;
-use regex::{Regex, RegexBuilder};
-use regex_automata::nfa::thompson::NFA;
+use crate::eval::pattern::Pattern;
 
 /// RE2's largest repetition count (`a{1001}` is an error in Go).
 const MAX_REPEAT: u32 = 1000;
 
-/// Byte×state visits per step. A match may fall back to simulating the whole NFA on every
-/// byte: about 20 ns per state and byte here (measured with `(?:[a-z]{1,50}){1,50}c`, 5,000
-/// states, against 100 kB of `a`: 10 s), so a step of regex work costs at most about 80 ns,
-/// near what evaluating an IR node costs.
-const VISITS_PER_STEP: u64 = 4;
-
-/// A compiled pattern and what matching costs per byte of input.
-#[derive(Debug)]
-pub struct Pattern {
-    regex: Regex,
-    /// States of the pattern's Thompson NFA: the worst-case work per byte scanned.
-    states: u64,
-}
-
-impl Pattern {
-    /// Whether the pattern matches somewhere in `haystack`, charged before it runs: the
-    /// worst case of the engine is linear in the haystack times the automaton's size.
-    pub fn is_match(&self, haystack: &str, budget: &mut Budget) -> EvalResult<bool> {
-        let visits = (haystack.len() as u64).saturating_mul(self.states);
-        budget.step(1 + visits / VISITS_PER_STEP)?;
-        Ok(self.regex.is_match(haystack))
-    }
-}
-
 /// Compiles `pattern` as Go's `regexp.Compile` reads it, within `size_limit` compiled bytes.
 pub fn compile(pattern: &str, size_limit: usize) -> Result<Pattern, regex::Error> {
-    let translated = translate(pattern)?;
-    let regex = RegexBuilder::new(&translated)
-        .size_limit(size_limit)
-        .build()?;
-    let states = NFA::compiler()
-        .configure(NFA::config().nfa_size_limit(Some(size_limit)))
-        .build(&translated)
-        .map_err(|_| regex::Error::CompiledTooBig(size_limit))?
-        .states()
-        .len() as u64;
-    Ok(Pattern { regex, states })
+    Pattern::new(&translate(pattern)?, size_limit, None)
 }
 
 fn translate(pattern: &str) -> Result<String, regex::Error> {
@@ -188,8 +151,7 @@ mod tests {
     fn is_match(pattern: &str, s: &str) -> bool {
         compile(pattern, 1 << 20)
             .unwrap_or_else(|e| panic!("{pattern}: {e}"))
-            .regex
-            .is_match(s)
+            .matches(s)
     }
 
     #[test]
