@@ -245,9 +245,10 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 
 fn print_human(diagnostics: &[Diagnostic], file: &str, source: &str) {
     let color = color_stderr();
+    let index = render::LineIndex::new(source);
     let mut err = io::stderr().lock();
     for d in diagnostics {
-        let _ = writeln!(err, "{}", render::human(d, file, source, color));
+        let _ = writeln!(err, "{}", render::human_with(d, file, &index, color));
     }
 }
 
@@ -322,7 +323,7 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
             let color = color_stderr();
             let mut err = io::stderr().lock();
             for (file, index, d) in &found {
-                let _ = writeln!(err, "{}", render::human(d, file, index.source(), color));
+                let _ = writeln!(err, "{}", render::human_with(d, file, index, color));
             }
         }
         Format::Json => {
@@ -341,8 +342,8 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
             print_stdout(&text)?;
         }
     }
-    let errors = found.iter().filter(|(_, _, d)| d.is_error()).count();
-    let warnings = found.len() - errors;
+    let counts = scimap::Counts::of(found.iter().map(|(_, _, d)| d));
+    let (errors, warnings) = (counts.errors, counts.warnings);
     let checked = args.files.len() - io_errors.len();
     if matches!(args.format, Format::Human) && checked > 0 {
         eprintln!(

@@ -1,9 +1,9 @@
 //! Direct sources: JSON Paths compiled once and checked against the record schema.
 
 use super::types::Type;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::ir::{Path, Segment};
-use crate::suggest::did_you_mean;
+use crate::suggest::Suggester;
 
 /// Compiles a JSON Path. Simple paths (`$.a.b`, `$['a'][0]`, `$.list[*].x`) become segments;
 /// the rest of RFC 9535 goes to serde_json_path.
@@ -16,10 +16,11 @@ pub fn compile(text: &str, span: Span) -> Result<Path, Diagnostic> {
     serde_json_path::JsonPath::parse(text)
         .map(Path::General)
         .map_err(|e| {
-            Diagnostic::error("scimap::bad-path", span, format!("invalid JSON Path: {e}"))
-                .with_help(
-                    "a Direct source is an RFC 9535 JSON Path such as `$.addresses[0].locality`",
-                )
+            // The parser's message names a context per nesting level: cut like user text.
+            let message = format!("invalid JSON Path: {}", quote(&e.to_string()));
+            Diagnostic::error("scimap::bad-path", span, message).with_help(
+                "a Direct source is an RFC 9535 JSON Path such as `$.addresses[0].locality`",
+            )
         })
 }
 
@@ -85,7 +86,13 @@ pub fn is_singular(path: &Path) -> bool {
 
 /// Checks each name segment against the schema while the parent's type is known and returns
 /// the type of what the path finds (Any when unknown).
-pub fn check(path: &Path, record: &Type, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Type {
+pub fn check(
+    path: &Path,
+    record: &Type,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+    suggest: &Suggester,
+) -> Type {
     let Path::Simple(segments) = path else {
         return Type::Any;
     };
@@ -104,11 +111,12 @@ pub fn check(path: &Path, record: &Type, span: Span, diagnostics: &mut Vec<Diagn
                     let mut d = Diagnostic::error(
                         "scimap::unknown-field",
                         span,
-                        format!("{owner} has no field `{name}`"),
+                        format!("{owner} has no field `{}`", quote(name)),
                     )
                     .with_label("in this path");
-                    if let Some(s) = did_you_mean(name, o.fields.iter().map(|(n, _)| n.as_str())) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
+                    let fields = o.fields.iter().map(|(n, _)| n.as_str());
+                    if let Some(s) = suggest.did_you_mean(name, fields) {
+                        d = d.with_help(format!("did you mean `{}`?", quote(s)));
                     }
                     diagnostics.push(d);
                     return Type::Any;
