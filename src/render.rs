@@ -116,10 +116,19 @@ pub fn github_line(d: &Diagnostic, file: &str, index: &LineIndex) -> String {
     )
 }
 
+/// GitHub's escapes for a workflow command's data, and [`visible`]'s for the other unsafe
+/// characters: the runner's log shows them to readers.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => push_visible(&mut out, c),
+        }
+    }
+    out
 }
 
 fn escape_property(s: &str) -> String {
@@ -309,7 +318,8 @@ impl Excerpt {
     }
 
     /// Appends one source line: whole if short, else a window around each offset of `at` (in
-    /// the line), with `…` where text is left out. Records where the offsets of `at` land.
+    /// the line, sorted), with `…` where text is left out. Records where the offsets of `at`
+    /// land. Reads the line only around those offsets, but for counting characters.
     fn push_line(
         &mut self,
         raw: &str,
@@ -317,68 +327,60 @@ impl Excerpt {
         line_start: usize,
         moved: &mut Vec<(usize, usize)>,
     ) {
-        // Character index of each offset of `at` (offsets past the text are its end).
-        let mut marks: Vec<(usize, usize)> = Vec::with_capacity(at.len());
-        let mut chars = 0;
-        let mut next = at.iter().peekable();
-        for (i, (b, _)) in raw.char_indices().chain([(raw.len(), ' ')]).enumerate() {
-            while let Some(&&o) = next.peek() {
-                if o > b {
-                    break;
-                }
-                marks.push((o, i));
-                next.next();
-            }
-            chars = i;
-        }
-        for &o in next {
-            marks.push((o, chars));
-        }
-        // The windows, in characters, merged where they meet.
+        // Offsets past the text (its line break) are its end; each with its character column.
+        let marks: Vec<(usize, usize, usize)> = at
+            .iter()
+            .map(|&o| {
+                let b = o.min(raw.len());
+                (o, b, raw[..b].chars().count())
+            })
+            .collect();
+        // Byte ranges shown, merged where they meet.
         let mut windows: Vec<(usize, usize)> = Vec::new();
-        if chars <= LINE_CHARS {
-            windows.push((0, chars));
+        if raw.len() <= LINE_CHARS || raw.chars().count() <= LINE_CHARS {
+            windows.push((0, raw.len()));
         } else {
-            for &(_, c) in &marks {
-                let w = (
-                    c.saturating_sub(WINDOW_CHARS),
-                    (c + WINDOW_CHARS).min(chars),
-                );
+            for &(_, b, _) in &marks {
+                let from = raw[..b]
+                    .char_indices()
+                    .rev()
+                    .nth(WINDOW_CHARS - 1)
+                    .map_or(0, |(i, _)| i);
+                let to = raw[b..]
+                    .char_indices()
+                    .nth(WINDOW_CHARS)
+                    .map_or(raw.len(), |(i, _)| b + i);
                 match windows.last_mut() {
-                    Some(last) if w.0 <= last.1 => last.1 = last.1.max(w.1),
-                    _ => windows.push(w),
+                    Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                    _ => windows.push((from, to)),
                 }
             }
         }
-        let mut iter = raw.chars().enumerate().peekable();
         let mut shown_to = 0;
         let mut mark = marks.iter().peekable();
         for &(from, to) in &windows {
             if from > shown_to {
                 self.text.push('…');
             }
-            while iter.peek().is_some_and(|&(i, _)| i < from) {
-                iter.next();
-            }
-            for i in from..=to {
-                while let Some(&&(o, c)) = mark.peek() {
-                    if c != i {
+            let chars = raw[from..to]
+                .char_indices()
+                .map(|(i, c)| (from + i, Some(c)));
+            for (b, c) in chars.chain([(to, None)]) {
+                while let Some(&&(o, at, column)) = mark.peek() {
+                    if at != b {
                         break;
                     }
                     moved.push((line_start + o, self.text.len()));
-                    self.columns.push((self.text.len(), c));
+                    self.columns.push((self.text.len(), column));
                     mark.next();
                 }
-                if i == to {
-                    break;
-                }
-                if let Some((_, ch)) = iter.next() {
-                    push_visible(&mut self.text, ch);
+                if let Some(c) = c {
+                    push_visible(&mut self.text, c);
                 }
             }
             shown_to = to;
         }
-        if shown_to < chars {
+        if shown_to < raw.len() {
             self.text.push('…');
         }
     }

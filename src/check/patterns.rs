@@ -15,10 +15,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The patterns of a file may compile to this many times `regex-bytes` together.
-pub const FILE_FACTOR: usize = 16;
+pub const FILE_FACTOR: usize = 64;
 
-/// The least a pattern is charged, and the first size it is compiled within.
-const MIN_CHARGE: usize = 4 << 10;
+/// The least a pattern is charged, and the first size it is compiled within: `^[a-z]+$`
+/// compiles to about 500 bytes.
+const MIN_CHARGE: usize = 1 << 10;
 
 pub struct Patterns {
     /// The limit of one pattern.
@@ -91,7 +92,7 @@ mod tests {
         let b = patterns.compile("^[a-z]+$").ok().expect("compiles");
         assert!(Arc::ptr_eq(&a, &b), "compiled once");
         assert_eq!(full - patterns.left.get(), MIN_CHARGE);
-        // About 100 KiB compiled: charged 256 KiB, the first power-of-four limit it fits.
+        // About 100 KiB compiled: charged the first power-of-four limit it fits.
         let before = patterns.left.get();
         patterns
             .compile("(?:[a-z]{1,50}){1,20}")
