@@ -211,6 +211,7 @@ pub const SPAN_LINES: usize = 6;
 /// A line up to this many characters is shown whole.
 pub const LINE_CHARS: usize = 120;
 /// Characters shown on each side of a span end in a longer line.
+#[cfg(feature = "cli")]
 const WINDOW_CHARS: usize = 40;
 
 /// The part of a source one report shows, as miette reads it: the shown lines, each escaped
