@@ -113,16 +113,17 @@ pub fn all() -> Vec<Shape> {
             name: "lets-x-unknown-names",
             first: "scimap::unknown-field",
             make: |size| {
-                // Half the file declares `let`s of 30 characters, half uses names one edit
+                // A third of the file declares `let`s of 30 characters (used by one array, so
+                // that their warnings do not fill the report), the rest uses names one edit
                 // away from them: each unknown name is compared with every `let`.
                 let stem = "q".repeat(24);
-                let count = size / 2 / 40;
-                let head: String = (0..count)
-                    .map(|i| format!("  let {stem}{i:06} = 1\n"))
-                    .collect();
+                let count = size / 3 / 40;
+                let names: Vec<String> = (0..count).map(|i| format!("{stem}{i:06}")).collect();
+                let head: String = names.iter().map(|n| format!("  let {n} = 1\n")).collect();
+                let all = names.join(", ");
                 fill(
                     size,
-                    &format!("user {{\n  userName = username\n{head}"),
+                    &format!("user {{\n  userName = username\n{head}  let used = [{all}]\n"),
                     "}\n",
                     |i| format!("  let r{i} = {stem}{:06}x\n", i % count.max(1)),
                 )
