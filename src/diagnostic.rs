@@ -2,6 +2,14 @@
 
 use std::fmt;
 
+/// Diagnostics reported per file: a hostile mapping can raise one per token, and each costs
+/// output and, for unknown names, a search for a suggestion. The rest are counted in a final
+/// `scimap::too-many-diagnostics` note.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+/// Characters of user text (a name, a value, a URN) a message quotes before `…`.
+pub const QUOTE_CHARS: usize = 64;
+
 /// A byte range in the mapping source (end exclusive).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -64,6 +72,34 @@ pub struct Diagnostic {
     pub label: Option<String>,
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// Only on the `scimap::too-many-diagnostics` note: the diagnostics it stands for.
+    pub omitted: Option<Counts>,
+}
+
+/// How many errors and warnings a list of diagnostics holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Counts {
+    /// Counts every diagnostic, those a `scimap::too-many-diagnostics` note stands for included
+    /// (the note itself is not one).
+    pub fn of<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Counts {
+        let mut counts = Counts::default();
+        for d in diagnostics {
+            match (d.omitted, d.severity) {
+                (Some(omitted), _) => {
+                    counts.errors += omitted.errors;
+                    counts.warnings += omitted.warnings;
+                }
+                (None, Severity::Error) => counts.errors += 1,
+                (None, Severity::Warning) => counts.warnings += 1,
+            }
+        }
+        counts
+    }
 }
 
 impl Diagnostic {
@@ -76,6 +112,7 @@ impl Diagnostic {
             label: None,
             labels: Vec::new(),
             help: None,
+            omitted: None,
         }
     }
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
@@ -101,5 +138,130 @@ impl Diagnostic {
     }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// Sorts a file's diagnostics by position (a stable sort: those at one place keep the order
+/// they were found in) and keeps the first [`MAX_DIAGNOSTICS`]; the rest become one
+/// `scimap::too-many-diagnostics` note after them, an error if any of them is one.
+pub fn cap(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    if diagnostics.len() <= MAX_DIAGNOSTICS {
+        return diagnostics;
+    }
+    let rest = diagnostics.split_off(MAX_DIAGNOSTICS);
+    let omitted = Counts::of(&rest);
+    // The note sorts after every kept diagnostic, here and wherever files are merged by offset.
+    let at = rest[0].span.start;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let message = format!(
+        "{} more diagnostic{} not shown ({} error{}, {} warning{}): only the first {MAX_DIAGNOSTICS} of a file are reported",
+        rest.len(),
+        plural(rest.len()),
+        omitted.errors,
+        plural(omitted.errors),
+        omitted.warnings,
+        plural(omitted.warnings),
+    );
+    let note = if omitted.errors > 0 {
+        Diagnostic::error("scimap::too-many-diagnostics", Span::new(at, at), message)
+    } else {
+        Diagnostic::warning("scimap::too-many-diagnostics", Span::new(at, at), message)
+    };
+    diagnostics.push(Diagnostic {
+        omitted: Some(omitted),
+        ..note.with_help("fix the ones shown (often one mistake repeated) and check again")
+    });
+    diagnostics
+}
+
+/// User text as a message quotes it: its first [`QUOTE_CHARS`] characters, then `…` if there
+/// is more. Messages are shared by every output format, and a name may be a megabyte long.
+pub fn quote(text: &str) -> Quoted<'_> {
+    Quoted(text)
+}
+
+/// See [`quote`].
+#[derive(Clone, Copy, Debug)]
+pub struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(QUOTE_CHARS) {
+            Some((cut, _)) => write!(f, "{}…", &self.0[..cut]),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_keeps_short_text_and_cuts_long_text() {
+        assert_eq!(quote("userName").to_string(), "userName");
+        assert_eq!(quote("").to_string(), "");
+        let exact = "é".repeat(QUOTE_CHARS);
+        assert_eq!(quote(&exact).to_string(), exact);
+        let long = "é".repeat(300_000);
+        assert_eq!(
+            quote(&long).to_string(),
+            format!("{}…", "é".repeat(QUOTE_CHARS))
+        );
+    }
+
+    #[test]
+    fn cap_keeps_the_first_in_source_order_and_counts_the_rest() {
+        let few: Vec<Diagnostic> = (0..3)
+            .rev()
+            .map(|i| Diagnostic::warning("w", Span::new(i, i + 1), "m"))
+            .collect();
+        let kept = cap(few);
+        assert_eq!(
+            kept.iter().map(|d| d.span.start).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+
+        // Warnings first in the file, errors after them, found in reverse order.
+        let many: Vec<Diagnostic> = (0..MAX_DIAGNOSTICS + 10)
+            .rev()
+            .map(|i| {
+                if i < MAX_DIAGNOSTICS + 4 {
+                    Diagnostic::warning("w", Span::new(i, i + 1), "m")
+                } else {
+                    Diagnostic::error("e", Span::new(i, i + 1), "m")
+                }
+            })
+            .collect();
+        let all = Counts::of(&many);
+        assert_eq!(
+            all,
+            Counts {
+                errors: 6,
+                warnings: MAX_DIAGNOSTICS + 4
+            }
+        );
+        let kept = cap(many);
+        assert_eq!(kept.len(), MAX_DIAGNOSTICS + 1);
+        assert!(kept.windows(2).all(|w| w[0].span.start <= w[1].span.start));
+        let note = &kept[MAX_DIAGNOSTICS];
+        assert_eq!(note.code, "scimap::too-many-diagnostics");
+        assert!(note.is_error(), "errors are among the omitted");
+        assert_eq!(note.span, Span::new(MAX_DIAGNOSTICS, MAX_DIAGNOSTICS));
+        assert_eq!(
+            note.message,
+            "10 more diagnostics not shown (6 errors, 4 warnings): only the first 1000 of a file are reported"
+        );
+        assert_eq!(Counts::of(&kept), all, "the counts stay true");
+
+        let warnings: Vec<Diagnostic> = (0..MAX_DIAGNOSTICS + 1)
+            .map(|i| Diagnostic::warning("w", Span::new(i, i), "m"))
+            .collect();
+        let kept = cap(warnings);
+        assert_eq!(kept[MAX_DIAGNOSTICS].severity, Severity::Warning);
+        assert!(kept[MAX_DIAGNOSTICS]
+            .message
+            .starts_with("1 more diagnostic not shown (0 errors, 1 warning)"));
     }
 }

@@ -83,7 +83,7 @@ pub struct CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = crate::diagnostic::Counts::of(&self.diagnostics).errors;
         match self.diagnostics.iter().find(|d| d.is_error()) {
             Some(d) => {
                 let (line, col) =

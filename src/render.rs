@@ -116,23 +116,73 @@ pub fn github_line(d: &Diagnostic, file: &str, index: &LineIndex) -> String {
     )
 }
 
+/// GitHub's escapes for a workflow command's data, and [`visible`]'s for the other unsafe
+/// characters: the runner's log shows them to readers.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => push_visible(&mut out, c),
+        }
+    }
+    out
 }
 
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Whether a character must not reach a terminal or a log raw: C0 and C1 control characters
+/// (escape sequences, carriage returns; the tab aside) and the bidirectional formatting
+/// characters that make a line read differently from what it holds.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Text with every unsafe character written as its escape, `\u{1b}`.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(is_unsafe) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_visible(&mut out, c);
+    }
+    out.into()
+}
+
+fn push_visible(out: &mut String, c: char) {
+    if is_unsafe(c) {
+        out.push_str(&c.escape_unicode().to_string());
+    } else {
+        out.push(c);
+    }
+}
+
 /// miette's graphical report (colour on/off), with the code, message, primary span and its
-/// label, secondary labels and help.
+/// label, secondary labels and help. Builds the line index: a caller with many diagnostics of
+/// one source calls [`human_with`].
 #[cfg(feature = "cli")]
 pub fn human(d: &Diagnostic, file: &str, source: &str, color: bool) -> String {
+    human_with(d, file, &LineIndex::new(source), color)
+}
+
+/// [`human`] with the source's line index. The report shows an excerpt: the lines of each span
+/// and one line around them, at most [`SPAN_LINES`] lines of a span, and of a line longer
+/// than [`LINE_CHARS`] characters only a window around each span end, so that its size does
+/// not depend on the source. Unsafe characters (see [`visible`]) are escaped everywhere.
+#[cfg(feature = "cli")]
+pub fn human_with(d: &Diagnostic, file: &str, index: &LineIndex, color: bool) -> String {
     use miette::{GraphicalReportHandler, GraphicalTheme};
 
-    let report = Report::new(d, file, source);
+    let report = Report::new(d, file, index);
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -144,13 +194,230 @@ pub fn human(d: &Diagnostic, file: &str, source: &str, color: bool) -> String {
         .render_report(&mut out, &report);
     if rendered.is_err() {
         // miette only fails on a span it cannot place; say where it was instead.
-        let (line, column) = LineIndex::new(source).line_col(d.span.start);
+        let (line, column) = index.line_col(d.span.start);
         out = format!(
-            "{}[{}]: {}\n  at {file}:{line}:{column}\n",
-            d.severity, d.code, d.message
+            "{}[{}]: {}\n  at {}:{line}:{column}\n",
+            d.severity,
+            d.code,
+            visible(&d.message),
+            visible(file)
         );
     }
     out
+}
+
+/// The most lines of one span a report shows; a longer span is cut after them.
+pub const SPAN_LINES: usize = 6;
+/// A line up to this many characters is shown whole.
+pub const LINE_CHARS: usize = 120;
+/// Characters shown on each side of a span end in a longer line.
+#[cfg(feature = "cli")]
+const WINDOW_CHARS: usize = 40;
+
+/// The part of a source one report shows, as miette reads it: the shown lines, each escaped
+/// and cut to its windows, joined by `\n` into `text`; spans are translated into it, and
+/// line numbers and columns back to the source.
+#[cfg(feature = "cli")]
+#[derive(Debug)]
+struct Excerpt {
+    name: String,
+    text: String,
+    /// For each line of `text`, its 0-based line in the source.
+    lines: Vec<usize>,
+    /// Offsets in `text` where a line starts.
+    starts: Vec<usize>,
+    /// Span ends: offset in `text` → 0-based column in the source line.
+    columns: Vec<(usize, usize)>,
+}
+
+#[cfg(feature = "cli")]
+impl Excerpt {
+    /// The excerpt showing `spans`, and those spans translated into it.
+    fn new(name: &str, index: &LineIndex, spans: &[Span]) -> (Excerpt, Vec<Span>) {
+        let source = index.source();
+        let last_line = index.starts.len() - 1;
+        let line_of = |offset: usize| index.starts.partition_point(|&s| s <= offset) - 1;
+        // Clamp, and cut spans longer than SPAN_LINES lines at the end of their last shown line.
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|&s| {
+                let s = clamp(s, source);
+                let first = line_of(s.start);
+                let last = line_of(s.end.saturating_sub(1).max(s.start));
+                if last - first < SPAN_LINES {
+                    return s;
+                }
+                let cut = index.starts[first + SPAN_LINES] - 1;
+                Span::new(s.start, cut.max(s.start))
+            })
+            .collect();
+        // Each span's lines and one line on either side (miette's context), merged.
+        let mut ranges: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|s| {
+                let first = line_of(s.start);
+                let last = line_of(s.end.saturating_sub(1).max(s.start));
+                (first.saturating_sub(1), (last + 1).min(last_line))
+            })
+            .collect();
+        ranges.sort_unstable();
+        let mut shown: Vec<usize> = Vec::new();
+        for (a, b) in ranges {
+            let from = shown.last().map_or(a, |&l| a.max(l + 1));
+            shown.extend(from..=b);
+        }
+        // Span ends per line, as byte offsets in the line.
+        let mut ends: Vec<(usize, usize)> = spans
+            .iter()
+            .flat_map(|s| [s.start, s.end])
+            .map(|o| {
+                let line = line_of(o);
+                (line, o - index.starts[line])
+            })
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+
+        let mut excerpt = Excerpt {
+            name: visible(name).into_owned(),
+            text: String::new(),
+            lines: Vec::with_capacity(shown.len()),
+            starts: Vec::with_capacity(shown.len()),
+            columns: Vec::new(),
+        };
+        // Source offset → text offset, for the span ends.
+        let mut moved: Vec<(usize, usize)> = Vec::with_capacity(ends.len());
+        for &line in &shown {
+            let start = index.starts[line];
+            let end = index.starts.get(line + 1).map_or(source.len(), |&n| n - 1);
+            let raw = &source[start..end];
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let lo = ends.partition_point(|&(l, _)| l < line);
+            let hi = ends.partition_point(|&(l, _)| l <= line);
+            let at: Vec<usize> = ends[lo..hi].iter().map(|&(_, o)| o).collect();
+            excerpt.lines.push(line);
+            excerpt.starts.push(excerpt.text.len());
+            excerpt.push_line(raw, &at, start, &mut moved);
+            if line < last_line {
+                excerpt.text.push('\n');
+            }
+        }
+        let translate = |offset: usize| {
+            moved
+                .iter()
+                .find(|&&(o, _)| o == offset)
+                .map_or(excerpt.text.len(), |&(_, t)| t)
+        };
+        let spans = spans
+            .iter()
+            .map(|s| {
+                let start = translate(s.start);
+                Span::new(start, translate(s.end).max(start))
+            })
+            .collect();
+        (excerpt, spans)
+    }
+
+    /// Appends one source line: whole if short, else a window around each offset of `at` (in
+    /// the line, sorted), with `…` where text is left out. Records where the offsets of `at`
+    /// land. Reads the line only around those offsets, but for counting characters.
+    fn push_line(
+        &mut self,
+        raw: &str,
+        at: &[usize],
+        line_start: usize,
+        moved: &mut Vec<(usize, usize)>,
+    ) {
+        // Offsets past the text (its line break) are its end; each with its character column.
+        let marks: Vec<(usize, usize, usize)> = at
+            .iter()
+            .map(|&o| {
+                let b = o.min(raw.len());
+                (o, b, raw[..b].chars().count())
+            })
+            .collect();
+        // Byte ranges shown, merged where they meet.
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        if raw.len() <= LINE_CHARS || raw.chars().count() <= LINE_CHARS {
+            windows.push((0, raw.len()));
+        } else {
+            for &(_, b, _) in &marks {
+                let from = raw[..b]
+                    .char_indices()
+                    .rev()
+                    .nth(WINDOW_CHARS - 1)
+                    .map_or(0, |(i, _)| i);
+                let to = raw[b..]
+                    .char_indices()
+                    .nth(WINDOW_CHARS)
+                    .map_or(raw.len(), |(i, _)| b + i);
+                match windows.last_mut() {
+                    Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                    _ => windows.push((from, to)),
+                }
+            }
+        }
+        let mut shown_to = 0;
+        let mut mark = marks.iter().peekable();
+        for &(from, to) in &windows {
+            if from > shown_to {
+                self.text.push('…');
+            }
+            let chars = raw[from..to]
+                .char_indices()
+                .map(|(i, c)| (from + i, Some(c)));
+            for (b, c) in chars.chain([(to, None)]) {
+                while let Some(&&(o, at, column)) = mark.peek() {
+                    if at != b {
+                        break;
+                    }
+                    moved.push((line_start + o, self.text.len()));
+                    self.columns.push((self.text.len(), column));
+                    mark.next();
+                }
+                if let Some(c) = c {
+                    push_visible(&mut self.text, c);
+                }
+            }
+            shown_to = to;
+        }
+        if shown_to < raw.len() {
+            self.text.push('…');
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.as_str().read_span(span, before, after)?;
+        let offset = inner.span().offset();
+        let data = inner.data();
+        // Line numbers and the column come from the source; the count is the lines this read
+        // covers, so that miette joins two reads only where the excerpt's lines are adjacent
+        // in the source too.
+        let first = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let last_byte = offset + data.len().saturating_sub(1);
+        let last = self.starts.partition_point(|&s| s <= last_byte).max(1) - 1;
+        let line = self.lines.get(first).copied().unwrap_or(0);
+        let column = match self.columns.iter().find(|&&(o, _)| o == offset) {
+            Some(&(_, c)) => c,
+            None => inner.column(),
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            *inner.span(),
+            line,
+            column,
+            last - first + 1,
+        )))
+    }
 }
 
 /// Adapter giving a [`Diagnostic`] the shape miette renders.
@@ -158,28 +425,34 @@ pub fn human(d: &Diagnostic, file: &str, source: &str, color: bool) -> String {
 #[derive(Debug)]
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: miette::NamedSource<String>,
+    message: String,
+    help: Option<String>,
+    source: Excerpt,
     labels: Vec<miette::LabeledSpan>,
 }
 
 #[cfg(feature = "cli")]
 impl<'a> Report<'a> {
-    fn new(d: &'a Diagnostic, file: &str, source: &str) -> Self {
-        let to_miette = |s: Span| {
-            let s = clamp(s, source);
-            miette::SourceSpan::from((s.start, s.end - s.start))
-        };
+    fn new(d: &'a Diagnostic, file: &str, index: &LineIndex) -> Self {
+        let spans: Vec<Span> = std::iter::once(d.span)
+            .chain(d.labels.iter().map(|l| l.span))
+            .collect();
+        let (source, spans) = Excerpt::new(file, index, &spans);
+        let to_miette = |s: Span| miette::SourceSpan::from((s.start, s.end - s.start));
+        let text = |t: &str| visible(t).into_owned();
         let labels = std::iter::once(miette::LabeledSpan::new_primary_with_span(
-            d.label.clone(),
-            to_miette(d.span),
+            d.label.as_deref().map(text),
+            to_miette(spans[0]),
         ))
-        .chain(d.labels.iter().map(|l| {
-            miette::LabeledSpan::new_with_span(Some(l.message.clone()), to_miette(l.span))
+        .chain(d.labels.iter().zip(&spans[1..]).map(|(l, &s)| {
+            miette::LabeledSpan::new_with_span(Some(text(&l.message)), to_miette(s))
         }))
         .collect();
         Report {
             diagnostic: d,
-            source: miette::NamedSource::new(file, source.to_string()),
+            message: text(&d.message),
+            help: d.help.as_deref().map(text),
+            source,
             labels,
         }
     }
@@ -188,7 +461,7 @@ impl<'a> Report<'a> {
 #[cfg(feature = "cli")]
 impl std::fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -207,8 +480,7 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.diagnostic
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }

@@ -5,6 +5,7 @@
 //! a bug caught by the tests below, never a user error.
 
 use crate::check::types::{ObjectType, Type};
+use crate::diagnostic::quote;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -215,27 +216,31 @@ impl ScimSchema {
     }
 
     /// A schema declared in a mapping: `schema "urn:…" { hireYear: integer }`. Its attributes
-    /// are single-valued, optional, readWrite strings unless typed otherwise. Unknown type
-    /// names → Err(message listing the valid ones).
-    pub fn declared(urn: &str, attributes: &[(&str, &str)]) -> Result<ScimSchema, String> {
+    /// are single-valued, optional, readWrite strings unless typed otherwise. An attribute
+    /// declared twice or with an unknown type name → Err(its index, a message; for a type, one
+    /// listing the valid ones).
+    pub fn declared(urn: &str, attributes: &[(&str, &str)]) -> Result<ScimSchema, (usize, String)> {
         let mut declared: Vec<ScimAttribute> = Vec::with_capacity(attributes.len());
         let mut index = HashMap::with_capacity(attributes.len());
-        for &(name, type_name) in attributes {
+        for (i, &(name, type_name)) in attributes.iter().enumerate() {
             if index
                 .insert(name.to_ascii_lowercase(), declared.len())
                 .is_some()
             {
-                return Err(format!("attribute `{name}` is declared twice"));
+                return Err((i, format!("attribute `{}` is declared twice", quote(name))));
             }
             let ty = DECLARABLE
                 .into_iter()
                 .find(|t| t.name().eq_ignore_ascii_case(type_name))
                 .ok_or_else(|| {
                     let valid: Vec<_> = DECLARABLE.iter().map(ScimType::name).collect();
-                    format!(
-                        "unknown SCIM type `{type_name}` for `{name}`; expected one of: {}",
+                    let message = format!(
+                        "unknown SCIM type `{}` for `{}`; expected one of: {}",
+                        quote(type_name),
+                        quote(name),
                         valid.join(", ")
-                    )
+                    );
+                    (i, message)
                 })?;
             declared.push(ScimAttribute {
                 name: name.to_owned(),
@@ -717,17 +722,18 @@ mod tests {
 
         assert_eq!(
             ScimSchema::declared(urn, &[("hireYear", "int")]),
-            Err(
+            Err((
+                0,
                 "unknown SCIM type `int` for `hireYear`; expected one of: string, boolean, \
                  integer, decimal, dateTime, reference"
                     .into()
-            )
+            ))
         );
         assert!(ScimSchema::declared(urn, &[("photo", "binary")]).is_err());
         assert!(ScimSchema::declared(urn, &[("a", "complex")]).is_err());
         assert_eq!(
             ScimSchema::declared(urn, &[("a", "string"), ("A", "integer")]),
-            Err("attribute `A` is declared twice".into())
+            Err((1, "attribute `A` is declared twice".into()))
         );
     }
 

@@ -345,8 +345,12 @@ fn compile_file(path: &Path, options: &Options) -> Result<Result<Mapping, Compil
 fn print_human(diagnostics: &[Diagnostic], file: &Path, source: &str) -> Result<(), String> {
     let color = color_stderr();
     let file = shown(file);
+    let index = render::LineIndex::new(source);
     for d in diagnostics {
-        print_stderr(&format!("{}\n", render::human(d, &file, source, color)))?;
+        print_stderr(&format!(
+            "{}\n",
+            render::human_with(d, &file, &index, color)
+        ))?;
     }
     Ok(())
 }
@@ -415,7 +419,7 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         Format::Human => {
             let color = color_stderr();
             for (file, index, d) in &found {
-                let text = render::human(d, &shown(file), index.source(), color);
+                let text = render::human_with(d, &shown(file), index, color);
                 print_stderr(&format!("{text}\n"))?;
             }
         }
@@ -439,8 +443,8 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
             print_stdout(&text)?;
         }
     }
-    let errors = found.iter().filter(|(_, _, d)| d.is_error()).count();
-    let warnings = found.len() - errors;
+    let counts = scimap::Counts::of(found.iter().map(|(_, _, d)| d));
+    let (errors, warnings) = (counts.errors, counts.warnings);
     let checked = args.files.len() - io_errors.len();
     if matches!(args.format, Format::Human) && checked > 0 {
         print_stderr(&format!(

@@ -1,12 +1,15 @@
 //! Expressions: resolve names, infer types, report mistakes, lower to IR nodes.
 
+use super::patterns::PatternError;
 use super::types::Type;
-use crate::diagnostic::{Diagnostic, Span};
+use super::Shared;
+use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::eval::builtins;
 use crate::eval::time::{self, Layout};
 use crate::ir::{Node, Op, Predicate};
-use crate::suggest::did_you_mean;
+use crate::schema;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Pointer, UnaryOp};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A section `let` as the checker sees it.
@@ -15,6 +18,33 @@ pub struct SectionLet {
     pub ty: Type,
     pub span: Span,
     pub used: bool,
+}
+
+/// The `let`s of a section in order, found by name: a mapping may have a hundred thousand.
+#[derive(Default)]
+pub struct SectionLets {
+    list: Vec<SectionLet>,
+    by_name: HashMap<String, usize>,
+}
+
+impl SectionLets {
+    /// Adds a `let` whose name is not taken yet.
+    pub fn push(&mut self, l: SectionLet) {
+        self.by_name.insert(l.name.clone(), self.list.len());
+        self.list.push(l);
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&SectionLet> {
+        self.list.get(i)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SectionLet> {
+        self.list.iter()
+    }
 }
 
 enum Scope {
@@ -37,11 +67,11 @@ pub struct ExprChecker<'c> {
     pub source: &'c str,
     pub record: &'static Type,
     pub group: bool,
-    pub lets: &'c mut Vec<SectionLet>,
+    pub lets: &'c mut SectionLets,
     /// The section's table of record fields read (`ir::Section::fields`).
     fields: &'c mut Vec<String>,
     pub diagnostics: &'c mut Vec<Diagnostic>,
-    pub regex_bytes: usize,
+    pub shared: &'c Shared,
     scopes: Vec<Scope>,
     /// Expressions known not to be nil here (`x != nil ? x.y : …`), by their path text.
     narrowed: Vec<String>,
@@ -211,14 +241,26 @@ fn node(op: Op, span: Span) -> Node {
 
 /// The path text of `x`, `x.y`, `x?.y` for narrowing.
 fn path_key(e: &Expr) -> Option<String> {
-    match &e.kind {
-        ExprKind::Ident(n) => Some(n.clone()),
-        ExprKind::Member { object, index, .. } => match &index.kind {
-            ExprKind::Str(name) => Some(format!("{}.{}", path_key(object)?, name)),
-            _ => None,
-        },
-        _ => None,
+    let mut names = Vec::new();
+    let mut e = e;
+    loop {
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                names.push(n.as_str());
+                break;
+            }
+            ExprKind::Member { object, index, .. } => match &index.kind {
+                ExprKind::Str(name) => {
+                    names.push(name.as_str());
+                    e = object;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
     }
+    names.reverse();
+    Some(names.join("."))
 }
 
 /// The paths a non-nil `a.b.c` proves non-nil: `a`, `a.b` and `a.b.c` (`a?.b != nil` means
@@ -243,23 +285,27 @@ fn nil_test(cond: &Expr) -> Option<(String, bool)> {
 }
 
 impl<'c> ExprChecker<'c> {
+    /// A checker for a `user` or a `group` section's expressions.
     pub fn new(
         source: &'c str,
-        record: &'static Type,
         group: bool,
-        lets: &'c mut Vec<SectionLet>,
+        lets: &'c mut SectionLets,
         fields: &'c mut Vec<String>,
         diagnostics: &'c mut Vec<Diagnostic>,
-        regex_bytes: usize,
+        shared: &'c Shared,
     ) -> Self {
         ExprChecker {
             source,
-            record,
+            record: if group {
+                schema::group_record()
+            } else {
+                schema::user_record()
+            },
             group,
             lets,
             fields,
             diagnostics,
-            regex_bytes,
+            shared,
             scopes: Vec::new(),
             narrowed: Vec::new(),
             next_slot: 0,
@@ -267,15 +313,17 @@ impl<'c> ExprChecker<'c> {
         }
     }
 
+    /// The source text of a span for a message: its first 39 characters and `…` if longer.
     fn text(&self, span: Span) -> Box<str> {
         let t = self.source.get(span.start..span.end).unwrap_or("");
-        let t = if t.chars().count() > 40 {
-            let cut: String = t.chars().take(39).collect();
-            format!("{cut}…")
-        } else {
-            t.to_string()
-        };
-        t.into_boxed_str()
+        // Looks at 41 characters at most, whatever the span's length.
+        match t.char_indices().nth(40) {
+            Some(_) => {
+                let cut = t.char_indices().nth(39).map_or(t.len(), |(i, _)| i);
+                format!("{}…", &t[..cut]).into_boxed_str()
+            }
+            None => t.into(),
+        }
     }
 
     fn error(&mut self, d: Diagnostic) {
@@ -510,13 +558,16 @@ impl<'c> ExprChecker<'c> {
         if self.record_field(name).is_some()
             || builtins::lookup(name).is_some()
             || Predicate::from_name(name).is_some()
-            || self.lets.iter().any(|l| l.name == name)
+            || self.lets.position(name).is_some()
         {
             self.error(
                 Diagnostic::error(
                     "scimap::shadowing",
                     span,
-                    format!("`{name}` is already a record field, a builtin or a `let`"),
+                    format!(
+                        "`{}` is already a record field, a builtin or a `let`",
+                        quote(name)
+                    ),
                 )
                 .with_label("a `let` may not hide another name")
                 .with_help("choose another name"),
@@ -566,9 +617,9 @@ impl<'c> ExprChecker<'c> {
                 }
             }
         }
-        if let Some(i) = self.lets.iter().position(|l| l.name == name) {
-            let ty = narrow(&self.lets[i].ty);
-            self.lets[i].used = true;
+        if let Some(i) = self.lets.position(name) {
+            let ty = narrow(&self.lets.list[i].ty);
+            self.lets.list[i].used = true;
             return (node(Op::SectionLet(i), span), ty);
         }
         if let Some(t) = self.record_field(name) {
@@ -582,29 +633,32 @@ impl<'c> ExprChecker<'c> {
             };
             return (node(Op::Field(slot), span), narrow(t));
         }
-        let mut candidates: Vec<&str> = Vec::new();
-        if let Type::Object(o) = self.record {
-            candidates.extend(o.fields.iter().map(|(n, _)| n.as_str()));
-        }
-        candidates.extend(self.lets.iter().map(|l| l.name.as_str()));
-        let scope_names: Vec<String> = self
-            .scopes
+        let fields = match self.record {
+            Type::Object(o) => &o.fields[..],
+            _ => &[],
+        };
+        let scope_names = self.scopes.iter().filter_map(|s| match s {
+            Scope::Let { name, .. } => Some(name.as_str()),
+            _ => None,
+        });
+        let candidates = fields
             .iter()
-            .filter_map(|s| match s {
-                Scope::Let { name, .. } => Some(name.clone()),
-                _ => None,
-            })
-            .collect();
-        candidates.extend(scope_names.iter().map(String::as_str));
+            .map(|(n, _)| n.as_str())
+            .chain(self.lets.iter().map(|l| l.name.as_str()))
+            .chain(scope_names);
+        let suggestion = self.shared.suggest.did_you_mean(name, candidates);
         let record = if self.group { "group" } else { "user" };
         let mut d = Diagnostic::error(
             "scimap::unknown-field",
             span,
-            format!("unknown name `{name}`: not a field of the JumpCloud {record} record"),
+            format!(
+                "unknown name `{}`: not a field of the JumpCloud {record} record",
+                quote(name)
+            ),
         )
         .with_label("not a known field");
-        d = match did_you_mean(name, candidates) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        d = match suggestion {
+            Some(s) => d.with_help(format!("did you mean `{}`?", quote(s))),
             None => d.with_help("`$env[\"name\"]` reads a field the schema does not know"),
         };
         self.error(d);
@@ -664,10 +718,11 @@ impl<'c> ExprChecker<'c> {
                     let mut d = Diagnostic::error(
                         "scimap::unknown-field",
                         span,
-                        format!("`{}` has no field `{field}`", o.name),
+                        format!("`{}` has no field `{}`", o.name, quote(field)),
                     )
                     .with_label("not a known field");
-                    if let Some(s) = did_you_mean(field, o.fields.iter().map(|(n, _)| n.as_str())) {
+                    let fields = o.fields.iter().map(|(n, _)| n.as_str());
+                    if let Some(s) = self.shared.suggest.did_you_mean(field, fields) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
                     self.error(d);
@@ -681,7 +736,7 @@ impl<'c> ExprChecker<'c> {
                 self.error(Diagnostic::error(
                     "scimap::type-mismatch",
                     span,
-                    format!("a value of type {other} has no field `{field}`"),
+                    format!("a value of type {other} has no field `{}`", quote(field)),
                 ));
                 Type::Any
             }
@@ -696,15 +751,14 @@ impl<'c> ExprChecker<'c> {
     fn member(&mut self, object: &Expr, index: &Expr, optional: bool, span: Span) -> (Node, Type) {
         let (on, ot) = self.check(object);
         let lenient = matches!(&object.kind, ExprKind::Ident(n) if n == "$env");
-        let narrowed = path_key(&Expr {
-            kind: ExprKind::Member {
-                object: Box::new(object.clone()),
-                index: Box::new(index.clone()),
-                optional,
-            },
-            span,
-        })
-        .is_some_and(|k| self.narrowed.contains(&k));
+        // Only while something is narrowed: the key costs the length of the chain.
+        let narrowed = !self.narrowed.is_empty()
+            && match &index.kind {
+                ExprKind::Str(name) => {
+                    path_key(object).is_some_and(|k| self.narrowed.contains(&format!("{k}.{name}")))
+                }
+                _ => false,
+            };
         if !optional {
             self.maybe_nil(object.span, "and reading a member of nil fails", &ot);
         }
@@ -834,30 +888,41 @@ impl<'c> ExprChecker<'c> {
             if let ExprKind::Str(pattern) = &r.kind {
                 let (ln, lt) = self.check(l);
                 self.operand_str(op, &lt, l.span);
-                let regex = match builtins::re2::compile(pattern, self.regex_bytes) {
-                    Ok(re) => Arc::new(re),
-                    Err(regex::Error::CompiledTooBig(_)) => {
+                let regex_bytes = self.shared.patterns.regex_bytes;
+                let regex = match self.shared.patterns.compile(pattern) {
+                    Ok(re) => re,
+                    Err(PatternError::TooBig) => {
                         self.error(
                             Diagnostic::error(
                                 "scimap::limit",
                                 r.span,
                                 format!(
-                                    "this regular expression compiles to more than the limit `regex-bytes` ({})",
-                                    self.regex_bytes
+                                    "this regular expression compiles to more than the limit `regex-bytes` ({regex_bytes})"
                                 ),
                             )
                             .with_help("simplify the pattern, or raise the limit with `--limit regex-bytes=N`"),
                         );
                         return (node(Op::Nil, span), T::Bool);
                     }
-                    Err(e) => {
+                    Err(PatternError::FileBudget) => {
+                        self.error(
+                            Diagnostic::error(
+                                "scimap::limit",
+                                r.span,
+                                format!(
+                                    "the regular expressions of this mapping compile to more than {} times the limit `regex-bytes` ({regex_bytes})",
+                                    super::patterns::FILE_FACTOR
+                                ),
+                            )
+                            .with_help("use fewer or simpler patterns, or raise the limit with `--limit regex-bytes=N`"),
+                        );
+                        return (node(Op::Nil, span), T::Bool);
+                    }
+                    Err(PatternError::Invalid(e)) => {
                         self.error(Diagnostic::error(
                             "scimap::bad-regex",
                             r.span,
-                            format!(
-                                "invalid regular expression: {}",
-                                regex_reason(&e.to_string())
-                            ),
+                            format!("invalid regular expression: {}", quote(regex_reason(&e))),
                         ));
                         return (node(Op::Nil, span), T::Bool);
                     }
@@ -1003,7 +1068,7 @@ impl<'c> ExprChecker<'c> {
                 self.error(Diagnostic::error(
                     "scimap::closure-outside-predicate",
                     a.span,
-                    format!("`{name}` does not take a predicate"),
+                    format!("`{}` does not take a predicate", quote(name)),
                 ));
             }
         }
@@ -1068,16 +1133,18 @@ impl<'c> ExprChecker<'c> {
             _ => {}
         }
         let Some(native) = builtins::lookup(name) else {
-            let mut names: Vec<&str> = builtins::all().iter().map(|n| n.name).collect();
-            names.extend(Predicate::names());
-            names.extend(["now", "attr"]);
+            let names = builtins::all()
+                .iter()
+                .map(|n| n.name)
+                .chain(Predicate::names())
+                .chain(["now", "attr"]);
             let mut d = Diagnostic::error(
                 "scimap::unknown-function",
                 name_span,
-                format!("unknown function `{name}`"),
+                format!("unknown function `{}`", quote(name)),
             )
             .with_label("not a builtin");
-            if let Some(s) = did_you_mean(name, names) {
+            if let Some(s) = self.shared.suggest.did_you_mean(name, names) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             } else {
                 d = d.with_help("`scimap functions` lists every builtin");
@@ -1325,9 +1392,17 @@ impl<'c> ExprChecker<'c> {
                 let mut d = Diagnostic::error(
                     "scimap::unknown-method",
                     name_span,
-                    format!("a value of type {} has no method `{name}`", rt.non_nil()),
+                    format!(
+                        "a value of type {} has no method `{}`",
+                        rt.non_nil(),
+                        quote(name)
+                    ),
                 );
-                if let Some(s) = did_you_mean(name, known.iter().copied()) {
+                if let Some(s) = self
+                    .shared
+                    .suggest
+                    .did_you_mean(name, known.iter().copied())
+                {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 } else if known.is_empty() {
                     d = d.with_help("methods exist on times (`date(…)`, `now()`) and durations");

@@ -2,21 +2,43 @@
 
 pub mod expr;
 pub mod path;
+pub mod patterns;
 pub mod target;
 pub mod types;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{self, quote, Diagnostic, Severity, Span};
 use crate::ir;
 use crate::limits::Limits;
 use crate::render::LineIndex;
 use crate::schema::{self, ScimSchema, ScimType};
+use crate::suggest::Suggester;
 use crate::syntax::ast::{self, SectionKind};
-use expr::{ExprChecker, SectionLet};
+use expr::{ExprChecker, SectionLet, SectionLets};
+use patterns::Patterns;
 use std::collections::HashMap;
-use target::{Resolved, Schemas, Selection};
+use target::{Declared, Resolved, Schemas, Selection};
 use types::Type;
 
-/// The checked program: each section's IR, and every diagnostic (errors and warnings).
+/// What the checks of one file share: the budgets of its "did you mean" searches and of its
+/// constant patterns.
+pub struct Shared {
+    pub limits: Limits,
+    pub suggest: Suggester,
+    pub patterns: Patterns,
+}
+
+impl Shared {
+    fn new(limits: &Limits) -> Self {
+        Shared {
+            limits: *limits,
+            suggest: Suggester::default(),
+            patterns: Patterns::new(limits.regex_bytes),
+        }
+    }
+}
+
+/// The checked program: each section's IR, and its diagnostics (errors and warnings) in
+/// source order, at most `diagnostic::MAX_DIAGNOSTICS` and a note counting the rest.
 pub struct Checked {
     pub sections: Vec<(SectionKind, ir::Section)>,
     pub diagnostics: Vec<Diagnostic>,
@@ -25,25 +47,25 @@ pub struct Checked {
 pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) -> Checked {
     let mut diagnostics = Vec::new();
     let declared = declare_schemas(file, &mut diagnostics);
+    let shared = Shared::new(limits);
     let mut sections = Vec::new();
     for section in &file.sections {
         let mut diags = Vec::new();
-        let ir = check_section(section, source, &declared, limits, &mut diags);
+        let ir = check_section(section, source, &declared, &shared, &mut diags);
         diagnostics.extend(diags);
         sections.push((section.kind, ir));
     }
     let allowed =
         |d: &Diagnostic| d.severity == Severity::Warning && allow.iter().any(|c| c == d.code);
     diagnostics.retain(|d| !allowed(d));
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     Checked {
         sections,
-        diagnostics,
+        diagnostics: diagnostic::cap(diagnostics),
     }
 }
 
-fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<ScimSchema> {
-    let mut declared: Vec<ScimSchema> = Vec::new();
+fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Declared {
+    let mut declared = Declared::default();
     for decl in &file.schemas {
         let urn = &decl.urn.node;
         if schema::builtin_urns()
@@ -57,11 +79,11 @@ fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
             ));
             continue;
         }
-        if declared.iter().any(|s| s.urn.eq_ignore_ascii_case(urn)) {
+        if declared.get(urn).is_some() {
             diagnostics.push(Diagnostic::error(
                 "scimap::duplicate-schema",
                 decl.urn.span,
-                format!("schema `{urn}` is declared twice"),
+                format!("schema `{}` is declared twice", quote(urn)),
             ));
             continue;
         }
@@ -69,7 +91,7 @@ fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
             diagnostics.push(Diagnostic::error(
                 "scimap::bad-schema",
                 decl.urn.span,
-                format!("`{urn}` is not a URN"),
+                format!("`{}` is not a URN", quote(urn)),
             ).with_help("a schema URN looks like `urn:example:params:scim:schemas:extension:acme:2.0:User`"));
             continue;
         }
@@ -80,16 +102,11 @@ fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
             .collect();
         match ScimSchema::declared(urn, &attrs) {
             Ok(s) => declared.push(s),
-            Err(message) => {
+            Err((i, message)) => {
                 let span = decl
                     .attributes
-                    .iter()
-                    .find(|(n, t)| {
-                        message.contains(&format!("`{}`", t.node))
-                            || message.contains(&format!("`{}`", n.node))
-                    })
-                    .map(|(n, t)| n.span.to(t.span))
-                    .unwrap_or(decl.span);
+                    .get(i)
+                    .map_or(decl.span, |(n, t)| n.span.to(t.span));
                 diagnostics.push(Diagnostic::error("scimap::bad-schema", span, message));
             }
         }
@@ -100,8 +117,8 @@ fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Vec<S
 fn check_section(
     section: &ast::Section,
     source: &str,
-    declared: &[ScimSchema],
-    limits: &Limits,
+    declared: &Declared,
+    shared: &Shared,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> ir::Section {
     let group = section.kind == SectionKind::Group;
@@ -113,8 +130,9 @@ fn check_section(
     let schemas = Schemas {
         kind: section.kind,
         declared,
+        suggest: &shared.suggest,
     };
-    let mut lets: Vec<SectionLet> = Vec::new();
+    let mut lets = SectionLets::default();
     let mut let_nodes: Vec<ir::Let> = Vec::new();
     // How deep evaluating each `let` recurses, lets used inside it included.
     let mut let_depths: Vec<usize> = Vec::new();
@@ -123,26 +141,19 @@ fn check_section(
     // Lookups by key, not scans: a mapping may have thousands of entries.
     let mut first_span: HashMap<String, Span> = HashMap::new();
     let mut element_wise_of: HashMap<(Option<String>, String), (bool, Span)> = HashMap::new();
-    let mut let_spans: HashMap<String, Span> = HashMap::new();
     let lines = LineIndex::new(source);
     // Targets that did not resolve: a near miss of a required attribute (`usrName`) already
     // says what is wrong, so "never mapped" would only repeat it.
     let mut unresolved: Vec<String> = Vec::new();
     let mut locals = 0;
     let mut fields = Vec::new();
+    let limits = &shared.limits;
     for item in &section.items {
         match item {
             ast::Item::Let(l) => {
                 let mut diags = Vec::new();
-                let mut checker = ExprChecker::new(
-                    source,
-                    record,
-                    group,
-                    &mut lets,
-                    &mut fields,
-                    &mut diags,
-                    limits.regex_bytes,
-                );
+                let mut checker =
+                    ExprChecker::new(source, group, &mut lets, &mut fields, &mut diags, shared);
                 let shadowed = matches!(record, Type::Object(o) if o.field(&l.name.node).is_some())
                     || crate::eval::builtins::lookup(&l.name.node).is_some()
                     || ir::Predicate::from_name(&l.name.node).is_some()
@@ -151,7 +162,10 @@ fn check_section(
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diagnostics.extend(diags);
-                let earlier = let_spans.get(&l.name.node).copied();
+                let earlier = lets
+                    .position(&l.name.node)
+                    .and_then(|i| lets.get(i))
+                    .map(|l| l.span);
                 if shadowed || earlier.is_some() {
                     let what = if earlier.is_some() {
                         "a `let` of this section".to_string()
@@ -166,7 +180,7 @@ fn check_section(
                     let mut d = Diagnostic::error(
                         "scimap::shadowing",
                         l.name.span,
-                        format!("`{}` is already {what}", l.name.node),
+                        format!("`{}` is already {what}", quote(&l.name.node)),
                     )
                     .with_label("a `let` may not hide another name")
                     .with_help("choose another name");
@@ -183,7 +197,6 @@ fn check_section(
                     depth = 0;
                 }
                 let_depths.push(depth);
-                let_spans.insert(l.name.node.clone(), l.name.span);
                 lets.push(SectionLet {
                     name: l.name.node.clone(),
                     ty,
@@ -208,15 +221,8 @@ fn check_section(
                         None
                     }
                 };
-                let mut checker = ExprChecker::new(
-                    source,
-                    record,
-                    group,
-                    &mut lets,
-                    &mut fields,
-                    &mut diags,
-                    limits.regex_bytes,
-                );
+                let mut checker =
+                    ExprChecker::new(source, group, &mut lets, &mut fields, &mut diags, shared);
                 let checked =
                     check_source(&e.source, target.as_ref(), record, limits, &mut checker);
                 locals = locals.max(checker.max_slot);
@@ -236,7 +242,7 @@ fn check_section(
                         Diagnostic::error(
                             "scimap::duplicate-target",
                             e.target.span,
-                            format!("`{}` is mapped twice", target.canonical()),
+                            format!("`{}` is mapped twice", quote(&target.canonical())),
                         )
                         .with_label("mapped again here")
                         .with_secondary(*first, "first mapped here")
@@ -256,7 +262,7 @@ fn check_section(
                             e.target.span,
                             format!(
                                 "`{}` is mapped element-wise (`{}[]`) and also by filter or unfiltered",
-                                target.attr, target.attr
+                                quote(&target.attr), quote(&target.attr)
                             ),
                         )
                         .with_secondary(first, "mapped here")
@@ -280,13 +286,13 @@ fn check_section(
             }
         }
     }
-    for l in &lets {
+    for l in lets.iter() {
         if !l.used {
             diagnostics.push(
                 Diagnostic::warning(
                     "scimap::unused-let",
                     l.span,
-                    format!("`{}` is never used", l.name),
+                    format!("`{}` is never used", quote(&l.name)),
                 )
                 .with_help("remove it, or use it in an entry"),
             );
@@ -358,7 +364,13 @@ fn check_source(
                     return None;
                 }
             };
-            let ty = path::check(&path, record, p.span, checker.diagnostics);
+            let ty = path::check(
+                &path,
+                record,
+                p.span,
+                checker.diagnostics,
+                &checker.shared.suggest,
+            );
             let singular = path::is_singular(&path);
             if let Some(t) = target {
                 if !singular && !element_wise {
@@ -368,7 +380,7 @@ fn check_source(
                             p.span,
                             format!(
                                 "this path can find several values, but `{}` holds one",
-                                t.canonical()
+                                quote(&t.canonical())
                             ),
                         )
                         .with_help("a record where it finds more than one fails; select one item, e.g. `[0]`"),
@@ -394,8 +406,9 @@ fn check_source(
                                 "scimap::non-canonical",
                                 v.span,
                                 format!(
-                                    "\"{s}\" is not a canonical value of `{}` ({})",
-                                    t.canonical(),
+                                    "\"{}\" is not a canonical value of `{}` ({})",
+                                    quote(s),
+                                    quote(&t.canonical()),
                                     t.canonical_values.join(", ")
                                 ),
                             )
@@ -450,7 +463,7 @@ fn convertible(ty: &Type, target: &Resolved, span: Span, diagnostics: &mut Vec<D
                         span,
                         format!(
                             "`{}` is element-wise and needs a list, but this is {other}",
-                            target.canonical()
+                            quote(&target.canonical())
                         ),
                     )
                     .with_help("map a list, e.g. `$.addresses[*].locality` or `map(addresses ?? [], .locality)`"),
@@ -493,7 +506,7 @@ fn convertible(ty: &Type, target: &Resolved, span: Span, diagnostics: &mut Vec<D
                 format!(
                     "a value of type {} can never become `{}`, a SCIM {}",
                     ty.non_nil(),
-                    target.canonical(),
+                    quote(&target.canonical()),
                     target.ty.name()
                 ),
             )
@@ -526,28 +539,23 @@ pub fn check_expression(
     group: bool,
     limits: &Limits,
 ) -> Result<(ir::Section, ir::Node), Vec<Diagnostic>> {
-    let record = if group {
-        schema::group_record()
-    } else {
-        schema::user_record()
-    };
-    let mut lets = Vec::new();
+    let mut lets = SectionLets::default();
     let mut fields = Vec::new();
     let mut diagnostics = Vec::new();
+    let shared = Shared::new(limits);
     let mut checker = ExprChecker::new(
         source,
-        record,
         group,
         &mut lets,
         &mut fields,
         &mut diagnostics,
-        limits.regex_bytes,
+        &shared,
     );
     let (node, _) = checker.check(e);
     let locals = checker.max_slot;
     drop(checker);
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(diagnostics);
+        return Err(diagnostic::cap(diagnostics));
     }
     let section = ir::Section {
         core_urn: core_urn(group),

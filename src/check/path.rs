@@ -1,11 +1,11 @@
 //! Direct sources: JSON Paths compiled once and checked against the record schema.
 
 use super::types::Type;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::ir::{Path, Segment};
 use crate::jsonpath::{JsonPath, ParseError};
 use crate::limits::Limits;
-use crate::suggest::did_you_mean;
+use crate::suggest::Suggester;
 
 /// Compiles a JSON Path (RFC 9535), nesting at most `limits.depth` deep. Paths of child
 /// segments with one name, index or wildcard each (`$.a.b`, `$['a'][0]`, `$.list[*].x`)
@@ -52,7 +52,13 @@ pub fn is_singular(path: &Path) -> bool {
 
 /// Checks each name segment against the schema while the parent's type is known and returns
 /// the type of what the path finds (Any when unknown).
-pub fn check(path: &Path, record: &Type, span: Span, diagnostics: &mut Vec<Diagnostic>) -> Type {
+pub fn check(
+    path: &Path,
+    record: &Type,
+    span: Span,
+    diagnostics: &mut Vec<Diagnostic>,
+    suggest: &Suggester,
+) -> Type {
     let Path::Simple(segments) = path else {
         return Type::Any;
     };
@@ -71,11 +77,12 @@ pub fn check(path: &Path, record: &Type, span: Span, diagnostics: &mut Vec<Diagn
                     let mut d = Diagnostic::error(
                         "scimap::unknown-field",
                         span,
-                        format!("{owner} has no field `{name}`"),
+                        format!("{owner} has no field `{}`", quote(name)),
                     )
                     .with_label("in this path");
-                    if let Some(s) = did_you_mean(name, o.fields.iter().map(|(n, _)| n.as_str())) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
+                    let fields = o.fields.iter().map(|(n, _)| n.as_str());
+                    if let Some(s) = suggest.did_you_mean(name, fields) {
+                        d = d.with_help(format!("did you mean `{}`?", quote(s)));
                     }
                     diagnostics.push(d);
                     return Type::Any;

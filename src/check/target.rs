@@ -1,9 +1,9 @@
 //! Targets: resolve SCIM attribute paths against the schemas and fix the payload's shape.
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::ir::{Element, Key, PayloadPlan, PlanNode, TopNode};
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
-use crate::suggest::did_you_mean;
+use crate::suggest::Suggester;
 use crate::syntax::ast::{SectionKind, Selector, Target};
 use std::collections::HashMap;
 
@@ -90,10 +90,46 @@ impl Resolved {
     }
 }
 
+/// The schemas a mapping declares, found by URN: a mapping may declare thousands.
+#[derive(Default)]
+pub struct Declared {
+    schemas: Vec<ScimSchema>,
+    /// Lower-cased URN → index.
+    by_urn: HashMap<String, usize>,
+    /// Lower-cased attribute name → the first schema declaring it.
+    by_attr: HashMap<String, usize>,
+}
+
+impl Declared {
+    /// Adds a schema whose URN is not declared yet.
+    pub fn push(&mut self, schema: ScimSchema) {
+        let i = self.schemas.len();
+        self.by_urn.insert(schema.urn.to_ascii_lowercase(), i);
+        for a in &schema.attributes {
+            self.by_attr.entry(a.name.to_ascii_lowercase()).or_insert(i);
+        }
+        self.schemas.push(schema);
+    }
+
+    /// The declared schema of a URN, compared case-insensitively.
+    pub fn get(&self, urn: &str) -> Option<&ScimSchema> {
+        self.by_urn
+            .get(&urn.to_ascii_lowercase())
+            .map(|&i| &self.schemas[i])
+    }
+
+    fn with_attribute(&self, name: &str) -> Option<&ScimSchema> {
+        self.by_attr
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.schemas[i])
+    }
+}
+
 /// The schemas a section can target.
 pub struct Schemas<'s> {
     pub kind: SectionKind,
-    pub declared: &'s [ScimSchema],
+    pub declared: &'s Declared,
+    pub suggest: &'s Suggester,
 }
 
 impl Schemas<'_> {
@@ -104,12 +140,11 @@ impl Schemas<'_> {
         }
     }
 
-    fn extensions(&self) -> impl Iterator<Item = &ScimSchema> {
-        let enterprise = match self.kind {
+    fn enterprise(&self) -> Option<&'static ScimSchema> {
+        match self.kind {
             SectionKind::User => Some(schema::enterprise_user()),
             SectionKind::Group => None,
-        };
-        enterprise.into_iter().chain(self.declared.iter())
+        }
     }
 
     /// Resolves a target or explains why it is not one.
@@ -118,19 +153,21 @@ impl Schemas<'_> {
     pub fn resolve(&self, t: &Target) -> Result<(Resolved, Vec<Diagnostic>), Diagnostic> {
         let core = self.core();
         let mut warnings = Vec::new();
-        let (schema, urn) = match &t.urn {
-            None => (core, None),
-            Some(u) if u.node.eq_ignore_ascii_case(&core.urn) => (core, None),
+        let (schema, urn, declared) = match &t.urn {
+            None => (core, None, false),
+            Some(u) if u.node.eq_ignore_ascii_case(&core.urn) => (core, None, false),
             Some(u) => match self
-                .extensions()
-                .find(|s| s.urn.eq_ignore_ascii_case(&u.node))
+                .enterprise()
+                .filter(|s| s.urn.eq_ignore_ascii_case(&u.node))
             {
-                Some(s) => (s, Some(s.urn.clone())),
-                None => return Err(self.unknown_urn(&u.node, u.span)),
+                Some(s) => (s, Some(s.urn.clone()), false),
+                None => match self.declared.get(&u.node) {
+                    Some(s) => (s, Some(s.urn.clone()), true),
+                    None => return Err(self.unknown_urn(&u.node, u.span)),
+                },
             },
         };
         let undeclared;
-        let declared = self.declared.iter().any(|d| std::ptr::eq(d, schema));
         let attr = match schema.attribute(&t.attr.node) {
             Some(a) => a,
             // A declared schema's attributes it does not list are strings (LANGUAGE §2.2).
@@ -181,9 +218,9 @@ impl Schemas<'_> {
                 }
                 let mut resolved = Vec::with_capacity(terms.len());
                 for term in terms {
-                    let sub = attr
-                        .sub(&term.attr.node)
-                        .ok_or_else(|| unknown_sub(attr, &term.attr.node, term.attr.span))?;
+                    let sub = attr.sub(&term.attr.node).ok_or_else(|| {
+                        unknown_sub(attr, &term.attr.node, term.attr.span, self.suggest)
+                    })?;
                     if sub.name == "type"
                         && !sub.canonical_values.is_empty()
                         && term.value.node.as_str().is_some_and(|v| {
@@ -192,7 +229,13 @@ impl Schemas<'_> {
                                 .any(|c| c.eq_ignore_ascii_case(v))
                         })
                     {
-                        warnings.push(non_canonical(sub, &term.value.node, term.value.span, attr));
+                        warnings.push(non_canonical(
+                            sub,
+                            &term.value.node,
+                            term.value.span,
+                            attr,
+                            self.suggest,
+                        ));
                     }
                     resolved.push((sub.name.clone(), term.value.node.clone()));
                 }
@@ -205,13 +248,13 @@ impl Schemas<'_> {
                     return Err(Diagnostic::error(
                         "scimap::unknown-target",
                         s.span,
-                        format!("`{}` has no sub-attributes", attr.name),
+                        format!("`{}` has no sub-attributes", quote(&attr.name)),
                     )
-                    .with_help(format!("map `{}` itself", attr.name)));
+                    .with_help(format!("map `{}` itself", quote(&attr.name))));
                 }
                 let sub = attr
                     .sub(&s.node)
-                    .ok_or_else(|| unknown_sub(attr, &s.node, s.span))?;
+                    .ok_or_else(|| unknown_sub(attr, &s.node, s.span, self.suggest))?;
                 if sub.mutability == Mutability::ReadOnly {
                     return Err(Diagnostic::error(
                         "scimap::forbidden-target",
@@ -287,18 +330,21 @@ impl Schemas<'_> {
     }
 
     fn unknown_urn(&self, urn: &str, span: Span) -> Diagnostic {
-        let mut known: Vec<&str> = schema::builtin_urns().to_vec();
-        known.extend(self.declared.iter().map(|s| s.urn.as_str()));
+        let known = schema::builtin_urns()
+            .iter()
+            .copied()
+            .chain(self.declared.schemas.iter().map(|s| s.urn.as_str()));
         let d = Diagnostic::error(
             "scimap::unknown-schema",
             span,
-            format!("unknown schema `{urn}`"),
+            format!("unknown schema `{}`", quote(urn)),
         )
         .with_label("not built in and not declared");
-        match did_you_mean(urn, known) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        match self.suggest.did_you_mean(urn, known) {
+            Some(s) => d.with_help(format!("did you mean `{}`?", quote(s))),
             None => d.with_help(format!(
-                "declare it first: schema \"{urn}\" {{ name: string }}"
+                "declare it first: schema \"{}\" {{ name: string }}",
+                quote(urn)
             )),
         }
     }
@@ -307,17 +353,28 @@ impl Schemas<'_> {
         let d = Diagnostic::error(
             "scimap::unknown-target",
             span,
-            format!("unknown attribute `{name}` of {}", schema.name),
+            format!(
+                "unknown attribute `{}` of {}",
+                quote(name),
+                quote(&schema.name)
+            ),
         )
         .with_label("not a SCIM attribute here");
-        if let Some(s) = did_you_mean(name, schema.attributes.iter().map(|a| a.name.as_str())) {
-            return d.with_help(format!("did you mean `{s}`?"));
+        let attributes = schema.attributes.iter().map(|a| a.name.as_str());
+        if let Some(s) = self.suggest.did_you_mean(name, attributes) {
+            return d.with_help(format!("did you mean `{}`?", quote(s)));
         }
         if core {
-            if let Some(ext) = self.extensions().find(|s| s.attribute(name).is_some()) {
+            let extension = self
+                .enterprise()
+                .filter(|s| s.attribute(name).is_some())
+                .or_else(|| self.declared.with_attribute(name));
+            if let Some(ext) = extension {
                 return d.with_help(format!(
-                    "`{name}` belongs to an extension: write `{}:{name}`",
-                    ext.urn
+                    "`{}` belongs to an extension: write `{}:{}`",
+                    quote(name),
+                    quote(&ext.urn),
+                    quote(name)
                 ));
             }
         }
@@ -353,7 +410,7 @@ fn single_valued(attr: &ScimAttribute, span: Span, what: &str) -> Diagnostic {
         span,
         format!(
             "`{}` is single-valued, so {what} cannot select an element of it",
-            attr.name
+            quote(&attr.name)
         ),
     )
     .with_label("only multi-valued attributes have elements")
@@ -361,19 +418,23 @@ fn single_valued(attr: &ScimAttribute, span: Span, what: &str) -> Diagnostic {
         "remove the brackets and map `{}` directly",
         match attr.sub_attributes.first() {
             Some(sub) => format!("{}.{}", attr.name, sub.name),
-            None => attr.name.clone(),
+            None => quote(&attr.name).to_string(),
         }
     ))
 }
 
-fn unknown_sub(attr: &ScimAttribute, name: &str, span: Span) -> Diagnostic {
+fn unknown_sub(attr: &ScimAttribute, name: &str, span: Span, suggest: &Suggester) -> Diagnostic {
     let d = Diagnostic::error(
         "scimap::unknown-target",
         span,
-        format!("`{}` has no sub-attribute `{name}`", attr.name),
+        format!(
+            "`{}` has no sub-attribute `{}`",
+            quote(&attr.name),
+            quote(name)
+        ),
     );
-    match did_you_mean(name, attr.sub_attributes.iter().map(|s| s.name.as_str())) {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+    match suggest.did_you_mean(name, attr.sub_attributes.iter().map(|s| s.name.as_str())) {
+        Some(s) => d.with_help(format!("did you mean `{}`?", quote(s))),
         None => {
             let names: Vec<&str> = attr
                 .sub_attributes
@@ -390,19 +451,21 @@ fn non_canonical(
     value: &serde_json::Value,
     span: Span,
     attr: &ScimAttribute,
+    suggest: &Suggester,
 ) -> Diagnostic {
     let d = Diagnostic::warning(
         "scimap::non-canonical",
         span,
         format!(
-            "{value} is not a canonical `{}` of `{}` ({})",
+            "{} is not a canonical `{}` of `{}` ({})",
+            quote(&value.to_string()),
             sub.name,
             attr.name,
             sub.canonical_values.join(", ")
         ),
     );
     let v = value.as_str().unwrap_or("");
-    match did_you_mean(v, sub.canonical_values.iter().map(String::as_str)) {
+    match suggest.did_you_mean(v, sub.canonical_values.iter().map(String::as_str)) {
         Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
         None => d.with_help("service providers may reject or ignore other values"),
     }

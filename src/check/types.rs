@@ -57,21 +57,54 @@ impl Type {
     }
 }
 
+/// Levels of `array<…>` and `?` a message spells out: a constant may nest a hundred deep.
+const SHOWN_LEVELS: usize = 4;
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Type::Nil => f.write_str("nil"),
-            Type::Bool => f.write_str("bool"),
-            Type::Int => f.write_str("int"),
-            Type::Float => f.write_str("float"),
-            Type::String => f.write_str("string"),
-            Type::Time => f.write_str("time"),
-            Type::Duration => f.write_str("duration"),
-            Type::Location => f.write_str("location"),
-            Type::Array(t) => write!(f, "array<{t}>"),
-            Type::Map | Type::Object(_) => f.write_str("map"),
-            Type::Any => f.write_str("any"),
-            Type::Nullable(t) => write!(f, "{t}?"),
+        // The layers of arrays and nullables, outermost first; without recursion.
+        let mut layers = Vec::new();
+        let mut t = self;
+        loop {
+            t = match t {
+                Type::Array(item) => {
+                    layers.push(true);
+                    item
+                }
+                Type::Nullable(inner) => {
+                    layers.push(false);
+                    inner
+                }
+                _ => break,
+            };
         }
+        let shown = &layers[..layers.len().min(SHOWN_LEVELS)];
+        for &array in shown {
+            if array {
+                f.write_str("array<")?;
+            }
+        }
+        if shown.len() < layers.len() {
+            f.write_str("…")?;
+        } else {
+            f.write_str(match t {
+                Type::Nil => "nil",
+                Type::Bool => "bool",
+                Type::Int => "int",
+                Type::Float => "float",
+                Type::String => "string",
+                Type::Time => "time",
+                Type::Duration => "duration",
+                Type::Location => "location",
+                Type::Map | Type::Object(_) => "map",
+                Type::Any => "any",
+                // Peeled above.
+                Type::Array(_) | Type::Nullable(_) => "…",
+            })?;
+        }
+        for &array in shown.iter().rev() {
+            f.write_str(if array { ">" } else { "?" })?;
+        }
+        Ok(())
     }
 }

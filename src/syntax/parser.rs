@@ -7,13 +7,14 @@
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::collections::HashMap;
 
 use super::ast::{
     BinaryOp, Entry, Expr, ExprKind, File, FilterTerm, Item, LetDecl, Pointer, SchemaDecl, Section,
     SectionKind, Selector, Source, Spanned, Target, UnaryOp,
 };
 use super::scan::{self, Mode};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{self, quote, Diagnostic, Span};
 use crate::limits::Limits;
 
 #[derive(pest_derive::Parser)]
@@ -209,8 +210,7 @@ impl<'s> Lower<'s> {
                 if self.errors.is_empty() {
                     self.error(Span::new(0, 0), "the text could not be parsed");
                 }
-                self.errors.sort_by_key(|d| d.span.start);
-                Err(self.errors)
+                Err(diagnostic::cap(self.errors))
             }
         }
     }
@@ -686,7 +686,8 @@ impl<'s> Lower<'s> {
         match pair.as_rule() {
             Rule::json_object => {
                 let mut map = serde_json::Map::new();
-                let mut first_spans: Vec<(String, Span)> = Vec::new();
+                // By key, not a scan: a constant may have a hundred thousand keys.
+                let mut first_spans: HashMap<String, Span> = HashMap::new();
                 for member in pair
                     .into_inner()
                     .filter(|m| m.as_rule() == Rule::json_member)
@@ -697,22 +698,21 @@ impl<'s> Lower<'s> {
                     };
                     let key_span = span_of(&key);
                     let key = self.json_string(&key);
-                    if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
-                        let first = *first;
+                    if let Some(&first) = first_spans.get(&key) {
                         self.push(
                             Diagnostic::error(
                                 "scimap::duplicate-key",
                                 key_span,
                                 format!(
                                     "duplicate key {} in the constant",
-                                    serde_json::Value::String(key.clone())
+                                    quote(&serde_json::Value::String(key.clone()).to_string())
                                 ),
                             )
                             .with_secondary(first, "first used here"),
                         );
                         continue;
                     }
-                    first_spans.push((key.clone(), key_span));
+                    first_spans.insert(key.clone(), key_span);
                     let value = self.json(value);
                     map.insert(key, value);
                 }
@@ -731,7 +731,7 @@ impl<'s> Lower<'s> {
                     self.push(Diagnostic::error(
                         "scimap::number-range",
                         span_of(&pair),
-                        format!("the number `{}` is out of range", pair.as_str()),
+                        format!("the number `{}` is out of range", quote(pair.as_str())),
                     ));
                     Value::Null
                 }
@@ -814,7 +814,7 @@ impl<'s> Lower<'s> {
 
     fn unexpected(&mut self, pair: &Pair<'_, Rule>) -> E {
         let span = span_of(pair);
-        self.error(span, format!("unexpected `{}`", pair.as_str()));
+        self.error(span, format!("unexpected `{}`", quote(pair.as_str())));
         Lower::invalid(span)
     }
 
@@ -1026,10 +1026,10 @@ impl<'s> Lower<'s> {
             } else {
                 format!("{min} to {max} arguments")
             };
-            self.error(span, format!("`{}` takes {wanted}, not {count}", name.node))
+            let name = quote(&name.node);
+            self.error(span, format!("`{name}` takes {wanted}, not {count}"))
                 .help = Some(format!(
-                "the predicate comes second: `{}(list, {{ … }})`, or `list | {}({{ … }})`",
-                name.node, name.node
+                "the predicate comes second: `{name}(list, {{ … }})`, or `list | {name}({{ … }})`"
             ));
         }
     }
@@ -1237,7 +1237,7 @@ impl<'s> Lower<'s> {
                     "#index" => Pointer::Index,
                     "#acc" => Pointer::Acc,
                     other => {
-                        self.error(span, format!("unknown pointer `{other}`")).help =
+                        self.error(span, format!("unknown pointer `{}`", quote(other))).help =
                             Some("inside a predicate, `#` is the element, `#index` its index and `#acc` the accumulator".into());
                         return Lower::invalid(span);
                     }
@@ -1332,8 +1332,8 @@ impl<'s> Lower<'s> {
             .into_inner()
             .any(|p| p.as_rule() == Rule::num_junk)
         {
-            self.error(span, format!("invalid number `{text}`")).help =
-                Some("a number cannot be followed directly by a letter".into());
+            self.error(span, format!("invalid number `{}`", quote(text)))
+                .help = Some("a number cannot be followed directly by a letter".into());
             return Lower::invalid(span);
         }
         match parse_number(text) {
@@ -1343,7 +1343,7 @@ impl<'s> Lower<'s> {
                     Diagnostic::error(
                         "scimap::number-range",
                         span,
-                        format!("the number `{text}` is out of range"),
+                        format!("the number `{}` is out of range", quote(text)),
                     )
                     .with_help(
                         "integers are 64-bit: from -9223372036854775808 to 9223372036854775807",
@@ -1352,7 +1352,7 @@ impl<'s> Lower<'s> {
                 Lower::invalid(span)
             }
             Err(NumberError::Syntax) => {
-                self.error(span, format!("invalid number `{text}`"));
+                self.error(span, format!("invalid number `{}`", quote(text)));
                 Lower::invalid(span)
             }
         }
@@ -1803,7 +1803,7 @@ fn found_token(src: &str, pos: usize) -> (String, Span) {
             Span::new(pos, pos + len),
         );
     }
-    (format!("`{token}`"), Span::new(pos, pos + len))
+    (format!("`{}`", quote(token)), Span::new(pos, pos + len))
 }
 
 #[cfg(test)]

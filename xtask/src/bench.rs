@@ -232,7 +232,7 @@ fn build(root: &Path, work: &Path) -> Result<Tools, String> {
 }
 
 /// GNU time for peak RSS (`%M`); Debian's `time` package when missing.
-fn ensure_time() -> Result<(), String> {
+pub(crate) fn ensure_time() -> Result<(), String> {
     if Path::new("/usr/bin/time").exists() {
         return Ok(());
     }
