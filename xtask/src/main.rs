@@ -1,10 +1,14 @@
 //! Developer tasks beyond `cargo build` / `cargo test`: `cargo xtask <task>`.
 //!
-//! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
+//! * `ci` — everything CI checks: formatting, clippy, the test suite, a short fuzz run (what
+//!   `.ci/run` runs).
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
+//! * `fuzz [SECONDS] [--keep-going] [TARGET…]` — every fuzz target with resource oracles (see
+//!   fuzz.rs).
 
 mod bench;
+mod fuzz;
 mod wasm;
 
 use std::process::{Command, ExitCode};
@@ -16,8 +20,9 @@ fn main() -> ExitCode {
         Some("bench-compare") => bench::compare(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
             return ExitCode::from(2);
         }
     };
@@ -52,6 +57,9 @@ pub fn root() -> std::path::PathBuf {
         .unwrap_or_default()
 }
 
+/// Seconds per fuzz target in CI: seven targets, a few minutes in all with the build.
+const CI_FUZZ_SECONDS: u64 = 20;
+
 fn ci() -> Result<(), String> {
     run("rustup", &["component", "add", "rustfmt", "clippy"])?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
@@ -68,5 +76,7 @@ fn ci() -> Result<(), String> {
     )?;
     run("cargo", &["test", "--workspace"])?;
     wasm::web_test()?;
+    // A short run of every fuzz target with its resource oracles (SECURITY.md, "Fuzzing").
+    fuzz::run(&[CI_FUZZ_SECONDS.to_string()])?;
     Ok(())
 }
