@@ -9,6 +9,8 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use scimap::{Kind, Limits, Mapping, Options};
 
+mod common;
+
 #[path = "../../tests/adversarial/shapes.rs"]
 mod shapes;
 
@@ -123,11 +125,15 @@ fn record(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     .into_bytes())
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let mut u = Unstructured::new(data);
     let (Ok(source), Ok(line)) = (mapping(&mut u), record(&mut u)) else {
         return;
     };
+    // Triage: `SCIMAP_FUZZ_SHOW=1 …/adversarial ARTIFACT` prints what the bytes generated.
+    if std::env::var_os("SCIMAP_FUZZ_SHOW").is_some() {
+        eprintln!("{source}\n{}", String::from_utf8_lossy(&line));
+    }
     let mapping = match Mapping::compile_with(&source, &options()) {
         Ok(mapping) => mapping,
         Err(e) => {

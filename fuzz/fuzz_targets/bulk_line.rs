@@ -6,6 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use scimap::{Kind, Limits, Mapping, Options};
 
+mod common;
+
 const MAPPING: &str = r#"user {
   userName = $.username
   displayName = repeat(displayname ?? "", len(username ?? ""))
@@ -13,7 +15,7 @@ const MAPPING: &str = r#"user {
   title = toJSON($env)
 }"#;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let Some((&knob, input)) = data.split_first() else {
         return;
     };

@@ -7,7 +7,7 @@ use scimap::{Kind, Mapping};
 
 mod common;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let options = common::options();
     match Mapping::compile_bytes(data, &options) {
         Ok(mapping) => {

@@ -60,7 +60,7 @@ fn mappings() -> &'static [Mapping] {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     // A record line never holds '\n': bulk splits there first.
     if data.contains(&b'\n') {
         return;

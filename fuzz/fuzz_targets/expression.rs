@@ -24,7 +24,7 @@ fn record() -> &'static serde_json::Value {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };

@@ -7,7 +7,7 @@ use scimap::parse_record;
 
 mod common;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let ours = parse_record(data, &common::limits());
     let theirs = serde_json::from_slice::<serde_json::Value>(data);
     match (ours, theirs) {
