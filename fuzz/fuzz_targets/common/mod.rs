@@ -81,9 +81,10 @@ fn check(size: usize) {
 /// Reads `-malloc_limit_mb=N` from the command line (libFuzzer's own flag): call once, in the
 /// target's `init`.
 pub fn init() {
+    // The last one counts, as in libFuzzer.
     let limit = std::env::args()
-        .filter_map(|a| a.strip_prefix("-malloc_limit_mb=")?.parse::<usize>().ok())
-        .last();
+        .rev()
+        .find_map(|a| a.strip_prefix("-malloc_limit_mb=")?.parse::<usize>().ok());
     if let Some(mb) = limit.filter(|&mb| mb > 0) {
         MALLOC_LIMIT.store(mb << 20, Ordering::Relaxed);
     }
