@@ -69,9 +69,11 @@ fn config() -> Config {
     Config {
         cases,
         fork: true,
-        // Generous for a debug build on a shared machine; a hang is minutes or forever.
-        timeout: 20_000,
+        // Generous for a debug build on a shared machine (passing cases take milliseconds); a
+        // hang is minutes or forever. Shrinking a hang costs a timeout per step: few steps.
+        timeout: 10_000,
         max_shrink_time: 60_000,
+        max_shrink_iters: 24,
         failure_persistence: None,
         ..Config::default()
     }
