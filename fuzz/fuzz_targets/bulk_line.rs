@@ -6,6 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use scimap::{Kind, Limits, Mapping, Options};
 
+mod common;
+
 const MAPPING: &str = r#"user {
   userName = $.username
   displayName = repeat(displayname ?? "", len(username ?? ""))
@@ -13,7 +15,7 @@ const MAPPING: &str = r#"user {
   title = toJSON($env)
 }"#;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let Some((&knob, input)) = data.split_first() else {
         return;
     };
@@ -26,16 +28,20 @@ fuzz_target!(|data: &[u8]| {
             string_bytes: 8 * small,
             list_items: small,
             line_bytes: 16 * small,
+            // The oracle's bound (xtask/src/fuzz.rs) counts on this budget.
+            memory: 1 << 20,
             ..Limits::default()
         },
         now: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").ok(),
         ..Options::default()
     };
     let mapping = Mapping::compile_with(MAPPING, &options).expect("the fuzz mapping compiles");
+    // At most 64 lines, so that an input's CPU has a bound (the oracle's `-timeout`).
     let lines: Vec<&[u8]> = input
         .strip_suffix(b"\n")
         .unwrap_or(input)
         .split(|&b| b == b'\n')
+        .take(64)
         .collect();
     let mut out = Vec::new();
     let mut failed = 0;

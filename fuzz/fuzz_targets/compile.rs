@@ -3,14 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimap::{Kind, Mapping, Options};
+use scimap::{Kind, Mapping};
 
-fuzz_target!(|data: &[u8]| {
-    // A fixed clock, so that a crash reproduces whatever the time.
-    let options = Options {
-        now: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").ok(),
-        ..Options::default()
-    };
+mod common;
+
+fuzz_target!(init: common::init(), |data: &[u8]| {
+    let options = common::options();
     match Mapping::compile_bytes(data, &options) {
         Ok(mapping) => {
             let record = serde_json::json!({
@@ -24,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
+            let index = scimap::render::LineIndex::new(&e.source);
             for d in &e.diagnostics {
                 assert!(
                     d.span.start <= d.span.end && d.span.end <= e.source.len(),
@@ -31,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
                     d.span,
                     e.source.len()
                 );
-                let _ = scimap::render::diagnostic_json(d, None, &e.source);
+                let _ = scimap::render::diagnostic_json(d, None, &index);
             }
         }
     }

@@ -3,8 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimap::{Kind, Mapping, Options};
+use scimap::{Kind, Mapping};
 use std::sync::OnceLock;
+
+mod common;
 
 /// Mappings that read records in many ways: Direct paths, filters, element-wise targets,
 /// builtins over strings, lists, maps, dates and numbers.
@@ -50,10 +52,7 @@ group {
 fn mappings() -> &'static [Mapping] {
     static COMPILED: OnceLock<Vec<Mapping>> = OnceLock::new();
     COMPILED.get_or_init(|| {
-        let options = Options {
-            now: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").ok(),
-            ..Options::default()
-        };
+        let options = common::options();
         MAPPINGS
             .iter()
             .map(|m| Mapping::compile_with(m, &options).expect("the fuzz mappings compile"))
@@ -61,7 +60,7 @@ fn mappings() -> &'static [Mapping] {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     // A record line never holds '\n': bulk splits there first.
     if data.contains(&b'\n') {
         return;

@@ -3,8 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimap::{eval_expression, Kind, Options};
+use scimap::{eval_expression, Kind};
 use std::sync::OnceLock;
+
+mod common;
 
 fn record() -> &'static serde_json::Value {
     static RECORD: OnceLock<serde_json::Value> = OnceLock::new();
@@ -22,14 +24,11 @@ fn record() -> &'static serde_json::Value {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: common::init(), |data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
-    let options = Options {
-        now: chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05+02:00").ok(),
-        ..Options::default()
-    };
+    let options = common::options();
     for kind in [Kind::User, Kind::Group] {
         let first = eval_expression(source, kind, record(), &options);
         let second = eval_expression(source, kind, record(), &options);

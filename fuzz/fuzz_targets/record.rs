@@ -1,12 +1,14 @@
 //! The hand-written record reader against serde_json: any bytes are accepted by both or by
-//! neither (within the default depth), with the same record when both accept.
+//! neither (within the default depth; `memory` may refuse a record, as a limit), with the same record when both accept.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scimap::{parse_record, Limits};
+use scimap::parse_record;
 
-fuzz_target!(|data: &[u8]| {
-    let ours = parse_record(data, &Limits::default());
+mod common;
+
+fuzz_target!(init: common::init(), |data: &[u8]| {
+    let ours = parse_record(data, &common::limits());
     let theirs = serde_json::from_slice::<serde_json::Value>(data);
     match (ours, theirs) {
         (Ok(ours), Ok(theirs)) => assert_eq!(ours, theirs),

@@ -1,14 +1,18 @@
 //! Developer tasks beyond `cargo build` / `cargo test`: `cargo xtask <task>`.
 //!
-//! * `ci` — everything CI checks: formatting, clippy, the test suite (what `.ci/run` runs).
+//! * `ci` — everything CI checks: formatting, clippy, the test suite, a short fuzz run (what
+//!   `.ci/run` runs).
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
 //! * `hostile-compile [--size B] [--bin P] [--only S]` — `check` CPU per MiB of hostile
 //!   mappings (see hostile.rs).
+//! * `fuzz [SECONDS] [--keep-going] [TARGET…]` — every fuzz target with resource oracles (see
+//!   fuzz.rs).
 
 mod bench;
 mod book;
+mod fuzz;
 mod hostile;
 mod wasm;
 
@@ -23,8 +27,9 @@ fn main() -> ExitCode {
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
         Some("book") => book::build(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
             return ExitCode::from(2);
         }
     };
@@ -59,6 +64,9 @@ pub fn root() -> std::path::PathBuf {
         .unwrap_or_default()
 }
 
+/// Seconds per fuzz target in CI: seven targets, a few minutes in all with the build.
+const CI_FUZZ_SECONDS: u64 = 20;
+
 fn ci() -> Result<(), String> {
     run("rustup", &["component", "add", "rustfmt", "clippy"])?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
@@ -75,5 +83,8 @@ fn ci() -> Result<(), String> {
     )?;
     run("cargo", &["test", "--workspace"])?;
     wasm::web_test()?;
+    book::build()?;
+    // A short run of every fuzz target with its resource oracles (SECURITY.md, "Fuzzing").
+    fuzz::run(&[CI_FUZZ_SECONDS.to_string()])?;
     Ok(())
 }
