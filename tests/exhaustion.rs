@@ -216,8 +216,9 @@ fn operations_on_a_ten_thousand_deep_list_answer_or_fail_on_a_limit() {
 }
 
 /// Issue: "with a raised `--limit depth`, long member, index and pipe chains overflow the
-/// stack". 100,000 links, with `depth` far above any stack: a clean compile error or the
-/// right result.
+/// stack". `depth` goes up to `Limits::MAX_DEPTH`, which the stack holds; above it the command
+/// line refuses the limit. 100,000 links at the maximum: a clean compile error or the right
+/// result.
 #[test]
 fn long_chains_under_a_huge_depth_limit_compile_or_are_refused() {
     const N: usize = 100_000;
@@ -241,6 +242,22 @@ fn long_chains_under_a_huge_depth_limit_compile_or_are_refused() {
         ),
     ];
     for depth in [1_000_000, MAX] {
+        let run = bulk(
+            "user {\n  userName = username\n}\n",
+            b"{}\n",
+            1,
+            &[("depth", depth)],
+        );
+        run.assert_no_crash();
+        assert_eq!(run.code(), 2, "{}: a usage error", run.what);
+        assert!(
+            run.stderr.text().contains("limit depth can be at most 512"),
+            "{}: {}",
+            run.what,
+            run.stderr.text()
+        );
+    }
+    for depth in [scimap::Limits::MAX_DEPTH as u64] {
         for (name, expression, expected) in &chains {
             let mapping = user(&format!("  title = {expression}\n"));
             assert!(mapping.len() < MIB as usize, "{name}: within source-bytes");
@@ -304,8 +321,17 @@ fn every_limit_at_u64_max_is_safe() {
         "line-bytes",
         "memory",
     ];
-    let mut settings: Vec<Vec<(&str, u64)>> = names.iter().map(|n| vec![(*n, MAX)]).collect();
-    settings.push(names.iter().map(|n| (*n, MAX)).collect());
+    // `depth` is refused above `Limits::MAX_DEPTH` (see the test above): its largest value.
+    let largest = |name: &str| {
+        if name == "depth" {
+            scimap::Limits::MAX_DEPTH as u64
+        } else {
+            MAX
+        }
+    };
+    let mut settings: Vec<Vec<(&str, u64)>> =
+        names.iter().map(|n| vec![(*n, largest(n))]).collect();
+    settings.push(names.iter().map(|n| (*n, largest(n))).collect());
     for limits in &settings {
         for threads in [1, 2] {
             let run = bulk(&mapping, b"{\"username\":\"u\"}\n\n", threads, limits);
@@ -361,8 +387,9 @@ fn copies_of_a_long_string_are_charged_to_memory() {
     let limits = [("memory", 8 * MIB), ("line-bytes", 4 * MIB)];
     for expression in [
         "map(1..2000, (description ?? \"\") + \"\")",
-        "map(1..2000, (description ?? \"\")[:])",
-        "map(1..2000, (description ?? \"\")[1:])",
+        // A slice of the record's own string borrows it; a slice of a built one is a copy.
+        "let s = (description ?? \"\") + \"!\"; map(1..2000, s[1:])",
+        "let s = (description ?? \"\") + \"!\"; map(1..2000, s[:1000000])",
         // Each sum under string-bytes; together far over memory.
         "map(1..2000, string($env.half) + string($env.half))",
         "map(1..2000, let s = string($env.half); s + s + \"\")",

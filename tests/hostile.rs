@@ -363,9 +363,23 @@ fn a_regex_computed_per_record_is_bounded_by_regex_bytes() {
         (Some(3), Some(12))
     );
     // A pattern that backtracking engines take exponential time on is linear here (a hang
-    // would stop the suite; no timing is asserted).
+    // would stop the suite; no timing is asserted). Matching is charged its worst case, the
+    // bytes scanned times the automaton's states: over the default `steps`, within more.
     let bomb = json!({"username": "a".repeat(100_000), "pattern": "(a*)*b"});
-    let out = mapping.evaluate_user(&bomb).expect("evaluates");
+    let err = mapping.evaluate_user(&bomb).expect_err("over steps");
+    assert_eq!(
+        err.errors[0].message,
+        "limit `steps` exceeded (the limit is 100000)"
+    );
+    let roomy = Mapping::compile_with(
+        "user {\n  userName = username\n  active = username matches $env.pattern\n}",
+        &with(Limits {
+            steps: 10_000_000,
+            ..Limits::default()
+        }),
+    )
+    .expect("compiles");
+    let out = roomy.evaluate_user(&bomb).expect("evaluates");
     assert_eq!(out["active"], false);
 }
 

@@ -190,7 +190,8 @@ pub fn all() -> Vec<Shape> {
         },
         Shape {
             name: "let-chain",
-            first: "ok",
+            // Each `let` used in the next adds a level the evaluator recurses through.
+            first: "scimap::limit",
             make: |size| {
                 let mut body = String::from("user {\n  let a0 = username\n");
                 let mut last = 0;

@@ -238,8 +238,8 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         .checked_mul(new.len())
         .and_then(|added| (s.len() - count * old.len()).checked_add(added));
     let len = len.unwrap_or(usize::MAX);
-    step_bytes(budget, len)?;
     let mut out = budget.text(len)?;
+    step_bytes(budget, len)?;
     // `str::replacen`, into a buffer whose allocation may fail.
     let mut last = 0;
     for (start, part) in s.match_indices(&*old).take(count) {
@@ -260,9 +260,10 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         )));
     };
     let len = s.len().saturating_mul(n);
-    step_bytes(budget, len)?;
     let mut out = budget.text(len)?;
-    for _ in 0..n {
+    step_bytes(budget, len)?;
+    // `len` bounds the loop: no copies of the empty string.
+    for _ in 0..n.min(len) {
         out.push_str(&s);
     }
     Value::string(out, budget)
@@ -319,8 +320,8 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             other => return Err(bad_arg("join", "array of strings", &other)),
         }
     }
-    step_bytes(budget, len)?;
     let mut out = budget.text(len)?;
+    step_bytes(budget, len)?;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             out.push_str(&sep);
