@@ -12,8 +12,9 @@ use indexmap::IndexMap;
 use std::ops::Deref;
 use std::rc::Rc;
 
-// What `memory` charges per list item is what an item takes.
-const _: () = assert!(size_of::<Value>() == ITEM_BYTES);
+// `memory` charges a list item what it takes on 64-bit targets; smaller targets (WASM) are
+// charged the same, so a limit trips at the same point everywhere.
+const _: () = assert!(size_of::<Value>() <= ITEM_BYTES);
 
 #[derive(Clone, Debug)]
 pub enum Value<'a> {
