@@ -148,6 +148,7 @@ impl<'a> Value<'a> {
     }
 
     /// A string built while evaluating: within `string-bytes`, charged to `memory`.
+    #[inline]
     pub fn string(
         s: impl AsRef<str> + Into<Rc<str>>,
         budget: &mut Budget,
@@ -233,13 +234,17 @@ impl<'a> Value<'a> {
             Lists(List<'a>, List<'b>, usize),
             Maps(Map<'a>, Map<'b>, usize),
         }
+        // Scalars, the common case, are compared without cloning or a stack.
+        if let Some(answer) = self.leaf_equals(other, budget)? {
+            return Ok(answer);
+        }
         let mut frames: Vec<Frame> = Vec::new();
         let mut next = Some((self.clone(), other.clone()));
         loop {
             if let Some((a, b)) = next.take() {
-                budget.step(1)?;
                 match (a, b) {
                     (Value::List(x), Value::List(y)) => {
+                        budget.step(1)?;
                         if x.len() != y.len() {
                             return Ok(false);
                         }
@@ -247,20 +252,15 @@ impl<'a> Value<'a> {
                         frames.push(Frame::Lists(x, y, 0));
                     }
                     (Value::Map(x), Value::Map(y)) => {
+                        budget.step(1)?;
                         if x.len() != y.len() {
                             return Ok(false);
                         }
                         budget.alloc(size_of::<Frame>())?;
                         frames.push(Frame::Maps(x, y, 0));
                     }
-                    (Value::Str(x), Value::Str(y)) => {
-                        budget.step((x.len().min(y.len()) / 16) as u64)?;
-                        if *x != *y {
-                            return Ok(false);
-                        }
-                    }
                     (a, b) => {
-                        if !a.scalar_equals(&b) {
+                        if a.leaf_equals(&b, budget)? == Some(false) {
                             return Ok(false);
                         }
                     }
@@ -291,6 +291,23 @@ impl<'a> Value<'a> {
                         frames.pop();
                     }
                 },
+            }
+        }
+    }
+
+    /// `==` when one side is not a container, one step (plus one per 16 bytes of strings);
+    /// `None` for two lists or two maps.
+    #[inline]
+    fn leaf_equals(&self, other: &Value<'_>, budget: &mut Budget) -> EvalResult<Option<bool>> {
+        match (self, other) {
+            (Value::List(_), Value::List(_)) | (Value::Map(_), Value::Map(_)) => Ok(None),
+            (Value::Str(x), Value::Str(y)) => {
+                budget.step(1 + (x.len().min(y.len()) / 16) as u64)?;
+                Ok(Some(**x == **y))
+            }
+            (a, b) => {
+                budget.step(1)?;
+                Ok(Some(a.scalar_equals(b)))
             }
         }
     }
