@@ -7,6 +7,8 @@
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
 //! * `hostile-compile [--size B] [--bin P] [--only S]` — `check` CPU per MiB of hostile
 //!   mappings (see hostile.rs).
+//! * `hostile-bulk [--bin P] [--only NAME]` — `bulk` peak RSS and CPU per record on the hostile
+//!   records, at the default limits (see hostile.rs).
 //! * `fuzz [SECONDS] [--keep-going] [TARGET…]` — every fuzz target with resource oracles (see
 //!   fuzz.rs).
 
@@ -24,12 +26,13 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench-compare") => bench::compare(&args[1..]),
         Some("hostile-compile") => hostile::compile(&args[1..]),
+        Some("hostile-bulk") => hostile::bulk(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
         Some("book") => book::build(),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
             return ExitCode::from(2);
         }
     };
