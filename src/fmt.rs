@@ -1,4 +1,4 @@
-//! `scimap fmt`: the canonical layout of a mapping file (INTERFACES §3).
+//! `scimap fmt`: the canonical layout of a mapping file (reference §cli-fmt).
 //!
 //! Two passes over the parsed file. First the gaps around binary operators and pipes become
 //! single spaces (their places come from the syntax tree, so a `-` of `-x` or a `:` of a map is

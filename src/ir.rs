@@ -36,7 +36,8 @@ pub struct Let {
 
 #[derive(Debug)]
 pub struct Entry {
-    /// The target as LANGUAGE §5 writes it in errors (canonical case, URN-qualified extensions).
+    /// The target as errors write it: canonical case, URN-qualified extensions
+    /// (reference §payload-error-object).
     pub target: String,
     pub ty: ScimType,
     /// `attr[]`: the source yields one value per element.

@@ -1,5 +1,5 @@
 //! Writing JSON as Go's `encoding/json` and JavaScript print it: floats in their shortest form
-//! without `.0`, exponent form only beyond 1e21 / below 1e-6 (LANGUAGE §3).
+//! without `.0`, exponent form only beyond 1e21 / below 1e-6 (reference §expr-printing).
 
 use crate::eval::format::json_float;
 use serde_json::Value as Json;

@@ -27,7 +27,7 @@ pub mod render;
 mod schema;
 mod suggest;
 mod syntax;
-/// The WASM exports (INTERFACES §4); public so that `tests/wasm.rs` can call them.
+/// The WASM exports (reference §wasm); public so that `tests/wasm.rs` can call them.
 #[cfg(feature = "wasm")]
 pub mod wasm;
 

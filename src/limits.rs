@@ -1,6 +1,7 @@
-//! Resource limits for untrusted mappings and records (LANGUAGE §6).
+//! Resource limits for untrusted mappings and records (reference §limits-table).
 
-/// Every bound the engine enforces. Defaults follow LANGUAGE §6; an embedding program sets its own.
+/// Every bound the engine enforces. Defaults are those of reference §limits-table; an embedding
+/// program sets its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Mapping file size in bytes.
@@ -61,7 +62,7 @@ impl Limits {
         "memory",
     ];
 
-    /// Sets one limit by its LANGUAGE §6 name.
+    /// Sets one limit by its name in reference §limits-table.
     pub fn set(&mut self, name: &str, value: u64) -> Result<(), String> {
         let v = usize::try_from(value).map_err(|_| format!("limit {name} is too large"))?;
         match name {

@@ -131,7 +131,8 @@ impl miette::Diagnostic for CompileError {
     }
 }
 
-/// One failing entry of a record (LANGUAGE §5), or the record as a whole (`target: None`).
+/// One failing entry of a record (reference §payload-error-object), or the record as a whole
+/// (`target: None`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryError {
     pub target: Option<String>,

@@ -70,8 +70,8 @@ fn finite(f: f64) -> Result<Leaf<'static>, EvalError> {
     }
 }
 
-/// Converts a value to a target's SCIM type (LANGUAGE §5); `None` when it is absent
-/// (nil or the empty string).
+/// Converts a value to a target's SCIM type (reference §payload-conversion); `None` when it is
+/// absent (nil or the empty string).
 pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, EvalError> {
     let kind = v.type_name();
     let cannot = || {

@@ -1,5 +1,5 @@
-//! Diagnostics as data and text (INTERFACES §2): the JSON objects shared by the CLI and WASM,
-//! GitHub workflow commands, and (with the `cli` feature) miette's graphical report.
+//! Diagnostics as data and text (reference §diagnostics-json): the JSON objects shared by the CLI
+//! and WASM, GitHub workflow commands, and (with the `cli` feature) miette's graphical report.
 
 use serde_json::{json, Value};
 
@@ -58,7 +58,7 @@ fn clamp(span: Span, source: &str) -> Span {
     Span::new(start, end)
 }
 
-/// The location fields of §2, in order, for one span.
+/// The location fields of reference §diagnostics-json, in order, for one span.
 fn location(span: Span, index: &LineIndex, into: &mut serde_json::Map<String, Value>) {
     let (line, column) = index.line_col(span.start);
     let (end_line, end_column) = index.line_col(span.end);
@@ -70,8 +70,8 @@ fn location(span: Span, index: &LineIndex, into: &mut serde_json::Map<String, Va
     into.insert("end_offset".into(), json!(span.end));
 }
 
-/// The §2 JSON object: {"file","code","severity","message","line","column","end_line",
-/// "end_column","offset","end_offset","help","labels":[…]} — keys in that order.
+/// The JSON object of reference §diagnostics-json: {"file","code","severity","message","line",
+/// "column","end_line","end_column","offset","end_offset","help","labels":[…]} — keys in that order.
 /// `labels` holds the secondary labels; the primary span is the object's own location.
 /// `index` is built once per source: a file may have thousands of diagnostics.
 pub fn diagnostic_json(d: &Diagnostic, file: Option<&str>, index: &LineIndex) -> Value {

@@ -1,5 +1,6 @@
-//! The built-in schemas, shipped as data in `stdlib/` (LANGUAGE §4): the JumpCloud user and
-//! group records as static [`Type`]s, and the SCIM core User, Enterprise User and Group schemas.
+//! The built-in schemas, shipped as data in `stdlib/` (reference §types-record,
+//! §targets-catalogue): the JumpCloud user and group records as static [`Type`]s, and the SCIM core
+//! User, Enterprise User and Group schemas.
 //!
 //! The files are compiled in and parsed once, on first use. They are ours, so a parse failure is
 //! a bug caught by the tests below, never a user error.
@@ -150,7 +151,7 @@ impl ScimType {
     }
 }
 
-/// The types a `schema "urn:…" { name: type }` declaration may use (LANGUAGE §2.2).
+/// The types a `schema "urn:…" { name: type }` declaration may use (reference §file-schema).
 const DECLARABLE: [ScimType; 6] = [
     ScimType::String,
     ScimType::Boolean,
@@ -316,7 +317,8 @@ mod tests {
             .iter()
             .map(|(n, _)| n.as_str())
             .collect();
-        // jumpcloud-scim.md §1.2, in table order, then `locale` and `timezone`.
+        // The fields of JumpCloud's API v1 system user (reference §types-record), in the order of
+        // JumpCloud's documentation, then `locale` and `timezone`.
         let expected = [
             "_id",
             "username",

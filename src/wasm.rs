@@ -1,4 +1,4 @@
-//! The WASM exports of the preview page (INTERFACES §4): the same engine as the command line,
+//! The WASM exports of the preview page (reference §wasm): the same engine as the command line,
 //! returning plain JavaScript objects.
 
 use crate::check::types::Type;
@@ -17,7 +17,7 @@ fn start() {
 }
 
 /// `check(source) → { diagnostics: [...] }`: every diagnostic of the mapping, errors and
-/// warnings, as INTERFACES §2 objects with `"file": null`, sorted by offset.
+/// warnings, as the objects of reference §diagnostics-json with `"file": null`, sorted by offset.
 #[wasm_bindgen]
 pub fn check(source: &str) -> Result<JsValue, JsError> {
     let diagnostics = match Mapping::compile(source) {
@@ -36,7 +36,8 @@ struct PreviewOptions {
 
 /// `preview(source, recordJson, { kind: "user"|"group", now? }) → { payload, errors,
 /// diagnostics, explain }`. `payload` is null when the mapping did not compile or the record
-/// failed; `errors` holds the failed record's LANGUAGE §5 objects. Throws on bad options.
+/// failed; `errors` holds the failed record's error objects (reference §payload-error-object).
+/// Throws on bad options.
 #[wasm_bindgen]
 pub fn preview(source: &str, record_json: &str, options: JsValue) -> Result<JsValue, JsError> {
     let opts: PreviewOptions = if options.is_undefined() || options.is_null() {
@@ -195,7 +196,7 @@ fn object_of(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// The mappable attribute paths of a schema (LANGUAGE §2.2: not complex attributes
+/// The mappable attribute paths of a schema (reference §targets-forbidden: not complex attributes
 /// themselves, `schemas`, read-only ones, nor a group's `members`); extension attributes are
 /// qualified with their URN.
 fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {

@@ -1,5 +1,5 @@
-//! The `scimap` command end to end (INTERFACES §2, §3): exit codes, stdout/stderr split, and
-//! the exact shapes of what each command prints.
+//! The `scimap` command end to end (reference §cli, §diagnostics-json): exit codes, stdout/stderr
+//! split, and the exact shapes of what each command prints.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! The Expr dialect, case by case: every file in `tests/conformance/` is a list of expressions
-//! with the value or error scimap must give (LANGUAGE §3, §6; docs/expr-dialect.md describes
-//! the format and the cross-check against the Go engine). A second test runs every example of
-//! the function catalogue.
+//! with the value or error scimap must give (reference §expressions, §limits;
+//! reference §conformance-suite describes the format and the cross-check against the Go
+//! engine). A second test runs every example of the function catalogue.
 
 use chrono::DateTime;
 use scimap::{eval_expression, Kind, Limits, Options, Phase};

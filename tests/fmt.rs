@@ -1,4 +1,4 @@
-//! `scimap fmt` (INTERFACES §3): the canonical layout, idempotence, `--check`, and formatting
+//! `scimap fmt` (reference §cli-fmt): the canonical layout, idempotence, `--check`, and formatting
 //! never changing what a mapping evaluates to.
 
 use std::path::{Path, PathBuf};

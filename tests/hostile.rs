@@ -1,6 +1,6 @@
-//! Hostile input (LANGUAGE §2, §5, §6; INTERFACES §3): the limits end to end, input hygiene,
-//! and the corpus in `tests/hostile/`. Every case runs the real binary in a child process that
-//! is killed after `TIMEOUT`, so a hang fails the test instead of stalling CI.
+//! Hostile input (reference §limits-mappings, §limits-records, §limits-bulk; §cli): the limits end
+//! to end, input hygiene, and the corpus in `tests/hostile/`. Every case runs the real binary in a
+//! child process that is killed after `TIMEOUT`, so a hang fails the test instead of stalling CI.
 
 use scimap::{eval_expression, Kind, Limits, Mapping, Options};
 use serde_json::{json, Value};

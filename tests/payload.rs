@@ -1,5 +1,5 @@
-//! LANGUAGE §5 through the library API: payload shape, absent values, elements, conversions and
-//! per-record errors.
+//! The payload (reference §payload) through the library API: payload shape, absent values,
+//! elements, conversions and per-record errors.
 
 use scimap::{Kind, Mapping, Options};
 use serde_json::{json, Value};

@@ -1,6 +1,7 @@
-//! UI tests of the diagnostics (LANGUAGE §4, INTERFACES §2): each `tests/ui/*.scimap` is a bad
-//! mapping whose first line names the code it must raise (`// code: scimap::…`); its rendered
-//! human report (colour off) and its JSON diagnostics are snapshots under `tests/snapshots/`.
+//! UI tests of the diagnostics (reference §diagnostics, §diagnostics-json): each
+//! `tests/ui/*.scimap` is a bad mapping whose first line names the code it must raise
+//! (`// code: scimap::…`); its rendered human report (colour off) and its JSON diagnostics are
+//! snapshots under `tests/snapshots/`.
 #![cfg(feature = "cli")]
 
 use std::collections::BTreeSet;
@@ -110,8 +111,8 @@ fn allow_comment_and_option_silence_warnings() {
     assert!(m.warnings().is_empty());
 }
 
-/// Narrowing (LANGUAGE §4): a value tested against nil, defaulted with `??` or reached with `?.`
-/// raises no maybe-nil warning.
+/// Narrowing (reference §types-narrowing): a value tested against nil, defaulted with `??` or
+/// reached with `?.` raises no maybe-nil warning.
 #[test]
 fn narrowing_raises_no_false_alarm() {
     let source = r#"user {

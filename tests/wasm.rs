@@ -1,4 +1,4 @@
-//! The WASM exports (INTERFACES §4), run under node by wasm-bindgen-test-runner:
+//! The WASM exports (reference §wasm), run under node by wasm-bindgen-test-runner:
 //! `cargo test --target wasm32-unknown-unknown --no-default-features --features wasm --test wasm`
 //! (or `cargo xtask web-test`).
 #![cfg(all(target_arch = "wasm32", feature = "wasm"))]

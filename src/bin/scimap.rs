@@ -1,4 +1,4 @@
-//! The `scimap` command (INTERFACES §3): check, eval, bulk, expr, functions, fmt.
+//! The `scimap` command (reference §cli): check, eval, bulk, expr, functions, fmt.
 //!
 //! Exit codes: 0 success; 1 the input was processed and something in it is wrong; 2 usage or
 //! I/O error. Diagnostics go to stderr, results to stdout.
@@ -224,7 +224,7 @@ fn main() -> ExitCode {
         // Already validated by `parse_limit`.
         let _ = options.limits.set(name, *value);
     }
-    // One clock reading per run unless fixed (LANGUAGE §3).
+    // One clock reading per run unless fixed (reference §cli-shared, §expr-dates).
     options.now = Some(
         cli.shared
             .now
@@ -620,7 +620,7 @@ fn field_matches(value: &Value, wanted: &str) -> bool {
     }
 }
 
-/// A whole-record failure (LANGUAGE §5: target null).
+/// A whole-record failure (reference §payload-error-object: target null).
 fn record_failure(code: &str, message: String) -> RecordError {
     RecordError {
         errors: vec![EntryError {
@@ -664,7 +664,7 @@ fn eval(args: EvalArgs, options: &Options) -> Outcome {
     };
     match result {
         Ok(payload) => {
-            // Numbers as Go and JavaScript print them, as `bulk` does (LANGUAGE §3).
+            // Numbers as Go and JavaScript print them, as `bulk` does (reference §expr-printing).
             let text = scimap::json::pretty(&payload);
             print_stdout(&format!("{text}\n"))?;
             Ok(Status::Ok)

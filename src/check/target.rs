@@ -170,7 +170,7 @@ impl Schemas<'_> {
         let undeclared;
         let attr = match schema.attribute(&t.attr.node) {
             Some(a) => a,
-            // A declared schema's attributes it does not list are strings (LANGUAGE §2.2).
+            // A declared schema's attributes it does not list are strings (reference §file-schema).
             None if declared && !t.attr.node.contains('.') => {
                 undeclared = ScimAttribute {
                     name: t.attr.node.clone(),

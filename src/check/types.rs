@@ -1,4 +1,4 @@
-//! Static types of expressions (LANGUAGE §4).
+//! Static types of expressions (reference §types).
 
 use std::fmt;
 use std::sync::Arc;

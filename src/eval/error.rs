@@ -65,7 +65,7 @@ impl EvalError {
     pub fn invalid(message: impl Into<String>) -> Self {
         EvalError::new("scimap::invalid-argument", message)
     }
-    /// A limit of LANGUAGE §6 exceeded: names the limit and its value.
+    /// A limit (reference §limits-table) exceeded: names the limit and its value.
     pub fn limit(name: &str, value: impl fmt::Display) -> Self {
         EvalError::new(
             "scimap::limit",

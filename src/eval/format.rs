@@ -305,9 +305,10 @@ fn write_json_styled(
     }
 }
 
-/// Compact JSON as LANGUAGE §3 prints values: numbers as Go's `encoding/json`, strings escaped
-/// as serde_json does (no HTML escaping), times RFC 3339, durations as Go text, maps in their
-/// own order. NaN and ±Inf are an error ("NaN is not a finite number").
+/// Compact JSON as expressions print values (reference §expr-printing): numbers as Go's
+/// `encoding/json`, strings escaped as serde_json does (no HTML escaping), times RFC 3339,
+/// durations as Go text, maps in their own order. NaN and ±Inf are an error ("NaN is not a finite
+/// number").
 pub fn write_json(v: &Value, out: &mut String, budget: &mut Budget) -> EvalResult<()> {
     write_json_styled(v, out, budget, JsonStyle { go: false })
 }

@@ -1,6 +1,6 @@
-//! The lexical pre-scan that runs before the recursive parser (LANGUAGE §6): the size limit,
-//! the nesting-depth limit and unclosed block comments, in one linear pass that never recurses,
-//! so that no input can exhaust the parser's stack.
+//! The lexical pre-scan that runs before the recursive parser (reference §limits-behaviour): the
+//! size limit, the nesting-depth limit and unclosed block comments, in one linear pass that never
+//! recurses, so that no input can exhaust the parser's stack.
 //!
 //! Nesting counts every open bracket `( [ {` plus, per bracket level, the chains the parser
 //! handles by recursion: runs of prefix operators and right-associative `**`/`^` (reset by any
@@ -453,7 +453,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A `$` right after an entry's `=` that starts a JSON Path (LANGUAGE §2.1).
+    /// A `$` right after an entry's `=` that starts a JSON Path (reference §sources).
     fn starts_direct(&self) -> bool {
         matches!(self.peek(1), b'.' | b'[' | b' ' | b'\t' | b'\r' | b'\n' | 0)
             || (self.peek(1) == b'/' && matches!(self.peek(2), b'/' | b'*'))

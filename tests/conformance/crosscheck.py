@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Cross-checks the conformance cases against the real Go Expr engine (a developer tool, not CI).
 
-The peer is `exprpeer` from shared/peers/expr-go (Expr 1.8.9, with the v1.17 builtins it lacks
-registered as helpers; see its README). Every case whose expression is one line is sent to
-`exprpeer eval --user RECORD` and its answer compared with the case's `want`/`error`:
+The peer is `exprpeer` (Expr 1.8.9, with the v1.17 builtins it lacks registered as helpers). It
+is not in this repository: its source is `../shared/peers/expr-go`, the measurement peers the
+project's machines keep beside the checkout, and `cargo xtask bench-compare` builds it into
+`target/bench-compare/expr-go/exprpeer`, the default `--peer`. Every case whose expression is one
+line is sent to `exprpeer eval --user RECORD` and its answer compared with the case's
+`want`/`error`:
 
 * same     — equal JSON values (maps compared without regard to key order);
 * error    — both answer with an error (the messages are not compared);
@@ -13,8 +16,8 @@ registered as helpers; see its README). Every case whose expression is one line 
 
 Exit status 1 when a case marked `peer: same` or `peer: error` no longer agrees. `--annotate`
 rewrites the case files: `peer: same` / `peer: error` after every agreeing case, no `peer:` line
-elsewhere. docs/expr-dialect.md
-explains each kind of disagreement.
+elsewhere. The book's appendix (reference §conformance-crosscheck) explains each kind of
+disagreement.
 """
 
 import argparse
@@ -97,7 +100,8 @@ def checkable(case):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--peer", default=os.environ.get("EXPRPEER", "/work/bench-conf-peer/exprpeer"))
+    default_peer = HERE.parent.parent / "target/bench-compare/expr-go/exprpeer"
+    ap.add_argument("--peer", default=os.environ.get("EXPRPEER", str(default_peer)))
     ap.add_argument("--annotate", action="store_true")
     ap.add_argument("files", nargs="*", type=Path)
     args = ap.parse_args()

@@ -1,4 +1,4 @@
-// The scimap mapping language for CodeMirror: highlighting (LANGUAGE §2 and Expr's tokens),
+// The scimap mapping language for CodeMirror: highlighting (reference §file and Expr's tokens),
 // indentation by brace depth, and completion of targets, record fields and functions.
 
 import { StreamLanguage, HighlightStyle } from "@codemirror/language";

@@ -1,5 +1,7 @@
 //! `cargo xtask bench-compare [N] [--million]`: scimap side by side with its measurement peers
-//! (tracker issue 5), on N generated users (default 100,000).
+//! (tracker issue 5), on N generated users (default 100,000). The peers and the user generator
+//! are not in this repository: they come from `../shared/`, the folder the project's machines and
+//! CI keep beside the checkout (`peers/expr-go`, `peers/json-baseline`, `data/gen_users.py`).
 //!
 //! 1. Data: `python3 ../shared/data/gen_users.py --count N --seed 42` into
 //!    `target/bench-compare/users-N.ndjson` (reused when present).

@@ -1,4 +1,4 @@
-//! Array and map builtins without a predicate (Expr §4.4), and `type`.
+//! Array and map builtins without a predicate (reference §functions-lists), and `type`.
 
 use super::numbers::cmp_numbers;
 use super::{arg, bad_arg, go_type, int_arg, list_arg, step_bytes, Budget};

@@ -1,4 +1,4 @@
-//! Conversion and encoding builtins (Expr §4.5).
+//! Conversion and encoding builtins (reference §functions-conversion).
 
 use super::{arg, go_type, step_bytes, str_arg, Budget};
 use crate::eval::error::{excerpt, EvalError, EvalResult};

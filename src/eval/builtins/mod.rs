@@ -1,4 +1,5 @@
-//! The builtin functions that take no predicate, by name (Expr v1.17.8 semantics; LANGUAGE §3).
+//! The builtin functions that take no predicate, by name (reference §functions;
+//! Expr v1.17.8 semantics).
 //!
 //! Predicate builtins (`all`, `map`, `filter`, …), `now` and `attr` belong to the evaluator.
 //! Every function here checks its argument types at run time (the checker catches most misuse

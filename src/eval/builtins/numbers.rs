@@ -1,4 +1,4 @@
-//! Number builtins (Expr §4.3) and the bitwise group (§4.6).
+//! Number builtins and the bitwise group (reference §functions-numbers).
 
 use super::{go_type, int_arg, Budget};
 use crate::eval::error::{EvalError, EvalResult};

@@ -1,4 +1,4 @@
-//! `matches` patterns with Go's RE2 meaning (LANGUAGE §3) on Rust's `regex` engine.
+//! `matches` patterns with Go's RE2 meaning (reference §expr-regex) on Rust's `regex` engine.
 //!
 //! Both engines share the syntax family, but Rust makes `\d \w \s \b` Unicode-aware where RE2
 //! keeps them ASCII, reads `&&`, `~~` and `[` inside a class as set operations, rejects a `{`

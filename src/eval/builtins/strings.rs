@@ -1,4 +1,4 @@
-//! String builtins (Expr §4.1) and scimap's identity helpers (LANGUAGE §3 "Extra functions").
+//! String builtins and scimap's identity helpers (reference §functions-strings).
 
 use super::{bad_arg, int_arg, list_arg, step_bytes, str_arg, sub_str};
 use crate::eval::budget::Budget;
