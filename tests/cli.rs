@@ -241,6 +241,79 @@ fn check_warnings_deny_and_allow() {
     ]);
     assert_eq!(stdout_json(&o), json!([]));
     assert_eq!(code(&o), 0);
+    // The prefix is optional, as in allow comments.
+    let short = warning_code
+        .strip_prefix("scimap::")
+        .expect("a scimap:: code");
+    let o = scimap(&["check", "--deny-warnings", "--allow", short, &m]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn deny_warnings_says_the_warnings_were_denied() {
+    let (_guard, m) = temp(
+        ".scimap",
+        "user {\n  let unused = 1\n  userName = $.username\n}\n",
+    );
+    for format in ["human", "json", "github"] {
+        let o = scimap(&["check", "--deny-warnings", "--format", format, &m]);
+        assert_eq!(code(&o), 1, "{format}");
+        assert!(
+            stderr(&o).contains("error: 1 warning denied by --deny-warnings"),
+            "{format}: {}",
+            stderr(&o)
+        );
+    }
+    let o = scimap(&["check", &m]);
+    assert_eq!(code(&o), 0);
+    assert!(!stderr(&o).contains("denied"), "{}", stderr(&o));
+}
+
+#[test]
+fn allow_with_an_unknown_code_is_a_usage_error() {
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    for (code_given, near) in [
+        ("scimap::maybe-nill", "scimap::maybe-nil"),
+        ("unused-lets", "scimap::unused-let"),
+    ] {
+        let o = scimap(&["check", "--allow", code_given, &m]);
+        assert_eq!(code(&o), 2, "{code_given}");
+        assert!(o.stdout.is_empty());
+        assert!(
+            stderr(&o).contains(&format!("did you mean `{near}`?")),
+            "{code_given}: {}",
+            stderr(&o)
+        );
+    }
+    // An error's code is not a warning's: errors cannot be allowed.
+    let o = scimap(&["check", "--allow", "scimap::syntax", &m]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("scimap::unused-let"), "{}", stderr(&o));
+}
+
+/// Every warning the book documents can be allowed by its code, with or without the prefix.
+#[test]
+fn allow_takes_every_documented_warning_code() {
+    let docs = std::fs::read_to_string(root().join("docs/book/src/reference/diagnostics.md"))
+        .expect("read the diagnostics chapter");
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    let codes: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .filter(|l| l.contains("(compile warning)"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert!(codes.len() >= 4, "{codes:?}");
+    for c in codes {
+        let short = c.strip_prefix("scimap::").expect("a scimap:: code");
+        for given in [c, short] {
+            assert_eq!(
+                code(&scimap(&["check", "--allow", given, &m])),
+                0,
+                "{given}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -248,6 +321,22 @@ fn check_unreadable_file_is_exit_2() {
     let o = scimap(&["check", "no/such/file.scimap"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no/such/file.scimap"));
+    // With a machine format, no result that would read as a clean check.
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    for format in ["json", "github"] {
+        for files in [vec!["missing.scimap"], vec![m.as_str(), "missing.scimap"]] {
+            let mut args = vec!["check", "--format", format];
+            args.extend(&files);
+            let o = scimap(&args);
+            assert_eq!(code(&o), 2, "{args:?}");
+            assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+            assert!(
+                stderr(&o).contains("error: cannot read missing.scimap"),
+                "{args:?}: {}",
+                stderr(&o)
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,6 +630,38 @@ fn expr_errors_exit_1() {
 }
 
 #[test]
+fn expr_without_a_record_names_the_empty_record() {
+    let note = "note: the record is empty, so every field is nil";
+    let o = scimap(&["expr", "upper(username)"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("expected string, got nil"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(note), "{}", stderr(&o));
+    // Not with a record, nor for a compile error.
+    let o = scimap(&[
+        "expr",
+        "upper(username) + 1",
+        "--user",
+        "examples/users.json",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    let o = scimap(&["expr", "1 +"]);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    // Nor for a run-time error that is not about a nil.
+    let o = scimap(&["expr", "1 / 0"]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    // Once with --lines, stdout unchanged.
+    let o = run(&["expr", "--lines"], b"upper(username)\nlower(email)\n1\n");
+    assert_eq!(stderr(&o).matches(note).count(), 1, "{}", stderr(&o));
+    assert_eq!(stdout_lines(&o).len(), 3);
+}
+
+#[test]
 fn expr_lines_reports_each_line() {
     let input = b"upper(username) + \"!\"\n1 +\nint(username)\r\n1 + 2\n";
     let o = run(&["expr", "--lines", "--user", "examples/users.json"], input);
@@ -802,12 +923,53 @@ fn functions_lists_and_details() {
     let o = scimap(&["functions"]);
     assert_eq!(code(&o), 0);
     let list = stdout(&o);
-    for name in ["upper", "trim", "coalesce", "normalizeDiacritics"] {
+    for name in [
+        "upper",
+        "trim",
+        "coalesce",
+        "normalizeDiacritics",
+        "Time.Format",
+    ] {
         assert!(
-            list.lines().any(|l| l.starts_with(&format!("{name} "))),
+            list.lines().any(|l| l.starts_with(&format!("  {name} "))),
             "{name} missing"
         );
     }
+    // Grouped under the catalogue's headings, each once, functions indented beneath.
+    let headings: Vec<&str> = list.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        headings,
+        [
+            "Strings:",
+            "Numbers:",
+            "Arrays and maps:",
+            "Conversion and encoding:",
+            "Date and time:"
+        ]
+    );
+    let after = |heading: &str, name: &str| {
+        let h = list.find(heading).expect("heading");
+        let n = list.find(&format!("\n  {name} ")).expect("name");
+        n > h
+    };
+    assert!(after("Strings:", "upper") && !after("Numbers:", "upper"));
+    assert!(after("Date and time:", "Time.Format"));
+    assert!(list
+        .lines()
+        .all(|l| l.is_empty() || l.ends_with(':') || l.starts_with("  ")));
+
+    // A method by its short name; one several types share is named with them.
+    let o = scimap(&["functions", "Format"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&scimap(&["functions", "Time.Format"])));
+    assert!(stdout(&o).starts_with("t.Format("), "{}", stdout(&o));
+    let o = scimap(&["functions", "Round"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("Time.Round") && stderr(&o).contains("Duration.Round"),
+        "{}",
+        stderr(&o)
+    );
     let o = scimap(&["functions", "coalesce"]);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).starts_with("coalesce("), "{}", stdout(&o));
@@ -850,9 +1012,52 @@ fn usage_errors_exit_2() {
         vec!["bulk", m.as_str(), "--threads", "0"],
         vec!["expr"],
         vec!["expr", "1", "--pick", "0"],
+        // Options only where they apply.
+        vec!["functions", "--now", "2025-01-01T00:00:00Z"],
+        vec!["functions", "--limit", "steps=10"],
+        vec!["check", "--now", "2025-01-01T00:00:00Z", m.as_str()],
+        vec![
+            "fmt",
+            "--check",
+            "--now",
+            "2025-01-01T00:00:00Z",
+            m.as_str(),
+        ],
+        vec!["--now", "2025-01-01T00:00:00Z", "expr", "1"],
     ] {
         let o = scimap(&args);
         assert_eq!(code(&o), 2, "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// Each command's help lists the options it takes and no other; `--format` is described.
+#[test]
+fn help_shows_options_only_where_they_apply() {
+    let help = |command: &str| stdout(&scimap(&[command, "--help"]));
+    for (command, now, limit) in [
+        ("check", false, true),
+        ("eval", true, true),
+        ("bulk", true, true),
+        ("expr", true, true),
+        ("functions", false, false),
+        ("fmt", false, true),
+    ] {
+        let text = help(command);
+        assert_eq!(text.contains("--now"), now, "{command}: {text}");
+        assert_eq!(text.contains("--limit"), limit, "{command}: {text}");
+    }
+    let top = stdout(&scimap(&["--help"]));
+    assert!(!top.contains("--now") && !top.contains("--limit"), "{top}");
+    let check = help("check");
+    let format = check
+        .split("--format <FORMAT>")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .expect("a line after --format");
+    assert!(format.contains("How to report"), "{check}");
+    assert!(
+        check.contains("json:") && check.contains("github:"),
+        "{check}"
+    );
 }

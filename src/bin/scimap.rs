@@ -20,6 +20,8 @@ use scimap::{
 };
 
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
+#[path = "scimap/diff.rs"]
+mod diff;
 #[path = "scimap/records.rs"]
 mod records;
 
@@ -33,22 +35,50 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Check, preview and run scimap attribute mappings (JumpCloud records to SCIM 2.0)"
 )]
 struct Cli {
-    #[command(flatten)]
-    shared: Shared,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every command takes.
+/// `--limit`, on the commands that compile a mapping or evaluate.
 #[derive(Args)]
-struct Shared {
-    /// Fix the clock for now() (RFC 3339; its offset is kept)
-    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
-    now: Option<DateTime<FixedOffset>>,
+struct LimitArgs {
     /// Override a limit (repeatable): source-bytes, depth, steps, string-bytes, list-items,
-    /// regex-bytes, line-bytes
-    #[arg(long = "limit", global = true, value_name = "NAME=VALUE", value_parser = parse_limit)]
+    /// regex-bytes, line-bytes, memory
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
     limits: Vec<(String, u64)>,
+}
+
+/// `--now` and `--limit`, on the commands that evaluate.
+#[derive(Args)]
+struct EvalOptions {
+    /// Fix the clock for now() (RFC 3339; its offset is kept)
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<DateTime<FixedOffset>>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+impl LimitArgs {
+    fn options(&self) -> Options {
+        let mut options = Options::default();
+        for (name, value) in &self.limits {
+            // Already validated by `parse_limit`.
+            let _ = options.limits.set(name, *value);
+        }
+        options
+    }
+}
+
+impl EvalOptions {
+    fn options(&self) -> Options {
+        let mut options = self.limits.options();
+        // One clock reading per run unless fixed.
+        options.now = Some(
+            self.now
+                .unwrap_or_else(|| chrono::Utc::now().fixed_offset()),
+        );
+        options
+    }
 }
 
 #[derive(Subcommand)]
@@ -71,16 +101,21 @@ enum Command {
         /// Mapping files (.scimap)
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Only report whether a file would change
+        /// Change nothing: print a diff of what would change, and fail if anything would
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Reports for people, on stderr, with a summary line
     Human,
+    /// One JSON array of diagnostics on stdout
     Json,
+    /// GitHub Actions workflow commands on stdout, one line per diagnostic
     Github,
 }
 
@@ -89,14 +124,43 @@ struct CheckArgs {
     /// Mapping files (.scimap)
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// How to report the diagnostics
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Make warnings fail the check
     #[arg(long)]
     deny_warnings: bool,
-    /// Silence a warning code (repeatable)
-    #[arg(long, value_name = "CODE")]
+    /// Silence a warning code (repeatable; the `scimap::` prefix is optional)
+    #[arg(long, value_name = "CODE", value_parser = parse_allow)]
     allow: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The warning codes `--allow` (and an allow comment) can silence; errors cannot be allowed.
+const WARNING_CODES: &[&str] = &[
+    "scimap::maybe-nil",
+    "scimap::non-canonical",
+    "scimap::non-singular-path",
+    "scimap::unused-let",
+];
+
+/// A warning code with or without its `scimap::` prefix, as an allow comment takes it.
+fn parse_allow(s: &str) -> Result<String, String> {
+    let code = format!("scimap::{}", s.strip_prefix("scimap::").unwrap_or(s));
+    if WARNING_CODES.contains(&code.as_str()) {
+        return Ok(code);
+    }
+    let near = WARNING_CODES
+        .iter()
+        .map(|c| (strsim::jaro_winkler(c, &code), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score >= 0.8);
+    let known = WARNING_CODES.join(", ");
+    Err(match near {
+        Some((_, c)) => format!("unknown warning code; did you mean `{c}`? (known: {known})"),
+        None => format!("not a warning code (known: {known})"),
+    })
 }
 
 /// Which record of a file: `--pick N` or `--where FIELD=VALUE`.
@@ -132,6 +196,8 @@ struct EvalArgs {
     /// Print, per target, its kind, source and value or error to stderr
     #[arg(long)]
     explain: bool,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 #[derive(Args)]
@@ -150,6 +216,8 @@ struct BulkArgs {
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 #[derive(Args)]
@@ -169,6 +237,8 @@ struct ExprArgs {
     /// Read expressions from stdin, one per line; print one JSON line each
     #[arg(long)]
     lines: bool,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 fn parse_now(s: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -219,24 +289,29 @@ fn main() -> ExitCode {
             }
         }
     };
-    let mut options = Options::default();
-    for (name, value) in &cli.shared.limits {
-        // Already validated by `parse_limit`.
-        let _ = options.limits.set(name, *value);
-    }
-    // One clock reading per run unless fixed (LANGUAGE §3).
-    options.now = Some(
-        cli.shared
-            .now
-            .unwrap_or_else(|| chrono::Utc::now().fixed_offset()),
-    );
     let outcome = match cli.command {
-        Command::Check(args) => check(args, options),
-        Command::Eval(args) => eval(args, &options),
-        Command::Bulk(args) => bulk(args, &options),
-        Command::Expr(args) => expr(args, &options),
+        Command::Check(args) => {
+            let options = args.limits.options();
+            check(args, options)
+        }
+        Command::Eval(args) => {
+            let options = args.options.options();
+            eval(args, &options)
+        }
+        Command::Bulk(args) => {
+            let options = args.options.options();
+            bulk(args, &options)
+        }
+        Command::Expr(args) => {
+            let options = args.options.options();
+            expr(args, &options)
+        }
         Command::Functions { name } => functions(name.as_deref()),
-        Command::Fmt { files, check } => fmt(&files, check, &options),
+        Command::Fmt {
+            files,
+            check,
+            limits,
+        } => fmt(&files, check, &limits.options()),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -415,6 +490,12 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     }
     found.sort_by(|a, b| (a.0.as_os_str(), a.2.span.start).cmp(&(b.0.as_os_str(), b.2.span.start)));
 
+    // A file that could not be read leaves the result incomplete: stdout gets none of it (an
+    // empty `[]` would read as a clean check), stderr the I/O errors, exit 2.
+    let machine = !matches!(args.format, Format::Human);
+    if machine && !io_errors.is_empty() {
+        return report_io_errors(io_errors).map(|()| Status::Failed);
+    }
     match args.format {
         Format::Human => {
             let color = color_stderr();
@@ -455,11 +536,18 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         ))?;
     }
     report_io_errors(io_errors)?;
-    Ok(if errors > 0 || (args.deny_warnings && warnings > 0) {
-        Status::Failed
-    } else {
-        Status::Ok
-    })
+    if errors > 0 {
+        return Ok(Status::Failed);
+    }
+    if args.deny_warnings && warnings > 0 {
+        print_stderr(&format!(
+            "error: {warnings} warning{} denied by --deny-warnings (silence one with --allow CODE \
+             or a `// scimap:allow(CODE)` comment)\n",
+            plural(warnings)
+        ))?;
+        return Ok(Status::Failed);
+    }
+    Ok(Status::Ok)
 }
 
 /// Every file that could not be read or written is reported; the last one through the exit-2
@@ -477,8 +565,8 @@ fn report_io_errors(mut errors: Vec<String>) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------------
 // fmt
 
-/// Rewrites each file in the canonical layout, or with `--check` only names the files that
-/// would change. A file that does not parse is reported and left alone (exit 1).
+/// Rewrites each file in the canonical layout, or with `--check` prints a diff of what would
+/// change (stdout) and names the files (stderr). A file that does not parse is reported and left alone (exit 1).
 fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
     let mut failed = false;
     let mut io_errors = Vec::new();
@@ -515,7 +603,24 @@ fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
             continue;
         }
         if check {
-            print_stderr(&format!("{} is not formatted\n", shown(path)))?;
+            // The diff quotes the file: control characters other than tabs (harmless, and
+            // what the formatter removes) are escaped like every other mapping text shown.
+            let name = shown(path);
+            let text: String = diff::unified(&name, source, &formatted)
+                .lines()
+                .map(|l| {
+                    let parts: Vec<Cow<'_, str>> = l.split('\t').map(escape_controls).collect();
+                    format!("{}\n", parts.join("\t"))
+                })
+                .collect();
+            print_stdout(&text)?;
+            // The diff compares lines without their ends.
+            let only = if text.is_empty() {
+                " (only its line ends, byte order mark or final newline)"
+            } else {
+                ""
+            };
+            print_stderr(&format!("{name} is not formatted{only}\n"))?;
             failed = true;
         } else if let Err(e) = std::fs::write(path, formatted) {
             io_errors.push(format!("cannot write {}: {e}", path.display()));
@@ -1266,7 +1371,20 @@ fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
 // ---------------------------------------------------------------------------------------------
 // expr
 
+/// Why a field of `expr` without a record is nil, said after a run-time error about a nil.
+const NO_RECORD: &str =
+    "note: the record is empty, so every field is nil: no --user FILE or --group FILE was given\n";
+
+/// A run-time error about a nil value (`expected string, got nil`, `… of nil`); the errors
+/// carry no code that says so.
+fn mentions_nil(message: &str) -> bool {
+    message
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "nil")
+}
+
 fn expr(args: ExprArgs, options: &Options) -> Outcome {
+    let no_record = args.user.is_none() && args.group.is_none();
     let (kind, selected) = match (&args.user, &args.group) {
         (_, Some(g)) => (
             Kind::Group,
@@ -1299,6 +1417,9 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
                 } else {
                     print_human(&e.diagnostics, Path::new("<expression>"), &source)?;
                 }
+                if no_record && e.phase == Phase::Run && mentions_nil(&e.message) {
+                    print_stderr(NO_RECORD)?;
+                }
                 Ok(Status::Failed)
             }
         };
@@ -1307,6 +1428,7 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
     let mut reader = LineReader::new(io::stdin().lock(), options.limits.source_bytes);
     let mut out = BufWriter::new(io::stdout().lock());
     let mut status = Status::Ok;
+    let mut noted = false;
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -1336,6 +1458,11 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
         let json = match result {
             Ok(value) => serde_json::json!({ "ok": value }),
             Err((message, phase)) => {
+                // Once, on stderr: stdout keeps one JSON line per expression.
+                if no_record && phase == "run" && !noted && mentions_nil(&message) {
+                    print_stderr(NO_RECORD)?;
+                    noted = true;
+                }
                 status = Status::Failed;
                 serde_json::json!({ "error": message, "phase": phase })
             }
@@ -1362,14 +1489,23 @@ fn functions(name: Option<&str>) -> Outcome {
             width(|d| d.signature.chars().count()),
         );
         let mut text = String::new();
+        let mut group = None;
+        // Under the catalogue's headings, in its order (the entries of a group are together).
         for d in all {
+            if group != Some(&d.group) {
+                if group.is_some() {
+                    text.push('\n');
+                }
+                text.push_str(&format!("{}:\n", d.group));
+                group = Some(&d.group);
+            }
             let example = d
                 .examples
                 .first()
                 .map(|(e, r)| format!("  e.g. {e} → {r}"))
                 .unwrap_or_default();
             let line = format!(
-                "{:wn$}  {:ws$}  {}{example}",
+                "  {:wn$}  {:ws$}  {}{example}",
                 d.name, d.signature, d.summary
             );
             text.push_str(line.trim_end());
@@ -1378,16 +1514,36 @@ fn functions(name: Option<&str>) -> Outcome {
         print_stdout(&text)?;
         return Ok(Status::Ok);
     };
-    let Some(doc) = all.iter().find(|d| d.name == name) else {
-        let best = all
-            .iter()
-            .map(|d| (strsim::jaro_winkler(&d.name, name), &d.name))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .filter(|(score, _)| *score >= 0.8);
-        return Err(match best {
-            Some((_, near)) => format!("unknown function `{name}`; did you mean `{near}`?"),
-            None => format!("unknown function `{name}` (see `scimap functions`)"),
-        });
+    // A method is found by its short name too: `Format` is `Time.Format`.
+    let methods: Vec<&scimap::FunctionDoc> = all
+        .iter()
+        .filter(|d| {
+            d.name
+                .rsplit_once('.')
+                .is_some_and(|(_, short)| short == name)
+        })
+        .collect();
+    let found = all.iter().find(|d| d.name == name);
+    let doc = match (found, methods.as_slice()) {
+        (Some(doc), _) | (None, &[doc]) => doc,
+        (None, []) => {
+            let best = all
+                .iter()
+                .map(|d| (strsim::jaro_winkler(&d.name, name), &d.name))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(score, _)| *score >= 0.8);
+            return Err(match best {
+                Some((_, near)) => format!("unknown function `{name}`; did you mean `{near}`?"),
+                None => format!("unknown function `{name}` (see `scimap functions`)"),
+            });
+        }
+        (None, several) => {
+            let names: Vec<&str> = several.iter().map(|d| d.name.as_str()).collect();
+            return Err(format!(
+                "`{name}` is a method of several types: {} (name one)",
+                names.join(", ")
+            ));
+        }
     };
     let mut text = format!("{}\n\n{}\n", doc.signature, doc.summary);
     if !doc.details.trim().is_empty() {
