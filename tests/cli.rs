@@ -882,6 +882,126 @@ fn bulk_files_groups_and_exit_0() {
     );
 }
 
+/// A JSON array (first non-blank byte `[`) is read as records, streamed, with one output line
+/// per item: the same lines as its items given as NDJSON, whatever the number of threads.
+#[test]
+fn bulk_reads_a_json_array_as_records() {
+    let m = path("examples/trello.scimap");
+    let ndjson: String = users().iter().map(|u| format!("{u}\n")).collect();
+    let want = run(&["bulk", &m, "--threads", "1"], ndjson.as_bytes());
+    assert_eq!(code(&want), 0, "{}", stderr(&want));
+    assert_eq!(stdout(&want).lines().count(), users().len());
+    let array = std::fs::read(root().join("examples/users.json")).expect("users.json");
+    for threads in ["1", "3"] {
+        let o = run(&["bulk", &m, "--threads", threads], &array);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&want), "threads {threads}");
+        let o = scimap(&[
+            "bulk",
+            &m,
+            "--input",
+            "examples/users.json",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(stdout(&o), stdout(&want), "--input, threads {threads}");
+    }
+    // A byte order mark and blanks before the `[`.
+    let mut framed = b"\xEF\xBB\xBF \r\n\t".to_vec();
+    framed.extend(&array);
+    framed.extend(b"\n\n");
+    assert_eq!(stdout(&run(&["bulk", &m], &framed)), stdout(&want));
+}
+
+#[test]
+fn bulk_array_items_fail_one_by_one_within_line_bytes() {
+    let m = path("examples/trello.scimap");
+    let long = format!("{{\"username\":\"{}\"}}", "x".repeat(200));
+    let input = format!(
+        "[{}, 7, {long}, {{\"username\": \"b\"}}, {{\"a\":1e400}}]",
+        user_line("1", "a")
+    );
+    for threads in ["1", "2"] {
+        let o = run(
+            &[
+                "bulk",
+                &m,
+                "--limit",
+                "line-bytes=150",
+                "--threads",
+                threads,
+            ],
+            input.as_bytes(),
+        );
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        let lines = stdout_lines(&o);
+        assert_eq!(lines.len(), 5, "{}", stdout(&o));
+        assert_eq!(lines[0]["userName"], "a");
+        assert_eq!(lines[3]["userName"], "b");
+        let error = |i: usize| {
+            (
+                lines[i]["line"].as_u64(),
+                lines[i]["error"]["errors"][0]["code"]
+                    .as_str()
+                    .map(str::to_string),
+            )
+        };
+        assert_eq!(error(1), (Some(2), Some("scimap::not-an-object".into())));
+        assert_eq!(error(2), (Some(3), Some("scimap::limit".into())));
+        assert_eq!(error(4).0, Some(5), "{}", lines[4]);
+        assert!(
+            stderr(&o).contains("5 records, 2 ok, 3 failed"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn bulk_array_that_breaks_off_writes_what_came_before_and_exits_2() {
+    let m = path("examples/trello.scimap");
+    for (input, why) in [
+        (
+            "[{\"username\":\"a\"} {\"username\":\"b\"}]",
+            "expected `,` or `]`",
+        ),
+        (
+            "[{\"username\":\"a\"}, {\"username\":",
+            "the file ends inside a value",
+        ),
+        ("[{\"username\":\"a\"}] {}", "after the array"),
+    ] {
+        let o = run(&["bulk", &m], input.as_bytes());
+        assert_eq!(code(&o), 2, "{input}");
+        assert_eq!(stdout_lines(&o).len(), 1, "{input}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("error: cannot read input: not JSON at line 1")
+                && stderr(&o).contains(why),
+            "{input}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// The `[` is looked for in the first 64 KiB only: past that much blank, the input is NDJSON.
+#[test]
+fn bulk_looks_for_the_array_within_64_kib() {
+    let m = path("examples/trello.scimap");
+    let array = "[{\"username\":\"a\"}]";
+    let near = format!("{}{array}", " ".repeat(60_000));
+    let o = run(&["bulk", &m], near.as_bytes());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let far = format!("{}{array}", " ".repeat(70_000));
+    let o = run(&["bulk", &m], far.as_bytes());
+    assert_eq!(code(&o), 1, "one NDJSON line, an array: not a record");
+    let lines = stdout_lines(&o);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["error"]["errors"][0]["code"],
+        "scimap::not-an-object"
+    );
+}
+
 #[test]
 fn bulk_line_bytes_limit_skips_only_the_long_line() {
     let long = user_line("l2", &"x".repeat(500));

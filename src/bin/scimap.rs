@@ -87,7 +87,8 @@ enum Command {
     Check(CheckArgs),
     /// Evaluate one record and print its SCIM payload
     Eval(EvalArgs),
-    /// NDJSON records in, NDJSON payloads (or error objects) out, one line per line
+    /// NDJSON records (or a JSON array of them) in, NDJSON payloads (or error objects) out,
+    /// one line per record
     Bulk(BulkArgs),
     /// Evaluate one expression against a record and print its value as JSON
     Expr(ExprArgs),
@@ -204,7 +205,7 @@ struct EvalArgs {
 struct BulkArgs {
     /// The mapping file (.scimap)
     mapping: PathBuf,
-    /// NDJSON input (default: stdin)
+    /// NDJSON input, or a JSON array of records (default: stdin)
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// NDJSON output (default: stdout)
@@ -925,6 +926,79 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// Where `bulk` takes its records from: lines of NDJSON, or the items of a JSON array.
+trait RecordSource: Send {
+    /// The next record appended to `buf`, as `LineReader::next_line_into` gives a line.
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>>;
+}
+
+impl<R: BufRead + Send> RecordSource for LineReader<R> {
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        self.next_line_into(buf)
+    }
+}
+
+/// The items of a JSON array, each a record numbered by its 1-based position (its output line).
+/// An item over `line-bytes` is answered before its end, like an over-long line; a file that is
+/// not an array of values is a read error once the records before the fault are out.
+struct ArrayItems<R> {
+    records: records::Records<R>,
+}
+
+impl<R: BufRead + Send> RecordSource for ArrayItems<R> {
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        let record = self.records.next_record().map_err(|e| match e {
+            records::Error::Io(e) => e,
+            syntax => io::Error::new(io::ErrorKind::InvalidData, syntax.to_string()),
+        })?;
+        Ok(record.map(|r| {
+            let range = r.text.map(|text| {
+                let start = buf.len();
+                buf.extend_from_slice(&text);
+                start..buf.len()
+            });
+            Line {
+                number: r.index + 1,
+                range,
+            }
+        }))
+    }
+}
+
+/// How far `bulk` looks for the first non-blank byte that tells an array from NDJSON.
+const PEEK_BYTES: usize = 1 << 16;
+
+/// Whether the input is a JSON array: its first byte other than a byte order mark and blanks,
+/// within the first `PEEK_BYTES`, is `[`. The bytes looked at are put back in front of the
+/// rest, so either reader sees the input whole.
+fn peek_array(mut input: Box<dyn BufRead + Send>) -> io::Result<(bool, Box<dyn BufRead + Send>)> {
+    let mut prefix = Vec::new();
+    let mut first = None;
+    'fill: while prefix.len() < PEEK_BYTES {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let mut used = 0;
+        for &b in chunk {
+            used += 1;
+            prefix.push(b);
+            let in_bom = prefix.len() <= BOM.len() && BOM.starts_with(&prefix);
+            if !in_bom && !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                first = Some(b);
+                input.consume(used);
+                break 'fill;
+            }
+            if prefix.len() >= PEEK_BYTES {
+                break;
+            }
+        }
+        input.consume(used);
+    }
+    let whole = Box::new(io::Cursor::new(prefix).chain(input));
+    Ok((first == Some(b'['), whole))
+}
+
 /// A line in a chunk's buffer: its number, and where it is (`None`: over the line-bytes cap).
 struct Line {
     number: usize,
@@ -984,7 +1058,7 @@ fn run_line(
 fn bulk_sequential(
     mapping: &Mapping,
     kind: Kind,
-    reader: &mut LineReader<Box<dyn BufRead + Send>>,
+    reader: &mut dyn RecordSource,
     output: &mut impl Write,
     limits: &Limits,
     progress: &indicatif::ProgressBar,
@@ -995,7 +1069,7 @@ fn bulk_sequential(
     loop {
         line.clear();
         let Some(read) = reader
-            .next_line_into(&mut line)
+            .next_into(&mut line)
             .map_err(|e| format!("cannot read input: {e}"))?
         else {
             break;
@@ -1110,12 +1184,20 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
     };
 
     let started = Instant::now();
-    let mut reader = LineReader::new(input, options.limits.line_bytes);
+    let (array, input) = peek_array(input).map_err(|e| format!("cannot read input: {e}"))?;
+    let cap = options.limits.line_bytes;
+    let mut reader: Box<dyn RecordSource> = if array {
+        Box::new(ArrayItems {
+            records: records::Records::new(input, cap),
+        })
+    } else {
+        Box::new(LineReader::new(input, cap))
+    };
     let (total, ok) = if workers == 1 {
         bulk_sequential(
             &mapping,
             kind,
-            &mut reader,
+            &mut *reader,
             &mut output,
             &options.limits,
             &progress,
@@ -1143,7 +1225,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 fn bulk_parallel<W: Write + Send>(
     mapping: &Mapping,
     kind: Kind,
-    reader: LineReader<Box<dyn BufRead + Send>>,
+    reader: Box<dyn RecordSource>,
     output: &mut W,
     options: &Options,
     progress: &indicatif::ProgressBar,
@@ -1206,7 +1288,7 @@ fn bulk_parallel<W: Write + Send>(
             }
             let mut chunk = Chunk::default();
             while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
-                match input.reader.next_line_into(&mut chunk.data) {
+                match input.reader.next_into(&mut chunk.data) {
                     // The chunk ends after an over-long line, so that its error line is
                     // written while the rest of the line is skipped.
                     Ok(Some(line)) if line.range.is_none() => {
