@@ -1181,3 +1181,72 @@ fn help_shows_options_only_where_they_apply() {
         "{check}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// completions and man pages
+
+const SUBCOMMANDS: [&str; 7] = [
+    "check",
+    "eval",
+    "bulk",
+    "expr",
+    "functions",
+    "fmt",
+    "completions",
+];
+
+#[test]
+fn completions_name_every_subcommand_and_option() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = scimap(&["completions", shell]);
+        assert_eq!(code(&o), 0, "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in SUBCOMMANDS
+            .iter()
+            .chain(&["--deny-warnings", "--threads", "--explain"])
+        {
+            // fish names long options without their dashes (`-l deny-warnings`).
+            let word = if shell == "fish" {
+                word.trim_start_matches('-')
+            } else {
+                word
+            };
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+        let mut words = script.split(|c: char| !c.is_alphanumeric());
+        assert!(
+            !words.any(|w| w == "man"),
+            "{shell}: the hidden `man` is not completed"
+        );
+    }
+    let o = scimap(&["completions", "tcsh"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
+}
+
+/// What `cargo xtask man` runs: one page for the command, one for each subcommand.
+#[test]
+fn man_pages_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("man");
+    let o = scimap(&["man", out.to_str().expect("UTF-8")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let main = std::fs::read_to_string(out.join("scimap.1")).expect("scimap.1");
+    assert!(main.contains(".TH scimap 1"), "{main}");
+    for command in SUBCOMMANDS {
+        assert!(
+            main.contains(&format!("scimap\\-{command}(1)")),
+            "{command}"
+        );
+        let page = std::fs::read_to_string(out.join(format!("scimap-{command}.1")))
+            .unwrap_or_else(|e| panic!("scimap-{command}.1: {e}"));
+        assert!(page.contains(&format!(".TH scimap-{command} 1")), "{page}");
+    }
+    let check = std::fs::read_to_string(out.join("scimap-check.1")).expect("read");
+    assert!(check.contains("deny\\-warnings"), "{check}");
+    assert!(check.contains("How to report the diagnostics"), "{check}");
+    // A hidden command: not among the commands the help lists.
+    assert!(!stdout(&scimap(&["--help"])).contains("man "));
+    assert_eq!(code(&scimap(&["man"])), 2, "DIR is required");
+}

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use scimap::render;
@@ -108,6 +108,41 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `scimap man DIR` writes the man pages (scimap.1, scimap-check.1, …) into DIR: what `cargo
+/// xtask man` runs. Added beside `Cli` rather than in it, so that neither the completion
+/// scripts nor the pages show it.
+fn man_command() -> clap::Command {
+    clap::Command::new("man").hide(true).arg(
+        clap::Arg::new("dir")
+            .value_name("DIR")
+            .required(true)
+            .value_parser(clap::value_parser!(PathBuf)),
+    )
+}
+
+enum Parsed {
+    Cli(Cli),
+    Man(PathBuf),
+}
+
+fn parse() -> Result<Parsed, clap::Error> {
+    let mut command = Cli::command().subcommand(man_command());
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    if let Some(("man", sub)) = matches.subcommand() {
+        let dir = sub.get_one::<PathBuf>("dir").cloned().unwrap_or_default();
+        return Ok(Parsed::Man(dir));
+    }
+    Cli::from_arg_matches(&matches)
+        .map(Parsed::Cli)
+        .map_err(|e| e.format(&mut command))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -275,8 +310,17 @@ enum Status {
 type Outcome = Result<Status, String>;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let cli = match parse() {
+        Ok(Parsed::Cli(cli)) => cli,
+        Ok(Parsed::Man(dir)) => {
+            return match man(&dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    let _ = writeln!(io::stderr(), "error: {}", escape_controls(&message));
+                    ExitCode::from(2)
+                }
+            }
+        }
         // Help and version on stdout (exit 0), usage errors on stderr (exit 2); a failed write
         // of either is exit 2.
         Err(e) => {
@@ -313,6 +357,7 @@ fn main() -> ExitCode {
             check,
             limits,
         } => fmt(&files, check, &limits.options()),
+        Command::Completions { shell } => completions(shell),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -1641,6 +1686,27 @@ fn functions(name: Option<&str>) -> Outcome {
     Ok(Status::Ok)
 }
 
+// ---------------------------------------------------------------------------------------------
+// completions and man pages, from the definitions above
+
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "scimap", &mut script);
+    io::stdout()
+        .lock()
+        .write_all(&script)
+        .and_then(|()| io::stdout().flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    Ok(Status::Ok)
+}
+
+/// One page for the command and one for each visible subcommand (`scimap-check.1`, …).
+fn man(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), dir)
+        .map_err(|e| format!("cannot write the man pages into {}: {e}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1748,7 +1814,7 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
+        Cli::command().subcommand(man_command()).debug_assert();
     }
 }
