@@ -540,6 +540,7 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     // empty `[]` would read as a clean check), stderr the I/O errors, exit 2.
     let machine = !matches!(args.format, Format::Human);
     if machine && !io_errors.is_empty() {
+        // An `Err` (exit 2), since there is at least one.
         return report_io_errors(io_errors).map(|()| Status::Failed);
     }
     match args.format {
@@ -612,7 +613,8 @@ fn report_io_errors(mut errors: Vec<String>) -> Result<(), String> {
 // fmt
 
 /// Rewrites each file in the canonical layout, or with `--check` prints a diff of what would
-/// change (stdout) and names the files (stderr). A file that does not parse is reported and left alone (exit 1).
+/// change (stdout) and names the files (stderr). A file that does not parse is reported and
+/// left alone (exit 1).
 fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
     let mut failed = false;
     let mut io_errors = Vec::new();
