@@ -211,6 +211,40 @@ mod tests {
         }
     }
 
+    /// Against the longest common subsequence: a shortest script changes n + m - 2·LCS lines.
+    #[test]
+    fn scripts_are_shortest_on_random_inputs() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        const WORDS: [&str; 3] = ["a", "b", "c"];
+        for _ in 0..500 {
+            let mut side = || -> Vec<&str> {
+                let len = next(12);
+                (0..len).map(|_| WORDS[next(3) as usize]).collect()
+            };
+            let (a, b) = (side(), side());
+            let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+            for i in (0..a.len()).rev() {
+                for j in (0..b.len()).rev() {
+                    lcs[i][j] = if a[i] == b[j] {
+                        lcs[i + 1][j + 1] + 1
+                    } else {
+                        lcs[i + 1][j].max(lcs[i][j + 1])
+                    };
+                }
+            }
+            let ops = script(&a, &b);
+            assert_eq!(apply(&ops, &a, &b), b, "{a:?} → {b:?}");
+            let changed = ops.iter().filter(|o| **o != Op::Keep).count();
+            assert_eq!(changed, a.len() + b.len() - 2 * lcs[0][0], "{a:?} → {b:?}");
+        }
+    }
+
     #[test]
     fn past_the_bound_the_middle_is_replaced_whole() {
         let a: Vec<String> = (0..3000).map(|i| format!("a{i}")).collect();
