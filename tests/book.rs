@@ -1001,7 +1001,7 @@ fn every_command_line_option_is_documented() {
         let rest = &chapter[start..];
         Some(&rest[..rest.find("\n## ").unwrap_or(rest.len())])
     };
-    let common = section("## Options of every command").unwrap_or_default();
+    let common = section("## Options of several commands").unwrap_or_default();
     for option in &shared {
         if !common.contains(&format!("`{option}")) {
             missing.push(format!("{option} (options of every command)"));

@@ -241,6 +241,79 @@ fn check_warnings_deny_and_allow() {
     ]);
     assert_eq!(stdout_json(&o), json!([]));
     assert_eq!(code(&o), 0);
+    // The prefix is optional, as in allow comments.
+    let short = warning_code
+        .strip_prefix("scimap::")
+        .expect("a scimap:: code");
+    let o = scimap(&["check", "--deny-warnings", "--allow", short, &m]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn deny_warnings_says_the_warnings_were_denied() {
+    let (_guard, m) = temp(
+        ".scimap",
+        "user {\n  let unused = 1\n  userName = $.username\n}\n",
+    );
+    for format in ["human", "json", "github"] {
+        let o = scimap(&["check", "--deny-warnings", "--format", format, &m]);
+        assert_eq!(code(&o), 1, "{format}");
+        assert!(
+            stderr(&o).contains("error: 1 warning denied by --deny-warnings"),
+            "{format}: {}",
+            stderr(&o)
+        );
+    }
+    let o = scimap(&["check", &m]);
+    assert_eq!(code(&o), 0);
+    assert!(!stderr(&o).contains("denied"), "{}", stderr(&o));
+}
+
+#[test]
+fn allow_with_an_unknown_code_is_a_usage_error() {
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    for (code_given, near) in [
+        ("scimap::maybe-nill", "scimap::maybe-nil"),
+        ("unused-lets", "scimap::unused-let"),
+    ] {
+        let o = scimap(&["check", "--allow", code_given, &m]);
+        assert_eq!(code(&o), 2, "{code_given}");
+        assert!(o.stdout.is_empty());
+        assert!(
+            stderr(&o).contains(&format!("did you mean `{near}`?")),
+            "{code_given}: {}",
+            stderr(&o)
+        );
+    }
+    // An error's code is not a warning's: errors cannot be allowed.
+    let o = scimap(&["check", "--allow", "scimap::syntax", &m]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("scimap::unused-let"), "{}", stderr(&o));
+}
+
+/// Every warning the book documents can be allowed by its code, with or without the prefix.
+#[test]
+fn allow_takes_every_documented_warning_code() {
+    let docs = std::fs::read_to_string(root().join("docs/book/src/reference/diagnostics.md"))
+        .expect("read the diagnostics chapter");
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    let codes: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .filter(|l| l.contains("(compile warning)"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert!(codes.len() >= 4, "{codes:?}");
+    for c in codes {
+        let short = c.strip_prefix("scimap::").expect("a scimap:: code");
+        for given in [c, short] {
+            assert_eq!(
+                code(&scimap(&["check", "--allow", given, &m])),
+                0,
+                "{given}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -248,6 +321,22 @@ fn check_unreadable_file_is_exit_2() {
     let o = scimap(&["check", "no/such/file.scimap"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no/such/file.scimap"));
+    // With a machine format, no result that would read as a clean check.
+    let (_guard, m) = temp(".scimap", SIMPLE);
+    for format in ["json", "github"] {
+        for files in [vec!["missing.scimap"], vec![m.as_str(), "missing.scimap"]] {
+            let mut args = vec!["check", "--format", format];
+            args.extend(&files);
+            let o = scimap(&args);
+            assert_eq!(code(&o), 2, "{args:?}");
+            assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+            assert!(
+                stderr(&o).contains("error: cannot read missing.scimap"),
+                "{args:?}: {}",
+                stderr(&o)
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,6 +630,38 @@ fn expr_errors_exit_1() {
 }
 
 #[test]
+fn expr_without_a_record_names_the_empty_record() {
+    let note = "note: the record is empty, so every field is nil";
+    let o = scimap(&["expr", "upper(username)"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("expected string, got nil"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains(note), "{}", stderr(&o));
+    // Not with a record, nor for a compile error.
+    let o = scimap(&[
+        "expr",
+        "upper(username) + 1",
+        "--user",
+        "examples/users.json",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    let o = scimap(&["expr", "1 +"]);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    // Nor for a run-time error that is not about a nil.
+    let o = scimap(&["expr", "1 / 0"]);
+    assert_eq!(code(&o), 1);
+    assert!(!stderr(&o).contains(note), "{}", stderr(&o));
+    // Once with --lines, stdout unchanged.
+    let o = run(&["expr", "--lines"], b"upper(username)\nlower(email)\n1\n");
+    assert_eq!(stderr(&o).matches(note).count(), 1, "{}", stderr(&o));
+    assert_eq!(stdout_lines(&o).len(), 3);
+}
+
+#[test]
 fn expr_lines_reports_each_line() {
     let input = b"upper(username) + \"!\"\n1 +\nint(username)\r\n1 + 2\n";
     let o = run(&["expr", "--lines", "--user", "examples/users.json"], input);
@@ -761,6 +882,126 @@ fn bulk_files_groups_and_exit_0() {
     );
 }
 
+/// A JSON array (first non-blank byte `[`) is read as records, streamed, with one output line
+/// per item: the same lines as its items given as NDJSON, whatever the number of threads.
+#[test]
+fn bulk_reads_a_json_array_as_records() {
+    let m = path("examples/trello.scimap");
+    let ndjson: String = users().iter().map(|u| format!("{u}\n")).collect();
+    let want = run(&["bulk", &m, "--threads", "1"], ndjson.as_bytes());
+    assert_eq!(code(&want), 0, "{}", stderr(&want));
+    assert_eq!(stdout(&want).lines().count(), users().len());
+    let array = std::fs::read(root().join("examples/users.json")).expect("users.json");
+    for threads in ["1", "3"] {
+        let o = run(&["bulk", &m, "--threads", threads], &array);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(stdout(&o), stdout(&want), "threads {threads}");
+        let o = scimap(&[
+            "bulk",
+            &m,
+            "--input",
+            "examples/users.json",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(stdout(&o), stdout(&want), "--input, threads {threads}");
+    }
+    // A byte order mark and blanks before the `[`.
+    let mut framed = b"\xEF\xBB\xBF \r\n\t".to_vec();
+    framed.extend(&array);
+    framed.extend(b"\n\n");
+    assert_eq!(stdout(&run(&["bulk", &m], &framed)), stdout(&want));
+}
+
+#[test]
+fn bulk_array_items_fail_one_by_one_within_line_bytes() {
+    let m = path("examples/trello.scimap");
+    let long = format!("{{\"username\":\"{}\"}}", "x".repeat(200));
+    let input = format!(
+        "[{}, 7, {long}, {{\"username\": \"b\"}}, {{\"a\":1e400}}]",
+        user_line("1", "a")
+    );
+    for threads in ["1", "2"] {
+        let o = run(
+            &[
+                "bulk",
+                &m,
+                "--limit",
+                "line-bytes=150",
+                "--threads",
+                threads,
+            ],
+            input.as_bytes(),
+        );
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        let lines = stdout_lines(&o);
+        assert_eq!(lines.len(), 5, "{}", stdout(&o));
+        assert_eq!(lines[0]["userName"], "a");
+        assert_eq!(lines[3]["userName"], "b");
+        let error = |i: usize| {
+            (
+                lines[i]["line"].as_u64(),
+                lines[i]["error"]["errors"][0]["code"]
+                    .as_str()
+                    .map(str::to_string),
+            )
+        };
+        assert_eq!(error(1), (Some(2), Some("scimap::not-an-object".into())));
+        assert_eq!(error(2), (Some(3), Some("scimap::limit".into())));
+        assert_eq!(error(4).0, Some(5), "{}", lines[4]);
+        assert!(
+            stderr(&o).contains("5 records, 2 ok, 3 failed"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn bulk_array_that_breaks_off_writes_what_came_before_and_exits_2() {
+    let m = path("examples/trello.scimap");
+    for (input, why) in [
+        (
+            "[{\"username\":\"a\"} {\"username\":\"b\"}]",
+            "expected `,` or `]`",
+        ),
+        (
+            "[{\"username\":\"a\"}, {\"username\":",
+            "the file ends inside a value",
+        ),
+        ("[{\"username\":\"a\"}] {}", "after the array"),
+    ] {
+        let o = run(&["bulk", &m], input.as_bytes());
+        assert_eq!(code(&o), 2, "{input}");
+        assert_eq!(stdout_lines(&o).len(), 1, "{input}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("error: cannot read input: not JSON at line 1")
+                && stderr(&o).contains(why),
+            "{input}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// The `[` is looked for in the first 64 KiB only: past that much blank, the input is NDJSON.
+#[test]
+fn bulk_looks_for_the_array_within_64_kib() {
+    let m = path("examples/trello.scimap");
+    let array = "[{\"username\":\"a\"}]";
+    let near = format!("{}{array}", " ".repeat(60_000));
+    let o = run(&["bulk", &m], near.as_bytes());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let far = format!("{}{array}", " ".repeat(70_000));
+    let o = run(&["bulk", &m], far.as_bytes());
+    assert_eq!(code(&o), 1, "one NDJSON line, an array: not a record");
+    let lines = stdout_lines(&o);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["error"]["errors"][0]["code"],
+        "scimap::not-an-object"
+    );
+}
+
 #[test]
 fn bulk_line_bytes_limit_skips_only_the_long_line() {
     let long = user_line("l2", &"x".repeat(500));
@@ -802,12 +1043,53 @@ fn functions_lists_and_details() {
     let o = scimap(&["functions"]);
     assert_eq!(code(&o), 0);
     let list = stdout(&o);
-    for name in ["upper", "trim", "coalesce", "normalizeDiacritics"] {
+    for name in [
+        "upper",
+        "trim",
+        "coalesce",
+        "normalizeDiacritics",
+        "Time.Format",
+    ] {
         assert!(
-            list.lines().any(|l| l.starts_with(&format!("{name} "))),
+            list.lines().any(|l| l.starts_with(&format!("  {name} "))),
             "{name} missing"
         );
     }
+    // Grouped under the catalogue's headings, each once, functions indented beneath.
+    let headings: Vec<&str> = list.lines().filter(|l| l.ends_with(':')).collect();
+    assert_eq!(
+        headings,
+        [
+            "Strings:",
+            "Numbers:",
+            "Arrays and maps:",
+            "Conversion and encoding:",
+            "Date and time:"
+        ]
+    );
+    let after = |heading: &str, name: &str| {
+        let h = list.find(heading).expect("heading");
+        let n = list.find(&format!("\n  {name} ")).expect("name");
+        n > h
+    };
+    assert!(after("Strings:", "upper") && !after("Numbers:", "upper"));
+    assert!(after("Date and time:", "Time.Format"));
+    assert!(list
+        .lines()
+        .all(|l| l.is_empty() || l.ends_with(':') || l.starts_with("  ")));
+
+    // A method by its short name; one several types share is named with them.
+    let o = scimap(&["functions", "Format"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&scimap(&["functions", "Time.Format"])));
+    assert!(stdout(&o).starts_with("t.Format("), "{}", stdout(&o));
+    let o = scimap(&["functions", "Round"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("Time.Round") && stderr(&o).contains("Duration.Round"),
+        "{}",
+        stderr(&o)
+    );
     let o = scimap(&["functions", "coalesce"]);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).starts_with("coalesce("), "{}", stdout(&o));
@@ -850,9 +1132,121 @@ fn usage_errors_exit_2() {
         vec!["bulk", m.as_str(), "--threads", "0"],
         vec!["expr"],
         vec!["expr", "1", "--pick", "0"],
+        // Options only where they apply.
+        vec!["functions", "--now", "2025-01-01T00:00:00Z"],
+        vec!["functions", "--limit", "steps=10"],
+        vec!["check", "--now", "2025-01-01T00:00:00Z", m.as_str()],
+        vec![
+            "fmt",
+            "--check",
+            "--now",
+            "2025-01-01T00:00:00Z",
+            m.as_str(),
+        ],
+        vec!["--now", "2025-01-01T00:00:00Z", "expr", "1"],
     ] {
         let o = scimap(&args);
         assert_eq!(code(&o), 2, "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// Each command's help lists the options it takes and no other; `--format` is described.
+#[test]
+fn help_shows_options_only_where_they_apply() {
+    let help = |command: &str| stdout(&scimap(&[command, "--help"]));
+    for (command, now, limit) in [
+        ("check", false, true),
+        ("eval", true, true),
+        ("bulk", true, true),
+        ("expr", true, true),
+        ("functions", false, false),
+        ("fmt", false, true),
+    ] {
+        let text = help(command);
+        assert_eq!(text.contains("--now"), now, "{command}: {text}");
+        assert_eq!(text.contains("--limit"), limit, "{command}: {text}");
+    }
+    let top = stdout(&scimap(&["--help"]));
+    assert!(!top.contains("--now") && !top.contains("--limit"), "{top}");
+    let check = help("check");
+    let format = check
+        .split("--format <FORMAT>")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .expect("a line after --format");
+    assert!(format.contains("How to report"), "{check}");
+    assert!(
+        check.contains("json:") && check.contains("github:"),
+        "{check}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// completions and man pages
+
+const SUBCOMMANDS: [&str; 7] = [
+    "check",
+    "eval",
+    "bulk",
+    "expr",
+    "functions",
+    "fmt",
+    "completions",
+];
+
+#[test]
+fn completions_name_every_subcommand_and_option() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = scimap(&["completions", shell]);
+        assert_eq!(code(&o), 0, "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for word in SUBCOMMANDS
+            .iter()
+            .chain(&["--deny-warnings", "--threads", "--explain"])
+        {
+            // fish names long options without their dashes (`-l deny-warnings`).
+            let word = if shell == "fish" {
+                word.trim_start_matches('-')
+            } else {
+                word
+            };
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+        let mut words = script.split(|c: char| !c.is_alphanumeric());
+        assert!(
+            !words.any(|w| w == "man"),
+            "{shell}: the hidden `man` is not completed"
+        );
+    }
+    let o = scimap(&["completions", "tcsh"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("bash"), "{}", stderr(&o));
+}
+
+/// What `cargo xtask man` runs: one page for the command, one for each subcommand.
+#[test]
+fn man_pages_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("man");
+    let o = scimap(&["man", out.to_str().expect("UTF-8")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let main = std::fs::read_to_string(out.join("scimap.1")).expect("scimap.1");
+    assert!(main.contains(".TH scimap 1"), "{main}");
+    for command in SUBCOMMANDS {
+        assert!(
+            main.contains(&format!("scimap\\-{command}(1)")),
+            "{command}"
+        );
+        let page = std::fs::read_to_string(out.join(format!("scimap-{command}.1")))
+            .unwrap_or_else(|e| panic!("scimap-{command}.1: {e}"));
+        assert!(page.contains(&format!(".TH scimap-{command} 1")), "{page}");
+    }
+    let check = std::fs::read_to_string(out.join("scimap-check.1")).expect("read");
+    assert!(check.contains("deny\\-warnings"), "{check}");
+    assert!(check.contains("How to report the diagnostics"), "{check}");
+    // A hidden command: not among the commands the help lists.
+    assert!(!stdout(&scimap(&["--help"])).contains("man "));
+    assert_eq!(code(&scimap(&["man"])), 2, "DIR is required");
 }

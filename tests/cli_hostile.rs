@@ -380,7 +380,8 @@ fn record_files_over_line_bytes_and_broken_ones() {
 fn bulk_answers_an_endless_line_before_its_end() {
     let d = dir();
     let m = write(d.path(), "m.scimap", MAPPING.as_bytes());
-    for threads in ["1", "2"] {
+    // NDJSON, then a JSON array whose second item, a string, never ends.
+    for (threads, array) in [("1", false), ("2", false), ("1", true), ("2", true)] {
         let args = [
             "bulk",
             &m,
@@ -394,7 +395,11 @@ fn bulk_answers_an_endless_line_before_its_end() {
         // One good line, then a line that never ends: written until the child is killed.
         let writer = std::thread::spawn(move || {
             let chunk = vec![b'x'; 1 << 16];
-            let _ = writeln!(input, "{RECORD}");
+            let _ = if array {
+                write!(input, "[{RECORD}, \"")
+            } else {
+                writeln!(input, "{RECORD}")
+            };
             while input.write_all(&chunk).is_ok() {}
         });
         let out = child.stdout.take().expect("stdout");
@@ -410,7 +415,10 @@ fn bulk_answers_an_endless_line_before_its_end() {
                 Ok(line) => received.push(line.expect("a line")),
                 Err(e) => {
                     let _ = child.kill();
-                    panic!("threads {threads}: {} lines, then {e}", received.len());
+                    panic!(
+                        "threads {threads}, array {array}: {} lines, then {e}",
+                        received.len()
+                    );
                 }
             }
         }

@@ -183,6 +183,7 @@ fn cli_rewrites_in_place_and_check_reports() {
 
     let o = scimap(&["fmt", "--check", c]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(o.stdout.is_empty(), "no diff for a formatted file");
     let o = scimap(&["fmt", "--check", u, c]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -190,6 +191,14 @@ fn cli_rewrites_in_place_and_check_reports() {
         stderr.contains("ugly.scimap") && !stderr.contains("clean.scimap"),
         "{stderr}"
     );
+    // A unified diff of what would change, on stdout: applied to the file, it gives the
+    // formatted text.
+    let diff = String::from_utf8(o.stdout.clone()).expect("UTF-8");
+    assert!(
+        diff.starts_with(&format!("--- {u}\n+++ {u} (formatted)\n@@ -")),
+        "{diff}"
+    );
+    assert_eq!(apply_diff(UGLY, &diff), UGLY_FORMATTED, "{diff}");
     assert_eq!(
         std::fs::read_to_string(&ugly).expect("read"),
         UGLY,
@@ -372,4 +381,41 @@ proptest::proptest! {
         proptest::prop_assert!(out.contains("\n  title = username\n"), "not formatted:\n{out}\nfrom:\n{source}");
         proptest::prop_assert_eq!(format(&out).ok(), Some(out.clone()), "not idempotent");
     }
+}
+
+/// Applies a unified diff (lines only) to `old`: what `patch` would make of it.
+fn apply_diff(old: &str, diff: &str) -> String {
+    let old: Vec<&str> = old.lines().collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut at = 0;
+    for line in diff.lines().skip(2) {
+        if let Some(header) = line.strip_prefix("@@ -") {
+            let numbers: Vec<usize> = header
+                .split([',', ' '])
+                .take(2)
+                .map(|n| n.parse().expect("a hunk header"))
+                .collect();
+            // Lines before the hunk are unchanged; `-N,0` inserts after line N.
+            let first = if numbers[1] == 0 {
+                numbers[0]
+            } else {
+                numbers[0] - 1
+            };
+            out.extend(&old[at..first]);
+            at = first;
+        } else if let Some(kept) = line.strip_prefix(' ') {
+            assert_eq!(old[at], kept, "a context line matches");
+            out.push(kept);
+            at += 1;
+        } else if let Some(removed) = line.strip_prefix('-') {
+            assert_eq!(old[at], removed, "a removed line matches");
+            at += 1;
+        } else if let Some(added) = line.strip_prefix('+') {
+            out.push(added);
+        } else {
+            panic!("not a diff line: {line:?}");
+        }
+    }
+    out.extend(&old[at..]);
+    out.iter().map(|l| format!("{l}\n")).collect()
 }

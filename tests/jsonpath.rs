@@ -119,12 +119,14 @@ fn path_errors_say_what_is_wrong_and_where() {
     let (code, message, help) = compile_error(&user("  active = $.state == \"ACTIVATED\""));
     assert_eq!(code, "scimap::bad-path");
     assert!(
-        message.contains("`==` is not allowed here: a Direct source is a path, not an expression"),
+        message.contains(
+            "a Direct path (`$…`) stands alone as a whole source, but `$.state` is followed by more"
+        ),
         "{message}"
     );
     assert_eq!(
         help,
-        "use an expression entry such as `active = state == \"ACTIVATED\"`"
+        "write it as an expression, naming fields without `$.`: `state == \"ACTIVATED\"`"
     );
     let (_, message, help) = compile_error(&user("  title = $.first-name"));
     assert!(message.contains("`-` cannot appear in a name"), "{message}");

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use scimap::render;
@@ -20,6 +20,8 @@ use scimap::{
 };
 
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
+#[path = "scimap/diff.rs"]
+mod diff;
 #[path = "scimap/records.rs"]
 mod records;
 
@@ -33,22 +35,50 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Check, preview and run scimap attribute mappings (JumpCloud records to SCIM 2.0)"
 )]
 struct Cli {
-    #[command(flatten)]
-    shared: Shared,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every command takes.
+/// `--limit`, on the commands that compile a mapping or evaluate.
 #[derive(Args)]
-struct Shared {
-    /// Fix the clock for now() (RFC 3339; its offset is kept)
-    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
-    now: Option<DateTime<FixedOffset>>,
+struct LimitArgs {
     /// Override a limit (repeatable): source-bytes, depth, steps, string-bytes, list-items,
-    /// regex-bytes, line-bytes
-    #[arg(long = "limit", global = true, value_name = "NAME=VALUE", value_parser = parse_limit)]
+    /// regex-bytes, line-bytes, memory
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
     limits: Vec<(String, u64)>,
+}
+
+/// `--now` and `--limit`, on the commands that evaluate.
+#[derive(Args)]
+struct EvalOptions {
+    /// Fix the clock for now() (RFC 3339; its offset is kept)
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<DateTime<FixedOffset>>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+impl LimitArgs {
+    fn options(&self) -> Options {
+        let mut options = Options::default();
+        for (name, value) in &self.limits {
+            // Already validated by `parse_limit`.
+            let _ = options.limits.set(name, *value);
+        }
+        options
+    }
+}
+
+impl EvalOptions {
+    fn options(&self) -> Options {
+        let mut options = self.limits.options();
+        // One clock reading per run unless fixed.
+        options.now = Some(
+            self.now
+                .unwrap_or_else(|| chrono::Utc::now().fixed_offset()),
+        );
+        options
+    }
 }
 
 #[derive(Subcommand)]
@@ -57,7 +87,8 @@ enum Command {
     Check(CheckArgs),
     /// Evaluate one record and print its SCIM payload
     Eval(EvalArgs),
-    /// NDJSON records in, NDJSON payloads (or error objects) out, one line per line
+    /// NDJSON records (or a JSON array of them) in, NDJSON payloads (or error objects) out,
+    /// one line per record
     Bulk(BulkArgs),
     /// Evaluate one expression against a record and print its value as JSON
     Expr(ExprArgs),
@@ -71,16 +102,56 @@ enum Command {
         /// Mapping files (.scimap)
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Only report whether a file would change
+        /// Change nothing: print a diff of what would change, and fail if anything would
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
+    /// Print a completion script for a shell: bash, zsh, fish, elvish or powershell
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `scimap man DIR` writes the man pages (scimap.1, scimap-check.1, …) into DIR: what `cargo
+/// xtask man` runs. Added beside `Cli` rather than in it, so that neither the completion
+/// scripts nor the pages show it.
+fn man_command() -> clap::Command {
+    clap::Command::new("man").hide(true).arg(
+        clap::Arg::new("dir")
+            .value_name("DIR")
+            .required(true)
+            .value_parser(clap::value_parser!(PathBuf)),
+    )
+}
+
+enum Parsed {
+    Cli(Cli),
+    Man(PathBuf),
+}
+
+fn parse() -> Result<Parsed, clap::Error> {
+    let mut command = Cli::command().subcommand(man_command());
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    if let Some(("man", sub)) = matches.subcommand() {
+        let dir = sub.get_one::<PathBuf>("dir").cloned().unwrap_or_default();
+        return Ok(Parsed::Man(dir));
+    }
+    Cli::from_arg_matches(&matches)
+        .map(Parsed::Cli)
+        .map_err(|e| e.format(&mut command))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Reports for people, on stderr, with a summary line
     Human,
+    /// One JSON array of diagnostics on stdout
     Json,
+    /// GitHub Actions workflow commands on stdout, one line per diagnostic
     Github,
 }
 
@@ -89,14 +160,43 @@ struct CheckArgs {
     /// Mapping files (.scimap)
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// How to report the diagnostics
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Make warnings fail the check
     #[arg(long)]
     deny_warnings: bool,
-    /// Silence a warning code (repeatable)
-    #[arg(long, value_name = "CODE")]
+    /// Silence a warning code (repeatable; the `scimap::` prefix is optional)
+    #[arg(long, value_name = "CODE", value_parser = parse_allow)]
     allow: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The warning codes `--allow` (and an allow comment) can silence; errors cannot be allowed.
+const WARNING_CODES: &[&str] = &[
+    "scimap::maybe-nil",
+    "scimap::non-canonical",
+    "scimap::non-singular-path",
+    "scimap::unused-let",
+];
+
+/// A warning code with or without its `scimap::` prefix, as an allow comment takes it.
+fn parse_allow(s: &str) -> Result<String, String> {
+    let code = format!("scimap::{}", s.strip_prefix("scimap::").unwrap_or(s));
+    if WARNING_CODES.contains(&code.as_str()) {
+        return Ok(code);
+    }
+    let near = WARNING_CODES
+        .iter()
+        .map(|c| (strsim::jaro_winkler(c, &code), c))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score >= 0.8);
+    let known = WARNING_CODES.join(", ");
+    Err(match near {
+        Some((_, c)) => format!("unknown warning code; did you mean `{c}`? (known: {known})"),
+        None => format!("not a warning code (known: {known})"),
+    })
 }
 
 /// Which record of a file: `--pick N` or `--where FIELD=VALUE`.
@@ -132,13 +232,15 @@ struct EvalArgs {
     /// Print, per target, its kind, source and value or error to stderr
     #[arg(long)]
     explain: bool,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 #[derive(Args)]
 struct BulkArgs {
     /// The mapping file (.scimap)
     mapping: PathBuf,
-    /// NDJSON input (default: stdin)
+    /// NDJSON input, or a JSON array of records (default: stdin)
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// NDJSON output (default: stdout)
@@ -150,6 +252,8 @@ struct BulkArgs {
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 #[derive(Args)]
@@ -169,6 +273,8 @@ struct ExprArgs {
     /// Read expressions from stdin, one per line; print one JSON line each
     #[arg(long)]
     lines: bool,
+    #[command(flatten)]
+    options: EvalOptions,
 }
 
 fn parse_now(s: &str) -> Result<DateTime<FixedOffset>, String> {
@@ -204,8 +310,17 @@ enum Status {
 type Outcome = Result<Status, String>;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let cli = match parse() {
+        Ok(Parsed::Cli(cli)) => cli,
+        Ok(Parsed::Man(dir)) => {
+            return match man(&dir) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    let _ = writeln!(io::stderr(), "error: {}", escape_controls(&message));
+                    ExitCode::from(2)
+                }
+            }
+        }
         // Help and version on stdout (exit 0), usage errors on stderr (exit 2); a failed write
         // of either is exit 2.
         Err(e) => {
@@ -219,24 +334,30 @@ fn main() -> ExitCode {
             }
         }
     };
-    let mut options = Options::default();
-    for (name, value) in &cli.shared.limits {
-        // Already validated by `parse_limit`.
-        let _ = options.limits.set(name, *value);
-    }
-    // One clock reading per run unless fixed (reference §cli-shared, §expr-dates).
-    options.now = Some(
-        cli.shared
-            .now
-            .unwrap_or_else(|| chrono::Utc::now().fixed_offset()),
-    );
     let outcome = match cli.command {
-        Command::Check(args) => check(args, options),
-        Command::Eval(args) => eval(args, &options),
-        Command::Bulk(args) => bulk(args, &options),
-        Command::Expr(args) => expr(args, &options),
+        Command::Check(args) => {
+            let options = args.limits.options();
+            check(args, options)
+        }
+        Command::Eval(args) => {
+            let options = args.options.options();
+            eval(args, &options)
+        }
+        Command::Bulk(args) => {
+            let options = args.options.options();
+            bulk(args, &options)
+        }
+        Command::Expr(args) => {
+            let options = args.options.options();
+            expr(args, &options)
+        }
         Command::Functions { name } => functions(name.as_deref()),
-        Command::Fmt { files, check } => fmt(&files, check, &options),
+        Command::Fmt {
+            files,
+            check,
+            limits,
+        } => fmt(&files, check, &limits.options()),
+        Command::Completions { shell } => completions(shell),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
@@ -415,6 +536,13 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
     }
     found.sort_by(|a, b| (a.0.as_os_str(), a.2.span.start).cmp(&(b.0.as_os_str(), b.2.span.start)));
 
+    // A file that could not be read leaves the result incomplete: stdout gets none of it (an
+    // empty `[]` would read as a clean check), stderr the I/O errors, exit 2.
+    let machine = !matches!(args.format, Format::Human);
+    if machine && !io_errors.is_empty() {
+        // An `Err` (exit 2), since there is at least one.
+        return report_io_errors(io_errors).map(|()| Status::Failed);
+    }
     match args.format {
         Format::Human => {
             let color = color_stderr();
@@ -455,11 +583,18 @@ fn check(args: CheckArgs, mut options: Options) -> Outcome {
         ))?;
     }
     report_io_errors(io_errors)?;
-    Ok(if errors > 0 || (args.deny_warnings && warnings > 0) {
-        Status::Failed
-    } else {
-        Status::Ok
-    })
+    if errors > 0 {
+        return Ok(Status::Failed);
+    }
+    if args.deny_warnings && warnings > 0 {
+        print_stderr(&format!(
+            "error: {warnings} warning{} denied by --deny-warnings (silence one with --allow CODE \
+             or a `// scimap:allow(CODE)` comment)\n",
+            plural(warnings)
+        ))?;
+        return Ok(Status::Failed);
+    }
+    Ok(Status::Ok)
 }
 
 /// Every file that could not be read or written is reported; the last one through the exit-2
@@ -477,8 +612,9 @@ fn report_io_errors(mut errors: Vec<String>) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------------
 // fmt
 
-/// Rewrites each file in the canonical layout, or with `--check` only names the files that
-/// would change. A file that does not parse is reported and left alone (exit 1).
+/// Rewrites each file in the canonical layout, or with `--check` prints a diff of what would
+/// change (stdout) and names the files (stderr). A file that does not parse is reported and
+/// left alone (exit 1).
 fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
     let mut failed = false;
     let mut io_errors = Vec::new();
@@ -515,7 +651,24 @@ fn fmt(files: &[PathBuf], check: bool, options: &Options) -> Outcome {
             continue;
         }
         if check {
-            print_stderr(&format!("{} is not formatted\n", shown(path)))?;
+            // The diff quotes the file: control characters other than tabs (harmless, and
+            // what the formatter removes) are escaped like every other mapping text shown.
+            let name = shown(path);
+            let text: String = diff::unified(&name, source, &formatted)
+                .lines()
+                .map(|l| {
+                    let parts: Vec<Cow<'_, str>> = l.split('\t').map(escape_controls).collect();
+                    format!("{}\n", parts.join("\t"))
+                })
+                .collect();
+            print_stdout(&text)?;
+            // The diff compares lines without their ends.
+            let only = if text.is_empty() {
+                " (only its line ends, byte order mark or final newline)"
+            } else {
+                ""
+            };
+            print_stderr(&format!("{name} is not formatted{only}\n"))?;
             failed = true;
         } else if let Err(e) = std::fs::write(path, formatted) {
             io_errors.push(format!("cannot write {}: {e}", path.display()));
@@ -820,6 +973,79 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// Where `bulk` takes its records from: lines of NDJSON, or the items of a JSON array.
+trait RecordSource: Send {
+    /// The next record appended to `buf`, as `LineReader::next_line_into` gives a line.
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>>;
+}
+
+impl<R: BufRead + Send> RecordSource for LineReader<R> {
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        self.next_line_into(buf)
+    }
+}
+
+/// The items of a JSON array, each a record numbered by its 1-based position (its output line).
+/// An item over `line-bytes` is answered before its end, like an over-long line; a file that is
+/// not an array of values is a read error once the records before the fault are out.
+struct ArrayItems<R> {
+    records: records::Records<R>,
+}
+
+impl<R: BufRead + Send> RecordSource for ArrayItems<R> {
+    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
+        let record = self.records.next_record().map_err(|e| match e {
+            records::Error::Io(e) => e,
+            syntax => io::Error::new(io::ErrorKind::InvalidData, syntax.to_string()),
+        })?;
+        Ok(record.map(|r| {
+            let range = r.text.map(|text| {
+                let start = buf.len();
+                buf.extend_from_slice(&text);
+                start..buf.len()
+            });
+            Line {
+                number: r.index + 1,
+                range,
+            }
+        }))
+    }
+}
+
+/// How far `bulk` looks for the first non-blank byte that tells an array from NDJSON.
+const PEEK_BYTES: usize = 1 << 16;
+
+/// Whether the input is a JSON array: its first byte other than a byte order mark and blanks,
+/// within the first `PEEK_BYTES`, is `[`. The bytes looked at are put back in front of the
+/// rest, so either reader sees the input whole.
+fn peek_array(mut input: Box<dyn BufRead + Send>) -> io::Result<(bool, Box<dyn BufRead + Send>)> {
+    let mut prefix = Vec::new();
+    let mut first = None;
+    'fill: while prefix.len() < PEEK_BYTES {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let mut used = 0;
+        for &b in chunk {
+            used += 1;
+            prefix.push(b);
+            let in_bom = prefix.len() <= BOM.len() && BOM.starts_with(&prefix);
+            if !in_bom && !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                first = Some(b);
+                input.consume(used);
+                break 'fill;
+            }
+            if prefix.len() >= PEEK_BYTES {
+                break;
+            }
+        }
+        input.consume(used);
+    }
+    let whole = Box::new(io::Cursor::new(prefix).chain(input));
+    Ok((first == Some(b'['), whole))
+}
+
 /// A line in a chunk's buffer: its number, and where it is (`None`: over the line-bytes cap).
 struct Line {
     number: usize,
@@ -879,7 +1105,7 @@ fn run_line(
 fn bulk_sequential(
     mapping: &Mapping,
     kind: Kind,
-    reader: &mut LineReader<Box<dyn BufRead + Send>>,
+    reader: &mut dyn RecordSource,
     output: &mut impl Write,
     limits: &Limits,
     progress: &indicatif::ProgressBar,
@@ -890,7 +1116,7 @@ fn bulk_sequential(
     loop {
         line.clear();
         let Some(read) = reader
-            .next_line_into(&mut line)
+            .next_into(&mut line)
             .map_err(|e| format!("cannot read input: {e}"))?
         else {
             break;
@@ -1005,12 +1231,20 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
     };
 
     let started = Instant::now();
-    let mut reader = LineReader::new(input, options.limits.line_bytes);
+    let (array, input) = peek_array(input).map_err(|e| format!("cannot read input: {e}"))?;
+    let cap = options.limits.line_bytes;
+    let mut reader: Box<dyn RecordSource> = if array {
+        Box::new(ArrayItems {
+            records: records::Records::new(input, cap),
+        })
+    } else {
+        Box::new(LineReader::new(input, cap))
+    };
     let (total, ok) = if workers == 1 {
         bulk_sequential(
             &mapping,
             kind,
-            &mut reader,
+            &mut *reader,
             &mut output,
             &options.limits,
             &progress,
@@ -1038,7 +1272,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 fn bulk_parallel<W: Write + Send>(
     mapping: &Mapping,
     kind: Kind,
-    reader: LineReader<Box<dyn BufRead + Send>>,
+    reader: Box<dyn RecordSource>,
     output: &mut W,
     options: &Options,
     progress: &indicatif::ProgressBar,
@@ -1101,7 +1335,7 @@ fn bulk_parallel<W: Write + Send>(
             }
             let mut chunk = Chunk::default();
             while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
-                match input.reader.next_line_into(&mut chunk.data) {
+                match input.reader.next_into(&mut chunk.data) {
                     // The chunk ends after an over-long line, so that its error line is
                     // written while the rest of the line is skipped.
                     Ok(Some(line)) if line.range.is_none() => {
@@ -1266,7 +1500,20 @@ fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
 // ---------------------------------------------------------------------------------------------
 // expr
 
+/// Why a field of `expr` without a record is nil, said after a run-time error about a nil.
+const NO_RECORD: &str =
+    "note: the record is empty, so every field is nil: no --user FILE or --group FILE was given\n";
+
+/// A run-time error about a nil value (`expected string, got nil`, `… of nil`); the errors
+/// carry no code that says so.
+fn mentions_nil(message: &str) -> bool {
+    message
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "nil")
+}
+
 fn expr(args: ExprArgs, options: &Options) -> Outcome {
+    let no_record = args.user.is_none() && args.group.is_none();
     let (kind, selected) = match (&args.user, &args.group) {
         (_, Some(g)) => (
             Kind::Group,
@@ -1299,6 +1546,9 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
                 } else {
                     print_human(&e.diagnostics, Path::new("<expression>"), &source)?;
                 }
+                if no_record && e.phase == Phase::Run && mentions_nil(&e.message) {
+                    print_stderr(NO_RECORD)?;
+                }
                 Ok(Status::Failed)
             }
         };
@@ -1307,6 +1557,7 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
     let mut reader = LineReader::new(io::stdin().lock(), options.limits.source_bytes);
     let mut out = BufWriter::new(io::stdout().lock());
     let mut status = Status::Ok;
+    let mut noted = false;
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -1336,6 +1587,11 @@ fn expr(args: ExprArgs, options: &Options) -> Outcome {
         let json = match result {
             Ok(value) => serde_json::json!({ "ok": value }),
             Err((message, phase)) => {
+                // Once, on stderr: stdout keeps one JSON line per expression.
+                if no_record && phase == "run" && !noted && mentions_nil(&message) {
+                    print_stderr(NO_RECORD)?;
+                    noted = true;
+                }
                 status = Status::Failed;
                 serde_json::json!({ "error": message, "phase": phase })
             }
@@ -1362,14 +1618,23 @@ fn functions(name: Option<&str>) -> Outcome {
             width(|d| d.signature.chars().count()),
         );
         let mut text = String::new();
+        let mut group = None;
+        // Under the catalogue's headings, in its order (the entries of a group are together).
         for d in all {
+            if group != Some(&d.group) {
+                if group.is_some() {
+                    text.push('\n');
+                }
+                text.push_str(&format!("{}:\n", d.group));
+                group = Some(&d.group);
+            }
             let example = d
                 .examples
                 .first()
                 .map(|(e, r)| format!("  e.g. {e} → {r}"))
                 .unwrap_or_default();
             let line = format!(
-                "{:wn$}  {:ws$}  {}{example}",
+                "  {:wn$}  {:ws$}  {}{example}",
                 d.name, d.signature, d.summary
             );
             text.push_str(line.trim_end());
@@ -1378,16 +1643,36 @@ fn functions(name: Option<&str>) -> Outcome {
         print_stdout(&text)?;
         return Ok(Status::Ok);
     };
-    let Some(doc) = all.iter().find(|d| d.name == name) else {
-        let best = all
-            .iter()
-            .map(|d| (strsim::jaro_winkler(&d.name, name), &d.name))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .filter(|(score, _)| *score >= 0.8);
-        return Err(match best {
-            Some((_, near)) => format!("unknown function `{name}`; did you mean `{near}`?"),
-            None => format!("unknown function `{name}` (see `scimap functions`)"),
-        });
+    // A method is found by its short name too: `Format` is `Time.Format`.
+    let methods: Vec<&scimap::FunctionDoc> = all
+        .iter()
+        .filter(|d| {
+            d.name
+                .rsplit_once('.')
+                .is_some_and(|(_, short)| short == name)
+        })
+        .collect();
+    let found = all.iter().find(|d| d.name == name);
+    let doc = match (found, methods.as_slice()) {
+        (Some(doc), _) | (None, &[doc]) => doc,
+        (None, []) => {
+            let best = all
+                .iter()
+                .map(|d| (strsim::jaro_winkler(&d.name, name), &d.name))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(score, _)| *score >= 0.8);
+            return Err(match best {
+                Some((_, near)) => format!("unknown function `{name}`; did you mean `{near}`?"),
+                None => format!("unknown function `{name}` (see `scimap functions`)"),
+            });
+        }
+        (None, several) => {
+            let names: Vec<&str> = several.iter().map(|d| d.name.as_str()).collect();
+            return Err(format!(
+                "`{name}` is a method of several types: {} (name one)",
+                names.join(", ")
+            ));
+        }
     };
     let mut text = format!("{}\n\n{}\n", doc.signature, doc.summary);
     if !doc.details.trim().is_empty() {
@@ -1401,6 +1686,27 @@ fn functions(name: Option<&str>) -> Outcome {
     }
     print_stdout(&text)?;
     Ok(Status::Ok)
+}
+
+// ---------------------------------------------------------------------------------------------
+// completions and man pages, from the definitions above
+
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "scimap", &mut script);
+    io::stdout()
+        .lock()
+        .write_all(&script)
+        .and_then(|()| io::stdout().flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    Ok(Status::Ok)
+}
+
+/// One page for the command and one for each visible subcommand (`scimap-check.1`, …).
+fn man(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    clap_mangen::generate_to(Cli::command(), dir)
+        .map_err(|e| format!("cannot write the man pages into {}: {e}", dir.display()))
 }
 
 #[cfg(test)]
@@ -1510,7 +1816,7 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
+        Cli::command().subcommand(man_command()).debug_assert();
     }
 }

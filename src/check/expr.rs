@@ -77,6 +77,9 @@ pub struct ExprChecker<'c> {
     narrowed: Vec<String>,
     next_slot: usize,
     pub max_slot: usize,
+    /// The whole expression being checked (`check_whole`): a `$` path inside it is answered
+    /// with the whole written as an expression.
+    whole: Option<Span>,
 }
 
 /// What a builtin expects of an argument.
@@ -310,7 +313,16 @@ impl<'c> ExprChecker<'c> {
             narrowed: Vec::new(),
             next_slot: 0,
             max_slot: 0,
+            whole: None,
         }
+    }
+
+    /// Checks and lowers a whole source or `let` value (see `check`).
+    pub fn check_whole(&mut self, e: &Expr) -> (Node, Type) {
+        let outer = self.whole.replace(e.span);
+        let checked = self.check(e);
+        self.whole = outer;
+        checked
     }
 
     /// The source text of a span for a message: its first 39 characters and `…` if longer.
@@ -601,6 +613,21 @@ impl<'c> ExprChecker<'c> {
     fn ident(&mut self, name: &str, span: Span) -> (Node, Type) {
         if name == "$env" {
             return (node(Op::Env, span), self.record.clone());
+        }
+        if name == "$" {
+            let whole = self.whole.unwrap_or(span);
+            let text = self.source.get(whole.start..whole.end).unwrap_or("$");
+            self.error(
+                Diagnostic::error(
+                    "scimap::bad-path",
+                    span,
+                    "a Direct path (`$…`) stands alone as a whole source: it cannot be part of \
+                     an expression",
+                )
+                .with_label("a path inside an expression")
+                .with_help(super::path::expression_help(text)),
+            );
+            return (node(Op::Nil, span), Type::Any);
         }
         // `x != nil ? x : …` narrows a `let` as well as a record field.
         let narrow = |t: &Type| {

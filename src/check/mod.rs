@@ -158,7 +158,7 @@ fn check_section(
                     || crate::eval::builtins::lookup(&l.name.node).is_some()
                     || ir::Predicate::from_name(&l.name.node).is_some()
                     || matches!(l.name.node.as_str(), "now" | "attr" | "$env");
-                let (node, ty) = checker.check(&l.value);
+                let (node, ty) = checker.check_whole(&l.value);
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diagnostics.extend(diags);
@@ -383,7 +383,7 @@ fn check_source(
                                 quote(&t.canonical())
                             ),
                         )
-                        .with_help("a record where it finds more than one fails; select one item, e.g. `[0]`"),
+                        .with_help(path::non_singular_help(&path, &p.node)),
                     );
                 }
                 // A Direct path yields the items of an array node element-wise.
@@ -422,7 +422,7 @@ fn check_source(
             ))
         }
         ast::Source::Expr(e) => {
-            let (node, ty) = checker.check(e);
+            let (node, ty) = checker.check_whole(e);
             if let Some(t) = target {
                 convertible(&ty, t, e.span, checker.diagnostics);
             }
@@ -551,7 +551,7 @@ pub fn check_expression(
         &mut diagnostics,
         &shared,
     );
-    let (node, _) = checker.check(e);
+    let (node, _) = checker.check_whole(e);
     let locals = checker.max_slot;
     drop(checker);
     if diagnostics.iter().any(Diagnostic::is_error) {

@@ -5,6 +5,7 @@
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
+//! * `man` — the man pages of `scimap`, from its clap definitions, into target/man (man.rs).
 //! * `hostile-compile [--size B] [--bin P] [--only S]` — `check` CPU per MiB of hostile
 //!   mappings (see hostile.rs).
 //! * `hostile-bulk [--bin P] [--only NAME]` — `bulk` peak RSS and CPU per record on the hostile
@@ -16,6 +17,7 @@ mod bench;
 mod book;
 mod fuzz;
 mod hostile;
+mod man;
 mod wasm;
 
 use std::process::{Command, ExitCode};
@@ -30,9 +32,10 @@ fn main() -> ExitCode {
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
         Some("web-test") => wasm::web_test(),
         Some("book") => book::build(),
+        Some("man") => man::build(),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
             return ExitCode::from(2);
         }
     };
@@ -87,6 +90,7 @@ fn ci() -> Result<(), String> {
     run("cargo", &["test", "--workspace"])?;
     wasm::web_test()?;
     book::build()?;
+    man::build()?;
     // A short run of every fuzz target with its resource oracles (SECURITY.md, "Fuzzing").
     fuzz::run(&[CI_FUZZ_SECONDS.to_string()])?;
     Ok(())

@@ -6,6 +6,9 @@ use std::sync::OnceLock;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionDoc {
     pub name: String,
+    /// The level-2 heading it is under (`Strings`, `Date and time`): `scimap functions`
+    /// groups its listing by it.
+    pub group: String,
     pub signature: String,
     pub summary: String,
     /// Markdown paragraphs after the summary; may be empty.
@@ -32,23 +35,25 @@ fn example(line: &str) -> Option<(String, String)> {
 fn parse(source: &str) -> Vec<FunctionDoc> {
     let mut docs = Vec::new();
     let mut current: Option<(String, Vec<&str>)> = None;
+    let mut group = "";
     for line in source.lines() {
         if let Some(name) = line.strip_prefix("### ") {
-            docs.extend(current.take().map(|(n, body)| entry(n, &body)));
+            docs.extend(current.take().map(|(n, body)| entry(n, group, &body)));
             current = Some((name.trim().to_string(), Vec::new()));
         } else if line.starts_with("# ") || line.starts_with("## ") {
-            docs.extend(current.take().map(|(n, body)| entry(n, &body)));
+            docs.extend(current.take().map(|(n, body)| entry(n, group, &body)));
+            group = line.trim_start_matches('#').trim();
         } else if let Some((_, body)) = current.as_mut() {
             body.push(line);
         }
     }
-    docs.extend(current.map(|(n, body)| entry(n, &body)));
+    docs.extend(current.map(|(n, body)| entry(n, group, &body)));
     docs
 }
 
 /// Signature (first line, backticks removed), summary (first paragraph), details (the rest),
 /// examples (wherever they are).
-fn entry(name: String, body: &[&str]) -> FunctionDoc {
+fn entry(name: String, group: &str, body: &[&str]) -> FunctionDoc {
     let mut examples = Vec::new();
     let mut paragraphs: Vec<String> = Vec::new();
     let mut open = false;
@@ -75,6 +80,7 @@ fn entry(name: String, body: &[&str]) -> FunctionDoc {
     let details = paragraphs.collect::<Vec<_>>().join("\n\n");
     FunctionDoc {
         name,
+        group: group.to_string(),
         signature,
         summary,
         details,
@@ -97,6 +103,7 @@ mod tests {
             vec![
                 FunctionDoc {
                     name: "f".into(),
+                    group: "Group".into(),
                     signature: "f(x: int) -> int".into(),
                     summary: "Does f. Still the summary.".into(),
                     details: "More.".into(),
@@ -107,6 +114,7 @@ mod tests {
                 },
                 FunctionDoc {
                     name: "g".into(),
+                    group: "Group".into(),
                     signature: "g()".into(),
                     summary: "Summary g.".into(),
                     details: String::new(),
