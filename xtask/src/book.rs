@@ -5,7 +5,7 @@
 //! `WARN`/`ERROR` lines and still succeeds, so any such line fails the task. mdBook does not
 //! check links; `cargo test --test book` checks them, with every example of the book.
 
-use crate::{root, run, wasm::target_dir};
+use crate::{root, wasm::target_dir};
 use std::process::Command;
 
 /// mdBook is installed with `search` only: the book needs no `serve`/`watch` (a server and a
@@ -49,17 +49,9 @@ fn install() -> Result<(), String> {
     if installed.as_deref() == Some(format!("mdbook v{MDBOOK_VERSION}").as_str()) {
         return Ok(());
     }
-    run(
-        "cargo",
-        &[
-            "install",
-            "mdbook",
-            "--version",
-            MDBOOK_VERSION,
-            "--locked",
-            "--no-default-features",
-            "--features",
-            "search",
-        ],
+    crate::cargo_install(
+        "mdbook",
+        MDBOOK_VERSION,
+        &["--locked", "--no-default-features", "--features", "search"],
     )
 }

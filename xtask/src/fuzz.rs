@@ -244,16 +244,7 @@ fn install_cargo_fuzz() -> Result<(), String> {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if installed.as_deref() != Some(&format!("cargo-fuzz {CARGO_FUZZ_VERSION}")) {
-        crate::run(
-            "cargo",
-            &[
-                "install",
-                "cargo-fuzz",
-                "--version",
-                CARGO_FUZZ_VERSION,
-                "--locked",
-            ],
-        )?;
+        crate::cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, &["--locked"])?;
     }
     Ok(())
 }

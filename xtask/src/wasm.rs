@@ -108,15 +108,7 @@ fn install_toolchain() -> Result<(), String> {
     let wanted = format!("wasm-bindgen {WASM_BINDGEN_VERSION}");
     if installed.as_deref() != Some(wanted.as_str()) {
         // Not `--locked`: the CLI's own lockfile pins a crate version the index refuses.
-        run(
-            "cargo",
-            &[
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                WASM_BINDGEN_VERSION,
-            ],
-        )?;
+        crate::cargo_install("wasm-bindgen-cli", WASM_BINDGEN_VERSION, &[])?;
     }
     Ok(())
 }
