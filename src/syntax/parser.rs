@@ -28,8 +28,23 @@ pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>
     scan::check(source, Mode::File, limits).map_err(|d| vec![*d])?;
     match descent::file(source, limits.nesting()) {
         Ok(parsed) => oracle(source, parsed, |s| pest_file(s, limits)),
-        Err(descent::Bail) => pest_file(source, limits),
+        Err(resume) => match resumed_syntax_error(source, resume) {
+            Some(error) => oracle(source, Err(vec![error]), |s| pest_file(s, limits)),
+            None => pest_file(source, limits),
+        },
     }
+}
+
+/// The grammar's syntax error from where the hand-written parser gave up, if there is one
+/// there (else the text may well parse, and the whole of it goes to pest).
+fn resumed_syntax_error(source: &str, resume: descent::Resume) -> Option<Diagnostic> {
+    let text = resume.blanked(source)?;
+    let error = MappingParser::parse(Rule::file, &text).err()?;
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    (pos >= resume.start).then(|| syntax_error(&text, &error, true))
 }
 
 /// The pest path: the grammar's verdict and its "expected …, found …" message.

@@ -29,11 +29,51 @@ pub struct Bail;
 
 type R<T> = Result<T, Bail>;
 
-/// Parses a mapping file, or gives up.
-pub fn file(source: &str, limit: usize) -> R<Result<File, Vec<Diagnostic>>> {
+/// Parses a mapping file, or gives up at a declaration or section item.
+pub fn file(source: &str, limit: usize) -> Result<Result<File, Vec<Diagnostic>>, Resume> {
     let mut p = Descent::new(source, limit, 0);
-    let file = p.file()?;
-    Ok(p.lower.finish(Some(file)))
+    match p.file() {
+        Ok(file) => Ok(p.lower.finish(Some(file))),
+        Err(Bail) => Err(p.resume),
+    }
+}
+
+/// The declaration or section item where the hand-written parser gave up. Everything before
+/// it parsed, so the grammar reaches it in the same state from blank lines in their place:
+/// the syntax error is found without parsing the text before again.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resume {
+    /// The `user {` of the enclosing section: `(start, end)`.
+    header: Option<(usize, usize)>,
+    /// Where the declaration or item starts.
+    pub start: usize,
+}
+
+impl Resume {
+    /// The source with every byte before `start` but the section header turned into a blank
+    /// (line breaks kept, so offsets, lines and columns stay).
+    pub fn blanked(&self, source: &str) -> Option<String> {
+        let b = source.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let blank = |out: &mut Vec<u8>, range: std::ops::Range<usize>| {
+            out.extend(
+                b.get(range)?
+                    .iter()
+                    .map(|&c| if c == b'\n' { c } else { b' ' }),
+            );
+            Some(())
+        };
+        match self.header {
+            Some((start, end)) => {
+                blank(&mut out, 0..start)?;
+                out.extend(b.get(start..end)?);
+                blank(&mut out, end..self.start)?;
+            }
+            None => blank(&mut out, 0..self.start)?,
+        }
+        out.extend(b.get(self.start..)?);
+        String::from_utf8(out).ok()
+    }
 }
 
 /// Parses one `scimap expr` expression (line breaks are blanks everywhere), or gives up.
@@ -128,6 +168,7 @@ struct Descent<'s> {
     /// Open brackets (the grammar's pushed stack): line breaks are blanks inside them.
     open: usize,
     lower: Lower<'s>,
+    resume: Resume,
 }
 
 impl<'s> Descent<'s> {
@@ -138,6 +179,7 @@ impl<'s> Descent<'s> {
             pos: 0,
             open,
             lower: Lower::new(src, limit),
+            resume: Resume::default(),
         }
     }
 
@@ -295,6 +337,10 @@ impl<'s> Descent<'s> {
                 return Err(Bail);
             }
             let start = self.pos;
+            self.resume = Resume {
+                header: None,
+                start,
+            };
             match self.peek() {
                 b'#' => self.hash_line(),
                 _ => match self.word() {
@@ -401,6 +447,7 @@ impl<'s> Descent<'s> {
         let keyword = self.span(start);
         self.ws()?;
         self.eat(b'{')?;
+        let header = Some((start, self.pos));
         let mut items = Vec::new();
         loop {
             let breaks = self.ws_nl()?;
@@ -411,6 +458,10 @@ impl<'s> Descent<'s> {
             if breaks == 0 {
                 return Err(Bail);
             }
+            self.resume = Resume {
+                header,
+                start: self.pos,
+            };
             if self.peek() == b'#' {
                 self.hash_line();
             } else if self.word() == "let" {
@@ -1605,16 +1656,24 @@ mod tests {
     }
 
     #[test]
-    fn syntax_errors_and_non_ascii_names_are_left_to_the_grammar() {
+    fn syntax_errors_are_left_to_the_grammar_from_their_item() {
         for text in ["a +", "(a", "f(,)", "a ? ::f() : b"] {
             assert!(matches!(expression(text, 128), Err(Bail)), "{text}");
         }
-        for text in [
-            "user {\n  let = 1\n}\n",
-            "user { a = b }\n",
-            "app \"a\" user {\n}\n",
+        for (text, resume) in [
+            ("user {\n  let = 1\n}\n", 9),
+            ("user { a = b }\n", 0),
+            ("app \"a\" user {\n}\n", 0),
+            ("app \"é\"\nuser {\n  a = b // c\n  d = (\n}\n", 31),
         ] {
-            assert!(matches!(file(text, 128), Err(Bail)), "{text}");
+            let Err(at) = file(text, 128) else {
+                panic!("{text} parsed");
+            };
+            assert_eq!(at.start, resume, "{text}");
+            let blanked = at.blanked(text).expect("blanked");
+            assert_eq!(blanked.len(), text.len());
+            assert_eq!(blanked[resume..], text[resume..]);
+            assert_eq!(blanked.lines().count(), text.lines().count());
         }
     }
 }
