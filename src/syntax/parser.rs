@@ -1,6 +1,9 @@
-//! The mapping parser: the pest grammar `grammar/mapping.pest`, lowered into the syntax tree.
+//! The mapping parser. `grammar/mapping.pest` is the grammar; the hand-written parser of
+//! `descent.rs` reads it from the text into the syntax tree, and the pest parser generated from
+//! it reports syntax errors (and, in debug builds, checks every parse). Both build the tree
+//! through the same `Lower` steps below, so they produce the same tree and diagnostics.
 //!
-//! The scan of `scan.rs` runs first, so the recursive pest parser and this lowering never nest
+//! The scan of `scan.rs` runs first, so the recursive parsers and this lowering never nest
 //! deeper than the `depth` limit allows; the lowering also keeps every expression tree within
 //! that many levels (long left-associative chains included), so later passes may recurse.
 
