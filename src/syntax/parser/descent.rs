@@ -3,11 +3,11 @@
 //!
 //! It follows the grammar's ordered choices, greedy repetitions and implicit blanks (line
 //! breaks are blanks only inside brackets and after the tokens that need a continuation).
-//! Wherever the grammar would fail, or backtrack into another alternative after a partial
-//! match (rare corners such as an entry whose target is named `let`), it gives up with
-//! [`Bail`] and the caller runs the pest parser instead, which either parses the text or
-//! reports the syntax error. So an accepted text always has the grammar's tree, and every
-//! error message still comes from the grammar. Unicode classes (`LETTER`, `WHITE_SPACE`) are
+//! Where the grammar backtracks after a partial match (an entry whose target is named `let-x`,
+//! an expression on a field named `const`), it rewinds too. Where the grammar would fail, it
+//! gives up with [`Bail`] and the caller runs the pest parser instead, from the declaration or
+//! item where it stopped, which reports the syntax error. So an accepted text always has the
+//! grammar's tree, and every error message still comes from the grammar. Unicode classes (`LETTER`, `WHITE_SPACE`) are
 //! pest's own tables.
 //!
 //! The pre-scan has bounded nesting before this runs: recursion here follows the same
@@ -161,6 +161,14 @@ fn attr_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'$')
 }
 
+#[derive(Clone, Copy)]
+struct Mark {
+    pos: usize,
+    open: usize,
+    errors: usize,
+    too_deep: bool,
+}
+
 struct Descent<'s> {
     src: &'s str,
     b: &'s [u8],
@@ -203,6 +211,24 @@ impl<'s> Descent<'s> {
 
     fn span(&self, start: usize) -> Span {
         Span::new(start, self.pos)
+    }
+
+    /// Where to come back to when an alternative the grammar tries first fails.
+    fn mark(&self) -> Mark {
+        Mark {
+            pos: self.pos,
+            open: self.open,
+            errors: self.lower.errors.len(),
+            too_deep: self.lower.too_deep,
+        }
+    }
+
+    /// Forgets everything read and reported since `mark`.
+    fn rewind(&mut self, mark: Mark) {
+        self.pos = mark.pos;
+        self.open = mark.open;
+        self.lower.errors.truncate(mark.errors);
+        self.lower.too_deep = mark.too_deep;
     }
 
     /// The implicit blanks between tokens: comments, and line breaks inside brackets.
@@ -465,7 +491,15 @@ impl<'s> Descent<'s> {
             if self.peek() == b'#' {
                 self.hash_line();
             } else if self.word() == "let" {
-                items.push(Item::Let(self.let_decl()?));
+                // A `let` that is no declaration may be an entry: `let-x = 1`.
+                let mark = self.mark();
+                match self.let_decl() {
+                    Ok(decl) => items.push(Item::Let(decl)),
+                    Err(Bail) => {
+                        self.rewind(mark);
+                        items.push(Item::Entry(self.entry()?));
+                    }
+                }
             } else {
                 items.push(Item::Entry(self.entry()?));
             }
@@ -506,18 +540,29 @@ impl<'s> Descent<'s> {
             self.direct()
         } else {
             self.ws_nl()?;
-            if self.word() == "const" {
-                self.pos += "const".len();
-                self.ws_nl()?;
-                let begin = self.pos;
-                let json = self.json_value()?;
-                self.lower.constant(json, self.span(begin))
-            } else {
-                let expr = self.seq()?.expr;
-                self.lower.expr_source(expr)
+            // `const x` that is no constant is an expression on a field `const`.
+            let mark = self.mark();
+            match self.constant() {
+                Ok(source) => source,
+                Err(Bail) => {
+                    self.rewind(mark);
+                    let expr = self.seq()?.expr;
+                    self.lower.expr_source(expr)
+                }
             }
         };
         Ok(self.lower.entry_node(start, Some(target), Some(source)))
+    }
+
+    fn constant(&mut self) -> R<Source> {
+        if self.word() != "const" {
+            return Err(Bail);
+        }
+        self.pos += "const".len();
+        self.ws_nl()?;
+        let begin = self.pos;
+        let json = self.json_value()?;
+        Ok(self.lower.constant(json, self.span(begin)))
     }
 
     /// What may follow the `$` of a JSON Path source.
@@ -969,10 +1014,8 @@ impl<'s> Descent<'s> {
             self.ws()?;
             self.pos += 1;
             self.ws_nl()?;
-            let then = if self.peek() == b':' {
-                if self.at(self.pos + 1) == b':' {
-                    return Err(Bail);
-                }
+            // `?:` (but `? ::f() : b` is a call).
+            let then = if self.peek() == b':' && self.at(self.pos + 1) != b':' {
                 self.pos += 1;
                 cond.duplicate()
             } else {
@@ -1649,6 +1692,7 @@ mod tests {
             "let x = 1; if x > 0 { [x, {k: x}] } else { nil }",
             "filter(xs, .a > 1 and .b not in [1, 2]) | map({# * 2})",
             "-2 ** 3 ** 2 < a <= b ? c ?: d : `raw`",
+            "a ? ::f() : b ?: ::g()",
             "naïve\u{a0}not\u{2003}in\u{85}[\"é\", .ñ]",
         ] {
             assert!(matches!(expression(text, 128), Ok(Ok(_))), "{text}");
@@ -1657,11 +1701,13 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_left_to_the_grammar_from_their_item() {
-        for text in ["a +", "(a", "f(,)", "a ? ::f() : b"] {
+        for text in ["a +", "(a", "f(,)", "a ? :"] {
             assert!(matches!(expression(text, 128), Err(Bail)), "{text}");
         }
+        let text = "user {\n  let-x = 1\n  let = const [x]\n}\n";
+        assert!(matches!(file(text, 128), Ok(Ok(_))), "{text}");
         for (text, resume) in [
-            ("user {\n  let = 1\n}\n", 9),
+            ("user {\n  let x\n}\n", 9),
             ("user { a = b }\n", 0),
             ("app \"a\" user {\n}\n", 0),
             ("app \"é\"\nuser {\n  a = b // c\n  d = (\n}\n", 31),
