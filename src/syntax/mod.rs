@@ -1,4 +1,4 @@
-//! Mapping text → syntax tree with spans (the pest grammar is in `grammar/mapping.pest`).
+//! Mapping text → syntax tree with spans (the grammar is `grammar/mapping.pest`).
 
 pub mod ast;
 pub mod parser;

@@ -1,6 +1,9 @@
-//! The mapping parser: the pest grammar `grammar/mapping.pest`, lowered into the syntax tree.
+//! The mapping parser. `grammar/mapping.pest` is the grammar; the hand-written parser of
+//! `descent.rs` reads it from the text into the syntax tree, and the pest parser generated from
+//! it reports syntax errors (and, in debug builds, checks every parse). Both build the tree
+//! through the same `Lower` steps below, so they produce the same tree and diagnostics.
 //!
-//! The scan of `scan.rs` runs first, so the recursive pest parser and this lowering never nest
+//! The scan of `scan.rs` runs first, so the recursive parsers and this lowering never nest
 //! deeper than the `depth` limit allows; the lowering also keeps every expression tree within
 //! that many levels (long left-associative chains included), so later passes may recurse.
 
@@ -14,6 +17,8 @@ use super::ast::{
     SectionKind, Selector, Source, Spanned, Target, UnaryOp,
 };
 use super::scan::{self, Mode};
+
+mod descent;
 use crate::diagnostic::{self, quote, Diagnostic, Span};
 use crate::limits::Limits;
 
@@ -24,6 +29,29 @@ struct MappingParser;
 /// Parses a whole mapping file (LANGUAGE §2).
 pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>> {
     scan::check(source, Mode::File, limits).map_err(|d| vec![*d])?;
+    match descent::file(source, limits.nesting()) {
+        Ok(parsed) => oracle(source, parsed, |s| pest_file(s, limits)),
+        Err(resume) => match resumed_syntax_error(source, resume) {
+            Some(error) => oracle(source, Err(vec![error]), |s| pest_file(s, limits)),
+            None => pest_file(source, limits),
+        },
+    }
+}
+
+/// The grammar's syntax error from where the hand-written parser gave up, if there is one
+/// there (else the text may well parse, and the whole of it goes to pest).
+fn resumed_syntax_error(source: &str, resume: descent::Resume) -> Option<Diagnostic> {
+    let text = resume.blanked(source)?;
+    let error = MappingParser::parse(Rule::file, &text).err()?;
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    (pos >= resume.start).then(|| syntax_error(&text, &error, true))
+}
+
+/// The pest path: the grammar's verdict and its "expected …, found …" message.
+fn pest_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>> {
     let mut pairs = MappingParser::parse(Rule::file, source)
         .map_err(|e| vec![syntax_error(source, &e, true)])?;
     let mut lower = Lower::new(source, limits.nesting());
@@ -34,6 +62,13 @@ pub fn parse_file(source: &str, limits: &Limits) -> Result<File, Vec<Diagnostic>
 /// Parses one whole Expr expression (`scimap expr`); line breaks are blanks everywhere.
 pub fn parse_expression(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     scan::check(source, Mode::Expression, limits).map_err(|d| vec![*d])?;
+    match descent::expression(source, limits.nesting()) {
+        Ok(parsed) => oracle(source, parsed, |s| pest_expression(s, limits)),
+        Err(descent::Bail) => pest_expression(source, limits),
+    }
+}
+
+fn pest_expression(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagnostic>> {
     let mut pairs = MappingParser::parse(Rule::expression, source)
         .map_err(|e| vec![syntax_error(source, &e, false)])?;
     let mut lower = Lower::new(source, limits.nesting());
@@ -42,6 +77,36 @@ pub fn parse_expression(source: &str, limits: &Limits) -> Result<Expr, Vec<Diagn
         .and_then(|p| p.into_inner().find(|c| c.as_rule() == Rule::seq))
         .map(|seq| lower.expr0(seq).expr);
     lower.finish(expr)
+}
+
+/// Debug builds (every test) check the hand-written parser against the grammar: the same
+/// tree and the same diagnostics. Large inputs are left out so that the hostile-size tests
+/// stay fast in debug builds.
+#[cfg(debug_assertions)]
+fn oracle<T: PartialEq + std::fmt::Debug>(
+    source: &str,
+    parsed: Result<T, Vec<Diagnostic>>,
+    pest: impl FnOnce(&str) -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
+    const ORACLE_BYTES: usize = 64 * 1024;
+    if source.len() <= ORACLE_BYTES {
+        let expected = pest(source);
+        assert!(
+            parsed == expected,
+            "the hand-written parser disagrees with grammar/mapping.pest on {source:?}:\n\
+             descent: {parsed:#?}\npest: {expected:#?}"
+        );
+    }
+    parsed
+}
+
+#[cfg(not(debug_assertions))]
+fn oracle<T>(
+    _source: &str,
+    parsed: Result<T, Vec<Diagnostic>>,
+    _pest: impl FnOnce(&str) -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
+    parsed
 }
 
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
@@ -285,16 +350,12 @@ impl<'s> Lower<'s> {
         let mut had_duplicate = false;
         for decl in significant(pair) {
             match decl.as_rule() {
-                Rule::hash_line => self.hash_line(&decl),
+                Rule::hash_line => self.hash_line(decl.as_span().start()),
                 Rule::app => {
                     let span = span_of(&decl);
                     if let Some(name) = decl.into_inner().find(|c| c.as_rule() == Rule::str_lit) {
-                        let name = self.string(&name);
-                        if file.app.is_some() || seen_decl {
-                            self.error(span, "the `app` header must come first, and only once");
-                        } else {
-                            file.app = Some(Spanned::new(name.expr_string(), name.span()));
-                        }
+                        let name = self.string(name.as_str(), span_of(&name));
+                        self.app(&mut file, seen_decl, span, &name);
                     }
                     seen_decl = true;
                 }
@@ -306,27 +367,44 @@ impl<'s> Lower<'s> {
                 Rule::section => {
                     seen_decl = true;
                     let section = self.section(decl);
-                    match file.sections.iter().find(|s| s.kind == section.kind) {
-                        Some(first) => {
-                            had_duplicate = true;
-                            let word = section_word(section.kind);
-                            let first_span = first.keyword;
-                            self.push(
-                                Diagnostic::error(
-                                    "scimap::duplicate-section",
-                                    section.keyword,
-                                    format!("a second `{word}` section"),
-                                )
-                                .with_secondary(first_span, format!("the first `{word}` section"))
-                                .with_help(format!("merge the entries into one `{word}` section")),
-                            );
-                        }
-                        None => file.sections.push(section),
-                    }
+                    self.add_section(&mut file, section, &mut had_duplicate);
                 }
                 _ => {}
             }
         }
+        self.file_end(&file, had_duplicate);
+        file
+    }
+
+    fn app(&mut self, file: &mut File, seen_decl: bool, span: Span, name: &E) {
+        if file.app.is_some() || seen_decl {
+            self.error(span, "the `app` header must come first, and only once");
+        } else {
+            file.app = Some(Spanned::new(name.expr_string(), name.span()));
+        }
+    }
+
+    fn add_section(&mut self, file: &mut File, section: Section, had_duplicate: &mut bool) {
+        match file.sections.iter().find(|s| s.kind == section.kind) {
+            Some(first) => {
+                *had_duplicate = true;
+                let word = section_word(section.kind);
+                let first_span = first.keyword;
+                self.push(
+                    Diagnostic::error(
+                        "scimap::duplicate-section",
+                        section.keyword,
+                        format!("a second `{word}` section"),
+                    )
+                    .with_secondary(first_span, format!("the first `{word}` section"))
+                    .with_help(format!("merge the entries into one `{word}` section")),
+                );
+            }
+            None => file.sections.push(section),
+        }
+    }
+
+    fn file_end(&mut self, file: &File, had_duplicate: bool) {
         if file.sections.is_empty() && !had_duplicate {
             self.push(
                 Diagnostic::error(
@@ -339,11 +417,9 @@ impl<'s> Lower<'s> {
                 ),
             );
         }
-        file
     }
 
-    fn hash_line(&mut self, pair: &Pair<'_, Rule>) {
-        let start = pair.as_span().start();
+    fn hash_line(&mut self, start: usize) {
         self.push(
             Diagnostic::error(
                 "scimap::hash-comment",
@@ -361,7 +437,7 @@ impl<'s> Lower<'s> {
         for part in significant(pair) {
             match part.as_rule() {
                 Rule::str_lit => {
-                    let s = self.string(&part);
+                    let s = self.string(part.as_str(), span_of(&part));
                     urn = Spanned::new(s.expr_string(), s.span());
                 }
                 Rule::schema_attrs => {
@@ -395,7 +471,7 @@ impl<'s> Lower<'s> {
                         kind = SectionKind::Group;
                     }
                 }
-                Rule::hash_line => self.hash_line(&part),
+                Rule::hash_line => self.hash_line(part.as_span().start()),
                 Rule::let_decl => items.push(Item::Let(self.let_decl(part))),
                 Rule::entry => items.push(Item::Entry(self.entry(part))),
                 _ => {}
@@ -432,40 +508,56 @@ impl<'s> Lower<'s> {
             match part.as_rule() {
                 Rule::target => target = Some(self.target(part)),
                 Rule::direct => {
-                    let text = part.as_str().trim_end();
-                    let begin = part.as_span().start();
-                    let span = Span::new(begin, begin + text.len());
-                    source = Some(Source::Direct(Spanned::new(text.to_string(), span)));
+                    source = Some(direct(part.as_str(), part.as_span().start()));
                 }
                 Rule::constant => {
                     if let Some(value) = part.into_inner().find(|c| c.as_rule() == Rule::json_value)
                     {
                         let span = span_of(&value);
                         let json = self.json(value);
-                        if json.is_null() {
-                            self.push(
-                                Diagnostic::error("scimap::const-null", span, "a constant cannot be `null`")
-                                    .with_help("leave the attribute unmapped, or map it from an expression that may be nil"),
-                            );
-                        }
-                        source = Some(Source::Const(Spanned::new(json, span)));
+                        source = Some(self.constant(json, span));
                     }
                 }
                 Rule::seq => {
                     let expr = self.expr0(part).expr;
-                    let rest = self.src.get(expr.span.start..).unwrap_or_default();
-                    if rest.starts_with("$.") || rest.starts_with("$[") {
-                        self.error(
-                            expr.span,
-                            "a JSON Path source must start on the line of its `=`",
-                        )
-                        .help = Some("move the path up to the `=` line".into());
-                    }
-                    source = Some(Source::Expr(expr));
+                    source = Some(self.expr_source(expr));
                 }
                 _ => {}
             }
         }
+        self.entry_node(start, target, source)
+    }
+
+    fn constant(&mut self, json: serde_json::Value, span: Span) -> Source {
+        if json.is_null() {
+            self.push(
+                Diagnostic::error("scimap::const-null", span, "a constant cannot be `null`")
+                    .with_help(
+                    "leave the attribute unmapped, or map it from an expression that may be nil",
+                ),
+            );
+        }
+        Source::Const(Spanned::new(json, span))
+    }
+
+    fn expr_source(&mut self, expr: Expr) -> Source {
+        let rest = self.src.get(expr.span.start..).unwrap_or_default();
+        if rest.starts_with("$.") || rest.starts_with("$[") {
+            self.error(
+                expr.span,
+                "a JSON Path source must start on the line of its `=`",
+            )
+            .help = Some("move the path up to the `=` line".into());
+        }
+        Source::Expr(expr)
+    }
+
+    fn entry_node(
+        &mut self,
+        start: usize,
+        target: Option<Target>,
+        source: Option<Source>,
+    ) -> Entry {
         let target = target.unwrap_or_else(|| Target {
             urn: None,
             attr: Spanned::new(String::new(), Span::new(start, start)),
@@ -553,7 +645,7 @@ impl<'s> Lower<'s> {
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::urn_head => {
-                    let (u, a, s) = self.split_qualified(&part);
+                    let (u, a, s) = self.split_qualified(part.as_str(), part.as_span().start());
                     urn = Some(u);
                     attr = a;
                     sub = s;
@@ -592,10 +684,9 @@ impl<'s> Lower<'s> {
     /// Splits `urn:…:Schema:attr.sub` at its last `:`.
     fn split_qualified(
         &mut self,
-        head: &Pair<'_, Rule>,
+        text: &str,
+        start: usize,
     ) -> (Spanned<String>, Spanned<String>, Option<Spanned<String>>) {
-        let text = head.as_str();
-        let start = head.as_span().start();
         let colon = text.rfind(':').unwrap_or(0);
         let urn = Spanned::new(text[..colon].to_string(), Span::new(start, start + colon));
         let path = &text[colon + 1..];
@@ -697,19 +788,9 @@ impl<'s> Lower<'s> {
                         continue;
                     };
                     let key_span = span_of(&key);
-                    let key = self.json_string(&key);
+                    let key = self.json_string(key.as_str(), key_span);
                     if let Some(&first) = first_spans.get(&key) {
-                        self.push(
-                            Diagnostic::error(
-                                "scimap::duplicate-key",
-                                key_span,
-                                format!(
-                                    "duplicate key {} in the constant",
-                                    quote(&serde_json::Value::String(key.clone()).to_string())
-                                ),
-                            )
-                            .with_secondary(first, "first used here"),
-                        );
+                        self.duplicate_key(&key, key_span, first);
                         continue;
                     }
                     first_spans.insert(key.clone(), key_span);
@@ -724,29 +805,47 @@ impl<'s> Lower<'s> {
                     .map(|v| self.json(v))
                     .collect(),
             ),
-            Rule::json_string => Value::String(self.json_string(&pair)),
-            Rule::json_number => match serde_json::from_str::<Value>(pair.as_str()) {
-                Ok(v) => v,
-                Err(_) => {
-                    self.push(Diagnostic::error(
-                        "scimap::number-range",
-                        span_of(&pair),
-                        format!("the number `{}` is out of range", quote(pair.as_str())),
-                    ));
-                    Value::Null
-                }
-            },
+            Rule::json_string => Value::String(self.json_string(pair.as_str(), span_of(&pair))),
+            Rule::json_number => self.json_number(pair.as_str(), span_of(&pair)),
             Rule::json_true => Value::Bool(true),
             Rule::json_false => Value::Bool(false),
             _ => Value::Null,
         }
     }
 
+    fn duplicate_key(&mut self, key: &str, span: Span, first: Span) {
+        self.push(
+            Diagnostic::error(
+                "scimap::duplicate-key",
+                span,
+                format!(
+                    "duplicate key {} in the constant",
+                    quote(&serde_json::Value::String(key.to_string()).to_string())
+                ),
+            )
+            .with_secondary(first, "first used here"),
+        );
+    }
+
+    fn json_number(&mut self, text: &str, span: Span) -> serde_json::Value {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => v,
+            Err(_) => {
+                self.push(Diagnostic::error(
+                    "scimap::number-range",
+                    span,
+                    format!("the number `{}` is out of range", quote(text)),
+                ));
+                serde_json::Value::Null
+            }
+        }
+    }
+
     #[inline(never)]
-    fn json_string(&mut self, pair: &Pair<'_, Rule>) -> String {
-        serde_json::from_str::<String>(pair.as_str()).unwrap_or_else(|_| {
+    fn json_string(&mut self, text: &str, span: Span) -> String {
+        serde_json::from_str::<String>(text).unwrap_or_else(|_| {
             self.push(
-                Diagnostic::error("scimap::bad-escape", span_of(pair), "invalid escape in a JSON string")
+                Diagnostic::error("scimap::bad-escape", span, "invalid escape in a JSON string")
                     .with_help("JSON allows \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX (surrogates only as pairs)"),
             );
             String::new()
@@ -758,7 +857,11 @@ impl<'s> Lower<'s> {
 
     #[inline(never)]
     fn seq(&mut self, pair: Pair<'_, Rule>) -> E {
-        let mut items: Vec<E> = significant(pair).map(|p| self.expr0(p)).collect();
+        let items: Vec<E> = significant(pair).map(|p| self.expr0(p)).collect();
+        self.sequence(items)
+    }
+
+    fn sequence(&mut self, mut items: Vec<E>) -> E {
         if items.len() == 1 {
             if let Some(only) = items.pop() {
                 return only;
@@ -845,7 +948,10 @@ impl<'s> Lower<'s> {
                 _ => break self.expr0(body),
             }
         };
-        let mut body = body;
+        self.fold_lets(links, body)
+    }
+
+    fn fold_lets(&mut self, mut links: Vec<(usize, Spanned<String>, E)>, mut body: E) -> E {
         while let Some((start, name, value)) = links.pop() {
             let span = Span::new(start, body.span().end);
             let below = value.height.max(body.height);
@@ -878,7 +984,10 @@ impl<'s> Lower<'s> {
                 _ => break self.block(otherwise),
             }
         };
-        let mut otherwise = last;
+        self.fold_ifs(links, last)
+    }
+
+    fn fold_ifs(&mut self, mut links: Vec<(usize, E, E)>, mut otherwise: E) -> E {
         while let Some((start, cond, then)) = links.pop() {
             let span = Span::new(start, otherwise.span().end);
             let below = cond.height.max(then.height).max(otherwise.height);
@@ -934,7 +1043,10 @@ impl<'s> Lower<'s> {
                 break self.expr0(otherwise);
             }
         };
-        let mut otherwise = last;
+        self.fold_ternaries(links, last)
+    }
+
+    fn fold_ternaries(&mut self, mut links: Vec<(E, E)>, mut otherwise: E) -> E {
         while let Some((cond, then)) = links.pop() {
             let span = cond.span().to(otherwise.span());
             let below = cond.height.max(then.height).max(otherwise.height);
@@ -971,6 +1083,11 @@ impl<'s> Lower<'s> {
                 _ => {}
             }
         }
+        self.climb(start, pieces)
+    }
+
+    /// Climbs the flat pieces of one `binary` rule into a tree.
+    fn climb(&mut self, start: usize, mut pieces: Vec<Piece>) -> E {
         if let [Piece::Operand(_)] = pieces.as_slice() {
             if let Some(Piece::Operand(only)) = pieces.pop() {
                 return only;
@@ -1065,6 +1182,11 @@ impl<'s> Lower<'s> {
             return Lower::invalid(span);
         };
         let body = self.expr0(body);
+        self.closure(body, span, braced)
+    }
+
+    /// A predicate argument: a braced one spans its braces.
+    fn closure(&mut self, body: E, span: Span, braced: bool) -> E {
         let span = if braced { span } else { body.span() };
         let below = body.height;
         self.make(ExprKind::Closure(Box::new(body.expr)), span, below)
@@ -1110,6 +1232,18 @@ impl<'s> Lower<'s> {
         let Some(name) = name else {
             return object;
         };
+        self.member_node(object, optional, name, args, end)
+    }
+
+    /// `object.name` or `object.name(args)` (`?.` when `optional`), ending at `end`.
+    fn member_node(
+        &mut self,
+        object: E,
+        optional: bool,
+        name: Spanned<String>,
+        args: Option<Vec<E>>,
+        end: usize,
+    ) -> E {
         let span = Span::new(object.span().start, end);
         match args {
             Some(args) => self.method(object, name, args, optional, span),
@@ -1153,7 +1287,7 @@ impl<'s> Lower<'s> {
     }
 
     fn index(&mut self, object: E, pair: Pair<'_, Rule>) -> E {
-        let span = Span::new(object.span().start, pair.as_span().end());
+        let end = pair.as_span().end();
         let mut optional = false;
         let mut before = None;
         let mut after = None;
@@ -1173,6 +1307,20 @@ impl<'s> Lower<'s> {
                 }
             }
         }
+        self.index_node(object, optional, before, after, colon, end)
+    }
+
+    /// `object[before]`, or the slice `object[before:after]` when `colon`.
+    fn index_node(
+        &mut self,
+        object: E,
+        optional: bool,
+        before: Option<E>,
+        after: Option<E>,
+        colon: bool,
+        end: usize,
+    ) -> E {
+        let span = Span::new(object.span().start, end);
         let below = [Some(&object), before.as_ref(), after.as_ref()]
             .into_iter()
             .flatten()
@@ -1204,93 +1352,125 @@ impl<'s> Lower<'s> {
         match pair.as_rule() {
             Rule::array => {
                 let items: Vec<E> = significant(pair).map(|p| self.expr0(p)).collect();
-                let below = items.iter().map(|e| e.height).max().unwrap_or(0);
-                let kind = ExprKind::Array(items.into_iter().map(|e| e.expr).collect());
-                self.make(kind, span, below)
+                self.array(items, span)
             }
             Rule::map_lit => self.map_literal(pair),
-            Rule::number => self.number(pair),
-            Rule::str_lit => self.string(&pair),
-            Rule::raw_str => {
-                let text = pair.as_str();
-                let body = &text[1..text.len() - 1];
-                let value = body
-                    .replace("``", "`")
-                    .replace("\r\n", "\n")
-                    .replace('\r', "\n");
-                self.leaf(ExprKind::Str(value), span)
+            Rule::number => {
+                let junk = pair
+                    .clone()
+                    .into_inner()
+                    .any(|p| p.as_rule() == Rule::num_junk);
+                self.number(pair.as_str(), span, junk)
             }
-            Rule::bytes_lit => {
-                self.push(
-                    Diagnostic::error(
-                        "scimap::bytes-literal",
-                        span,
-                        "byte strings are not supported: scimap has no bytes type",
-                    )
-                    .with_help("drop the `b` prefix to write a string"),
-                );
-                Lower::invalid(span)
-            }
-            Rule::pointer => {
-                let pointer = match pair.as_str() {
-                    "#" => Pointer::Element,
-                    "#index" => Pointer::Index,
-                    "#acc" => Pointer::Acc,
-                    other => {
-                        self.error(span, format!("unknown pointer `{}`", quote(other))).help =
-                            Some("inside a predicate, `#` is the element, `#index` its index and `#acc` the accumulator".into());
-                        return Lower::invalid(span);
-                    }
-                };
-                self.leaf(ExprKind::Pointer(pointer), span)
-            }
+            Rule::str_lit => self.string(pair.as_str(), span),
+            Rule::raw_str => self.raw_string(pair.as_str(), span),
+            Rule::bytes_lit => self.bytes_literal(span),
+            Rule::pointer => self.pointer(pair.as_str(), span),
             Rule::pointer_field => {
                 let mut parts = pair.into_inner();
                 let Some(dot_name) = parts.next() else {
                     return Lower::invalid(span);
                 };
                 let name_span = span_of(&dot_name);
-                let name = dot_name.as_str()[1..].to_string();
-                match parts.next() {
-                    Some(args) => {
-                        let args: Vec<E> = significant(args).map(|a| self.expr0(a)).collect();
-                        let element = self.leaf(
-                            ExprKind::Pointer(Pointer::Element),
-                            Span::new(span.start, span.start),
-                        );
-                        let name =
-                            Spanned::new(name, Span::new(name_span.start + 1, name_span.end));
-                        self.method(element, name, args, false, span)
-                    }
-                    None => self.leaf(ExprKind::PointerField(name), span),
-                }
+                let args = parts
+                    .next()
+                    .map(|args| significant(args).map(|a| self.expr0(a)).collect());
+                self.pointer_field(dot_name.as_str(), name_span, args, span)
             }
-            Rule::literal => {
-                let kind = match pair.as_str() {
-                    "true" => ExprKind::Bool(true),
-                    "false" => ExprKind::Bool(false),
-                    _ => ExprKind::Nil,
-                };
-                self.leaf(kind, span)
-            }
+            Rule::literal => self.literal(pair.as_str(), span),
             Rule::call => {
                 let Some(call) = pair.into_inner().find(|p| p.as_rule() != Rule::dcolon) else {
                     return Lower::invalid(span);
                 };
                 let (name, args) = self.call_parts(call);
-                self.check_predicate_arity(&name, args.len(), span);
-                self.call_node(name, args, span)
+                self.call(name, args, span)
             }
             Rule::ident => self.leaf(ExprKind::Ident(pair.as_str().to_string()), span),
             _ => self.unexpected(&pair),
         }
     }
 
+    fn array(&mut self, items: Vec<E>, span: Span) -> E {
+        let below = items.iter().map(|e| e.height).max().unwrap_or(0);
+        let kind = ExprKind::Array(items.into_iter().map(|e| e.expr).collect());
+        self.make(kind, span, below)
+    }
+
+    fn call(&mut self, name: Spanned<String>, args: Vec<E>, span: Span) -> E {
+        self.check_predicate_arity(&name, args.len(), span);
+        self.call_node(name, args, span)
+    }
+
+    fn raw_string(&mut self, text: &str, span: Span) -> E {
+        let body = &text[1..text.len() - 1];
+        let value = body
+            .replace("``", "`")
+            .replace("\r\n", "\n")
+            .replace('\r', "\n");
+        self.leaf(ExprKind::Str(value), span)
+    }
+
+    fn bytes_literal(&mut self, span: Span) -> E {
+        self.push(
+            Diagnostic::error(
+                "scimap::bytes-literal",
+                span,
+                "byte strings are not supported: scimap has no bytes type",
+            )
+            .with_help("drop the `b` prefix to write a string"),
+        );
+        Lower::invalid(span)
+    }
+
+    fn pointer(&mut self, text: &str, span: Span) -> E {
+        let pointer = match text {
+            "#" => Pointer::Element,
+            "#index" => Pointer::Index,
+            "#acc" => Pointer::Acc,
+            other => {
+                self.error(span, format!("unknown pointer `{}`", quote(other))).help =
+                    Some("inside a predicate, `#` is the element, `#index` its index and `#acc` the accumulator".into());
+                return Lower::invalid(span);
+            }
+        };
+        self.leaf(ExprKind::Pointer(pointer), span)
+    }
+
+    /// `.name` (a member of `#`) or `.Name(args)` (a method of `#`); `dot_name` is `.name`.
+    fn pointer_field(
+        &mut self,
+        dot_name: &str,
+        name_span: Span,
+        args: Option<Vec<E>>,
+        span: Span,
+    ) -> E {
+        let name = dot_name[1..].to_string();
+        match args {
+            Some(args) => {
+                let element = self.leaf(
+                    ExprKind::Pointer(Pointer::Element),
+                    Span::new(span.start, span.start),
+                );
+                let name = Spanned::new(name, Span::new(name_span.start + 1, name_span.end));
+                self.method(element, name, args, false, span)
+            }
+            None => self.leaf(ExprKind::PointerField(name), span),
+        }
+    }
+
+    fn literal(&mut self, text: &str, span: Span) -> E {
+        let kind = match text {
+            "true" => ExprKind::Bool(true),
+            "false" => ExprKind::Bool(false),
+            _ => ExprKind::Nil,
+        };
+        self.leaf(kind, span)
+    }
+
     #[inline(never)]
     fn map_literal(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         let mut entries = Vec::new();
-        let mut below = 0;
         for entry in significant(pair) {
             let mut parts = significant(entry);
             let (Some(key), Some(value)) = (parts.next(), parts.next()) else {
@@ -1301,17 +1481,26 @@ impl<'s> Lower<'s> {
                 None => continue,
             };
             let value = self.expr0(value);
-            below = below.max(key.height).max(value.height);
-            entries.push((key.expr, value.expr));
+            entries.push((key, value));
         }
+        self.map(entries, span)
+    }
+
+    fn map(&mut self, entries: Vec<(E, E)>, span: Span) -> E {
+        let below = entries
+            .iter()
+            .map(|(k, v)| k.height.max(v.height))
+            .max()
+            .unwrap_or(0);
+        let entries = entries.into_iter().map(|(k, v)| (k.expr, v.expr)).collect();
         self.make(ExprKind::Map(entries), span, below)
     }
 
     fn map_key(&mut self, pair: Pair<'_, Rule>) -> E {
         let span = span_of(&pair);
         match pair.as_rule() {
-            Rule::str_lit => self.string(&pair),
-            Rule::raw_str => self.primary(pair),
+            Rule::str_lit => self.string(pair.as_str(), span),
+            Rule::raw_str => self.raw_string(pair.as_str(), span),
             // Expr keys a number by its literal text: `{1_0: "a"}` has the key "1_0".
             Rule::number | Rule::key_word => {
                 self.leaf(ExprKind::Str(pair.as_str().to_string()), span)
@@ -1324,14 +1513,8 @@ impl<'s> Lower<'s> {
     // Literals
 
     #[inline(never)]
-    fn number(&mut self, pair: Pair<'_, Rule>) -> E {
-        let span = span_of(&pair);
-        let text = pair.as_str();
-        if pair
-            .clone()
-            .into_inner()
-            .any(|p| p.as_rule() == Rule::num_junk)
-        {
+    fn number(&mut self, text: &str, span: Span, junk: bool) -> E {
+        if junk {
             self.error(span, format!("invalid number `{}`", quote(text)))
                 .help = Some("a number cannot be followed directly by a letter".into());
             return Lower::invalid(span);
@@ -1360,9 +1543,7 @@ impl<'s> Lower<'s> {
 
     /// A `"…"` or `'…'` literal with Expr's escapes.
     #[inline(never)]
-    fn string(&mut self, pair: &Pair<'_, Rule>) -> E {
-        let span = span_of(pair);
-        let text = pair.as_str();
+    fn string(&mut self, text: &str, span: Span) -> E {
         let quote = text.chars().next().unwrap_or('"');
         let body = text
             .get(1..text.len().saturating_sub(1))
@@ -1409,6 +1590,13 @@ impl E {
             _ => String::new(),
         }
     }
+}
+
+/// A JSON Path source: its text without trailing blanks.
+fn direct(text: &str, begin: usize) -> Source {
+    let text = text.trim_end();
+    let span = Span::new(begin, begin + text.len());
+    Source::Direct(Spanned::new(text.to_string(), span))
 }
 
 fn section_word(kind: SectionKind) -> &'static str {
