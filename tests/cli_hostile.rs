@@ -749,3 +749,41 @@ fn fmt_rewrites_a_file_keeping_its_comments() {
         assert_eq!(out.matches(c).count(), 1, "{c} in:\n{out}");
     }
 }
+
+/// A syntax error far into one long entry or expression: named where it is, with the token
+/// found, and a help that says why there is no list of what was expected (the parser that
+/// writes that list is not asked past 64 KiB into an entry; reference §limits-mappings).
+#[test]
+fn a_syntax_error_deep_into_a_long_entry_is_named_where_it_is() {
+    // Over 64 KiB, under the 128 KiB a single command-line argument may have.
+    let items = ", [1]".repeat(15_000);
+    let d = dir();
+    let mapping = write(
+        d.path(),
+        "long.scimap",
+        format!("user {{\n  userName = username\n  title = string([1{items},,])\n}}\n").as_bytes(),
+    );
+    let long = run(&["check", "--format", "json", &mapping], b"");
+    assert_eq!(long.code, 1, "{}", long.stderr);
+    let diagnostics: Value = serde_json::from_slice(&long.stdout).expect("JSON diagnostics");
+    let first = &diagnostics[0];
+    assert_eq!(first["code"], "scimap::syntax", "{first}");
+    assert_eq!(first["message"], "unexpected `,`", "{first}");
+    assert_eq!(first["line"], 3, "{first}");
+    assert!(first["help"].as_str().unwrap_or_default().contains("64 KiB"), "{first}");
+    // The same error in a short entry gets the grammar's full message.
+    let short = write(
+        d.path(),
+        "short.scimap",
+        b"user {\n  userName = username\n  title = string([1, [1],,])\n}\n",
+    );
+    let short = run(&["check", "--format", "json", &short], b"");
+    let diagnostics: Value = serde_json::from_slice(&short.stdout).expect("JSON diagnostics");
+    assert_eq!(diagnostics[0]["message"], "expected an expression, found `,`");
+    // And in `scimap expr`.
+    let expression = format!("[1{items},,]");
+    let expr = run(&["expr", &expression], b"");
+    assert_eq!(expr.code, 1, "{}", expr.stderr);
+    assert!(expr.stderr.contains("unexpected `,`"), "{}", expr.stderr);
+    assert!(expr.stderr.contains("into the expression"), "{}", expr.stderr);
+}

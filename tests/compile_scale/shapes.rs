@@ -531,6 +531,30 @@ pub fn all() -> Vec<Shape> {
                 )
             },
         },
+        // A syntax error at the end of one entry as long as the file: the parser that names
+        // what was expected (pest) is not asked past 64 KiB into an entry.
+        Shape {
+            name: "wide-array-syntax-error",
+            first: "scimap::syntax",
+            make: |size| {
+                fill(
+                    size,
+                    "user {\n  userName = username\n  let v = [1",
+                    ",,]\n}\n",
+                    |_| ", [1]".into(),
+                )
+            },
+        },
+        Shape {
+            name: "deep-parens-syntax-error",
+            first: "scimap::syntax",
+            make: |size| {
+                let mut text = lets(size.saturating_sub(64), |_| nest("(", "username", ")"));
+                text.truncate(text.rfind('}').unwrap_or(text.len()));
+                text.push_str("  x = (((username +)))\n}\n");
+                text
+            },
+        },
         Shape {
             name: "wide-map",
             first: "ok",

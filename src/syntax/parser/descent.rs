@@ -34,7 +34,10 @@ pub fn file(source: &str, limit: usize) -> Result<Result<File, Vec<Diagnostic>>,
     let mut p = Descent::new(source, limit, 0);
     match p.file() {
         Ok(file) => Ok(p.lower.finish(Some(file))),
-        Err(Bail) => Err(p.resume),
+        Err(Bail) => Err(Resume {
+            at: p.pos.max(p.far),
+            ..p.resume
+        }),
     }
 }
 
@@ -47,6 +50,8 @@ pub struct Resume {
     header: Option<(usize, usize)>,
     /// Where the declaration or item starts.
     pub start: usize,
+    /// Where the parser gave up: at or near the syntax error.
+    pub at: usize,
 }
 
 impl Resume {
@@ -77,19 +82,13 @@ impl Resume {
 }
 
 /// Parses one `scimap expr` expression (line breaks are blanks everywhere), or gives up.
-pub fn expression(source: &str, limit: usize) -> R<Result<Expr, Vec<Diagnostic>>> {
+/// Parses a whole expression, or says where it gave up.
+pub fn expression(source: &str, limit: usize) -> Result<Result<Expr, Vec<Diagnostic>>, usize> {
     let mut p = Descent::new(source, limit, 1);
-    p.ws()?;
-    let e = p.seq()?;
-    p.ws()?;
-    if p.peek() == b';' {
-        p.pos += 1;
-        p.ws()?;
+    match p.whole_expression() {
+        Ok(expr) => Ok(p.lower.finish(Some(expr))),
+        Err(Bail) => Err(p.pos.max(p.far)),
     }
-    if p.pos != p.b.len() {
-        return Err(Bail);
-    }
-    Ok(p.lower.finish(Some(e.expr)))
 }
 
 const PREDICATES: [&str; 15] = [
@@ -177,6 +176,9 @@ struct Descent<'s> {
     open: usize,
     lower: Lower<'s>,
     resume: Resume,
+    /// The furthest position a rewound attempt reached: where a syntax error is, when the
+    /// attempt that rewound got further than the one that failed last.
+    far: usize,
 }
 
 impl<'s> Descent<'s> {
@@ -188,7 +190,22 @@ impl<'s> Descent<'s> {
             open,
             lower: Lower::new(src, limit),
             resume: Resume::default(),
+            far: 0,
         }
+    }
+
+    fn whole_expression(&mut self) -> R<Expr> {
+        self.ws()?;
+        let e = self.seq()?;
+        self.ws()?;
+        if self.peek() == b';' {
+            self.pos += 1;
+            self.ws()?;
+        }
+        if self.pos != self.b.len() {
+            return Err(Bail);
+        }
+        Ok(e.expr)
     }
 
     fn peek(&self) -> u8 {
@@ -225,6 +242,7 @@ impl<'s> Descent<'s> {
 
     /// Forgets everything read and reported since `mark`.
     fn rewind(&mut self, mark: Mark) {
+        self.far = self.far.max(self.pos);
         self.pos = mark.pos;
         self.open = mark.open;
         self.lower.errors.truncate(mark.errors);
@@ -366,6 +384,7 @@ impl<'s> Descent<'s> {
             self.resume = Resume {
                 header: None,
                 start,
+                at: start,
             };
             match self.peek() {
                 b'#' => self.hash_line(),
@@ -487,6 +506,7 @@ impl<'s> Descent<'s> {
             self.resume = Resume {
                 header,
                 start: self.pos,
+                at: self.pos,
             };
             if self.peek() == b'#' {
                 self.hash_line();
