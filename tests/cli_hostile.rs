@@ -770,7 +770,13 @@ fn a_syntax_error_deep_into_a_long_entry_is_named_where_it_is() {
     assert_eq!(first["code"], "scimap::syntax", "{first}");
     assert_eq!(first["message"], "unexpected `,`", "{first}");
     assert_eq!(first["line"], 3, "{first}");
-    assert!(first["help"].as_str().unwrap_or_default().contains("64 KiB"), "{first}");
+    assert!(
+        first["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("64 KiB"),
+        "{first}"
+    );
     // The same error in a short entry gets the grammar's full message.
     let short = write(
         d.path(),
@@ -779,11 +785,18 @@ fn a_syntax_error_deep_into_a_long_entry_is_named_where_it_is() {
     );
     let short = run(&["check", "--format", "json", &short], b"");
     let diagnostics: Value = serde_json::from_slice(&short.stdout).expect("JSON diagnostics");
-    assert_eq!(diagnostics[0]["message"], "expected an expression, found `,`");
+    assert_eq!(
+        diagnostics[0]["message"],
+        "expected an expression, found `,`"
+    );
     // And in `scimap expr`.
     let expression = format!("[1{items},,]");
     let expr = run(&["expr", &expression], b"");
     assert_eq!(expr.code, 1, "{}", expr.stderr);
     assert!(expr.stderr.contains("unexpected `,`"), "{}", expr.stderr);
-    assert!(expr.stderr.contains("into the expression"), "{}", expr.stderr);
+    assert!(
+        expr.stderr.contains("into the expression"),
+        "{}",
+        expr.stderr
+    );
 }
