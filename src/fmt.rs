@@ -14,7 +14,7 @@
 //! that starts by closing brackets goes back to the level they were opened at; multi-line raw
 //! strings and block comments are kept byte for byte; `\r\n` becomes `\n` and a BOM is dropped.
 
-use crate::diagnostic::Span;
+use crate::diagnostic::{Diagnostic, Span};
 use crate::limits::Limits;
 use crate::mapping::CompileError;
 use crate::syntax::ast::{self, Expr, ExprKind, Item, Source};
@@ -51,6 +51,24 @@ pub fn format_with(source: &str, limits: &Limits) -> Result<String, CompileError
         Ok(tree) => layout(&spaced, &tree),
         Err(_) => layout(source, &original),
     };
+    // The layout adds blanks: a mapping near `source-bytes` may format to more. Saying so
+    // beats handing back the original, which `fmt --check` would call formatted.
+    if out.len() > limits.source_bytes {
+        let diagnostic = Diagnostic::error(
+            "scimap::limit",
+            Span::new(0, 0),
+            format!(
+                "formatted, the mapping would be {} bytes, over the limit `source-bytes` ({})",
+                out.len(),
+                limits.source_bytes
+            ),
+        )
+        .with_help("split the mapping, or raise the limit with `--limit source-bytes=N`");
+        return Err(CompileError {
+            diagnostics: vec![diagnostic],
+            source: source.to_string(),
+        });
+    }
     match parser::parse_file(&out, limits) {
         Ok(after)
             if shape(&after) == shape(&original)

@@ -419,3 +419,20 @@ fn apply_diff(old: &str, diff: &str) -> String {
     out.extend(&old[at..]);
     out.iter().map(|l| format!("{l}\n")).collect()
 }
+
+/// A mapping just under `source-bytes` that the layout would take over it is a `scimap::limit`
+/// error, not handed back unchanged (which `fmt --check` would call formatted).
+#[test]
+fn a_mapping_that_formats_past_source_bytes_is_a_limit_error() {
+    let source = "user {\nuserName=lower(username)\ntitle=displayname??username\nactive=state==\"ACTIVATED\"\n}\n";
+    let limits = |bytes| {
+        let mut limits = scimap::Limits::default();
+        limits.source_bytes = bytes;
+        limits
+    };
+    let err = scimap::fmt::format_with(source, &limits(source.len())).expect_err("over the limit");
+    assert_eq!(err.diagnostics[0].code, "scimap::limit");
+    assert!(err.diagnostics[0].message.contains("source-bytes"));
+    let out = scimap::fmt::format_with(source, &limits(1 << 10)).expect("formats");
+    assert!(out.len() > source.len() && out.len() <= 1 << 10);
+}
