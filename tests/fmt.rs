@@ -425,10 +425,9 @@ fn apply_diff(old: &str, diff: &str) -> String {
 #[test]
 fn a_mapping_that_formats_past_source_bytes_is_a_limit_error() {
     let source = "user {\nuserName=lower(username)\ntitle=displayname??username\nactive=state==\"ACTIVATED\"\n}\n";
-    let limits = |bytes| {
-        let mut limits = scimap::Limits::default();
-        limits.source_bytes = bytes;
-        limits
+    let limits = |source_bytes| scimap::Limits {
+        source_bytes,
+        ..scimap::Limits::default()
     };
     let err = scimap::fmt::format_with(source, &limits(source.len())).expect_err("over the limit");
     assert_eq!(err.diagnostics[0].code, "scimap::limit");
