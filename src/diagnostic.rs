@@ -194,6 +194,36 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// The warning codes an allow comment or `--allow` can silence; errors cannot be allowed.
+pub const WARNING_CODES: &[&str] = &[
+    "scimap::maybe-nil",
+    "scimap::non-canonical",
+    "scimap::non-singular-path",
+    "scimap::unused-let",
+];
+
+/// A warning code written with or without its `scimap::` prefix, in full; or why it is none,
+/// with the code it probably meant.
+pub fn warning_code(name: &str) -> Result<&'static str, String> {
+    let bare = name.strip_prefix("scimap::").unwrap_or(name);
+    if let Some(code) = WARNING_CODES
+        .iter()
+        .find(|c| c.strip_prefix("scimap::") == Some(bare))
+    {
+        return Ok(code);
+    }
+    let bare_codes = WARNING_CODES
+        .iter()
+        .filter_map(|c| c.strip_prefix("scimap::"));
+    let known = WARNING_CODES.join(", ");
+    Err(match crate::suggest::did_you_mean(bare, bare_codes) {
+        Some(near) => {
+            format!("unknown warning code; did you mean `scimap::{near}`? (known: {known})")
+        }
+        None => format!("not a warning code (known: {known})"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

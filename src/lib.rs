@@ -31,7 +31,7 @@ mod syntax;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
-pub use diagnostic::{Counts, Diagnostic, Label, Severity, Span};
+pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WARNING_CODES};
 pub use eval::builtins::catalogue::FunctionDoc;
 pub use limits::Limits;
 pub use mapping::{

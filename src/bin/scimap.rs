@@ -173,30 +173,9 @@ struct CheckArgs {
     limits: LimitArgs,
 }
 
-/// The warning codes `--allow` (and an allow comment) can silence; errors cannot be allowed.
-const WARNING_CODES: &[&str] = &[
-    "scimap::maybe-nil",
-    "scimap::non-canonical",
-    "scimap::non-singular-path",
-    "scimap::unused-let",
-];
-
 /// A warning code with or without its `scimap::` prefix, as an allow comment takes it.
 fn parse_allow(s: &str) -> Result<String, String> {
-    let code = format!("scimap::{}", s.strip_prefix("scimap::").unwrap_or(s));
-    if WARNING_CODES.contains(&code.as_str()) {
-        return Ok(code);
-    }
-    let near = WARNING_CODES
-        .iter()
-        .map(|c| (strsim::jaro_winkler(c, &code), c))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .filter(|(score, _)| *score >= 0.8);
-    let known = WARNING_CODES.join(", ");
-    Err(match near {
-        Some((_, c)) => format!("unknown warning code; did you mean `{c}`? (known: {known})"),
-        None => format!("not a warning code (known: {known})"),
-    })
+    scimap::warning_code(s).map(String::from)
 }
 
 /// Which record of a file: `--pick N` or `--where FIELD=VALUE`.

@@ -649,7 +649,16 @@ impl<'s> Lower<'s> {
                 })
             });
         match codes {
-            Some(codes) => codes.iter().map(|c| format!("scimap::{c}")).collect(),
+            Some(codes) => codes
+                .iter()
+                .filter_map(|c| match diagnostic::warning_code(c) {
+                    Ok(code) => Some(code.to_string()),
+                    Err(why) => {
+                        self.error(span, format!("`{c}` in `scimap:allow`: {why}"));
+                        None
+                    }
+                })
+                .collect(),
             None => {
                 self.error(span, "malformed `scimap:allow` comment").help = Some(
                     "write `// scimap:allow(scimap::CODE)` or `// scimap:allow(CODE1, CODE2)`"
@@ -2885,18 +2894,30 @@ group {
             ["scimap::maybe-nil"]
         );
         assert_eq!(
-            entry("a = $.b   //scimap:allow(maybe-nil, scimap::lossy-number )").allow,
-            ["scimap::maybe-nil", "scimap::lossy-number"]
+            entry("a = $.b   //scimap:allow(maybe-nil, scimap::non-singular-path )").allow,
+            ["scimap::maybe-nil", "scimap::non-singular-path"]
         );
         assert_eq!(
-            entry("a = f(\n b) /* x */ // scimap:allow(x)").allow,
-            ["scimap::x"]
+            entry("a = f(\n b) /* x */ // scimap:allow(unused-let)").allow,
+            ["scimap::unused-let"]
         );
-        assert_eq!(entry("a = const 1 // scimap:allow(x)").allow, ["scimap::x"]);
+        assert_eq!(
+            entry("a = const 1 // scimap:allow(non-canonical)").allow,
+            ["scimap::non-canonical"]
+        );
         assert!(entry("a = b // just a comment").allow.is_empty());
         assert!(entry("a = b").allow.is_empty());
         let d = file_err("user {\n  a = b // scimap:allow()\n}");
         assert_eq!(d.message, "malformed `scimap:allow` comment");
+        // Only warnings can be allowed, and a typo is named rather than ignored.
+        let d = file_err("user {\n  a = b // scimap:allow(maybe-nill)\n}");
+        assert!(
+            d.message.contains("did you mean `scimap::maybe-nil`"),
+            "{}",
+            d.message
+        );
+        let d = file_err("user {\n  a = b // scimap:allow(scimap::type-mismatch)\n}");
+        assert!(d.message.contains("not a warning code"), "{}", d.message);
     }
 
     #[test]
