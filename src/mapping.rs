@@ -376,6 +376,7 @@ impl Mapping {
 
     /// A library record seen as the evaluator reads records, without copying its strings.
     fn view<'r>(&self, kind: Kind, record: &'r Json) -> Result<Doc<'r>, RecordError> {
+        crate::record::check_depth(record, &self.options.limits)?;
         match record {
             Json::Object(map) => Ok(Doc::Object(Obj::from_json(map, self.fields(kind)))),
             other => Err(crate::record::not_an_object(json_kind(other))),
@@ -806,6 +807,7 @@ pub fn eval_expression(
     let Json::Object(fields) = record else {
         return Err(run_error("the record is not a JSON object".into()));
     };
+    crate::record::check_depth(record, limits).map_err(|e| run_error(e.to_string()))?;
     let whole = Doc::Object(Obj::from_json(fields, None));
     let Doc::Object(fields) = &whole else {
         return Err(run_error("the record is not a JSON object".into()));

@@ -876,3 +876,23 @@ fn bulk_validates_fields_the_mapping_does_not_read() {
     }
     assert_eq!(out[4]["userName"], "b");
 }
+
+/// A record handed to the library as a `serde_json::Value` nests within `depth` like one the
+/// library reads from bytes: a value built deeper by a program is a `scimap::limit` error,
+/// through `evaluate` and `eval_expression`, not a recursion as deep as the value.
+#[test]
+fn library_records_built_deeper_than_depth_are_refused() {
+    // 500 levels: deeper than `depth` (128) and serde_json's reader (128), shallow enough
+    // for serde_json's own recursive drop on a test thread.
+    let deep = (0..500).fold(json!(1), |v, _| json!([v]));
+    let record = json!({"username": "u", "description": deep});
+    let mapping =
+        Mapping::compile("user {\n  userName = username\n  title = toJSON(description)\n}\n")
+            .expect("compiles");
+    let err = mapping.evaluate_user(&record).expect_err("too deep");
+    assert_eq!(err.errors[0].code, "scimap::limit", "{err:?}");
+    assert!(err.errors[0].message.contains("`depth`"), "{err:?}");
+    let err = eval_expression("username", Kind::User, &record, &Options::default())
+        .expect_err("too deep");
+    assert!(err.message.contains("`depth`"), "{}", err.message);
+}

@@ -50,10 +50,7 @@ pub fn read<'a>(
             "scimap::limit",
             format!("the record needs more than the limit `memory` ({limit} bytes) to be read"),
         )),
-        Err(Fail::TooDeep(limit)) => Err(RecordError::whole(
-            "scimap::limit",
-            format!("the record nests deeper than the limit `depth` ({limit})"),
-        )),
+        Err(Fail::TooDeep(limit)) => Err(too_deep(limit)),
         Err(Fail::Syntax(code, at)) => {
             let (line, column) = line_column(bytes, at);
             Err(RecordError::whole(
@@ -65,6 +62,34 @@ pub fn read<'a>(
             ))
         }
     }
+}
+
+/// A record given as a `serde_json` value (the library's `evaluate`): nesting within
+/// `limits.depth` as a read record's is, checked without recursion before the recursive view
+/// of it is built.
+pub fn check_depth(record: &serde_json::Value, limits: &Limits) -> Result<(), RecordError> {
+    use serde_json::Value;
+    let limit = limits.nesting();
+    let mut stack = vec![(record, 1usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > limit {
+            return Err(too_deep(limit));
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    Ok(())
+}
+
+fn too_deep(limit: usize) -> RecordError {
+    RecordError::whole(
+        "scimap::limit",
+        format!("the record nests deeper than the limit `depth` ({limit})"),
+    )
 }
 
 /// "the record is {kind}, not a JSON object" (kind: "an array", "a string", "a number",
@@ -1001,6 +1026,27 @@ mod tests {
         Limits {
             depth,
             ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn a_library_record_nests_within_depth_as_a_read_one_does() {
+        for levels in [6, 7, 8, 600] {
+            let text = format!("{{\"a\":{}1{}}}", "[".repeat(levels), "]".repeat(levels));
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+                // Deeper than serde_json reads: built by hand, as a program may.
+                (0..levels).fold(serde_json::json!(1), |v, _| serde_json::json!([v]))
+            });
+            let value = match value {
+                serde_json::Value::Object(_) => value,
+                inner => serde_json::json!({ "a": inner }),
+            };
+            let read_ok = read(text.as_bytes(), &depth(8), None).is_ok();
+            let view = check_depth(&value, &depth(8));
+            assert_eq!(read_ok, view.is_ok(), "{levels} levels");
+            if let Err(e) = view {
+                assert_eq!(code(&e), "scimap::limit");
+            }
         }
     }
 
