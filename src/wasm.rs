@@ -269,6 +269,9 @@ fn explained_json(x: &Explained) -> Json {
         if let Some(error) = &x.error {
             obj.insert("error".into(), error.to_json());
         }
+        if x.create_only {
+            obj.insert("createOnly".into(), Json::Bool(true));
+        }
     }
     out
 }

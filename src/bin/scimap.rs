@@ -175,6 +175,7 @@ struct CheckArgs {
 
 /// The warning codes `--allow` (and an allow comment) can silence; errors cannot be allowed.
 const WARNING_CODES: &[&str] = &[
+    "scimap::matching-absent",
     "scimap::maybe-nil",
     "scimap::non-canonical",
     "scimap::non-singular-path",
@@ -859,11 +860,12 @@ fn explain(mapping: &Mapping, kind: Kind, record: &Value) -> Result<(), String> 
     for x in mapping.explain(kind, record) {
         let source: Vec<Cow<'_, str>> = x.source.lines().map(escape_controls).collect();
         text.push_str(&format!(
-            "{} ({}, {}:{}) = {}\n",
+            "{} ({}, {}:{}{}) = {}\n",
             escape_controls(&x.target),
             x.kind,
             x.line,
             x.column,
+            if x.create_only { ", create only" } else { "" },
             source.join("\n")
         ));
         let outcome = match (&x.value, &x.error) {
