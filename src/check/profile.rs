@@ -4,9 +4,10 @@
 use super::target::{Declared, Resolved};
 use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::profile::{Profile, UpdateStyle};
-use crate::schema::{self, Mutability, ScimSchema};
+use crate::schema::{self, Mutability, ScimSchema, ScimType};
 use crate::suggest::Suggester;
 use crate::syntax::ast::{ProfileDecl, SettingValue, Spanned};
+use std::collections::HashMap;
 
 /// The settings a profile may have, as written.
 const SETTINGS: [&str; 6] = [
@@ -42,13 +43,30 @@ impl Path {
     fn covers(&self, r: &Resolved) -> bool {
         self.urn == r.urn && self.attr == r.attr && (self.sub.is_none() || self.sub == r.sub)
     }
+}
 
-    /// Whether `other` is this attribute or one of its sub-attributes.
-    fn contains(&self, other: &Path) -> bool {
-        self.urn == other.urn
-            && self.attr == other.attr
-            && (self.sub.is_none() || self.sub == other.sub)
+/// Attribute paths by key, so that the checks stay linear when a list or a section is long.
+type Key = (Option<String>, String, Option<String>);
+
+/// The first path of `paths` that is the attribute `(urn, attr, sub)` or its parent.
+fn find<'p>(
+    paths: &'p HashMap<Key, &Path>,
+    urn: &Option<String>,
+    attr: &str,
+    sub: &Option<String>,
+) -> Option<&'p Path> {
+    let exact = (urn.clone(), attr.to_string(), sub.clone());
+    let parent = (urn.clone(), attr.to_string(), None);
+    paths.get(&exact).or_else(|| paths.get(&parent)).copied()
+}
+
+fn index<'p>(paths: impl Iterator<Item = &'p Path>) -> HashMap<Key, &'p Path> {
+    let mut map = HashMap::new();
+    for p in paths {
+        map.entry((p.urn.clone(), p.attr.clone(), p.sub.clone()))
+            .or_insert(p);
     }
+    map
 }
 
 /// The profile and where its settings were written, for the entry checks.
@@ -141,9 +159,15 @@ pub fn check(
             },
             ("maxPatchOperations", _) => diagnostics.push(wrong("a count such as `100`")),
             ("matching", SettingValue::Word(w)) => {
-                if let Some(path) = resolve(w, declared, suggest, diagnostics) {
-                    out.profile.matching = path.canonical();
-                    out.matching = Some(path);
+                match resolve(w, declared, suggest, diagnostics) {
+                    Some(path) if holds_no_value(&path, declared) => diagnostics.push(wrong(
+                        "an attribute that holds one value, such as `userName` or `emails.value`",
+                    )),
+                    Some(path) => {
+                        out.profile.matching = path.canonical();
+                        out.matching = Some(path);
+                    }
+                    None => {}
                 }
             }
             ("matching", _) => diagnostics.push(wrong("one attribute, such as `userName`")),
@@ -181,8 +205,9 @@ pub fn check(
         }
     }
     if out.profile.updatable.is_some() {
+        let updatable = index(out.updatable.iter());
         for p in &out.patch_only {
-            if !out.updatable.iter().any(|u| u.contains(p)) {
+            if find(&updatable, &p.urn, &p.attr, &p.sub).is_none() {
                 diagnostics.push(
                     Diagnostic::error(
                         "scimap::not-updatable",
@@ -223,13 +248,11 @@ pub fn check_entries(
         }
         return;
     }
+    let changing = index(profile.updatable.iter().chain(&profile.patch_only));
     for e in entries {
         let Some(create) = e.create else { continue };
-        let conflict = profile
-            .updatable
-            .iter()
-            .chain(&profile.patch_only)
-            .find(|p| p.covers(&e.target));
+        let t = &e.target;
+        let conflict = find(&changing, &t.urn, &t.attr, &t.sub);
         if let Some(path) = conflict {
             diagnostics.push(
                 Diagnostic::error(
@@ -371,6 +394,24 @@ fn resolve(
         sub,
         span: path.span,
     })
+}
+
+/// A complex or multi-valued attribute without a sub-attribute: nothing to match a user on.
+fn holds_no_value(path: &Path, declared: &Declared) -> bool {
+    let schema = match &path.urn {
+        None => schema::core_user(),
+        Some(u) if u.eq_ignore_ascii_case(&schema::enterprise_user().urn) => {
+            schema::enterprise_user()
+        }
+        Some(u) => match declared.get(u) {
+            Some(s) => s,
+            None => return false,
+        },
+    };
+    match schema.attribute(&path.attr) {
+        Some(a) => path.sub.is_none() && (a.ty == ScimType::Complex || a.multi_valued),
+        None => false,
+    }
 }
 
 /// Why SCIM lets no client change an attribute after creation, if it does not.
