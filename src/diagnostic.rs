@@ -196,6 +196,7 @@ impl fmt::Display for Quoted<'_> {
 
 /// The warning codes an allow comment or `--allow` can silence; errors cannot be allowed.
 pub const WARNING_CODES: &[&str] = &[
+    "scimap::matching-absent",
     "scimap::maybe-nil",
     "scimap::non-canonical",
     "scimap::non-singular-path",

@@ -384,8 +384,15 @@ enum Role {
 }
 
 enum UnitKind {
-    Entry { target: Span },
-    Let { name: Span },
+    /// An entry (`create` and a space before the target of a create-only one), or a profile
+    /// setting whose target is its key.
+    Entry {
+        target: Span,
+        create: bool,
+    },
+    Let {
+        name: Span,
+    },
     Other,
 }
 
@@ -477,8 +484,26 @@ fn layout(text: &str, file: &ast::File) -> String {
             *role = Role::Continued(n);
         }
     };
-    if let Some(app) = &file.app {
-        add_unit(&mut units, &mut roles, UnitKind::Other, 0, app.span);
+    match (&file.app, &file.profile) {
+        // The profile is laid out as a section: settings indented, their `=` aligned.
+        (Some(_), Some(profile)) => {
+            let header = line_of(profile.span.start);
+            let close = line_of(profile.span.end.saturating_sub(1));
+            for role in roles.iter_mut().take(close).skip(header + 1) {
+                *role = Role::Free(SECTION_INDENT);
+            }
+            for setting in &profile.settings {
+                let kind = UnitKind::Entry {
+                    target: setting.key.span,
+                    create: false,
+                };
+                add_unit(&mut units, &mut roles, kind, SECTION_INDENT, setting.span);
+            }
+            roles[close] = Role::Close;
+            roles[header] = Role::Free(0);
+        }
+        (Some(app), None) => add_unit(&mut units, &mut roles, UnitKind::Other, 0, app.span),
+        _ => {}
     }
     for decl in &file.schemas {
         add_unit(&mut units, &mut roles, UnitKind::Other, 0, decl.span);
@@ -494,6 +519,7 @@ fn layout(text: &str, file: &ast::File) -> String {
                 Item::Entry(e) => (
                     UnitKind::Entry {
                         target: e.target.span,
+                        create: e.create.is_some(),
                     },
                     e.span,
                 ),
@@ -510,7 +536,7 @@ fn layout(text: &str, file: &ast::File) -> String {
     let mut runs = 0;
     let mut previous: Option<usize> = None;
     for (n, unit) in units.iter().enumerate() {
-        let UnitKind::Entry { target } = unit.kind else {
+        let UnitKind::Entry { target, .. } = unit.kind else {
             previous = None;
             continue;
         };
@@ -709,10 +735,19 @@ fn line(
             match unit.kind {
                 // Rebuilt only when the target starts the line: what is written before it (a
                 // comment) stays where it is, and the line is not aligned.
-                UnitKind::Entry { target } if target.start == first => {
+                UnitKind::Entry { target, create }
+                    if target.start == first
+                        || create && text[first..target.start].trim() == "create" =>
+                {
                     if let Some(eq) = assign_after(text, target.end).filter(|&eq| eq < code_end) {
                         let rest = text[eq + 1..code_end].trim_start_matches([' ', '\t']);
-                        out.entry = Some((text[target.start..target.end].to_string(), rest.into()));
+                        let name = &text[target.start..target.end];
+                        let head = if create {
+                            format!("create {name}")
+                        } else {
+                            name.to_string()
+                        };
+                        out.entry = Some((head, rest.into()));
                     }
                 }
                 UnitKind::Let { name } => {

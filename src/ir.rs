@@ -36,6 +36,8 @@ pub struct Let {
 
 #[derive(Debug)]
 pub struct Entry {
+    /// `create TARGET = …`: sent on creation, never on update (reference §profile-create).
+    pub create_only: bool,
     /// The target as errors write it: canonical case, URN-qualified extensions
     /// (reference §payload-error-object).
     pub target: String,

@@ -22,6 +22,7 @@ mod jsonpath;
 mod limits;
 mod mapping;
 mod payload;
+pub mod profile;
 mod record;
 pub mod render;
 mod schema;
@@ -38,6 +39,7 @@ pub use mapping::{
     eval_expression, parse_record, CompileError, EntryError, Explained, ExprError, Kind, Mapping,
     Options, Phase, Record, RecordError,
 };
+pub use profile::{Profile, UpdateStyle};
 
 /// The standard library's catalogue: signature, summary and examples of every function.
 pub fn functions() -> &'static [FunctionDoc] {

@@ -72,6 +72,7 @@ pub struct Mapping {
     fields: Vec<Option<Vec<String>>>,
     warnings: Vec<Diagnostic>,
     options: Options,
+    profile: crate::profile::Profile,
 }
 
 /// A mapping that did not compile: every diagnostic (errors and warnings), with its source.
@@ -225,6 +226,8 @@ pub struct Explained {
     pub source: String,
     pub line: usize,
     pub column: usize,
+    /// `create TARGET = …`: sent on creation, never on update (reference §profile-create).
+    pub create_only: bool,
     pub value: Option<Json>,
     pub error: Option<EntryError>,
 }
@@ -312,9 +315,16 @@ impl Mapping {
             source: source.to_string(),
             fields,
             sections: checked.sections,
+            profile: checked.profile,
             warnings: checked.diagnostics,
             options: options.clone(),
         })
+    }
+
+    /// What the app accepts (reference §profile): the `app "…" { … }` settings, each one the
+    /// file leaves out at its default.
+    pub fn profile(&self) -> &crate::profile::Profile {
+        &self.profile
     }
 
     /// The warnings of a mapping that compiled.
@@ -455,6 +465,7 @@ impl Mapping {
                 source: entry.source_text.clone(),
                 line: entry.line,
                 column: entry.column,
+                create_only: entry.create_only,
                 value: match slot {
                     Slot::Absent => None,
                     Slot::One(v) => Some(v.to_json()),
@@ -818,6 +829,7 @@ pub fn eval_expression(
         fields: Vec::new(),
         warnings: Vec::new(),
         options: options.clone(),
+        profile: crate::profile::Profile::default(),
     };
     let mut ctx = Ctx::new(
         &whole,

@@ -16,15 +16,19 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// `check(source) → { diagnostics: [...] }`: every diagnostic of the mapping, errors and
-/// warnings, as the objects of reference §diagnostics-json with `"file": null`, sorted by offset.
+/// `check(source) → { diagnostics: [...], profile }`: every diagnostic of the mapping, errors
+/// and warnings, as the objects of reference §diagnostics-json with `"file": null`, sorted by
+/// offset; the app profile (reference §profile) of a mapping that compiled, else null.
 #[wasm_bindgen]
 pub fn check(source: &str) -> Result<JsValue, JsError> {
-    let diagnostics = match Mapping::compile(source) {
-        Ok(mapping) => diagnostics_json(mapping.warnings(), mapping.source()),
-        Err(e) => diagnostics_json(&e.diagnostics, &e.source),
+    let (diagnostics, profile) = match Mapping::compile(source) {
+        Ok(mapping) => (
+            diagnostics_json(mapping.warnings(), mapping.source()),
+            mapping.profile().to_json(),
+        ),
+        Err(e) => (diagnostics_json(&e.diagnostics, &e.source), Json::Null),
     };
-    to_js(&json!({ "diagnostics": diagnostics }))
+    to_js(&json!({ "diagnostics": diagnostics, "profile": profile }))
 }
 
 #[derive(Deserialize, Default)]
@@ -268,6 +272,9 @@ fn explained_json(x: &Explained) -> Json {
         }
         if let Some(error) = &x.error {
             obj.insert("error".into(), error.to_json());
+        }
+        if x.create_only {
+            obj.insert("createOnly".into(), Json::Bool(true));
         }
     }
     out

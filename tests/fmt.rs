@@ -91,6 +91,18 @@ fn formats_every_rule() {
     assert_eq!(format(&out).expect("formatted parses"), out);
 }
 
+/// The app profile is laid out as a section (reference §profile): settings indented, the `=` of
+/// consecutive ones aligned, a list's later lines indented as a continuation; `create` is one space before its
+/// target, and the `=` of a create-only entry aligns with the others.
+#[test]
+fn formats_the_profile_and_create_only_entries() {
+    let ugly = "app \"X\" {\nupdate=put\n     // PATCH-only\n  patchOnly   =  [active,\nuserType]\n\n\n maxPatchOperations=100\n}\nuser {\nuserName = $.username\ncreate    externalId=$._id\n  active = state == \"ACTIVATED\"\n  userType = $.employeeType\n}\n";
+    let expected = "app \"X\" {\n  update = put\n  // PATCH-only\n  patchOnly = [active,\n      userType]\n\n  maxPatchOperations = 100\n}\nuser {\n  userName          = $.username\n  create externalId = $._id\n  active            = state == \"ACTIVATED\"\n  userType          = $.employeeType\n}\n";
+    let out = format(ugly).expect("parses");
+    assert_eq!(out, expected);
+    assert_eq!(format(&out).expect("formatted parses"), out);
+}
+
 #[test]
 fn examples_are_canonical_and_idempotent() {
     for path in examples() {

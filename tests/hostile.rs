@@ -425,6 +425,18 @@ fn many_entries_compile_in_linear_time() {
             8_000,
         ),
     ];
+    // The app profile: long lists, every create-only entry checked against them.
+    let paths: String = (0..5000).map(|i| format!("urn:x:y:User:a{i}, ")).collect();
+    let profile = format!(
+        "app \"A\" {{\n  update = put\n  updatable = [{paths}]\n  patchOnly = [{paths}]\n  matching = urn:x:y:User:b\n}}\n"
+    );
+    let declared_profile: String = (0..5000).map(|i| format!("a{i}: string, ")).collect();
+    let with_profile = many(
+        &format!("{profile}schema \"urn:x:y:User\" {{ {declared_profile}b: string }}\n"),
+        &|i| format!("  create urn:x:y:User:a{i} = email\n"),
+        5_000,
+    );
+    let cases = cases.into_iter().chain([with_profile]);
     for source in cases {
         assert!(source.len() < Limits::default().source_bytes);
         let file = temp_file(source.as_bytes(), ".scimap");

@@ -82,7 +82,40 @@ fn check_reports_every_diagnostic_sorted_with_file_null() {
 #[wasm_bindgen_test]
 fn check_of_a_good_mapping_gives_its_warnings_only() {
     let out = to_json(&check("user {\n  userName = $.username\n}\n").unwrap());
-    assert_eq!(out, json!({"diagnostics": []}));
+    assert_eq!(
+        out,
+        json!({"diagnostics": [], "profile": {"update": "patch", "updatable": null,
+               "patchOnly": [], "groups": true, "matching": "userName",
+               "maxPatchOperations": null}})
+    );
+    let out = to_json(
+        &check("app \"A\" {\n  groups = false\n}\nuser {\n  userName = $.username\n}\n").unwrap(),
+    );
+    assert_eq!(out["profile"]["groups"], json!(false));
+    assert_eq!(
+        to_json(&check("user {\n  usrName = $.username\n}\n").unwrap())["profile"],
+        json!(null)
+    );
+}
+
+/// A create-only entry (reference §profile-create) is marked in the explanation, and only it.
+#[wasm_bindgen_test]
+fn preview_marks_create_only_entries() {
+    let source = "user {\n  userName = $.username\n  create externalId = $._id\n}\n";
+    let out = run(
+        source,
+        r#"{"username": "ada", "_id": "5f1b"}"#,
+        "user",
+        None,
+    );
+    let marks: Vec<&Json> = out["explain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["createOnly"])
+        .collect();
+    assert_eq!(marks, [&Json::Null, &json!(true)], "{out}");
+    assert_eq!(out["payload"]["externalId"], json!("5f1b"));
 }
 
 #[wasm_bindgen_test]

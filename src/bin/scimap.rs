@@ -838,11 +838,12 @@ fn explain(mapping: &Mapping, kind: Kind, record: &Value) -> Result<(), String> 
     for x in mapping.explain(kind, record) {
         let source: Vec<Cow<'_, str>> = x.source.lines().map(escape_controls).collect();
         text.push_str(&format!(
-            "{} ({}, {}:{}) = {}\n",
+            "{} ({}, {}:{}{}) = {}\n",
             escape_controls(&x.target),
             x.kind,
             x.line,
             x.column,
+            if x.create_only { ", create only" } else { "" },
             source.join("\n")
         ));
         let outcome = match (&x.value, &x.error) {

@@ -3,6 +3,7 @@
 pub mod expr;
 pub mod path;
 pub mod patterns;
+pub mod profile;
 pub mod target;
 pub mod types;
 
@@ -41,6 +42,7 @@ impl Shared {
 /// source order, at most `diagnostic::MAX_DIAGNOSTICS` and a note counting the rest.
 pub struct Checked {
     pub sections: Vec<(SectionKind, ir::Section)>,
+    pub profile: crate::profile::Profile,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -48,10 +50,19 @@ pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) 
     let mut diagnostics = Vec::new();
     let declared = declare_schemas(file, &mut diagnostics);
     let shared = Shared::new(limits);
+    let app_profile = profile::check(
+        file.profile.as_ref(),
+        &declared,
+        &shared.suggest,
+        &mut diagnostics,
+    );
     let mut sections = Vec::new();
     for section in &file.sections {
         let mut diags = Vec::new();
-        let ir = check_section(section, source, &declared, &shared, &mut diags);
+        let mut facts = Vec::new();
+        let ir = check_section(section, source, &declared, &shared, &mut diags, &mut facts);
+        let group = (section.kind == SectionKind::Group).then_some(section.keyword);
+        profile::check_entries(&app_profile, group, &facts, &mut diags);
         diagnostics.extend(diags);
         sections.push((section.kind, ir));
     }
@@ -60,6 +71,7 @@ pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) 
     diagnostics.retain(|d| !allowed(d));
     Checked {
         sections,
+        profile: app_profile.profile,
         diagnostics: diagnostic::cap(diagnostics),
     }
 }
@@ -120,6 +132,7 @@ fn check_section(
     declared: &Declared,
     shared: &Shared,
     diagnostics: &mut Vec<Diagnostic>,
+    facts: &mut Vec<profile::EntryFacts>,
 ) -> ir::Section {
     let group = section.kind == SectionKind::Group;
     let record = if group {
@@ -225,6 +238,8 @@ fn check_section(
                     ExprChecker::new(source, group, &mut lets, &mut fields, &mut diags, shared);
                 let checked =
                     check_source(&e.source, target.as_ref(), record, limits, &mut checker);
+                let may_be_nil = checked.as_ref().is_some_and(|(_, ty)| ty.is_nullable());
+                let checked = checked.map(|(source, _)| source);
                 locals = locals.max(checker.max_slot);
                 drop(checker);
                 diags.retain(|d| d.is_error() || !e.allow.iter().any(|c| c == d.code));
@@ -273,7 +288,15 @@ fn check_section(
                 first_span.insert(key, e.target.span);
                 let (source_text, source_span) = source_text(&e.source, source);
                 let (line, column) = lines.line_col(source_span.start);
+                facts.push(profile::EntryFacts {
+                    target: target.clone(),
+                    create: e.create,
+                    source_text: source_text.clone(),
+                    source_span,
+                    may_be_nil,
+                });
                 entries.push(ir::Entry {
+                    create_only: e.create.is_some(),
                     target: target.canonical(),
                     ty: target.ty,
                     element_wise: target.selection == Selection::ElementWise,
@@ -353,7 +376,7 @@ fn check_source(
     record: &'static Type,
     limits: &Limits,
     checker: &mut ExprChecker<'_>,
-) -> Option<ir::Source> {
+) -> Option<(ir::Source, Type)> {
     let element_wise = target.is_some_and(|t| t.selection == Selection::ElementWise);
     match source {
         ast::Source::Direct(p) => {
@@ -389,11 +412,11 @@ fn check_source(
                 // A Direct path yields the items of an array node element-wise.
                 let ty = match (&ty, element_wise) {
                     (Type::Array(_), false) if !singular => Type::Any,
-                    _ => ty,
+                    _ => ty.clone(),
                 };
                 convertible(&ty, t, p.span, checker.diagnostics);
             }
-            Some(ir::Source::Direct(path))
+            Some((ir::Source::Direct(path), ty))
         }
         ast::Source::Const(v) => {
             if let Some(t) = target {
@@ -417,8 +440,9 @@ fn check_source(
                     }
                 }
             }
-            Some(ir::Source::Const(
-                crate::record::Doc::from_json(&v.node).into_static(),
+            Some((
+                ir::Source::Const(crate::record::Doc::from_json(&v.node).into_static()),
+                const_type(&v.node),
             ))
         }
         ast::Source::Expr(e) => {
@@ -426,7 +450,7 @@ fn check_source(
             if let Some(t) = target {
                 convertible(&ty, t, e.span, checker.diagnostics);
             }
-            Some(ir::Source::Expr(node))
+            Some((ir::Source::Expr(node), ty))
         }
     }
 }

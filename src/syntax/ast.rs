@@ -18,8 +18,35 @@ impl<T> Spanned<T> {
 pub struct File {
     /// `app "Trello"`.
     pub app: Option<Spanned<String>>,
+    /// The `{ … }` after the app's name: what the app accepts (reference §profile).
+    pub profile: Option<ProfileDecl>,
     pub schemas: Vec<SchemaDecl>,
     pub sections: Vec<Section>,
+}
+
+/// `app "…" { key = value … }`: the settings as written, checked by `check::profile`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileDecl {
+    pub settings: Vec<Setting>,
+    pub span: Span,
+}
+
+/// `update = patch`, `maxPatchOperations = 100`, `updatable = [active, name.givenName]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub key: Spanned<String>,
+    pub value: SettingValue,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingValue {
+    /// A word or an attribute path: `patch`, `true`, `userName`, `urn:…:User:employeeNumber`.
+    Word(Spanned<String>),
+    /// A run of decimal digits, as written.
+    Count(Spanned<String>),
+    /// `[active, name.givenName]`; the span covers the brackets.
+    List(Vec<Spanned<String>>, Span),
 }
 
 /// `schema "urn:…" { name: type, … }`.
@@ -63,6 +90,8 @@ pub struct LetDecl {
 /// `TARGET = SOURCE`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// The `create` of a create-only entry: sent on creation, never on update.
+    pub create: Option<Span>,
     pub target: Target,
     pub source: Source,
     /// Codes named by a trailing `// scimap:allow(CODE, …)` comment on the entry's last line.

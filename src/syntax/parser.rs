@@ -13,8 +13,9 @@ use pest::Parser as _;
 use std::collections::HashMap;
 
 use super::ast::{
-    BinaryOp, Entry, Expr, ExprKind, File, FilterTerm, Item, LetDecl, Pointer, SchemaDecl, Section,
-    SectionKind, Selector, Source, Spanned, Target, UnaryOp,
+    BinaryOp, Entry, Expr, ExprKind, File, FilterTerm, Item, LetDecl, Pointer, ProfileDecl,
+    SchemaDecl, Section, SectionKind, Selector, Setting, SettingValue, Source, Spanned, Target,
+    UnaryOp,
 };
 use super::scan::{self, Mode};
 
@@ -371,6 +372,7 @@ impl<'s> Lower<'s> {
     fn file(&mut self, pair: Pair<'_, Rule>) -> File {
         let mut file = File {
             app: None,
+            profile: None,
             schemas: Vec::new(),
             sections: Vec::new(),
         };
@@ -381,9 +383,19 @@ impl<'s> Lower<'s> {
                 Rule::hash_line => self.hash_line(decl.as_span().start()),
                 Rule::app => {
                     let span = span_of(&decl);
-                    if let Some(name) = decl.into_inner().find(|c| c.as_rule() == Rule::str_lit) {
-                        let name = self.string(name.as_str(), span_of(&name));
-                        self.app(&mut file, seen_decl, span, &name);
+                    let mut name = None;
+                    let mut profile = None;
+                    for part in significant(decl) {
+                        match part.as_rule() {
+                            Rule::str_lit => {
+                                name = Some(self.string(part.as_str(), span_of(&part)));
+                            }
+                            Rule::profile => profile = Some(self.profile(part)),
+                            _ => {}
+                        }
+                    }
+                    if let Some(name) = name {
+                        self.app(&mut file, seen_decl, span, &name, profile);
                     }
                     seen_decl = true;
                 }
@@ -404,12 +416,55 @@ impl<'s> Lower<'s> {
         file
     }
 
-    fn app(&mut self, file: &mut File, seen_decl: bool, span: Span, name: &E) {
+    fn app(
+        &mut self,
+        file: &mut File,
+        seen_decl: bool,
+        span: Span,
+        name: &E,
+        profile: Option<ProfileDecl>,
+    ) {
         if file.app.is_some() || seen_decl {
             self.error(span, "the `app` header must come first, and only once");
         } else {
             file.app = Some(Spanned::new(name.expr_string(), name.span()));
+            file.profile = profile;
         }
+    }
+
+    fn profile(&mut self, pair: Pair<'_, Rule>) -> ProfileDecl {
+        let span = span_of(&pair);
+        let mut settings = Vec::new();
+        for part in significant(pair) {
+            match part.as_rule() {
+                Rule::hash_line => self.hash_line(part.as_span().start()),
+                Rule::setting => {
+                    let setting_span = span_of(&part);
+                    let mut parts = significant(part);
+                    let (Some(key), Some(value)) = (parts.next(), parts.next()) else {
+                        continue;
+                    };
+                    let value = match value.as_rule() {
+                        Rule::path_list => {
+                            let list_span = span_of(&value);
+                            SettingValue::List(
+                                significant(value).map(|p| spanned(&p)).collect(),
+                                list_span,
+                            )
+                        }
+                        Rule::profile_count => SettingValue::Count(spanned(&value)),
+                        _ => SettingValue::Word(spanned(&value)),
+                    };
+                    settings.push(Setting {
+                        key: spanned(&key),
+                        value,
+                        span: setting_span,
+                    });
+                }
+                _ => {}
+            }
+        }
+        ProfileDecl { settings, span }
     }
 
     fn add_section(&mut self, file: &mut File, section: Section, had_duplicate: &mut bool) {
@@ -530,10 +585,16 @@ impl<'s> Lower<'s> {
 
     fn entry(&mut self, pair: Pair<'_, Rule>) -> Entry {
         let start = pair.as_span().start();
+        let mut create = None;
         let mut target = None;
         let mut source = None;
         for part in significant(pair) {
             match part.as_rule() {
+                // The word, without the blanks the rule takes after it.
+                Rule::kw_create => {
+                    let start = part.as_span().start();
+                    create = Some(Span::new(start, start + "create".len()));
+                }
                 Rule::target => target = Some(self.target(part)),
                 Rule::direct => {
                     source = Some(direct(part.as_str(), part.as_span().start()));
@@ -553,7 +614,7 @@ impl<'s> Lower<'s> {
                 _ => {}
             }
         }
-        self.entry_node(start, target, source)
+        self.entry_node(start, create, target, source)
     }
 
     fn constant(&mut self, json: serde_json::Value, span: Span) -> Source {
@@ -583,6 +644,7 @@ impl<'s> Lower<'s> {
     fn entry_node(
         &mut self,
         start: usize,
+        create: Option<Span>,
         target: Option<Target>,
         source: Option<Source>,
     ) -> Entry {
@@ -601,6 +663,7 @@ impl<'s> Lower<'s> {
         };
         let allow = self.allow_comment(end);
         Entry {
+            create,
             target,
             source,
             allow,
@@ -1876,7 +1939,8 @@ fn syntax_error(src: &str, err: &pest::error::Error<Rule>, file: bool) -> Diagno
         .get(pos..)
         .and_then(|r| r.chars().next())
         .is_some_and(|c| "+-*/%^=!<>&|?:.".contains(c));
-    if positives.contains(&Rule::target) && operator_first {
+    let entry_expected = positives.contains(&Rule::target) || positives.contains(&Rule::entry);
+    if entry_expected && operator_first {
         d = d.with_help(
             "a line cannot start with an operator: to continue an expression, end the previous line with the operator",
         );
@@ -1906,7 +1970,20 @@ fn expected(positives: &[Rule], file: bool) -> String {
     let simple = [
         (Rule::assign, "expected `=` after the target"),
         (
+            Rule::setting,
+            "expected a setting `key = value` or the `}` closing the app profile",
+        ),
+        (
+            Rule::profile_path,
+            "expected a value: a word such as `patch`, a count, or a list `[attribute, …]`",
+        ),
+        (
             Rule::target,
+            "expected an entry `TARGET = SOURCE`, a `let` or the `}` closing the section",
+        ),
+        // An entry may start with `create`: pest names the entry rather than its first rule.
+        (
+            Rule::entry,
             "expected an entry `TARGET = SOURCE`, a `let` or the `}` closing the section",
         ),
         (
@@ -3112,5 +3189,61 @@ group {
         assert_eq!(p("1 + // one\n 2 /* two */ * 3"), "(+ 1 (* 2 3))");
         assert_eq!(p("\n a\n +\n b\n"), "(+ a b)");
         assert_eq!(p("a\n.b"), "(. a \"b\")");
+    }
+
+    /// The profile and `create` (reference §profile): both parsers agree (debug builds compare
+    /// them on every parse) and build this tree; a target named `create` stays a target.
+    #[test]
+    fn profile_and_create_only_entries() {
+        let f = file(
+            "app \"T\" { // the app\n  update = put\n\n  updatable = [active,\n    urn:a:b:User:x, name.givenName,]\n  maxPatchOperations = 100\n}\nuser {\n  create  externalId = $._id\n  create = 1\n  createdAt = 2\n}\n",
+        );
+        let profile = f.profile.expect("a profile");
+        let settings: Vec<String> = profile
+            .settings
+            .iter()
+            .map(|s| match &s.value {
+                SettingValue::Word(w) => format!("{}={}", s.key.node, w.node),
+                SettingValue::Count(c) => format!("{}#{}", s.key.node, c.node),
+                SettingValue::List(l, _) => {
+                    let paths: Vec<&str> = l.iter().map(|p| p.node.as_str()).collect();
+                    format!("{}={:?}", s.key.node, paths)
+                }
+            })
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                "update=put",
+                r#"updatable=["active", "urn:a:b:User:x", "name.givenName"]"#,
+                "maxPatchOperations#100",
+            ]
+        );
+        let entries: Vec<(bool, &str)> = f.sections[0]
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Entry(e) => Some((e.create.is_some(), e.target.attr.node.as_str())),
+                Item::Let(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                (true, "externalId"),
+                (false, "create"),
+                (false, "createdAt")
+            ]
+        );
+        assert!(file("app \"T\" {}\nuser {\n  a = 1\n}\n").profile.is_some());
+        for bad in [
+            "app \"T\" { update = put }\nuser {\n  a = 1\n}\n",
+            "app \"T\" {\n  update = put x\n}\nuser {\n  a = 1\n}\n",
+            "app \"T\" {\n  maxPatchOperations = 1e3\n}\nuser {\n  a = 1\n}\n",
+            "app \"T\"\n{\n}\nuser {\n  a = 1\n}\n",
+            "user {\n  create\n  a = 1\n}\n",
+        ] {
+            assert_eq!(file_errs(bad)[0].code, "scimap::syntax", "{bad:?}");
+        }
     }
 }

@@ -17,8 +17,8 @@ use super::{direct, Lower, Piece, PipeCall, E};
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Span;
 use crate::syntax::ast::{
-    BinaryOp, Entry, Expr, ExprKind, File, FilterTerm, Item, LetDecl, SchemaDecl, Section,
-    SectionKind, Selector, Source, Spanned, Target, UnaryOp,
+    BinaryOp, Entry, Expr, ExprKind, File, FilterTerm, Item, LetDecl, ProfileDecl, SchemaDecl,
+    Section, SectionKind, Selector, Setting, SettingValue, Source, Spanned, Target, UnaryOp,
 };
 use pest::unicode;
 use std::collections::HashMap;
@@ -158,6 +158,11 @@ fn attr_start(c: u8) -> bool {
 
 fn attr_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'$')
+}
+
+/// A character of `urn_head` after `urn:`.
+fn urn_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-' | b'$')
 }
 
 #[derive(Clone, Copy)]
@@ -369,6 +374,7 @@ impl<'s> Descent<'s> {
     fn file(&mut self) -> R<File> {
         let mut file = File {
             app: None,
+            profile: None,
             schemas: Vec::new(),
             sections: Vec::new(),
         };
@@ -393,8 +399,15 @@ impl<'s> Descent<'s> {
                         self.pos += 3;
                         self.ws()?;
                         let name = self.str_lit()?;
+                        // The grammar's span takes the blanks before an absent profile in.
+                        self.ws()?;
+                        let profile = if self.peek() == b'{' {
+                            Some(self.profile()?)
+                        } else {
+                            None
+                        };
                         self.lower
-                            .app(&mut file, seen_decl, self.span(start), &name);
+                            .app(&mut file, seen_decl, self.span(start), &name, profile);
                         seen_decl = true;
                     }
                     "schema" => {
@@ -463,6 +476,103 @@ impl<'s> Descent<'s> {
             attributes,
             span: self.span(start),
         })
+    }
+
+    /// `{ key = value … }` after the app's name.
+    fn profile(&mut self) -> R<ProfileDecl> {
+        let start = self.pos;
+        self.eat(b'{')?;
+        let mut settings = Vec::new();
+        loop {
+            let breaks = self.ws_nl()?;
+            if self.peek() == b'}' {
+                self.pos += 1;
+                break;
+            }
+            if breaks == 0 {
+                return Err(Bail);
+            }
+            if self.peek() == b'#' {
+                self.hash_line();
+            } else {
+                settings.push(self.setting()?);
+            }
+            self.ws()?;
+            if !matches!(self.peek(), b'\n' | 0) || (self.peek() == 0 && self.pos < self.b.len()) {
+                return Err(Bail);
+            }
+        }
+        Ok(ProfileDecl {
+            settings,
+            span: self.span(start),
+        })
+    }
+
+    fn setting(&mut self) -> R<Setting> {
+        let start = self.pos;
+        let key = self.attr_name()?;
+        self.ws()?;
+        self.assign()?;
+        self.ws()?;
+        let value = if self.peek() == b'[' {
+            let list_start = self.pos;
+            self.pos += 1;
+            self.open()?;
+            let mut paths = Vec::new();
+            if attr_start(self.peek()) {
+                loop {
+                    paths.push(self.profile_path()?);
+                    self.ws()?;
+                    if self.peek() != b',' {
+                        break;
+                    }
+                    self.pos += 1;
+                    self.ws()?;
+                    if !attr_start(self.peek()) {
+                        break;
+                    }
+                }
+            }
+            self.close(b']')?;
+            SettingValue::List(paths, self.span(list_start))
+        } else if self.peek().is_ascii_digit() {
+            let count_start = self.pos;
+            while self.peek().is_ascii_digit() {
+                self.pos += 1;
+            }
+            SettingValue::Count(Spanned::new(
+                self.src[count_start..self.pos].to_string(),
+                self.span(count_start),
+            ))
+        } else {
+            SettingValue::Word(self.profile_path()?)
+        };
+        Ok(Setting {
+            key,
+            value,
+            span: self.span(start),
+        })
+    }
+
+    /// `profile_path`: `active`, `name.givenName`, `urn:…:User:employeeNumber`.
+    fn profile_path(&mut self) -> R<Spanned<String>> {
+        let start = self.pos;
+        if self.b[start..].starts_with(b"urn:") && urn_char(self.at(start + 4)) {
+            self.pos += 4;
+            while urn_char(self.peek()) {
+                self.pos += 1;
+            }
+        } else {
+            self.attr_name()?;
+        }
+        if self.peek() == b'.' && attr_start(self.at(self.pos + 1)) {
+            self.pos += 1;
+            self.attr_name()?;
+        }
+        Ok(Spanned::new(
+            self.src[start..self.pos].to_string(),
+            self.span(start),
+        ))
     }
 
     fn attr_name(&mut self) -> R<Spanned<String>> {
@@ -552,7 +662,17 @@ impl<'s> Descent<'s> {
 
     fn entry(&mut self) -> R<Entry> {
         let start = self.pos;
-        let target = self.target()?;
+        // `create = …` is an entry whose target is `create`.
+        let mut create = self.kw_create();
+        let target = match self.target() {
+            Ok(target) => target,
+            Err(Bail) if create.is_some() => {
+                create = None;
+                self.pos = start;
+                self.target()?
+            }
+            Err(Bail) => return Err(Bail),
+        };
         self.ws()?;
         self.assign()?;
         self.ws()?;
@@ -571,7 +691,23 @@ impl<'s> Descent<'s> {
                 }
             }
         };
-        Ok(self.lower.entry_node(start, Some(target), Some(source)))
+        Ok(self
+            .lower
+            .entry_node(start, create, Some(target), Some(source)))
+    }
+
+    /// `kw_create`: `create` and the blanks after it; the span covers the word.
+    fn kw_create(&mut self) -> Option<Span> {
+        let start = self.pos;
+        let word = start + "create".len();
+        if !self.b[start..].starts_with(b"create") || !matches!(self.at(word), b' ' | b'\t') {
+            return None;
+        }
+        self.pos = word;
+        while matches!(self.peek(), b' ' | b'\t') {
+            self.pos += 1;
+        }
+        Some(Span::new(start, word))
     }
 
     fn constant(&mut self) -> R<Source> {
@@ -632,8 +768,6 @@ impl<'s> Descent<'s> {
         let start = self.pos;
         let mut urn = None;
         let mut sub = None;
-        let urn_char =
-            |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-' | b'$');
         let attr = if self.b[start..].starts_with(b"urn:") && urn_char(self.at(start + 4)) {
             self.pos += 4;
             while urn_char(self.peek()) {
