@@ -481,6 +481,14 @@ fn operations(
                     continue;
                 }
                 let filter = || Select::Filter(pairs.clone());
+                let only = |e: &Json| {
+                    e.as_object().into_iter().flatten().all(|(k, v)| {
+                        absent(Some(v))
+                            || k.eq_ignore_ascii_case("primary")
+                            || pairs.iter().any(|(p, _)| p.eq_ignore_ascii_case(k))
+                            || subs.iter().any(|(s, _)| s.name.eq_ignore_ascii_case(k))
+                    })
+                };
                 let (de, ce) = (element(d, unit.attr, pairs), element(c, unit.attr, pairs));
                 let primary = unit
                     .attr
@@ -514,8 +522,9 @@ fn operations(
                         }
                     }
                     // Nothing left to keep: the element goes (an element without its
-                    // mapped sub-attributes would be a shell).
-                    (None, Some(_)) if included.len() == subs.len() => {
+                    // mapped sub-attributes would be a shell). One holding sub-attributes the
+                    // mapping does not map loses only the mapped ones, below.
+                    (None, Some(ce)) if included.len() == subs.len() && only(ce) => {
                         ops.push(Op {
                             kind: Kind::Remove,
                             path: at(filter(), None),

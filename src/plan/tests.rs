@@ -2,6 +2,7 @@ use super::*;
 use serde_json::json;
 
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const CORE_USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 fn targets(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -257,4 +258,72 @@ fn errors() {
         &user,
     );
     assert!(same.unwrap().is_empty());
+}
+
+#[test]
+fn unmapped_sub_attributes_of_an_element_are_left_alone() {
+    let current = json!({"id": "1", "emails": [{"type": "work", "value": "w@x", "display": "W"}]});
+    let plan = user_plan(
+        &json!({}),
+        Some(&current),
+        &["emails[type eq \"work\"].value"],
+        &Profile::default(),
+    );
+    assert_eq!(
+        ops(&plan),
+        json!([{"op": "remove", "path": "emails[type eq \"work\"].value"}])
+    );
+}
+
+#[test]
+fn put_adds_and_drops_extensions_in_schemas() {
+    let put = Profile {
+        update: UpdateStyle::Put,
+        ..Profile::default()
+    };
+    let dept = format!("{ENT}:department");
+    let current =
+        json!({"id": "1", "schemas": [CORE_USER_URN, "urn:x:Other"], "urn:x:Other": {"a": 1}});
+    let desired = json!({ENT: {"department": "D"}});
+    let plan = user_plan(&desired, Some(&current), &[&dept], &put);
+    assert_eq!(
+        plan[0]["body"],
+        json!({"id": "1", "schemas": [CORE_USER_URN, ENT, "urn:x:Other"],
+        "urn:x:Other": {"a": 1}, ENT: {"department": "D"}})
+    );
+    let current = json!({"id": "1", ENT: {"department": "D"}});
+    let plan = user_plan(&json!({}), Some(&current), &[&dept], &put);
+    assert_eq!(
+        plan[0]["body"],
+        json!({"id": "1", "schemas": [CORE_USER_URN]})
+    );
+}
+
+#[test]
+fn hostile_current_resources_cost_a_pass() {
+    // Many elements, and nesting under mapped attributes: compared without looking into what
+    // does not fit the schema, sorted rather than matched pairwise.
+    let mut deep = json!("x");
+    for _ in 0..2_000 {
+        deep = Json::Array(vec![deep]);
+    }
+    let many: Vec<Json> = (0..100_000)
+        .map(|i| json!({"value": i.to_string(), "type": "t"}))
+        .collect();
+    let mut current = json!({"id": "1", "phoneNumbers": many});
+    current["userName"] = deep;
+    let desired = json!({"userName": "a", "phoneNumbers": [{"value": "1"}]});
+    let plan = user_plan(
+        &desired,
+        Some(&current),
+        &["userName", "phoneNumbers[].value"],
+        &Profile::default(),
+    );
+    assert_eq!(
+        ops(&plan),
+        json!([
+            {"op": "replace", "path": "userName", "value": "a"},
+            {"op": "replace", "path": "phoneNumbers", "value": [{"value": "1"}]}
+        ])
+    );
 }
