@@ -10,7 +10,7 @@ mod path;
 mod tests;
 
 use crate::profile::{Profile, UpdateStyle};
-use crate::schema::{self, ScimAttribute, ScimSchema};
+use crate::schema::{self, Mutability, ScimAttribute, ScimSchema};
 use compare::{absent, canon, equal};
 use path::{Path, Select};
 use serde_json::{json, Map, Value as Json};
@@ -446,7 +446,11 @@ fn operations(
     include: &dyn Fn(&str) -> bool,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
-    for unit in units {
+    // Updates change readWrite attributes only: the app sets readOnly ones, immutable ones
+    // are fixed at creation, and writeOnly ones (`password`) are never read back, so they
+    // cannot be compared.
+    let writable = |a: &ScimAttribute| a.mutability == Mutability::ReadWrite;
+    for unit in units.iter().filter(|u| writable(u.attr)) {
         let (d, c) = match unit.urn {
             None => (Some(desired), Some(current)),
             Some(urn) => (field(Some(desired), urn), field(Some(current), urn)),
@@ -466,7 +470,8 @@ fn operations(
             }
             Part::Sub(sub) => {
                 let (d, c) = (field(d, &sub.name), field(c, &sub.name));
-                if unit.targets.iter().all(|t| include(t)) && !equal(d, c, sub) {
+                let include = writable(sub) && unit.targets.iter().all(|t| include(t));
+                if include && !equal(d, c, sub) {
                     ops.push(change(
                         at(Select::All, Some(sub)),
                         d,
@@ -476,7 +481,10 @@ fn operations(
                 }
             }
             Part::Element(pairs, subs) => {
-                let included: Vec<_> = subs.iter().filter(|(_, t)| include(t)).collect();
+                let included: Vec<_> = subs
+                    .iter()
+                    .filter(|(sub, t)| writable(sub) && include(t))
+                    .collect();
                 if included.is_empty() {
                     continue;
                 }

@@ -327,3 +327,27 @@ fn hostile_current_resources_cost_a_pass() {
         ])
     );
 }
+
+#[test]
+fn only_read_write_attributes_are_updated() {
+    let desired = json!({"password": "secret", "userName": "a"});
+    let mapped = ["password", "userName"];
+    let plan = user_plan(&desired, None, &mapped, &Profile::default());
+    assert_eq!(plan[0]["body"], desired, "created with its password");
+    let current = json!({"id": "1", "userName": "a"});
+    let plan = user_plan(&desired, Some(&current), &mapped, &Profile::default());
+    assert_eq!(plan, json!([]), "a password is never read back");
+    let desired = json!({ENT: {"manager": {"value": "m", "displayName": "M"}}});
+    let current = json!({"id": "1", ENT: {"manager": {"value": "m"}}});
+    let mapped = [
+        &format!("{ENT}:manager.value"),
+        &format!("{ENT}:manager.displayName"),
+    ];
+    let plan = user_plan(
+        &desired,
+        Some(&current),
+        &mapped.map(String::as_str),
+        &Profile::default(),
+    );
+    assert_eq!(plan, json!([]), "manager.displayName is readOnly");
+}
