@@ -10,7 +10,7 @@ mod path;
 mod tests;
 
 use crate::profile::{Profile, UpdateStyle};
-use crate::schema::{self, Mutability, ScimAttribute, ScimSchema};
+use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
 use compare::{absent, canon, equal};
 use path::{Path, Select};
 use serde_json::{json, Map, Value as Json};
@@ -305,6 +305,11 @@ fn units<'s>(mapped: &[String], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s
             }
             (Select::Filter(_), _) => return Err(wrong()),
             (Select::All, Some(sub)) if !attr.multi_valued => Part::Sub(sub),
+            // As in the language: a complex attribute is reached through its sub-attributes
+            // (a whole-value `replace` would keep sub-attributes it leaves out).
+            (Select::All, None) if !attr.multi_valued && attr.ty == ScimType::Complex => {
+                return Err(wrong())
+            }
             (Select::All, _) => Part::Whole,
         };
         let same = units.iter_mut().find(|u| {
@@ -388,18 +393,26 @@ fn field<'j>(v: Option<&'j Json>, name: &str) -> Option<&'j Json> {
 }
 
 fn get<'j>(map: &'j Map<String, Json>, name: &str) -> Option<&'j Json> {
+    // The exact spelling is the common case, and a hash lookup.
+    if let Some(v) = map.get(name) {
+        return Some(v);
+    }
     map.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
 }
 
 /// Sets `name`, keeping the key's spelling when the object already has it in another case.
+/// The key is the one `get` reads.
 fn set(map: &mut Map<String, Json>, name: &str, value: Json) {
-    let key = map
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .unwrap_or_else(|| name.to_owned());
+    let key = match map.contains_key(name) {
+        true => name.to_owned(),
+        false => map
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_owned()),
+    };
     map.insert(key, value);
 }
 

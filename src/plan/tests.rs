@@ -226,6 +226,7 @@ fn errors() {
         "userName[type eq \"x\"].value",
         "emails[kind eq \"x\"].value",
         "urn:x:y:z",
+        "name",
     ];
     for target in bad {
         let err = plan(
