@@ -22,6 +22,7 @@ mod jsonpath;
 mod limits;
 mod mapping;
 mod payload;
+pub mod plan;
 pub mod profile;
 mod record;
 pub mod render;

@@ -1,0 +1,738 @@
+//! Update plans (issue #13): the SCIM requests that bring an app's resource, as last read back,
+//! to the mapped one. POST when there is none; otherwise a PATCH (RFC 7644 §3.5.2) of the
+//! attributes that differ, or a PUT (§3.5.1) of the whole resource as the profile says, each
+//! operation naming the targets that caused it. Only mapped attributes are compared (RFC 7643
+//! equality, `compare`); what the mapping does not map is left as the app has it.
+
+mod compare;
+mod path;
+#[cfg(test)]
+mod tests;
+
+use crate::profile::{Profile, UpdateStyle};
+use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use compare::{absent, canon, equal};
+use path::{Path, Select};
+use serde_json::{json, Map, Value as Json};
+use std::collections::HashSet;
+use std::fmt::Write;
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// The schemas of one resource type and where it is sent.
+#[derive(Clone, Debug)]
+pub struct Catalogue<'s> {
+    core: &'s ScimSchema,
+    extensions: Vec<&'s ScimSchema>,
+    endpoint: &'static str,
+}
+
+impl Catalogue<'static> {
+    /// The core User and the Enterprise User extension, at `/Users`.
+    pub fn user() -> Catalogue<'static> {
+        Catalogue {
+            core: schema::core_user(),
+            extensions: vec![schema::enterprise_user()],
+            endpoint: "/Users",
+        }
+    }
+
+    /// The core Group, at `/Groups`.
+    pub fn group() -> Catalogue<'static> {
+        Catalogue {
+            core: schema::core_group(),
+            extensions: Vec::new(),
+            endpoint: "/Groups",
+        }
+    }
+}
+
+impl<'s> Catalogue<'s> {
+    fn schema(&self, urn: Option<&str>) -> Option<&'s ScimSchema> {
+        match urn {
+            None => Some(self.core),
+            Some(urn) if urn.eq_ignore_ascii_case(&self.core.urn) => Some(self.core),
+            Some(urn) => self
+                .extensions
+                .iter()
+                .copied()
+                .find(|s| s.urn.eq_ignore_ascii_case(urn)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Post,
+    Put,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub method: Method,
+    /// `/Users`, `/Users/{id}`, `/Groups/{id}`, the id percent-encoded.
+    pub path: String,
+    pub body: Json,
+    /// The mapping targets behind the request: for a PATCH, `causes[i]` are those of
+    /// `Operations[i]`; for a POST or PUT, one list of the targets sent (POST) or changed (PUT).
+    pub causes: Vec<Vec<String>>,
+}
+
+/// The requests, in the order they are to be sent; none when nothing differs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    pub requests: Vec<Request>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// `[{"method", "path", "body"}, …]`.
+    pub fn to_json(&self) -> Json {
+        self.requests
+            .iter()
+            .map(|r| json!({"method": r.method.as_str(), "path": r.path, "body": r.body}))
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("`{0}` is not an attribute path of this resource type")]
+    Target(String),
+    #[error("the current resource is not a JSON object")]
+    NotAnObject,
+    #[error("the current resource has no string `id`")]
+    NoId,
+}
+
+/// The requests that make `current` (the app's resource; `None`: it has none) equal to
+/// `desired` (the mapped payload) on every attribute in `mapped` (the mapping's targets) that
+/// the profile lets change and that is not in `create_only`.
+pub fn plan(
+    desired: &Json,
+    current: Option<&Json>,
+    mapped: &[String],
+    create_only: &[String],
+    profile: &Profile,
+    catalogue: &Catalogue<'_>,
+) -> Result<Plan, PlanError> {
+    let units = units(mapped, catalogue)?;
+    let Some(current) = current else {
+        let request = Request {
+            method: Method::Post,
+            path: catalogue.endpoint.to_owned(),
+            body: desired.clone(),
+            causes: vec![mapped.to_vec()],
+        };
+        return Ok(Plan {
+            requests: vec![request],
+        });
+    };
+    if !current.is_object() {
+        return Err(PlanError::NotAnObject);
+    }
+    let updatable = |t: &str| {
+        !covered(create_only, t) && profile.updatable.as_deref().is_none_or(|u| covered(u, t))
+    };
+    let patch_only = |t: &str| covered(&profile.patch_only, t);
+    let mut requests = Vec::new();
+    let (put, patch) = match profile.update {
+        UpdateStyle::Patch => (Vec::new(), operations(&units, desired, current, &updatable)),
+        UpdateStyle::Put => (
+            operations(&units, desired, current, &|t| {
+                updatable(t) && !patch_only(t)
+            }),
+            operations(&units, desired, current, &|t| updatable(t) && patch_only(t)),
+        ),
+    };
+    if !put.is_empty() {
+        let causes = put
+            .iter()
+            .flat_map(|op| op.causes.iter().cloned())
+            .collect();
+        requests.push(Request {
+            method: Method::Put,
+            path: resource_path(catalogue, current)?,
+            body: put_body(current, &put, catalogue),
+            causes: vec![causes],
+        });
+    }
+    if !patch.is_empty() {
+        requests.push(patch_request(resource_path(catalogue, current)?, patch));
+    }
+    Ok(Plan { requests })
+}
+
+/// Deactivation as a plan of its own: `active` set to false and nothing else changed.
+pub fn deactivate(
+    desired: &Json,
+    current: &Json,
+    mapped: &[String],
+    profile: &Profile,
+    catalogue: &Catalogue<'_>,
+) -> Result<Plan, PlanError> {
+    let mut desired = desired.clone();
+    if let Json::Object(map) = &mut desired {
+        set(map, "active", Json::Bool(false));
+    }
+    let mut mapped = mapped.to_vec();
+    if !mapped.iter().any(|t| t.eq_ignore_ascii_case("active")) {
+        mapped.push("active".to_owned());
+    }
+    let profile = Profile {
+        updatable: Some(vec!["active".to_owned()]),
+        ..profile.clone()
+    };
+    plan(&desired, Some(current), &mapped, &[], &profile, catalogue)
+}
+
+/// Group membership: PATCH `add` of each member in `desired` but not in `current` and `remove`
+/// (`members[value eq "…"]`) of each in `current` but not in `desired`, one member an
+/// operation, at most `max_operations` operations a request.
+pub fn membership(
+    group_id: &str,
+    current: &[String],
+    desired: &[String],
+    max_operations: Option<usize>,
+) -> Plan {
+    let have: HashSet<&str> = current.iter().map(String::as_str).collect();
+    let want: HashSet<&str> = desired.iter().map(String::as_str).collect();
+    let (mut removed, mut added) = (HashSet::new(), HashSet::new());
+    let members = |id: &str| Path {
+        urn: None,
+        attr: "members".to_owned(),
+        select: Select::Filter(vec![("value".to_owned(), Json::from(id))]),
+        sub: None,
+    };
+    let removes = current
+        .iter()
+        .filter(|id| !want.contains(id.as_str()) && removed.insert(id.as_str()))
+        .map(|id| Op {
+            kind: Kind::Remove,
+            path: members(id),
+            value: None,
+            causes: vec!["members".to_owned()],
+        });
+    let adds = desired
+        .iter()
+        .filter(|id| !have.contains(id.as_str()) && added.insert(id.as_str()))
+        .map(|id| Op {
+            kind: Kind::Add,
+            path: Path {
+                select: Select::All,
+                ..members(id)
+            },
+            value: Some(json!([{ "value": id }])),
+            causes: vec!["members".to_owned()],
+        });
+    let ops: Vec<Op> = removes.chain(adds).collect();
+    let size = max_operations.filter(|&n| n > 0).unwrap_or(usize::MAX);
+    let path = format!("/Groups/{}", encode(group_id));
+    Plan {
+        requests: ops
+            .chunks(size)
+            .map(|chunk| patch_request(path.clone(), chunk.to_vec()))
+            .collect(),
+    }
+}
+
+/// Whether a profile's path list names `target` or an attribute that contains it.
+fn covered(list: &[String], target: &str) -> bool {
+    list.iter().any(|p| {
+        target
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+            && matches!(
+                target.as_bytes().get(p.len()),
+                None | Some(b'.' | b'[' | b':')
+            )
+    })
+}
+
+/// What plans compare: a whole attribute, a sub-attribute of a single-valued complex one, or
+/// the elements of a multi-valued one that a filter selects.
+struct Unit<'s> {
+    urn: Option<&'s str>,
+    attr: &'s ScimAttribute,
+    part: Part<'s>,
+    targets: Vec<String>,
+}
+
+enum Part<'s> {
+    /// The attribute as a whole; a multi-valued one mapped unfiltered or element-wise is
+    /// replaced as a whole when it differs.
+    Whole,
+    Sub(&'s ScimAttribute),
+    /// The filter (canonical names), and each mapped sub-attribute with its target.
+    Element(Vec<(String, Json)>, Vec<(&'s ScimAttribute, String)>),
+}
+
+fn units<'s>(mapped: &[String], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>>, PlanError> {
+    let mut units: Vec<Unit<'s>> = Vec::new();
+    for target in mapped {
+        let wrong = || PlanError::Target(target.clone());
+        let path = Path::parse(target).ok_or_else(wrong)?;
+        let schema = catalogue.schema(path.urn.as_deref()).ok_or_else(wrong)?;
+        let attr = schema.attribute(&path.attr).ok_or_else(wrong)?;
+        let urn = (!std::ptr::eq(schema, catalogue.core)).then_some(schema.urn.as_str());
+        let sub = match &path.sub {
+            Some(name) => Some(attr.sub(name).ok_or_else(wrong)?),
+            None => None,
+        };
+        let part = match (path.select, sub) {
+            (Select::Filter(pairs), Some(sub)) if attr.multi_valued => {
+                let pairs = pairs
+                    .into_iter()
+                    .map(|(k, v)| Some((attr.sub(&k)?.name.clone(), v)))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(wrong)?;
+                Part::Element(pairs, vec![(sub, target.clone())])
+            }
+            (Select::Filter(_), _) => return Err(wrong()),
+            (Select::All, Some(sub)) if !attr.multi_valued => Part::Sub(sub),
+            // As in the language: a complex attribute is reached through its sub-attributes
+            // (a whole-value `replace` would keep sub-attributes it leaves out).
+            (Select::All, None) if !attr.multi_valued && attr.ty == ScimType::Complex => {
+                return Err(wrong())
+            }
+            (Select::All, _) => Part::Whole,
+        };
+        let same = units.iter_mut().find(|u| {
+            std::ptr::eq(u.attr, attr)
+                && match (&u.part, &part) {
+                    (Part::Whole, Part::Whole) => true,
+                    (Part::Sub(a), Part::Sub(b)) => std::ptr::eq(*a, *b),
+                    (Part::Element(a, _), Part::Element(b, _)) => a == b,
+                    _ => false,
+                }
+        });
+        match (same, part) {
+            (Some(unit), Part::Element(_, subs)) => {
+                if let Part::Element(_, mine) = &mut unit.part {
+                    mine.extend(subs);
+                }
+                unit.targets.push(target.clone());
+            }
+            (Some(unit), _) => unit.targets.push(target.clone()),
+            (None, part) => units.push(Unit {
+                urn,
+                attr,
+                part,
+                targets: vec![target.clone()],
+            }),
+        }
+    }
+    // A multi-valued attribute mapped as a whole owns its filtered elements too.
+    let wholes: Vec<*const ScimAttribute> = units
+        .iter()
+        .filter(|u| matches!(u.part, Part::Whole))
+        .map(|u| u.attr as *const _)
+        .collect();
+    let (owned, mut kept): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| {
+        matches!(u.part, Part::Element(..)) && wholes.iter().any(|&w| std::ptr::eq(w, u.attr))
+    });
+    for unit in owned {
+        let whole = kept
+            .iter_mut()
+            .find(|u| std::ptr::eq(u.attr, unit.attr) && matches!(u.part, Part::Whole));
+        if let Some(whole) = whole {
+            whole.targets.extend(unit.targets);
+        }
+    }
+    Ok(kept)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Add,
+    Replace,
+    Remove,
+}
+
+#[derive(Clone, Debug)]
+struct Op {
+    kind: Kind,
+    path: Path,
+    value: Option<Json>,
+    causes: Vec<String>,
+}
+
+impl Op {
+    fn to_json(&self) -> Json {
+        let op = match self.kind {
+            Kind::Add => "add",
+            Kind::Replace => "replace",
+            Kind::Remove => "remove",
+        };
+        let mut out = json!({"op": op, "path": self.path.render()});
+        if let Some(value) = &self.value {
+            out["value"] = value.clone();
+        }
+        out
+    }
+}
+
+/// The member of an object called `name`, matched case-insensitively (RFC 7643 §2.1).
+fn field<'j>(v: Option<&'j Json>, name: &str) -> Option<&'j Json> {
+    get(v?.as_object()?, name)
+}
+
+fn get<'j>(map: &'j Map<String, Json>, name: &str) -> Option<&'j Json> {
+    // The exact spelling is the common case, and a hash lookup.
+    if let Some(v) = map.get(name) {
+        return Some(v);
+    }
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Sets `name`, keeping the key's spelling when the object already has it in another case.
+/// The key is the one `get` reads.
+fn set(map: &mut Map<String, Json>, name: &str, value: Json) {
+    let key = match map.contains_key(name) {
+        true => name.to_owned(),
+        false => map
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_owned()),
+    };
+    map.insert(key, value);
+}
+
+fn unset(map: &mut Map<String, Json>, name: &str) {
+    map.retain(|k, _| !k.eq_ignore_ascii_case(name));
+}
+
+/// add when there is nothing, remove when nothing is wanted, replace otherwise.
+fn change(path: Path, d: Option<&Json>, c: Option<&Json>, causes: Vec<String>) -> Op {
+    let (kind, value) = match (absent(d), absent(c)) {
+        (true, _) => (Kind::Remove, None),
+        (false, true) => (Kind::Add, d.cloned()),
+        (false, false) => (Kind::Replace, d.cloned()),
+    };
+    Op {
+        kind,
+        path,
+        value,
+        causes,
+    }
+}
+
+/// The first element of a multi-valued attribute that the filter selects.
+fn element<'j>(
+    items: Option<&'j Json>,
+    attr: &ScimAttribute,
+    pairs: &[(String, Json)],
+) -> Option<&'j Json> {
+    items?.as_array()?.iter().find(|e| selected(e, attr, pairs))
+}
+
+fn selected(e: &Json, attr: &ScimAttribute, pairs: &[(String, Json)]) -> bool {
+    pairs.iter().all(|(k, v)| {
+        attr.sub(k)
+            .is_some_and(|sub| equal(field(Some(e), k), Some(v), sub))
+    })
+}
+
+/// The operations for the targets `include` accepts, in the order of the units.
+fn operations(
+    units: &[Unit<'_>],
+    desired: &Json,
+    current: &Json,
+    include: &dyn Fn(&str) -> bool,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    // Updates change readWrite attributes only: the app sets readOnly ones, immutable ones
+    // are fixed at creation, and writeOnly ones (`password`) are never read back, so they
+    // cannot be compared.
+    let writable = |a: &ScimAttribute| a.mutability == Mutability::ReadWrite;
+    for unit in units.iter().filter(|u| writable(u.attr)) {
+        let (d, c) = match unit.urn {
+            None => (Some(desired), Some(current)),
+            Some(urn) => (field(Some(desired), urn), field(Some(current), urn)),
+        };
+        let (d, c) = (field(d, &unit.attr.name), field(c, &unit.attr.name));
+        let at = |select: Select, sub: Option<&ScimAttribute>| Path {
+            urn: unit.urn.map(str::to_owned),
+            attr: unit.attr.name.clone(),
+            select,
+            sub: sub.map(|s| s.name.clone()),
+        };
+        match &unit.part {
+            Part::Whole => {
+                if unit.targets.iter().all(|t| include(t)) && !equal(d, c, unit.attr) {
+                    ops.push(change(at(Select::All, None), d, c, unit.targets.clone()));
+                }
+            }
+            Part::Sub(sub) => {
+                let (d, c) = (field(d, &sub.name), field(c, &sub.name));
+                let include = writable(sub) && unit.targets.iter().all(|t| include(t));
+                if include && !equal(d, c, sub) {
+                    ops.push(change(
+                        at(Select::All, Some(sub)),
+                        d,
+                        c,
+                        unit.targets.clone(),
+                    ));
+                }
+            }
+            Part::Element(pairs, subs) => {
+                let included: Vec<_> = subs
+                    .iter()
+                    .filter(|(sub, t)| writable(sub) && include(t))
+                    .collect();
+                if included.is_empty() {
+                    continue;
+                }
+                let filter = || Select::Filter(pairs.clone());
+                let only = |e: &Json| {
+                    e.as_object().into_iter().flatten().all(|(k, v)| {
+                        absent(Some(v))
+                            || k.eq_ignore_ascii_case("primary")
+                            || pairs.iter().any(|(p, _)| p.eq_ignore_ascii_case(k))
+                            || subs.iter().any(|(s, _)| s.name.eq_ignore_ascii_case(k))
+                    })
+                };
+                let (de, ce) = (element(d, unit.attr, pairs), element(c, unit.attr, pairs));
+                let primary = unit
+                    .attr
+                    .sub("primary")
+                    .filter(|_| !pairs.iter().any(|(k, _)| k == "primary"));
+                let is_primary = |e: Option<&Json>| {
+                    primary.is_some_and(|p| canon(field(e, "primary"), p, false) == json!(true))
+                };
+                match (de, ce) {
+                    (None, None) => {}
+                    (Some(de), None) => {
+                        let mut new: Map<String, Json> = pairs.iter().cloned().collect();
+                        let mut causes = Vec::new();
+                        for (sub, target) in &included {
+                            if let Some(v) = field(Some(de), &sub.name).filter(|v| !absent(Some(v)))
+                            {
+                                new.insert(sub.name.clone(), v.clone());
+                                causes.push(target.clone());
+                            }
+                        }
+                        if is_primary(Some(de)) {
+                            new.insert("primary".to_owned(), Json::Bool(true));
+                        }
+                        if !causes.is_empty() {
+                            ops.push(Op {
+                                kind: Kind::Add,
+                                path: at(Select::All, None),
+                                value: Some(Json::Array(vec![Json::Object(new)])),
+                                causes,
+                            });
+                        }
+                    }
+                    // Nothing left to keep: the element goes (an element without its
+                    // mapped sub-attributes would be a shell). One holding sub-attributes the
+                    // mapping does not map loses only the mapped ones, below.
+                    (None, Some(ce)) if included.len() == subs.len() && only(ce) => {
+                        ops.push(Op {
+                            kind: Kind::Remove,
+                            path: at(filter(), None),
+                            value: None,
+                            causes: unit.targets.clone(),
+                        });
+                    }
+                    (de, Some(ce)) => {
+                        for (sub, target) in &included {
+                            let (dv, cv) = (field(de, &sub.name), field(Some(ce), &sub.name));
+                            if !equal(dv, cv, sub) {
+                                let path = at(filter(), Some(sub));
+                                ops.push(change(path, dv, cv, vec![target.clone()]));
+                            }
+                        }
+                        if let Some(p) = primary.filter(|_| de.is_some()) {
+                            let wanted = is_primary(de);
+                            if wanted != is_primary(Some(ce)) {
+                                ops.push(Op {
+                                    kind: Kind::Replace,
+                                    path: at(filter(), Some(p)),
+                                    value: Some(Json::Bool(wanted)),
+                                    causes: included.iter().map(|(_, t)| t.clone()).collect(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ops
+}
+
+fn patch_request(path: String, ops: Vec<Op>) -> Request {
+    let body = json!({
+        "schemas": [PATCH_OP],
+        "Operations": ops.iter().map(Op::to_json).collect::<Vec<_>>(),
+    });
+    Request {
+        method: Method::Patch,
+        path,
+        body,
+        causes: ops.into_iter().map(|op| op.causes).collect(),
+    }
+}
+
+fn resource_path(catalogue: &Catalogue<'_>, current: &Json) -> Result<String, PlanError> {
+    let id = field(Some(current), "id")
+        .and_then(Json::as_str)
+        .ok_or(PlanError::NoId)?;
+    Ok(format!("{}/{}", catalogue.endpoint, encode(id)))
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters, so that an id cannot reach another
+/// path or add a query.
+fn encode(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// The PUT body: the app's resource without `meta` (read-only), its `id` kept, with the
+/// operations applied, and `schemas` naming the core schema and each extension left.
+fn put_body(current: &Json, ops: &[Op], catalogue: &Catalogue<'_>) -> Json {
+    let mut body = current.as_object().cloned().unwrap_or_default();
+    unset(&mut body, "meta");
+    for op in ops {
+        apply(&mut body, op, catalogue);
+    }
+    let mut schemas = vec![Json::from(catalogue.core.urn.as_str())];
+    let held = field(Some(current), "schemas").and_then(Json::as_array);
+    let extensions = catalogue.extensions.iter().map(|s| s.urn.as_str());
+    let others = held.into_iter().flatten().filter_map(Json::as_str);
+    for urn in extensions.chain(others) {
+        let present = body
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(urn) && !absent(Some(v)));
+        let listed = schemas
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)));
+        if present && !listed {
+            schemas.push(Json::from(urn));
+        }
+    }
+    for ext in &catalogue.extensions {
+        if absent(get(&body, &ext.urn)) {
+            unset(&mut body, &ext.urn);
+        }
+    }
+    set(&mut body, "schemas", Json::Array(schemas));
+    Json::Object(body)
+}
+
+/// Applies one of this module's own operations to a resource, as RFC 7644 §3.5.2 says a
+/// server does (for the PUT body).
+fn apply(root: &mut Map<String, Json>, op: &Op, catalogue: &Catalogue<'_>) {
+    let Some(attr) = catalogue
+        .schema(op.path.urn.as_deref())
+        .and_then(|s| s.attribute(&op.path.attr))
+    else {
+        return;
+    };
+    let scope = match &op.path.urn {
+        None => root,
+        Some(urn) => {
+            if op.kind == Kind::Remove && get(root, urn).is_none() {
+                return;
+            }
+            let key = root
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(urn))
+                .cloned()
+                .unwrap_or_else(|| urn.clone());
+            let slot = root.entry(key).or_insert_with(|| json!({}));
+            if !slot.is_object() {
+                *slot = json!({});
+            }
+            match slot.as_object_mut() {
+                Some(scope) => scope,
+                None => return,
+            }
+        }
+    };
+    let name = &attr.name;
+    let value = op.value.clone().unwrap_or(Json::Null);
+    match (&op.path.select, &op.path.sub, op.kind) {
+        (Select::All, None, Kind::Remove) => unset(scope, name),
+        (Select::All, None, Kind::Add) if attr.multi_valued => {
+            let mut items = match get(scope, name) {
+                Some(Json::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            };
+            items.extend(value.as_array().cloned().unwrap_or_default());
+            set(scope, name, Json::Array(items));
+        }
+        (Select::All, None, _) => set(scope, name, value),
+        (Select::All, Some(sub), kind) => {
+            let mut object = match get(scope, name) {
+                Some(Json::Object(o)) => o.clone(),
+                _ => Map::new(),
+            };
+            if kind == Kind::Remove {
+                unset(&mut object, sub);
+            } else {
+                set(&mut object, sub, value);
+            }
+            if object.is_empty() {
+                unset(scope, name);
+            } else {
+                set(scope, name, Json::Object(object));
+            }
+        }
+        (Select::Filter(pairs), sub, kind) => {
+            let Some(Json::Array(mut items)) = get(scope, name).cloned() else {
+                return;
+            };
+            match sub {
+                None => items.retain(|e| !selected(e, attr, pairs)),
+                Some(sub) => {
+                    let primary = sub.eq_ignore_ascii_case("primary") && value == json!(true);
+                    for item in &mut items {
+                        let chosen = selected(item, attr, pairs);
+                        if let Json::Object(e) = item {
+                            if chosen && kind == Kind::Remove {
+                                unset(e, sub);
+                            } else if chosen {
+                                set(e, sub, value.clone());
+                            } else if primary {
+                                // RFC 7644 §3.5.2: one primary value at most.
+                                unset(e, "primary");
+                            }
+                        }
+                    }
+                }
+            }
+            if items.is_empty() {
+                unset(scope, name);
+            } else {
+                set(scope, name, Json::Array(items));
+            }
+        }
+    }
+}
