@@ -9,15 +9,14 @@
 //! `SCIMAP_COMPILE_SCALE_SIZE` to run them at another size, e.g. 1048576 with `--release`.
 #![cfg(feature = "cli")]
 
+mod common;
 #[path = "compile_scale/shapes.rs"]
 mod shapes;
 
 use scimap::{render, Counts, Diagnostic, Mapping, Severity};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Bytes of each generated mapping.
 const SIZE: usize = 64 << 10;
@@ -156,54 +155,27 @@ struct Run {
     stderr: String,
 }
 
-/// `scimap check ARGS FILE` on `source`, killed after TIMEOUT.
+/// `scimap check ARGS FILE` on `source`, killed after TIMEOUT; it must exit, without a crash.
 fn check(args: &[&str], source: &str) -> Run {
-    let mut file = tempfile::Builder::new()
-        .suffix(".scimap")
-        .tempfile()
-        .expect("temp file");
-    file.write_all(source.as_bytes()).expect("write temp file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scimap"))
-        .arg("check")
-        .args(args)
-        .arg(file.path())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the scimap binary starts");
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for scimap") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("scimap check {args:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let file = common::temp_file(source.as_bytes(), ".scimap");
+    let mut all = vec!["check".into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.push(file.path().display().to_string());
+    let run = common::scimap(&all).timeout(TIMEOUT).run();
+    run.assert_no_crash();
+    let text = |c: &common::Captured| {
+        assert_eq!(
+            c.kept.len() as u64,
+            c.len,
+            "{}: output kept whole",
+            run.what
+        );
+        String::from_utf8(c.kept.clone()).expect("output is UTF-8")
     };
-    let text = |v: Vec<u8>| String::from_utf8(v).expect("output is UTF-8");
     Run {
-        code: status
-            .code()
-            .expect("scimap exited (not killed by a signal)"),
-        stdout: text(out_reader.join().expect("stdout reader")),
-        stderr: text(err_reader.join().expect("stderr reader")),
+        code: run.code(),
+        stdout: text(&run.stdout),
+        stderr: text(&run.stderr),
     }
 }
 

@@ -3,12 +3,13 @@
 //! quickly with a diagnostic or a `scimap::limit` record error (never a crash or a hang).
 //! Big inputs are generated here; each hostile case runs under a no-hang guard.
 
+mod common;
+
 use scimap::{Kind, Limits, Mapping, Options};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Generous: a case that needs it has hung (the old engine took minutes or forever).
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -292,50 +293,9 @@ fn a_large_record_with_a_search_filter_ends_with_a_result_or_a_limit() {
 
 /// Runs the binary, killing it after `TIMEOUT`: (exit code, stdout, stderr).
 fn scimap(args: &[&str], stdin: Vec<u8>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scimap"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the scimap binary starts");
-    let mut input = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("scimap {args:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let _ = writer.join();
-    let (out, err) = (out.join().expect("stdout"), err.join().expect("stderr"));
-    assert!(!err.contains("panicked"), "{err}");
-    (
-        status.code().expect("exited, not killed by a signal"),
-        out,
-        err,
-    )
+    let run = common::scimap(args).stdin(stdin).timeout(TIMEOUT).run();
+    run.assert_no_crash();
+    (run.code(), run.stdout.text(), run.stderr.text())
 }
 
 fn mapping_file(source: &str) -> tempfile::NamedTempFile {

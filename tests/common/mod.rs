@@ -41,7 +41,7 @@ pub fn rss_bound(line_bytes: u64, memory: u64, threads: u64) -> u64 {
 pub enum End {
     Exited(i32),
     Signaled(i32),
-    /// Killed by the harness after `TIMEOUT`.
+    /// Killed by the harness after its timeout (`TIMEOUT` unless set).
     TimedOut,
     /// Killed by the harness when its RSS passed the cap (the value seen, in bytes).
     OverMemory(u64),
@@ -185,6 +185,7 @@ pub struct Scimap {
     args: Vec<OsString>,
     input: Input,
     rss_cap: u64,
+    timeout: Duration,
 }
 
 /// `scimap ARGS…`.
@@ -197,6 +198,7 @@ where
         args: args.into_iter().map(Into::into).collect(),
         input: Input::Null,
         rss_cap: SAFETY_RSS,
+        timeout: TIMEOUT,
     }
 }
 
@@ -214,6 +216,12 @@ impl Scimap {
     /// Kills the child as soon as its RSS passes `bytes` (the test's bound: it fails anyway).
     pub fn rss_cap(mut self, bytes: u64) -> Scimap {
         self.rss_cap = bytes.min(SAFETY_RSS);
+        self
+    }
+
+    /// Kills the child after `limit` instead of `TIMEOUT` (a no-hang guard of the test's own).
+    pub fn timeout(mut self, limit: Duration) -> Scimap {
+        self.timeout = limit;
         self
     }
 
@@ -280,7 +288,7 @@ impl Scimap {
                 break;
             }
             if killed.is_none() {
-                if started.elapsed() > TIMEOUT {
+                if started.elapsed() > self.timeout {
                     killed = Some(End::TimedOut);
                 } else if let Some(rss) = current_rss(pid).filter(|&rss| rss > self.rss_cap) {
                     killed = Some(End::OverMemory(rss));

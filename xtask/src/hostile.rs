@@ -17,16 +17,16 @@ use std::process::{Command, Stdio};
 
 const MIB: f64 = (1u64 << 20) as f64;
 
-/// One measured run of `scimap check`.
-struct Measure {
-    exit: i64,
-    cpu: f64,
-    rss_kib: u64,
-    stdout: String,
-    stderr_bytes: u64,
+/// What both tasks take: `--size` (with `sized`), `--bin`, `--only`; and the directory they
+/// write into, `target/DIR`.
+struct Setup {
+    size: usize,
+    bin: PathBuf,
+    only: Option<String>,
+    work: PathBuf,
 }
 
-pub fn compile(args: &[String]) -> Result<(), String> {
+fn setup(args: &[String], dir: &str, sized: bool) -> Result<Setup, String> {
     let mut size: usize = 1 << 20;
     let mut bin: Option<PathBuf> = None;
     let mut only: Option<String> = None;
@@ -34,7 +34,7 @@ pub fn compile(args: &[String]) -> Result<(), String> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--size" => size = value()?.parse().map_err(|e| format!("--size: {e}"))?,
+            "--size" if sized => size = value()?.parse().map_err(|e| format!("--size: {e}"))?,
             "--bin" => bin = Some(PathBuf::from(value()?)),
             "--only" => only = Some(value()?.clone()),
             other => return Err(format!("unknown argument {other}")),
@@ -49,8 +49,32 @@ pub fn compile(args: &[String]) -> Result<(), String> {
             root.join("target/release/scimap")
         }
     };
-    let work = root.join("target/hostile-compile");
+    let work = root.join("target").join(dir);
     fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    Ok(Setup {
+        size,
+        bin,
+        only,
+        work,
+    })
+}
+
+/// One measured run of `scimap check`.
+struct Measure {
+    exit: i64,
+    cpu: f64,
+    rss_kib: u64,
+    stdout: String,
+    stderr_bytes: u64,
+}
+
+pub fn compile(args: &[String]) -> Result<(), String> {
+    let Setup {
+        size,
+        bin,
+        only,
+        work,
+    } = setup(args, "hostile-compile", true)?;
 
     let mut rows = Vec::new();
     for shape in shapes::all() {
@@ -271,28 +295,9 @@ fn bulk_cases() -> Vec<Case> {
 /// peak RSS against the bound `64 MiB + (line-bytes + memory) × threads`, and the CPU per
 /// hostile record.
 pub fn bulk(args: &[String]) -> Result<(), String> {
-    let mut bin: Option<PathBuf> = None;
-    let mut only: Option<String> = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--bin" => bin = Some(PathBuf::from(value()?)),
-            "--only" => only = Some(value()?.clone()),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    crate::bench::ensure_time()?;
-    let root = root();
-    let bin = match bin {
-        Some(b) => b,
-        None => {
-            run("cargo", &["build", "--release", "--bin", "scimap"])?;
-            root.join("target/release/scimap")
-        }
-    };
-    let work = root.join("target/hostile-bulk");
-    fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let Setup {
+        bin, only, work, ..
+    } = setup(args, "hostile-bulk", false)?;
     let limits = scimap_default_limits();
     let good = "{\"username\":\"good\",\"description\":\"fine\"}";
     const COPIES: usize = 4;

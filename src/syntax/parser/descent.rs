@@ -1425,25 +1425,33 @@ impl<'s> Descent<'s> {
         }
     }
 
-    /// `( args )` at the cursor.
-    fn call_args(&mut self) -> R<Vec<E>> {
-        self.eat(b'(')?;
-        self.open()?;
-        let mut args = Vec::new();
-        if self.peek() != b')' {
+    /// Items separated by `,`, a trailing `,` allowed, up to (not past) `close`: the lists of
+    /// arguments, arrays and maps.
+    #[inline]
+    fn separated<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Vec<T>> {
+        let mut items = Vec::new();
+        if self.peek() != close {
             loop {
-                args.push(self.expr0()?);
+                items.push(item(self)?);
                 self.ws()?;
                 if self.peek() != b',' {
                     break;
                 }
                 self.pos += 1;
                 self.ws()?;
-                if self.peek() == b')' {
+                if self.peek() == close {
                     break;
                 }
             }
         }
+        Ok(items)
+    }
+
+    /// `( args )` at the cursor.
+    fn call_args(&mut self) -> R<Vec<E>> {
+        self.eat(b'(')?;
+        self.open()?;
+        let args = self.separated(b')', Self::expr0)?;
         self.close(b')')?;
         Ok(args)
     }
@@ -1581,21 +1589,7 @@ impl<'s> Descent<'s> {
         let start = self.pos;
         self.pos += 1;
         self.open()?;
-        let mut items = Vec::new();
-        if self.peek() != b']' {
-            loop {
-                items.push(self.expr0()?);
-                self.ws()?;
-                if self.peek() != b',' {
-                    break;
-                }
-                self.pos += 1;
-                self.ws()?;
-                if self.peek() == b']' {
-                    break;
-                }
-            }
-        }
+        let items = self.separated(b']', Self::expr0)?;
         self.close(b']')?;
         Ok(self.lower.array(items, self.span(start)))
     }
@@ -1688,26 +1682,13 @@ impl<'s> Descent<'s> {
         let start = self.pos;
         self.pos += 1;
         self.open()?;
-        let mut entries = Vec::new();
-        if self.peek() != b'}' {
-            loop {
-                let key = self.map_key()?;
-                self.ws()?;
-                self.eat(b':')?;
-                self.ws()?;
-                let value = self.expr0()?;
-                entries.push((key, value));
-                self.ws()?;
-                if self.peek() != b',' {
-                    break;
-                }
-                self.pos += 1;
-                self.ws()?;
-                if self.peek() == b'}' {
-                    break;
-                }
-            }
-        }
+        let entries = self.separated(b'}', |p| {
+            let key = p.map_key()?;
+            p.ws()?;
+            p.eat(b':')?;
+            p.ws()?;
+            Ok((key, p.expr0()?))
+        })?;
         self.close(b'}')?;
         Ok(self.lower.map(entries, self.span(start)))
     }
