@@ -11,6 +11,7 @@ use crate::eval::value::Value;
 use crate::ir::{self, Source};
 use crate::limits::Limits;
 use crate::payload::{self, Leaf, Slot};
+use crate::plan::{self, Cause, Plan};
 use crate::record::{Doc, Obj};
 use crate::syntax::ast::SectionKind;
 use crate::syntax::parser;
@@ -73,6 +74,8 @@ pub struct Mapping {
     warnings: Vec<Diagnostic>,
     options: Options,
     profile: crate::profile::Profile,
+    /// The file's declared extension schemas, which plans compare by.
+    schemas: Vec<crate::schema::ScimSchema>,
 }
 
 /// A mapping that did not compile: every diagnostic (errors and warnings), with its source.
@@ -316,6 +319,7 @@ impl Mapping {
             fields,
             sections: checked.sections,
             profile: checked.profile,
+            schemas: checked.schemas,
             warnings: checked.diagnostics,
             options: options.clone(),
         })
@@ -357,7 +361,7 @@ impl Mapping {
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
         let section = self.section_for(kind)?;
         let record = self.view(kind, record)?;
-        let slots = self.outcome(section, &record, 0)?;
+        let slots = self.outcome(section, &record, 0, false)?;
         Ok(payload::assemble(
             &section.core_urn,
             &section.payload,
@@ -394,21 +398,26 @@ impl Mapping {
     }
 
     /// Every entry's value, or every failure including required attributes left absent.
-    /// `record_memory`: what reading the record already charged to `memory`.
+    /// `record_memory`: what reading the record already charged to `memory`. For an `update`,
+    /// only the entries that may change after creation (`changes`) are evaluated.
     fn outcome<'a>(
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         record_memory: usize,
+        update: bool,
     ) -> Result<Vec<Slot<'a>>, RecordError> {
-        let run = self.run(section, record, record_memory)?;
+        let run = self.run(section, record, record_memory, update)?;
         let mut errors: Vec<EntryError> = run.errors.into_iter().map(|(_, e)| e).collect();
         for (i, name) in &section.required {
+            let entry = &section.entries[*i];
+            if update && !self.changes(entry) {
+                continue;
+            }
             let failed = errors
                 .iter()
                 .any(|e| e.target.as_deref() == Some(name.as_str()));
             if matches!(run.slots.get(*i), Some(Slot::Absent)) && !failed {
-                let entry = &section.entries[*i];
                 errors.push(EntryError {
                     target: Some(name.clone()),
                     code: "scimap::required".into(),
@@ -436,7 +445,7 @@ impl Mapping {
         let run = match record
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|r| self.run(section, r, 0))
+            .and_then(|r| self.run(section, r, 0, false))
         {
             Ok(run) => run,
             Err(e) => Run {
@@ -508,7 +517,7 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
-        let slots = self.outcome(section, &record.doc, record.memory)?;
+        let slots = self.outcome(section, &record.doc, record.memory, false)?;
         payload::write(&section.core_urn, &section.payload, &slots, out);
         Ok(())
     }
@@ -524,7 +533,7 @@ impl Mapping {
     ) -> bool {
         let read = self
             .section_for(kind)
-            .and_then(|section| Ok((section, self.read_line(kind, line)?)));
+            .and_then(|section| Ok((section, self.read_line(line, self.fields(kind))?)));
         let (section, (record, record_memory)) = match read {
             Ok(read) => read,
             Err(e) => {
@@ -532,7 +541,7 @@ impl Mapping {
                 return false;
             }
         };
-        match self.outcome(section, &record, record_memory) {
+        match self.outcome(section, &record, record_memory, false) {
             Ok(slots) => {
                 payload::write(&section.core_urn, &section.payload, &slots, out);
                 true
@@ -551,8 +560,223 @@ impl Mapping {
         }
     }
 
+    /// The requests that bring the app's resource to what the mapping makes of `record`
+    /// (reference §plan). `current` is the resource as last read back from the app; `None`:
+    /// the app has none, so a POST of the whole payload. An update evaluates only the entries
+    /// that may change after creation (not `create` ones; only those the profile's
+    /// `updatable` names), and is empty when none of them differs.
+    ///
+    /// ```
+    /// let mapping = scimap::Mapping::compile(r#"
+    /// app "Example" {
+    ///   updatable = [active]
+    /// }
+    /// user {
+    ///   userName = $.username
+    ///   active = state == "ACTIVATED"
+    /// }
+    /// "#).unwrap();
+    /// let user = serde_json::json!({"username": "ada", "state": "SUSPENDED"});
+    /// let current = serde_json::json!({"id": "42", "userName": "ADA", "active": true});
+    /// let plan = mapping.plan(scimap::Kind::User, &user, Some(&current)).unwrap();
+    /// assert_eq!(plan.to_json(), serde_json::json!([{
+    ///     "method": "PATCH",
+    ///     "path": "/Users/42",
+    ///     "body": {
+    ///         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    ///         "Operations": [{"op": "replace", "path": "active", "value": false}]
+    ///     }
+    /// }]));
+    /// assert_eq!(plan.requests[0].causes[0][0].line, 7);
+    /// ```
+    pub fn plan(
+        &self,
+        kind: Kind,
+        record: &Json,
+        current: Option<&Json>,
+    ) -> Result<Plan, RecordError> {
+        let section = self.section_for(kind)?;
+        if let Some(current) = current {
+            crate::record::check_depth(current, &self.options.limits)?;
+        }
+        let record = self.view(kind, record)?;
+        self.plan_doc(kind, section, &record, 0, current)
+    }
+
+    /// A group's plan (as [`Mapping::plan`]) followed by its membership: `members` are the
+    /// app's ids of the users who should be members. On an update, PATCH `add`s and `remove`s
+    /// of `members` against the current resource's members, at most the profile's
+    /// `maxPatchOperations` a request; on creation, the members go in the POST.
+    pub fn plan_group(
+        &self,
+        record: &Json,
+        current: Option<&Json>,
+        members: &[String],
+    ) -> Result<Plan, RecordError> {
+        let mut plan = self.plan(Kind::Group, record, current)?;
+        self.add_membership(&mut plan, current, members)?;
+        Ok(plan)
+    }
+
+    /// Deactivation as a plan of its own (reference §plan-deactivate): `active` false on the
+    /// app's user, nothing else changed, no record evaluated.
+    pub fn deactivate(&self, current: &Json) -> Result<Plan, RecordError> {
+        let section = self.section_for(Kind::User)?;
+        crate::record::check_depth(current, &self.options.limits)?;
+        let mapped = causes(section);
+        plan::deactivate(
+            &json!({}),
+            current,
+            &mapped,
+            &self.profile,
+            &self.catalogue(Kind::User),
+        )
+        .map_err(plan_failure)
+    }
+
+    /// Bulk planning: one input line (no `\n`), `{"record": …, "current": … or null}` (a
+    /// group's also `"members": [ids]`), → one output line appended to `out` (no `\n`): the
+    /// plan's requests as a JSON array, or the error object with `line` and `id`, as
+    /// [`Mapping::evaluate_line`] writes it. Returns whether the pair succeeded.
+    pub fn plan_line(&self, kind: Kind, line: &[u8], line_no: usize, out: &mut Vec<u8>) -> bool {
+        let mut id = None;
+        match self.plan_pair(kind, line, &mut id) {
+            Ok(plan) => {
+                crate::json::write(&plan.to_json(), out);
+                true
+            }
+            Err(e) => {
+                crate::json::write(&e.to_json(Some(line_no), id.as_deref()), out);
+                false
+            }
+        }
+    }
+
+    fn plan_pair(
+        &self,
+        kind: Kind,
+        line: &[u8],
+        id: &mut Option<String>,
+    ) -> Result<Plan, RecordError> {
+        let section = self.section_for(kind)?;
+        let (pair, memory) = self.read_line(line, None)?;
+        let Doc::Object(pair) = &pair else {
+            return Err(bad_pair("the line is not a JSON object"));
+        };
+        let record = match pair.get("record") {
+            Some(record @ Doc::Object(fields)) => {
+                if let Some(Doc::Str(s)) = fields.get(kind.id_field()) {
+                    *id = Some(s.to_string());
+                }
+                record
+            }
+            Some(other) => {
+                return Err(bad_pair(&format!(
+                    "`record` is {}, not a JSON object",
+                    other.kind()
+                )))
+            }
+            None => return Err(bad_pair("the line has no `record`")),
+        };
+        let current = match pair.get("current") {
+            None | Some(Doc::Null) => None,
+            Some(current) => Some(current.to_json()),
+        };
+        let mut plan = self.plan_doc(kind, section, record, memory, current.as_ref())?;
+        if let Some(members) = pair.get("members") {
+            let ids = match (kind, members) {
+                (Kind::Group, Doc::Array(items)) => items
+                    .iter()
+                    .map(|m| match m {
+                        Doc::Str(s) => Ok(s.to_string()),
+                        _ => Err(bad_pair("`members` holds something other than a string id")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                (Kind::Group, _) => return Err(bad_pair("`members` is not an array of ids")),
+                (Kind::User, _) => return Err(bad_pair("a user has no `members`")),
+            };
+            self.add_membership(&mut plan, current.as_ref(), &ids)?;
+        }
+        Ok(plan)
+    }
+
+    fn plan_doc<'a>(
+        &self,
+        kind: Kind,
+        section: &'a ir::Section,
+        record: &'a Doc<'a>,
+        record_memory: usize,
+        current: Option<&Json>,
+    ) -> Result<Plan, RecordError> {
+        let slots = self.outcome(section, record, record_memory, current.is_some())?;
+        let desired = payload::assemble(&section.core_urn, &section.payload, &slots);
+        let create_only: Vec<String> = section
+            .entries
+            .iter()
+            .filter(|e| e.create_only)
+            .map(|e| e.target.clone())
+            .collect();
+        plan::plan(
+            &desired,
+            current,
+            &causes(section),
+            &create_only,
+            &self.profile,
+            &self.catalogue(kind),
+        )
+        .map_err(plan_failure)
+    }
+
+    fn add_membership(
+        &self,
+        plan: &mut Plan,
+        current: Option<&Json>,
+        members: &[String],
+    ) -> Result<(), RecordError> {
+        let Some(current) = current else {
+            // Creation: the members go in the POST.
+            if let Some(Json::Object(body)) = plan.requests.first_mut().map(|r| &mut r.body) {
+                if !members.is_empty() {
+                    let list = members.iter().map(|id| json!({"value": id})).collect();
+                    body.insert("members".to_owned(), Json::Array(list));
+                }
+            }
+            return Ok(());
+        };
+        let id = current.get("id").and_then(Json::as_str);
+        let id = id.ok_or_else(|| plan_failure(plan::PlanError::NoId))?;
+        let have = plan::member_ids(current);
+        let membership = plan::membership(id, &have, members, self.profile.max_patch_operations);
+        plan.requests.extend(membership.requests);
+        Ok(())
+    }
+
+    /// The resource type's schemas and the file's declared extensions.
+    fn catalogue(&self, kind: Kind) -> plan::Catalogue<'_> {
+        let base = match kind {
+            Kind::User => plan::Catalogue::user(),
+            Kind::Group => plan::Catalogue::group(),
+        };
+        plan::Catalogue::extended(base, &self.schemas)
+    }
+
+    /// Whether an entry is evaluated for an update: not create-only, and named by the
+    /// profile's `updatable` (when it has one).
+    fn changes(&self, entry: &ir::Entry) -> bool {
+        !entry.create_only
+            && self
+                .profile
+                .updatable
+                .as_deref()
+                .is_none_or(|u| plan::covered(u, &entry.target))
+    }
+
     /// Reads a bulk line as far as the section needs; with the memory reading it charged.
-    fn read_line<'l>(&self, kind: Kind, line: &'l [u8]) -> Result<(Doc<'l>, usize), RecordError> {
+    fn read_line<'l>(
+        &self,
+        line: &'l [u8],
+        fields: Option<&[String]>,
+    ) -> Result<(Doc<'l>, usize), RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
             return Err(RecordError::whole(
@@ -569,16 +793,17 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        crate::record::read(line, limits, self.fields(kind))
-            .map(|(obj, memory)| (Doc::Object(obj), memory))
+        crate::record::read(line, limits, fields).map(|(obj, memory)| (Doc::Object(obj), memory))
     }
 
-    /// Evaluates every entry of a section for one record.
+    /// Evaluates every entry of a section for one record (for an `update`, every entry that
+    /// `changes`).
     fn run<'a>(
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         record_memory: usize,
+        update: bool,
     ) -> Result<Run<'a>, RecordError> {
         let Doc::Object(fields) = record else {
             return Err(crate::record::not_an_object(record.kind()));
@@ -591,6 +816,10 @@ impl Mapping {
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         for (i, entry) in section.entries.iter().enumerate() {
+            if update && !self.changes(entry) {
+                slots.push(Slot::Absent);
+                continue;
+            }
             match entry_slot(&mut ctx, entry, record) {
                 Ok(slot) => slots.push(slot),
                 Err(e) => {
@@ -623,6 +852,36 @@ impl Mapping {
             },
         }
     }
+}
+
+/// Every entry of a section as a plan names it.
+fn causes(section: &ir::Section) -> Vec<Cause> {
+    section
+        .entries
+        .iter()
+        .map(|e| Cause {
+            target: e.target.clone(),
+            line: e.line,
+            column: e.column,
+        })
+        .collect()
+}
+
+/// A plan that cannot be made: the current resource is not one the app could have sent.
+fn plan_failure(e: plan::PlanError) -> RecordError {
+    let code = match e {
+        plan::PlanError::Target(_) => "scimap::plan",
+        plan::PlanError::NotAnObject | plan::PlanError::NoId => "scimap::current",
+    };
+    RecordError::whole(code, e.to_string())
+}
+
+/// A `plan --input` line that is not a pair.
+fn bad_pair(why: &str) -> RecordError {
+    RecordError::whole(
+        "scimap::pair",
+        format!("{why}: expected {{\"record\": {{…}}, \"current\": {{…}} or null}}"),
+    )
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -830,6 +1089,7 @@ pub fn eval_expression(
         warnings: Vec::new(),
         options: options.clone(),
         profile: crate::profile::Profile::default(),
+        schemas: Vec::new(),
     };
     let mut ctx = Ctx::new(
         &whole,

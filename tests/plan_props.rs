@@ -4,7 +4,7 @@
 //! is empty.
 
 use proptest::prelude::*;
-use scimap::plan::{deactivate, membership, plan, Catalogue, Method, Plan};
+use scimap::plan::{deactivate, membership, plan, Catalogue, Cause, Method, Plan};
 use scimap::profile::{Profile, UpdateStyle};
 use serde_json::{json, Map, Value};
 
@@ -502,7 +502,7 @@ proptest! {
         create_only_mask in 0u16..4096,
     ) {
         let mapped_flags: [bool; 12] = std::array::from_fn(|i| mapped_mask & (1 << i) != 0);
-        let mapped = pick(mapped_mask, &TARGETS);
+        let mapped: Vec<Cause> = pick(mapped_mask, &TARGETS).iter().map(|t| Cause::target(t)).collect();
         let create_only = pick(create_only_mask & mapped_mask, &TARGETS);
         let profile = Profile {
             update: if put { UpdateStyle::Put } else { UpdateStyle::Patch },
@@ -521,7 +521,7 @@ proptest! {
                 prop_assert_eq!(&request.body["id"], &json!("u/1"));
                 prop_assert!(request.body.get("meta").is_none());
             }
-            let patch_only = |t: &String| names(&profile.patch_only, t);
+            let patch_only = |c: &Cause| names(&profile.patch_only, &c.target);
             // A PATCH under a PUT profile carries only PATCH-only attributes.
             if put && request.method == Method::Patch {
                 prop_assert!(request.causes.iter().flatten().all(patch_only));

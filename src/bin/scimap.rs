@@ -90,6 +90,9 @@ enum Command {
     /// NDJSON records (or a JSON array of them) in, NDJSON payloads (or error objects) out,
     /// one line per record
     Bulk(BulkArgs),
+    /// Print the requests (POST, PATCH or PUT) that bring the app's resource to the mapped
+    /// one, as a JSON array; `[]` when nothing is to be sent
+    Plan(PlanArgs),
     /// Evaluate one expression against a record and print its value as JSON
     Expr(ExprArgs),
     /// List the standard library, or show one function in full
@@ -129,7 +132,7 @@ fn man_command() -> clap::Command {
 }
 
 enum Parsed {
-    Cli(Cli),
+    Cli(Box<Cli>),
     Man(PathBuf),
 }
 
@@ -141,7 +144,7 @@ fn parse() -> Result<Parsed, clap::Error> {
         return Ok(Parsed::Man(dir));
     }
     Cli::from_arg_matches(&matches)
-        .map(Parsed::Cli)
+        .map(|cli| Parsed::Cli(Box::new(cli)))
         .map_err(|e| e.format(&mut command))
 }
 
@@ -230,6 +233,50 @@ struct BulkArgs {
     group: bool,
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    #[command(flatten)]
+    options: EvalOptions,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("record").required(true).args(["user", "group", "input"])))]
+struct PlanArgs {
+    /// The mapping file (.scimap)
+    mapping: PathBuf,
+    /// The user record: one JSON object, a JSON array, or NDJSON
+    #[arg(long, value_name = "FILE")]
+    user: Option<PathBuf>,
+    /// The group record, planned with the group section
+    #[arg(long, value_name = "FILE")]
+    group: Option<PathBuf>,
+    #[command(flatten)]
+    select: Select,
+    /// The app's resource as last read back from it (a JSON object with its `id`); without
+    /// it, the plan creates the resource (POST)
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    current: Option<PathBuf>,
+    /// Deactivate the app's user: `active` false and nothing else (the record is not
+    /// evaluated)
+    #[arg(long, requires = "current", requires = "user")]
+    deactivate: bool,
+    /// With --group: a JSON array of the app's ids of the users who should be members
+    #[arg(long, value_name = "FILE", requires = "group")]
+    members: Option<PathBuf>,
+    /// Print each request's operations, with the entries that caused them, to stderr
+    #[arg(long)]
+    explain: bool,
+    /// NDJSON of {"record": …, "current": … or null} pairs, or a JSON array of them (`-`:
+    /// stdin): one JSON array of requests out per pair, in order
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["explain", "deactivate"])]
+    input: Option<PathBuf>,
+    /// With --input: the pairs are groups (each may hold "members": [ids])
+    #[arg(long, requires = "input")]
+    groups: bool,
+    /// With --input: NDJSON output (default: stdout)
+    #[arg(long, value_name = "FILE", requires = "input")]
+    output: Option<PathBuf>,
+    /// With --input: worker threads (default: all cores)
+    #[arg(long, value_name = "N", requires = "input", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
     #[command(flatten)]
     options: EvalOptions,
@@ -325,6 +372,10 @@ fn main() -> ExitCode {
         Command::Bulk(args) => {
             let options = args.options.options();
             bulk(args, &options)
+        }
+        Command::Plan(args) => {
+            let options = args.options.options();
+            plan(args, &options)
         }
         Command::Expr(args) => {
             let options = args.options.options();
@@ -857,6 +908,156 @@ fn explain(mapping: &Mapping, kind: Kind, record: &Value) -> Result<(), String> 
 }
 
 // ---------------------------------------------------------------------------------------------
+// plan
+
+fn plan(args: PlanArgs, options: &Options) -> Outcome {
+    let kind = if args.group.is_some() || args.groups {
+        Kind::Group
+    } else {
+        Kind::User
+    };
+    let Some(mapping) = load_mapping(&args.mapping, options)? else {
+        return Ok(Status::Failed);
+    };
+    require_section(&mapping, kind, &args.mapping)?;
+    if let Some(input) = &args.input {
+        let files = Stream {
+            mapping: &args.mapping,
+            input: Some(input),
+            output: args.output.as_deref(),
+            threads: args.threads,
+        };
+        return stream(&files, options, &|line, number, out| {
+            mapping.plan_line(kind, line, number, out)
+        });
+    }
+    let Some(records) = args.user.as_ref().or(args.group.as_ref()) else {
+        return Err("give --user FILE, --group FILE or --input FILE".to_string());
+    };
+    let limits = &options.limits;
+    let first = Select {
+        pick: None,
+        where_: None,
+    };
+    let current = match &args.current {
+        Some(path) => match select_record(path, &first, limits)? {
+            Ok(current) => Some(current),
+            Err(e) => return plan_failed(&args.mapping, &e),
+        },
+        None => None,
+    };
+    let members = match &args.members {
+        Some(path) => Some(read_members(path, limits)?),
+        None => None,
+    };
+    let planned = match select_record(records, &args.select, limits)? {
+        Err(e) => Err(e),
+        Ok(_) if args.deactivate => mapping.deactivate(current.as_ref().unwrap_or(&Value::Null)),
+        Ok(record) => match &members {
+            Some(members) => mapping.plan_group(&record, current.as_ref(), members),
+            None => mapping.plan(kind, &record, current.as_ref()),
+        },
+    };
+    match planned {
+        Ok(plan) => {
+            if args.explain {
+                print_stderr(&explain_plan(&plan, &args.mapping))?;
+            }
+            print_stdout(&format!("{}\n", scimap::json::pretty(&plan.to_json())))?;
+            Ok(Status::Ok)
+        }
+        Err(e) => plan_failed(&args.mapping, &e),
+    }
+}
+
+/// A record or current resource the plan could not be made from: the error object on stdout,
+/// each error on stderr, exit 1 (as `eval`).
+fn plan_failed(mapping: &Path, error: &RecordError) -> Outcome {
+    let text = scimap::json::pretty(&error.to_json(None, None));
+    print_stdout(&format!("{text}\n"))?;
+    let file = mapping.display().to_string();
+    let mut report = String::from("no plan:\n");
+    for e in &error.errors {
+        report.push_str(&format!("  {}\n", describe_error(e, &file)));
+    }
+    print_stderr(&report)?;
+    Ok(Status::Failed)
+}
+
+/// `--members FILE`: a JSON array of ids, within `line-bytes`.
+fn read_members(path: &Path, limits: &Limits) -> Result<Vec<String>, String> {
+    let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+    let cap = u64::try_from(limits.line_bytes).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(format!(
+            "{}: over the limit `line-bytes` ({})",
+            path.display(),
+            limits.line_bytes
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "{}: expected a JSON array of member ids: {e}",
+            path.display()
+        )
+    })
+}
+
+/// Per request, its operations and the entries behind each (`--explain`).
+fn explain_plan(plan: &scimap::plan::Plan, mapping: &Path) -> String {
+    let file = mapping.display();
+    let causes = |list: &[scimap::plan::Cause]| -> String {
+        let named: Vec<String> = list
+            .iter()
+            .map(|c| match c.line {
+                0 => escape_controls(&c.target).into_owned(),
+                _ => format!(
+                    "{} ({file}:{}:{})",
+                    escape_controls(&c.target),
+                    c.line,
+                    c.column
+                ),
+            })
+            .collect();
+        named.join(", ")
+    };
+    let mut text = String::new();
+    if plan.requests.is_empty() {
+        text.push_str("nothing to send: every attribute that may change is as the app has it\n");
+    }
+    for request in &plan.requests {
+        // The path's id is percent-encoded: no control character is left in it.
+        text.push_str(&format!("{} {}\n", request.method.as_str(), request.path));
+        let operations = request.body.get("Operations").and_then(Value::as_array);
+        match operations {
+            Some(operations) => {
+                for (op, why) in operations.iter().zip(&request.causes) {
+                    let verb = op.get("op").and_then(Value::as_str).unwrap_or("");
+                    let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+                    let path = escape_controls(path);
+                    text.push_str(&format!("  {verb} {path}  ← {}\n", causes(why)));
+                }
+            }
+            None => {
+                let what = if request.method == scimap::plan::Method::Post {
+                    "sends"
+                } else {
+                    "changes"
+                };
+                for why in &request.causes {
+                    text.push_str(&format!("  {what} {}\n", causes(why)));
+                }
+            }
+        }
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------------
 // bulk
 
 /// Splits input at '\n' without holding more than `cap` (+1 for a '\r') bytes of one line.
@@ -1058,18 +1259,21 @@ const IN_FLIGHT: usize = 4;
 /// The sequential loop updates the progress bar this often.
 const PROGRESS_LINES: usize = 1024;
 
-/// Evaluates one input line, appending its output line and a newline to `out`; true when the
+/// What `bulk` and `plan --input` do with one line (no `\n`, its number): append one output
+/// line (no `\n`) to `out`, and say whether the record succeeded.
+type Each<'m> = dyn Fn(&[u8], usize, &mut Vec<u8>) -> bool + Sync + 'm;
+
+/// Runs one input line, appending its output line and a newline to `out`; true when the
 /// record succeeded.
 fn run_line(
-    mapping: &Mapping,
-    kind: Kind,
+    each: &Each<'_>,
     number: usize,
     bytes: Option<&[u8]>,
     limits: &Limits,
     out: &mut Vec<u8>,
 ) -> bool {
     let ok = match bytes {
-        Some(bytes) => mapping.evaluate_line(kind, bytes, number, out),
+        Some(bytes) => each(bytes, number, out),
         None => {
             let error = record_failure("scimap::limit", line_limit_message(limits));
             // Serialising a Value into a Vec cannot fail.
@@ -1083,8 +1287,7 @@ fn run_line(
 
 /// One thread: read, evaluate and write each line in turn, with no hand-over between threads.
 fn bulk_sequential(
-    mapping: &Mapping,
-    kind: Kind,
+    each: &Each<'_>,
     reader: &mut dyn RecordSource,
     output: &mut impl Write,
     limits: &Limits,
@@ -1102,14 +1305,7 @@ fn bulk_sequential(
             break;
         };
         let bytes = read.range.map(|r| &line[r]);
-        ok += usize::from(run_line(
-            mapping,
-            kind,
-            read.number,
-            bytes,
-            limits,
-            &mut out,
-        ));
+        ok += usize::from(run_line(each, read.number, bytes, limits, &mut out));
         total += 1;
         // An over-long line's error line goes out at once: skipping the rest of the line may
         // take long (an endless line never ends).
@@ -1144,23 +1340,45 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         return Ok(Status::Failed);
     };
     require_section(&mapping, kind, &args.mapping)?;
-
-    // With more than one thread, reading and writing run on threads of their own, beside the
-    // evaluation; with one, everything runs on the calling thread.
-    let (input, input_id): (Box<dyn BufRead + Send>, _) = match &args.input {
-        Some(path) => {
-            let file = File::open(path).map_err(|e| cannot_read(path, e))?;
-            let id = file.metadata().ok().as_ref().and_then(file_id);
-            (Box::new(BufReader::with_capacity(IO_BUFFER, file)), id)
-        }
-        None => (
-            Box::new(BufReader::with_capacity(IO_BUFFER, io::stdin())),
-            stdin_id(),
-        ),
+    let files = Stream {
+        mapping: &args.mapping,
+        input: args.input.as_deref(),
+        output: args.output.as_deref(),
+        threads: args.threads,
     };
+    stream(&files, options, &|line, number, out| {
+        mapping.evaluate_line(kind, line, number, out)
+    })
+}
+
+/// The files of a line-by-line run (`bulk`, `plan --input`).
+struct Stream<'a> {
+    mapping: &'a Path,
+    /// `None` or `-`: stdin.
+    input: Option<&'a Path>,
+    /// `None`: stdout.
+    output: Option<&'a Path>,
+    threads: Option<u16>,
+}
+
+/// Runs `each` over every line (or array item) of the input, writing the output lines in
+/// input order, on the threads asked for: what `bulk` and `plan --input` share.
+fn stream(files: &Stream<'_>, options: &Options, each: &Each<'_>) -> Outcome {
+    let (input, input_id): (Box<dyn BufRead + Send>, _) =
+        match files.input.filter(|p| *p != Path::new("-")) {
+            Some(path) => {
+                let file = File::open(path).map_err(|e| cannot_read(path, e))?;
+                let id = file.metadata().ok().as_ref().and_then(file_id);
+                (Box::new(BufReader::with_capacity(IO_BUFFER, file)), id)
+            }
+            None => (
+                Box::new(BufReader::with_capacity(IO_BUFFER, io::stdin())),
+                stdin_id(),
+            ),
+        };
     // The output must be neither the input nor the mapping: writing it would destroy what is
     // being read (or, appended to, make the input endless).
-    let mapping_id = std::fs::metadata(&args.mapping)
+    let mapping_id = std::fs::metadata(files.mapping)
         .ok()
         .as_ref()
         .and_then(file_id);
@@ -1176,7 +1394,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         }
         Ok(())
     };
-    let output: Box<dyn Write + Send> = match &args.output {
+    let output: Box<dyn Write + Send> = match files.output {
         Some(path) => {
             let cannot_write = |e: io::Error| format!("cannot write {}: {e}", path.display());
             // Opened without truncating, compared, and only then truncated.
@@ -1200,7 +1418,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         }
     };
     let mut output = BufWriter::with_capacity(IO_BUFFER, output);
-    let workers = match args.threads {
+    let workers = match files.threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
@@ -1221,24 +1439,9 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         Box::new(LineReader::new(input, cap))
     };
     let (total, ok) = if workers == 1 {
-        bulk_sequential(
-            &mapping,
-            kind,
-            &mut *reader,
-            &mut output,
-            &options.limits,
-            &progress,
-        )?
+        bulk_sequential(each, &mut *reader, &mut output, &options.limits, &progress)?
     } else {
-        bulk_parallel(
-            &mapping,
-            kind,
-            reader,
-            &mut output,
-            options,
-            &progress,
-            workers,
-        )?
+        bulk_parallel(each, reader, &mut output, options, &progress, workers)?
     };
     progress.finish_and_clear();
     summary(started, total, ok)
@@ -1250,8 +1453,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
 /// twice). Memory stays bounded: no thread reads a chunk more than `IN_FLIGHT` chunks per
 /// worker ahead of the writing.
 fn bulk_parallel<W: Write + Send>(
-    mapping: &Mapping,
-    kind: Kind,
+    each: &Each<'_>,
     reader: Box<dyn RecordSource>,
     output: &mut W,
     options: &Options,
@@ -1344,14 +1546,7 @@ fn bulk_parallel<W: Write + Send>(
         };
         for line in &chunk.lines {
             let bytes = line.range.clone().map(|r| &chunk.data[r]);
-            done.ok += usize::from(run_line(
-                mapping,
-                kind,
-                line.number,
-                bytes,
-                limits,
-                &mut done.out,
-            ));
+            done.ok += usize::from(run_line(each, line.number, bytes, limits, &mut done.out));
         }
         drop(chunk);
         let Ok(mut guard) = output.lock() else { return };

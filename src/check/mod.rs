@@ -43,6 +43,8 @@ impl Shared {
 pub struct Checked {
     pub sections: Vec<(SectionKind, ir::Section)>,
     pub profile: crate::profile::Profile,
+    /// The file's `schema` declarations.
+    pub schemas: Vec<ScimSchema>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -72,6 +74,7 @@ pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) 
     Checked {
         sections,
         profile: app_profile.profile,
+        schemas: declared.into_schemas(),
         diagnostics: diagnostic::cap(diagnostics),
     }
 }

@@ -118,6 +118,11 @@ impl Declared {
             .map(|&i| &self.schemas[i])
     }
 
+    /// The schemas, for update plans to compare by.
+    pub fn into_schemas(self) -> Vec<ScimSchema> {
+        self.schemas
+    }
+
     fn with_attribute(&self, name: &str) -> Option<&ScimSchema> {
         self.by_attr
             .get(&name.to_ascii_lowercase())

@@ -48,6 +48,20 @@ impl Catalogue<'static> {
 }
 
 impl<'s> Catalogue<'s> {
+    /// The resource type's built-in catalogue with a mapping file's declared extensions.
+    pub(crate) fn extended(
+        base: Catalogue<'static>,
+        declared: impl IntoIterator<Item = &'s ScimSchema>,
+    ) -> Catalogue<'s> {
+        let mut extensions: Vec<&'s ScimSchema> = base.extensions;
+        extensions.extend(declared);
+        Catalogue {
+            core: base.core,
+            extensions,
+            endpoint: base.endpoint,
+        }
+    }
+
     fn schema(&self, urn: Option<&str>) -> Option<&'s ScimSchema> {
         match urn {
             None => Some(self.core),
@@ -78,6 +92,35 @@ impl Method {
     }
 }
 
+/// A mapping entry behind an operation: its target, and where the entry starts (1-based;
+/// 0 and 0 for what no entry of the file caused: an unmapped `active` deactivated, a
+/// membership change).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub target: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Cause {
+    /// A target that no line of a file wrote.
+    pub fn target(target: &str) -> Cause {
+        Cause {
+            target: target.to_owned(),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    /// `{"target", "line", "column"}`, without the position when there is none.
+    pub fn to_json(&self) -> Json {
+        match self.line {
+            0 => json!({"target": self.target}),
+            _ => json!({"target": self.target, "line": self.line, "column": self.column}),
+        }
+    }
+}
+
 /// One request to send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
@@ -85,9 +128,9 @@ pub struct Request {
     /// `/Users`, `/Users/{id}`, `/Groups/{id}`, the id percent-encoded.
     pub path: String,
     pub body: Json,
-    /// The mapping targets behind the request: for a PATCH, `causes[i]` are those of
-    /// `Operations[i]`; for a POST or PUT, one list of the targets sent (POST) or changed (PUT).
-    pub causes: Vec<Vec<String>>,
+    /// The entries behind the request: for a PATCH, `causes[i]` are those of
+    /// `Operations[i]`; for a POST or PUT, one list of the entries sent (POST) or changed (PUT).
+    pub causes: Vec<Vec<Cause>>,
 }
 
 /// The requests, in the order they are to be sent; none when nothing differs.
@@ -101,11 +144,27 @@ impl Plan {
         self.requests.is_empty()
     }
 
-    /// `[{"method", "path", "body"}, …]`.
+    /// `[{"method", "path", "body"}, …]`: what `scimap plan` prints.
     pub fn to_json(&self) -> Json {
         self.requests
             .iter()
             .map(|r| json!({"method": r.method.as_str(), "path": r.path, "body": r.body}))
+            .collect()
+    }
+
+    /// As `to_json`, each request with its `causes` (lists of `Cause::to_json`): what
+    /// `scimap plan --explain` and the preview page show.
+    pub fn to_json_explained(&self) -> Json {
+        self.requests
+            .iter()
+            .map(|r| {
+                let causes: Vec<Json> = r
+                    .causes
+                    .iter()
+                    .map(|c| c.iter().map(Cause::to_json).collect())
+                    .collect();
+                json!({"method": r.method.as_str(), "path": r.path, "body": r.body, "causes": causes})
+            })
             .collect()
     }
 }
@@ -126,7 +185,7 @@ pub enum PlanError {
 pub fn plan(
     desired: &Json,
     current: Option<&Json>,
-    mapped: &[String],
+    mapped: &[Cause],
     create_only: &[String],
     profile: &Profile,
     catalogue: &Catalogue<'_>,
@@ -146,10 +205,11 @@ pub fn plan(
     if !current.is_object() {
         return Err(PlanError::NotAnObject);
     }
-    let updatable = |t: &str| {
+    let updatable = |c: &Cause| {
+        let t = c.target.as_str();
         !covered(create_only, t) && profile.updatable.as_deref().is_none_or(|u| covered(u, t))
     };
-    let patch_only = |t: &str| covered(&profile.patch_only, t);
+    let patch_only = |c: &Cause| covered(&profile.patch_only, &c.target);
     let mut requests = Vec::new();
     let (put, patch) = match profile.update {
         UpdateStyle::Patch => (Vec::new(), operations(&units, desired, current, &updatable)),
@@ -182,7 +242,7 @@ pub fn plan(
 pub fn deactivate(
     desired: &Json,
     current: &Json,
-    mapped: &[String],
+    mapped: &[Cause],
     profile: &Profile,
     catalogue: &Catalogue<'_>,
 ) -> Result<Plan, PlanError> {
@@ -191,8 +251,11 @@ pub fn deactivate(
         set(map, "active", Json::Bool(false));
     }
     let mut mapped = mapped.to_vec();
-    if !mapped.iter().any(|t| t.eq_ignore_ascii_case("active")) {
-        mapped.push("active".to_owned());
+    if !mapped
+        .iter()
+        .any(|c| c.target.eq_ignore_ascii_case("active"))
+    {
+        mapped.push(Cause::target("active"));
     }
     let profile = Profile {
         updatable: Some(vec!["active".to_owned()]),
@@ -226,7 +289,7 @@ pub fn membership(
             kind: Kind::Remove,
             path: members(id),
             value: None,
-            causes: vec!["members".to_owned()],
+            causes: vec![Cause::target("members")],
         });
     let adds = desired
         .iter()
@@ -238,7 +301,7 @@ pub fn membership(
                 ..members(id)
             },
             value: Some(json!([{ "value": id }])),
-            causes: vec!["members".to_owned()],
+            causes: vec![Cause::target("members")],
         });
     let ops: Vec<Op> = removes.chain(adds).collect();
     let size = max_operations.filter(|&n| n > 0).unwrap_or(usize::MAX);
@@ -251,8 +314,19 @@ pub fn membership(
     }
 }
 
+/// The ids in a group resource's `members` (their `value`s).
+pub fn member_ids(group: &Json) -> Vec<String> {
+    let members = field(Some(group), "members").and_then(Json::as_array);
+    members
+        .into_iter()
+        .flatten()
+        .filter_map(|m| field(Some(m), "value").and_then(Json::as_str))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether a profile's path list names `target` or an attribute that contains it.
-fn covered(list: &[String], target: &str) -> bool {
+pub(crate) fn covered(list: &[String], target: &str) -> bool {
     list.iter().any(|p| {
         target
             .get(..p.len())
@@ -270,7 +344,7 @@ struct Unit<'s> {
     urn: Option<&'s str>,
     attr: &'s ScimAttribute,
     part: Part<'s>,
-    targets: Vec<String>,
+    targets: Vec<Cause>,
 }
 
 enum Part<'s> {
@@ -279,14 +353,14 @@ enum Part<'s> {
     Whole,
     Sub(&'s ScimAttribute),
     /// The filter (canonical names), and each mapped sub-attribute with its target.
-    Element(Vec<(String, Json)>, Vec<(&'s ScimAttribute, String)>),
+    Element(Vec<(String, Json)>, Vec<(&'s ScimAttribute, Cause)>),
 }
 
-fn units<'s>(mapped: &[String], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>>, PlanError> {
+fn units<'s>(mapped: &[Cause], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>>, PlanError> {
     let mut units: Vec<Unit<'s>> = Vec::new();
     for target in mapped {
-        let wrong = || PlanError::Target(target.clone());
-        let path = Path::parse(target).ok_or_else(wrong)?;
+        let wrong = || PlanError::Target(target.target.clone());
+        let path = Path::parse(&target.target).ok_or_else(wrong)?;
         let schema = catalogue.schema(path.urn.as_deref()).ok_or_else(wrong)?;
         let attr = schema.attribute(&path.attr).ok_or_else(wrong)?;
         let urn = (!std::ptr::eq(schema, catalogue.core)).then_some(schema.urn.as_str());
@@ -369,7 +443,7 @@ struct Op {
     kind: Kind,
     path: Path,
     value: Option<Json>,
-    causes: Vec<String>,
+    causes: Vec<Cause>,
 }
 
 impl Op {
@@ -421,7 +495,7 @@ fn unset(map: &mut Map<String, Json>, name: &str) {
 }
 
 /// add when there is nothing, remove when nothing is wanted, replace otherwise.
-fn change(path: Path, d: Option<&Json>, c: Option<&Json>, causes: Vec<String>) -> Op {
+fn change(path: Path, d: Option<&Json>, c: Option<&Json>, causes: Vec<Cause>) -> Op {
     let (kind, value) = match (absent(d), absent(c)) {
         (true, _) => (Kind::Remove, None),
         (false, true) => (Kind::Add, d.cloned()),
@@ -456,7 +530,7 @@ fn operations(
     units: &[Unit<'_>],
     desired: &Json,
     current: &Json,
-    include: &dyn Fn(&str) -> bool,
+    include: &dyn Fn(&Cause) -> bool,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
     // Updates change readWrite attributes only: the app sets readOnly ones, immutable ones
@@ -477,13 +551,13 @@ fn operations(
         };
         match &unit.part {
             Part::Whole => {
-                if unit.targets.iter().all(|t| include(t)) && !equal(d, c, unit.attr) {
+                if unit.targets.iter().all(include) && !equal(d, c, unit.attr) {
                     ops.push(change(at(Select::All, None), d, c, unit.targets.clone()));
                 }
             }
             Part::Sub(sub) => {
                 let (d, c) = (field(d, &sub.name), field(c, &sub.name));
-                let include = writable(sub) && unit.targets.iter().all(|t| include(t));
+                let include = writable(sub) && unit.targets.iter().all(include);
                 if include && !equal(d, c, sub) {
                     ops.push(change(
                         at(Select::All, Some(sub)),

@@ -8,11 +8,15 @@ fn targets(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+fn causes(list: &[&str]) -> Vec<Cause> {
+    list.iter().map(|s| Cause::target(s)).collect()
+}
+
 fn user_plan(desired: &Json, current: Option<&Json>, mapped: &[&str], profile: &Profile) -> Json {
     plan(
         desired,
         current,
-        &targets(mapped),
+        &causes(mapped),
         &[],
         profile,
         &Catalogue::user(),
@@ -137,7 +141,7 @@ fn profiles_limit_what_changes() {
     let monday_plan = plan(
         &desired,
         Some(&current),
-        &targets(&mapped),
+        &causes(&mapped),
         &targets(&["title"]),
         &monday,
         &Catalogue::user(),
@@ -150,7 +154,7 @@ fn profiles_limit_what_changes() {
         json!({"id": "9", "userName": "new", "active": true, "userType": "a", "title": "t1",
             "nickName": "kept", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})
     );
-    assert_eq!(monday_plan.requests[0].causes, vec![targets(&["userName"])]);
+    assert_eq!(monday_plan.requests[0].causes, vec![causes(&["userName"])]);
     assert_eq!(
         monday_plan.requests[1].body["Operations"],
         json!([
@@ -160,7 +164,7 @@ fn profiles_limit_what_changes() {
     );
     assert_eq!(
         monday_plan.requests[1].causes,
-        vec![targets(&["active"]), targets(&["userType"])]
+        vec![causes(&["active"]), causes(&["userType"])]
     );
 }
 
@@ -168,7 +172,7 @@ fn profiles_limit_what_changes() {
 fn deactivation_changes_only_active() {
     let desired = json!({"userName": "new", "active": true});
     let current = json!({"id": "9", "userName": "old", "active": true});
-    let mapped = targets(&["userName"]);
+    let mapped = causes(&["userName"]);
     let plan = deactivate(
         &desired,
         &current,
@@ -219,7 +223,7 @@ fn membership_is_chunked() {
 fn errors() {
     let p = Profile::default();
     let user = Catalogue::user();
-    let one = |t: &str| targets(&[t]);
+    let one = |t: &str| causes(&[t]);
     let bad = [
         "nope",
         "name.nope",
