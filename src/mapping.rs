@@ -76,6 +76,8 @@ pub struct Mapping {
     profile: crate::profile::Profile,
     /// The file's declared extension schemas, which plans compare by.
     schemas: Vec<crate::schema::ScimSchema>,
+    /// Per section, its targets as plans compare them.
+    targets: Vec<Result<plan::Targets, plan::PlanError>>,
 }
 
 /// A mapping that did not compile: every diagnostic (errors and warnings), with its source.
@@ -314,8 +316,27 @@ impl Mapping {
                 })
             })
             .collect();
+        let targets = checked
+            .sections
+            .iter()
+            .map(|(kind, section)| {
+                let kind = match kind {
+                    SectionKind::User => Kind::User,
+                    SectionKind::Group => Kind::Group,
+                };
+                let create_only = section
+                    .entries
+                    .iter()
+                    .filter(|e| e.create_only)
+                    .map(|e| e.target.clone())
+                    .collect();
+                let catalogue = catalogue(kind, &checked.schemas);
+                plan::Targets::new(causes(section), create_only, &catalogue)
+            })
+            .collect();
         Ok(Mapping {
             source: source.to_string(),
+            targets,
             fields,
             sections: checked.sections,
             profile: checked.profile,
@@ -370,12 +391,7 @@ impl Mapping {
     }
 
     fn section_for(&self, kind: Kind) -> Result<&ir::Section, RecordError> {
-        self.section(kind).ok_or_else(|| {
-            RecordError::whole(
-                "scimap::no-section",
-                format!("the mapping has no {} section", kind_name(kind)),
-            )
-        })
+        self.section(kind).ok_or_else(|| no_section(kind))
     }
 
     /// The top-level fields a record of this kind is read for; `None` for all of them.
@@ -533,7 +549,7 @@ impl Mapping {
     ) -> bool {
         let read = self
             .section_for(kind)
-            .and_then(|section| Ok((section, self.read_line(line, self.fields(kind))?)));
+            .and_then(|section| Ok((section, self.read_line(line, self.fields(kind), None)?)));
         let (section, (record, record_memory)) = match read {
             Ok(read) => read,
             Err(e) => {
@@ -596,11 +612,18 @@ impl Mapping {
         current: Option<&Json>,
     ) -> Result<Plan, RecordError> {
         let section = self.section_for(kind)?;
-        if let Some(current) = current {
-            crate::record::check_depth(current, &self.options.limits)?;
-        }
+        let current = self.current(current)?;
         let record = self.view(kind, record)?;
-        self.plan_doc(kind, section, &record, 0, current)
+        self.plan_doc(kind, section, &record, 0, current.as_ref())
+    }
+
+    /// The app's resource seen as records are, once its nesting is known to be bounded.
+    fn current<'c>(&self, current: Option<&'c Json>) -> Result<Option<Doc<'c>>, RecordError> {
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        crate::record::check_depth(current, &self.options.limits)?;
+        Ok(Some(Doc::from_json(current)))
     }
 
     /// A group's plan (as [`Mapping::plan`]) followed by its membership: `members` are the
@@ -614,22 +637,20 @@ impl Mapping {
         members: &[String],
     ) -> Result<Plan, RecordError> {
         let mut plan = self.plan(Kind::Group, record, current)?;
-        self.add_membership(&mut plan, current, members)?;
+        self.add_membership(&mut plan, self.current(current)?.as_ref(), members)?;
         Ok(plan)
     }
 
     /// Deactivation as a plan of its own (reference §plan-deactivate): `active` false on the
     /// app's user, nothing else changed, no record evaluated.
     pub fn deactivate(&self, current: &Json) -> Result<Plan, RecordError> {
-        let section = self.section_for(Kind::User)?;
+        let targets = self.targets(Kind::User)?;
         crate::record::check_depth(current, &self.options.limits)?;
-        let mapped = causes(section);
         plan::deactivate(
-            &json!({}),
             current,
-            &mapped,
+            targets.mapped(),
             &self.profile,
-            &self.catalogue(Kind::User),
+            &catalogue(Kind::User, &self.schemas),
         )
         .map_err(plan_failure)
     }
@@ -640,26 +661,33 @@ impl Mapping {
     /// [`Mapping::evaluate_line`] writes it. Returns whether the pair succeeded.
     pub fn plan_line(&self, kind: Kind, line: &[u8], line_no: usize, out: &mut Vec<u8>) -> bool {
         let mut id = None;
-        match self.plan_pair(kind, line, &mut id) {
-            Ok(plan) => {
-                crate::json::write(&plan.to_json(), out);
+        let start = out.len();
+        match self.plan_pair(kind, line, &mut id, out) {
+            Ok(Some(plan)) => {
+                plan.write(out);
                 true
             }
+            // Written as it was made.
+            Ok(None) => true,
             Err(e) => {
+                out.truncate(start);
                 crate::json::write(&e.to_json(Some(line_no), id.as_deref()), out);
                 false
             }
         }
     }
 
+    /// The plan of one pair; `None` when it was a POST, already written to `out` (the payload
+    /// written straight from the evaluation, as `bulk` writes it).
     fn plan_pair(
         &self,
         kind: Kind,
         line: &[u8],
         id: &mut Option<String>,
-    ) -> Result<Plan, RecordError> {
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Plan>, RecordError> {
         let section = self.section_for(kind)?;
-        let (pair, memory) = self.read_line(line, None)?;
+        let (pair, memory) = self.read_line(line, self.fields(kind), Some("record"))?;
         let Doc::Object(pair) = &pair else {
             return Err(bad_pair("the line is not a JSON object"));
         };
@@ -680,9 +708,19 @@ impl Mapping {
         };
         let current = match pair.get("current") {
             None | Some(Doc::Null) => None,
-            Some(current) => Some(current.to_json()),
+            Some(current) => Some(current),
         };
-        let mut plan = self.plan_doc(kind, section, record, memory, current.as_ref())?;
+        if current.is_none() && pair.get("members").is_none() {
+            self.targets(kind)?;
+            let slots = self.outcome(section, record, memory, false)?;
+            let catalogue = catalogue(kind, &self.schemas);
+            out.push(b'[');
+            plan::write_request(plan::Method::Post, plan::endpoint(&catalogue), out);
+            payload::write(&section.core_urn, &section.payload, &slots, out);
+            out.extend_from_slice(b"}]");
+            return Ok(None);
+        }
+        let mut plan = self.plan_doc(kind, section, record, memory, current)?;
         if let Some(members) = pair.get("members") {
             let ids = match (kind, members) {
                 (Kind::Group, Doc::Array(items)) => items
@@ -695,9 +733,9 @@ impl Mapping {
                 (Kind::Group, _) => return Err(bad_pair("`members` is not an array of ids")),
                 (Kind::User, _) => return Err(bad_pair("a user has no `members`")),
             };
-            self.add_membership(&mut plan, current.as_ref(), &ids)?;
+            self.add_membership(&mut plan, current, &ids)?;
         }
-        Ok(plan)
+        Ok(Some(plan))
     }
 
     fn plan_doc<'a>(
@@ -706,23 +744,26 @@ impl Mapping {
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         record_memory: usize,
-        current: Option<&Json>,
+        current: Option<&Doc<'_>>,
     ) -> Result<Plan, RecordError> {
+        let targets = self.targets(kind)?;
         let slots = self.outcome(section, record, record_memory, current.is_some())?;
-        let desired = payload::assemble(&section.core_urn, &section.payload, &slots);
-        let create_only: Vec<String> = section
-            .entries
-            .iter()
-            .filter(|e| e.create_only)
-            .map(|e| e.target.clone())
-            .collect();
-        plan::plan(
-            &desired,
+        let catalogue = catalogue(kind, &self.schemas);
+        let Some(current) = current else {
+            let desired = payload::assemble(&section.core_urn, &section.payload, &slots);
+            return Ok(plan::create(desired, targets.mapped(), &catalogue));
+        };
+        // The payload written and read back as records are: a tree without the hashing of
+        // `serde_json`'s maps, which was most of a plan's cost.
+        let mut bytes = Vec::with_capacity(512);
+        payload::write(&section.core_urn, &section.payload, &slots, &mut bytes);
+        let (desired, _) = crate::record::read(&bytes, &self.options.limits, None)?;
+        plan::update(
+            &Doc::Object(desired),
             current,
-            &causes(section),
-            &create_only,
+            targets,
             &self.profile,
-            &self.catalogue(kind),
+            &catalogue,
         )
         .map_err(plan_failure)
     }
@@ -730,7 +771,7 @@ impl Mapping {
     fn add_membership(
         &self,
         plan: &mut Plan,
-        current: Option<&Json>,
+        current: Option<&Doc<'_>>,
         members: &[String],
     ) -> Result<(), RecordError> {
         let Some(current) = current else {
@@ -743,21 +784,22 @@ impl Mapping {
             }
             return Ok(());
         };
-        let id = current.get("id").and_then(Json::as_str);
-        let id = id.ok_or_else(|| plan_failure(plan::PlanError::NoId))?;
-        let have = plan::member_ids(current);
-        let membership = plan::membership(id, &have, members, self.profile.max_patch_operations);
+        let max = self.profile.max_patch_operations;
+        let membership = plan::membership_of(current, members, max).map_err(plan_failure)?;
         plan.requests.extend(membership.requests);
         Ok(())
     }
 
-    /// The resource type's schemas and the file's declared extensions.
-    fn catalogue(&self, kind: Kind) -> plan::Catalogue<'_> {
-        let base = match kind {
-            Kind::User => plan::Catalogue::user(),
-            Kind::Group => plan::Catalogue::group(),
-        };
-        plan::Catalogue::extended(base, &self.schemas)
+    /// A section's targets as plans compare them.
+    fn targets(&self, kind: Kind) -> Result<&plan::Targets, RecordError> {
+        let k = kind.section();
+        let i = self.sections.iter().position(|(s, _)| *s == k);
+        match i.and_then(|i| self.targets.get(i)) {
+            Some(Ok(targets)) => Ok(targets),
+            Some(Err(e)) => Err(plan_failure(e.clone())),
+            // Kept beside each section: missing only with the section.
+            None => Err(no_section(kind)),
+        }
     }
 
     /// Whether an entry is evaluated for an update: not create-only, and named by the
@@ -772,10 +814,13 @@ impl Mapping {
     }
 
     /// Reads a bulk line as far as the section needs; with the memory reading it charged.
+    /// `inside`: the fields are those of the object under that key (a plan pair's `record`),
+    /// and every top-level field is kept.
     fn read_line<'l>(
         &self,
         line: &'l [u8],
         fields: Option<&[String]>,
+        inside: Option<&str>,
     ) -> Result<(Doc<'l>, usize), RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
@@ -793,7 +838,11 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        crate::record::read(line, limits, fields).map(|(obj, memory)| (Doc::Object(obj), memory))
+        let read = match inside {
+            Some(key) => crate::record::read_inside(line, limits, key, fields),
+            None => crate::record::read(line, limits, fields),
+        };
+        read.map(|(obj, memory)| (Doc::Object(obj), memory))
     }
 
     /// Evaluates every entry of a section for one record (for an `update`, every entry that
@@ -854,6 +903,15 @@ impl Mapping {
     }
 }
 
+/// The resource type's schemas and a file's declared extensions.
+fn catalogue(kind: Kind, declared: &[crate::schema::ScimSchema]) -> plan::Catalogue<'_> {
+    let base = match kind {
+        Kind::User => plan::Catalogue::user(),
+        Kind::Group => plan::Catalogue::group(),
+    };
+    plan::Catalogue::extended(base, declared)
+}
+
 /// Every entry of a section as a plan names it.
 fn causes(section: &ir::Section) -> Vec<Cause> {
     section
@@ -871,7 +929,9 @@ fn causes(section: &ir::Section) -> Vec<Cause> {
 fn plan_failure(e: plan::PlanError) -> RecordError {
     let code = match e {
         plan::PlanError::Target(_) => "scimap::plan",
-        plan::PlanError::NotAnObject | plan::PlanError::NoId => "scimap::current",
+        plan::PlanError::NotAnObject | plan::PlanError::NoId | plan::PlanError::TooDeep => {
+            "scimap::current"
+        }
     };
     RecordError::whole(code, e.to_string())
 }
@@ -881,6 +941,13 @@ fn bad_pair(why: &str) -> RecordError {
     RecordError::whole(
         "scimap::pair",
         format!("{why}: expected {{\"record\": {{…}}, \"current\": {{…}} or null}}"),
+    )
+}
+
+fn no_section(kind: Kind) -> RecordError {
+    RecordError::whole(
+        "scimap::no-section",
+        format!("the mapping has no {} section", kind_name(kind)),
     )
 }
 
@@ -1090,6 +1157,7 @@ pub fn eval_expression(
         options: options.clone(),
         profile: crate::profile::Profile::default(),
         schemas: Vec::new(),
+        targets: Vec::new(),
     };
     let mut ctx = Ctx::new(
         &whole,

@@ -558,14 +558,14 @@ proptest! {
         prop_assert!(second.is_empty(), "second plan: {}", second.to_json());
 
         // Deactivation: `active` false, everything else as the app has it.
-        let off = deactivate(&desired, &current, &mapped, &profile, &user).unwrap();
+        let off = deactivate(&current, &mapped, &profile, &user).unwrap();
         let after = serve(&current, &off).map_err(TestCaseError::fail)?;
         prop_assert_eq!(norm(lookup(&after, "active").cloned()), Some(json!(false)));
         for i in (0..TARGETS.len()).filter(|&i| i != 4) {
             prop_assert_eq!(get(&after, i), get(&current, i), "target {}", TARGETS[i]);
         }
         prop_assert_eq!(&after["nickName"], &json!("app's own"));
-        let again = deactivate(&desired, &after, &mapped, &profile, &user).unwrap();
+        let again = deactivate(&after, &mapped, &profile, &user).unwrap();
         prop_assert!(again.is_empty(), "second deactivation: {}", again.to_json());
     }
 

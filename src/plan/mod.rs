@@ -10,6 +10,7 @@ mod path;
 mod tests;
 
 use crate::profile::{Profile, UpdateStyle};
+use crate::record::Doc;
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
 use compare::{absent, canon, equal};
 use path::{Path, Select};
@@ -148,8 +149,28 @@ impl Plan {
     pub fn to_json(&self) -> Json {
         self.requests
             .iter()
-            .map(|r| json!({"method": r.method.as_str(), "path": r.path, "body": r.body}))
+            .map(|r| {
+                let mut request = Map::new();
+                request.insert("method".to_owned(), Json::from(r.method.as_str()));
+                request.insert("path".to_owned(), Json::from(r.path.as_str()));
+                request.insert("body".to_owned(), r.body.clone());
+                Json::Object(request)
+            })
             .collect()
+    }
+
+    /// `to_json` written as compact JSON (`plan --input`'s lines), without building it.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, r) in self.requests.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_request(r.method, &r.path, out);
+            crate::json::write(&r.body, out);
+            out.push(b'}');
+        }
+        out.push(b']');
     }
 
     /// As `to_json`, each request with its `causes` (lists of `Cause::to_json`): what
@@ -177,6 +198,8 @@ pub enum PlanError {
     NotAnObject,
     #[error("the current resource has no string `id`")]
     NoId,
+    #[error("the resource nests deeper than the limit `depth`")]
+    TooDeep,
 }
 
 /// The requests that make `current` (the app's resource; `None`: it has none) equal to
@@ -190,19 +213,56 @@ pub fn plan(
     profile: &Profile,
     catalogue: &Catalogue<'_>,
 ) -> Result<Plan, PlanError> {
-    let units = units(mapped, catalogue)?;
+    let targets = Targets::new(mapped.to_vec(), create_only.to_vec(), catalogue)?;
     let Some(current) = current else {
-        let request = Request {
+        return Ok(create(desired.clone(), mapped, catalogue));
+    };
+    let (desired, current) = (view(desired)?, view(current)?);
+    update(&desired, &current, &targets, profile, catalogue)
+}
+
+/// A `serde_json` value seen as plans read values, once its nesting is known to be bounded.
+fn view(v: &Json) -> Result<Doc<'_>, PlanError> {
+    crate::record::check_depth(v, &crate::Limits::default()).map_err(|_| PlanError::TooDeep)?;
+    Ok(Doc::from_json(v))
+}
+
+/// `{"method":…,"path":…,"body":`, the body and `}` left to the caller.
+pub(crate) fn write_request(method: Method, path: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"method\":");
+    crate::json::write_str(method.as_str(), out);
+    out.extend_from_slice(b",\"path\":");
+    crate::json::write_str(path, out);
+    out.extend_from_slice(b",\"body\":");
+}
+
+/// Where a new resource of the catalogue's type is POSTed.
+pub(crate) fn endpoint(catalogue: &Catalogue<'_>) -> &'static str {
+    catalogue.endpoint
+}
+
+/// The POST of a new resource.
+pub(crate) fn create(desired: Json, mapped: &[Cause], catalogue: &Catalogue<'_>) -> Plan {
+    Plan {
+        requests: vec![Request {
             method: Method::Post,
             path: catalogue.endpoint.to_owned(),
-            body: desired.clone(),
+            body: desired,
             causes: vec![mapped.to_vec()],
-        };
-        return Ok(Plan {
-            requests: vec![request],
-        });
-    };
-    if !current.is_object() {
+        }],
+    }
+}
+
+/// `plan` of an existing resource, on values as read.
+pub(crate) fn update(
+    desired: &Doc<'_>,
+    current: &Doc<'_>,
+    targets: &Targets,
+    profile: &Profile,
+    catalogue: &Catalogue<'_>,
+) -> Result<Plan, PlanError> {
+    let (units, create_only) = (&targets.units, &targets.create_only);
+    if !matches!(current, Doc::Object(_)) {
         return Err(PlanError::NotAnObject);
     }
     let updatable = |c: &Cause| {
@@ -240,16 +300,16 @@ pub fn plan(
 
 /// Deactivation as a plan of its own: `active` set to false and nothing else changed.
 pub fn deactivate(
-    desired: &Json,
     current: &Json,
     mapped: &[Cause],
     profile: &Profile,
     catalogue: &Catalogue<'_>,
 ) -> Result<Plan, PlanError> {
-    let mut desired = desired.clone();
-    if let Json::Object(map) = &mut desired {
-        set(map, "active", Json::Bool(false));
-    }
+    let current = view(current)?;
+    let desired = Doc::Object(crate::record::Obj::new(vec![(
+        "active".into(),
+        Doc::Bool(false),
+    )]));
     let mut mapped = mapped.to_vec();
     if !mapped
         .iter()
@@ -261,7 +321,8 @@ pub fn deactivate(
         updatable: Some(vec!["active".to_owned()]),
         ..profile.clone()
     };
-    plan(&desired, Some(current), &mapped, &[], &profile, catalogue)
+    let targets = Targets::new(mapped, Vec::new(), catalogue)?;
+    update(&desired, &current, &targets, &profile, catalogue)
 }
 
 /// Group membership: PATCH `add` of each member in `desired` but not in `current` and `remove`
@@ -314,14 +375,29 @@ pub fn membership(
     }
 }
 
+/// `membership` of a group resource as the app holds it: its id and members read from it.
+pub(crate) fn membership_of(
+    group: &Doc<'_>,
+    desired: &[String],
+    max_operations: Option<usize>,
+) -> Result<Plan, PlanError> {
+    let Some(Doc::Str(id)) = field(Some(group), "id") else {
+        return Err(PlanError::NoId);
+    };
+    Ok(membership(id, &member_ids(group), desired, max_operations))
+}
+
 /// The ids in a group resource's `members` (their `value`s).
-pub fn member_ids(group: &Json) -> Vec<String> {
-    let members = field(Some(group), "members").and_then(Json::as_array);
+fn member_ids(group: &Doc<'_>) -> Vec<String> {
+    let Some(Doc::Array(members)) = field(Some(group), "members") else {
+        return Vec::new();
+    };
     members
-        .into_iter()
-        .flatten()
-        .filter_map(|m| field(Some(m), "value").and_then(Json::as_str))
-        .map(str::to_owned)
+        .iter()
+        .filter_map(|m| match field(Some(m), "value") {
+            Some(Doc::Str(id)) => Some(id.to_string()),
+            _ => None,
+        })
         .collect()
 }
 
@@ -338,26 +414,63 @@ pub(crate) fn covered(list: &[String], target: &str) -> bool {
     })
 }
 
+/// A mapping's targets as plans compare them, resolved once (a compiled mapping keeps them):
+/// every target in file order, the create-only ones, and the units they form.
+#[derive(Clone, Debug)]
+pub(crate) struct Targets {
+    mapped: Vec<Cause>,
+    create_only: Vec<String>,
+    units: Vec<Unit>,
+}
+
+impl Targets {
+    pub(crate) fn new(
+        mapped: Vec<Cause>,
+        create_only: Vec<String>,
+        catalogue: &Catalogue<'_>,
+    ) -> Result<Targets, PlanError> {
+        Ok(Targets {
+            units: units(&mapped, catalogue)?,
+            mapped,
+            create_only,
+        })
+    }
+
+    pub(crate) fn mapped(&self) -> &[Cause] {
+        &self.mapped
+    }
+}
+
 /// What plans compare: a whole attribute, a sub-attribute of a single-valued complex one, or
-/// the elements of a multi-valued one that a filter selects.
-struct Unit<'s> {
-    urn: Option<&'s str>,
-    attr: &'s ScimAttribute,
-    part: Part<'s>,
+/// the elements of a multi-valued one that a filter selects. Owns its schema attributes, so
+/// that it outlives the catalogue it was resolved in.
+#[derive(Clone, Debug)]
+struct Unit {
+    /// The extension's URN; `None` for the core schema.
+    urn: Option<String>,
+    attr: ScimAttribute,
+    part: Part,
     targets: Vec<Cause>,
 }
 
-enum Part<'s> {
+#[derive(Clone, Debug)]
+enum Part {
     /// The attribute as a whole; a multi-valued one mapped unfiltered or element-wise is
     /// replaced as a whole when it differs.
     Whole,
-    Sub(&'s ScimAttribute),
+    Sub(ScimAttribute),
     /// The filter (canonical names), and each mapped sub-attribute with its target.
-    Element(Vec<(String, Json)>, Vec<(&'s ScimAttribute, Cause)>),
+    Element(Vec<(String, Json)>, Vec<(ScimAttribute, Cause)>),
 }
 
-fn units<'s>(mapped: &[Cause], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>>, PlanError> {
-    let mut units: Vec<Unit<'s>> = Vec::new();
+impl Unit {
+    fn is(&self, urn: Option<&str>, attr: &ScimAttribute) -> bool {
+        self.urn.as_deref() == urn && self.attr.name == attr.name
+    }
+}
+
+fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanError> {
+    let mut units: Vec<Unit> = Vec::new();
     for target in mapped {
         let wrong = || PlanError::Target(target.target.clone());
         let path = Path::parse(&target.target).ok_or_else(wrong)?;
@@ -375,10 +488,10 @@ fn units<'s>(mapped: &[Cause], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>
                     .map(|(k, v)| Some((attr.sub(&k)?.name.clone(), v)))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(wrong)?;
-                Part::Element(pairs, vec![(sub, target.clone())])
+                Part::Element(pairs, vec![(sub.clone(), target.clone())])
             }
             (Select::Filter(_), _) => return Err(wrong()),
-            (Select::All, Some(sub)) if !attr.multi_valued => Part::Sub(sub),
+            (Select::All, Some(sub)) if !attr.multi_valued => Part::Sub(sub.clone()),
             // As in the language: a complex attribute is reached through its sub-attributes
             // (a whole-value `replace` would keep sub-attributes it leaves out).
             (Select::All, None) if !attr.multi_valued && attr.ty == ScimType::Complex => {
@@ -387,10 +500,10 @@ fn units<'s>(mapped: &[Cause], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>
             (Select::All, _) => Part::Whole,
         };
         let same = units.iter_mut().find(|u| {
-            std::ptr::eq(u.attr, attr)
+            u.is(urn, attr)
                 && match (&u.part, &part) {
                     (Part::Whole, Part::Whole) => true,
-                    (Part::Sub(a), Part::Sub(b)) => std::ptr::eq(*a, *b),
+                    (Part::Sub(a), Part::Sub(b)) => a.name == b.name,
                     (Part::Element(a, _), Part::Element(b, _)) => a == b,
                     _ => false,
                 }
@@ -404,26 +517,29 @@ fn units<'s>(mapped: &[Cause], catalogue: &Catalogue<'s>) -> Result<Vec<Unit<'s>
             }
             (Some(unit), _) => unit.targets.push(target.clone()),
             (None, part) => units.push(Unit {
-                urn,
-                attr,
+                urn: urn.map(str::to_owned),
+                attr: attr.clone(),
                 part,
                 targets: vec![target.clone()],
             }),
         }
     }
     // A multi-valued attribute mapped as a whole owns its filtered elements too.
-    let wholes: Vec<*const ScimAttribute> = units
+    let wholes: Vec<(Option<String>, String)> = units
         .iter()
         .filter(|u| matches!(u.part, Part::Whole))
-        .map(|u| u.attr as *const _)
+        .map(|u| (u.urn.clone(), u.attr.name.clone()))
         .collect();
     let (owned, mut kept): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| {
-        matches!(u.part, Part::Element(..)) && wholes.iter().any(|&w| std::ptr::eq(w, u.attr))
+        matches!(u.part, Part::Element(..))
+            && wholes
+                .iter()
+                .any(|(urn, name)| u.urn == *urn && u.attr.name == *name)
     });
     for unit in owned {
         let whole = kept
             .iter_mut()
-            .find(|u| std::ptr::eq(u.attr, unit.attr) && matches!(u.part, Part::Whole));
+            .find(|u| u.is(unit.urn.as_deref(), &unit.attr) && matches!(u.part, Part::Whole));
         if let Some(whole) = whole {
             whole.targets.extend(unit.targets);
         }
@@ -462,8 +578,14 @@ impl Op {
 }
 
 /// The member of an object called `name`, matched case-insensitively (RFC 7643 §2.1).
-fn field<'j>(v: Option<&'j Json>, name: &str) -> Option<&'j Json> {
-    get(v?.as_object()?, name)
+fn field<'v, 'a>(v: Option<&'v Doc<'a>>, name: &str) -> Option<&'v Doc<'a>> {
+    let Doc::Object(obj) = v? else { return None };
+    // The exact spelling is the common case.
+    obj.get(name).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
 fn get<'j>(map: &'j Map<String, Json>, name: &str) -> Option<&'j Json> {
@@ -495,11 +617,11 @@ fn unset(map: &mut Map<String, Json>, name: &str) {
 }
 
 /// add when there is nothing, remove when nothing is wanted, replace otherwise.
-fn change(path: Path, d: Option<&Json>, c: Option<&Json>, causes: Vec<Cause>) -> Op {
+fn change(path: Path, d: Option<&Doc<'_>>, c: Option<&Doc<'_>>, causes: Vec<Cause>) -> Op {
     let (kind, value) = match (absent(d), absent(c)) {
         (true, _) => (Kind::Remove, None),
-        (false, true) => (Kind::Add, d.cloned()),
-        (false, false) => (Kind::Replace, d.cloned()),
+        (false, true) => (Kind::Add, d.map(Doc::to_json)),
+        (false, false) => (Kind::Replace, d.map(Doc::to_json)),
     };
     Op {
         kind,
@@ -510,26 +632,40 @@ fn change(path: Path, d: Option<&Json>, c: Option<&Json>, causes: Vec<Cause>) ->
 }
 
 /// The first element of a multi-valued attribute that the filter selects.
-fn element<'j>(
-    items: Option<&'j Json>,
+fn element<'v, 'a>(
+    items: Option<&'v Doc<'a>>,
     attr: &ScimAttribute,
     pairs: &[(String, Json)],
-) -> Option<&'j Json> {
-    items?.as_array()?.iter().find(|e| selected(e, attr, pairs))
+) -> Option<&'v Doc<'a>> {
+    let Doc::Array(items) = items? else {
+        return None;
+    };
+    items.iter().find(|e| selected(e, attr, pairs))
 }
 
-fn selected(e: &Json, attr: &ScimAttribute, pairs: &[(String, Json)]) -> bool {
+fn selected(e: &Doc<'_>, attr: &ScimAttribute, pairs: &[(String, Json)]) -> bool {
     pairs.iter().all(|(k, v)| {
-        attr.sub(k)
-            .is_some_and(|sub| equal(field(Some(e), k), Some(v), sub))
+        attr.sub(k).is_some_and(|sub| {
+            equal(field(Some(e), k), Some(&Doc::from_json(v)), sub)
+        })
     })
+}
+
+/// `selected` and `absent` for the PUT body `apply` edits (`serde_json` values made from the
+/// current resource, whose nesting was checked, and the operations).
+fn selected_json(e: &Json, attr: &ScimAttribute, pairs: &[(String, Json)]) -> bool {
+    selected(&Doc::from_json(e), attr, pairs)
+}
+
+fn absent_json(v: Option<&Json>) -> bool {
+    absent(v.map(Doc::from_json).as_ref())
 }
 
 /// The operations for the targets `include` accepts, in the order of the units.
 fn operations(
-    units: &[Unit<'_>],
-    desired: &Json,
-    current: &Json,
+    units: &[Unit],
+    desired: &Doc<'_>,
+    current: &Doc<'_>,
     include: &dyn Fn(&Cause) -> bool,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
@@ -537,21 +673,21 @@ fn operations(
     // are fixed at creation, and writeOnly ones (`password`) are never read back, so they
     // cannot be compared.
     let writable = |a: &ScimAttribute| a.mutability == Mutability::ReadWrite;
-    for unit in units.iter().filter(|u| writable(u.attr)) {
-        let (d, c) = match unit.urn {
+    for unit in units.iter().filter(|u| writable(&u.attr)) {
+        let (d, c) = match unit.urn.as_deref() {
             None => (Some(desired), Some(current)),
             Some(urn) => (field(Some(desired), urn), field(Some(current), urn)),
         };
         let (d, c) = (field(d, &unit.attr.name), field(c, &unit.attr.name));
         let at = |select: Select, sub: Option<&ScimAttribute>| Path {
-            urn: unit.urn.map(str::to_owned),
+            urn: unit.urn.clone(),
             attr: unit.attr.name.clone(),
             select,
             sub: sub.map(|s| s.name.clone()),
         };
         match &unit.part {
             Part::Whole => {
-                if unit.targets.iter().all(include) && !equal(d, c, unit.attr) {
+                if unit.targets.iter().all(include) && !equal(d, c, &unit.attr) {
                     ops.push(change(at(Select::All, None), d, c, unit.targets.clone()));
                 }
             }
@@ -576,20 +712,21 @@ fn operations(
                     continue;
                 }
                 let filter = || Select::Filter(pairs.clone());
-                let only = |e: &Json| {
-                    e.as_object().into_iter().flatten().all(|(k, v)| {
+                let only = |e: &Doc<'_>| {
+                    let Doc::Object(e) = e else { return true };
+                    e.iter().all(|(k, v)| {
                         absent(Some(v))
                             || k.eq_ignore_ascii_case("primary")
                             || pairs.iter().any(|(p, _)| p.eq_ignore_ascii_case(k))
                             || subs.iter().any(|(s, _)| s.name.eq_ignore_ascii_case(k))
                     })
                 };
-                let (de, ce) = (element(d, unit.attr, pairs), element(c, unit.attr, pairs));
+                let (de, ce) = (element(d, &unit.attr, pairs), element(c, &unit.attr, pairs));
                 let primary = unit
                     .attr
                     .sub("primary")
                     .filter(|_| !pairs.iter().any(|(k, _)| k == "primary"));
-                let is_primary = |e: Option<&Json>| {
+                let is_primary = |e: Option<&Doc<'_>>| {
                     primary.is_some_and(|p| canon(field(e, "primary"), p, false) == json!(true))
                 };
                 match (de, ce) {
@@ -600,7 +737,7 @@ fn operations(
                         for (sub, target) in &included {
                             if let Some(v) = field(Some(de), &sub.name).filter(|v| !absent(Some(v)))
                             {
-                                new.insert(sub.name.clone(), v.clone());
+                                new.insert(sub.name.clone(), v.to_json());
                                 causes.push(target.clone());
                             }
                         }
@@ -655,10 +792,11 @@ fn operations(
 }
 
 fn patch_request(path: String, ops: Vec<Op>) -> Request {
-    let body = json!({
-        "schemas": [PATCH_OP],
-        "Operations": ops.iter().map(Op::to_json).collect::<Vec<_>>(),
-    });
+    let mut body = Map::new();
+    body.insert("schemas".to_owned(), Json::Array(vec![Json::from(PATCH_OP)]));
+    let operations = ops.iter().map(Op::to_json).collect();
+    body.insert("Operations".to_owned(), Json::Array(operations));
+    let body = Json::Object(body);
     Request {
         method: Method::Patch,
         path,
@@ -667,10 +805,10 @@ fn patch_request(path: String, ops: Vec<Op>) -> Request {
     }
 }
 
-fn resource_path(catalogue: &Catalogue<'_>, current: &Json) -> Result<String, PlanError> {
-    let id = field(Some(current), "id")
-        .and_then(Json::as_str)
-        .ok_or(PlanError::NoId)?;
+fn resource_path(catalogue: &Catalogue<'_>, current: &Doc<'_>) -> Result<String, PlanError> {
+    let Some(Doc::Str(id)) = field(Some(current), "id") else {
+        return Err(PlanError::NoId);
+    };
     Ok(format!("{}/{}", catalogue.endpoint, encode(id)))
 }
 
@@ -690,20 +828,29 @@ fn encode(id: &str) -> String {
 
 /// The PUT body: the app's resource without `meta` (read-only), its `id` kept, with the
 /// operations applied, and `schemas` naming the core schema and each extension left.
-fn put_body(current: &Json, ops: &[Op], catalogue: &Catalogue<'_>) -> Json {
-    let mut body = current.as_object().cloned().unwrap_or_default();
+fn put_body(current: &Doc<'_>, ops: &[Op], catalogue: &Catalogue<'_>) -> Json {
+    let mut body = match current {
+        Doc::Object(obj) => obj.to_json(),
+        _ => Map::new(),
+    };
     unset(&mut body, "meta");
     for op in ops {
         apply(&mut body, op, catalogue);
     }
     let mut schemas = vec![Json::from(catalogue.core.urn.as_str())];
-    let held = field(Some(current), "schemas").and_then(Json::as_array);
+    let held = match field(Some(current), "schemas") {
+        Some(Doc::Array(held)) => held.as_slice(),
+        _ => &[],
+    };
     let extensions = catalogue.extensions.iter().map(|s| s.urn.as_str());
-    let others = held.into_iter().flatten().filter_map(Json::as_str);
+    let others = held.iter().filter_map(|s| match s {
+        Doc::Str(s) => Some(&**s),
+        _ => None,
+    });
     for urn in extensions.chain(others) {
         let present = body
             .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case(urn) && !absent(Some(v)));
+            .any(|(k, v)| k.eq_ignore_ascii_case(urn) && !absent_json(Some(v)));
         let listed = schemas
             .iter()
             .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)));
@@ -712,7 +859,7 @@ fn put_body(current: &Json, ops: &[Op], catalogue: &Catalogue<'_>) -> Json {
         }
     }
     for ext in &catalogue.extensions {
-        if absent(get(&body, &ext.urn)) {
+        if absent_json(get(&body, &ext.urn)) {
             unset(&mut body, &ext.urn);
         }
     }
@@ -784,11 +931,11 @@ fn apply(root: &mut Map<String, Json>, op: &Op, catalogue: &Catalogue<'_>) {
                 return;
             };
             match sub {
-                None => items.retain(|e| !selected(e, attr, pairs)),
+                None => items.retain(|e| !selected_json(e, attr, pairs)),
                 Some(sub) => {
                     let primary = sub.eq_ignore_ascii_case("primary") && value == json!(true);
                     for item in &mut items {
-                        let chosen = selected(item, attr, pairs);
+                        let chosen = selected_json(item, attr, pairs);
                         if let Json::Object(e) = item {
                             if chosen && kind == Kind::Remove {
                                 unset(e, sub);

@@ -170,11 +170,9 @@ fn profiles_limit_what_changes() {
 
 #[test]
 fn deactivation_changes_only_active() {
-    let desired = json!({"userName": "new", "active": true});
     let current = json!({"id": "9", "userName": "old", "active": true});
     let mapped = causes(&["userName"]);
     let plan = deactivate(
-        &desired,
         &current,
         &mapped,
         &Profile::default(),
@@ -187,7 +185,6 @@ fn deactivation_changes_only_active() {
     );
     let done = json!({"id": "9", "userName": "old", "active": false});
     let plan = deactivate(
-        &desired,
         &done,
         &mapped,
         &Profile::default(),
@@ -308,10 +305,27 @@ fn put_adds_and_drops_extensions_in_schemas() {
 fn hostile_current_resources_cost_a_pass() {
     // Many elements, and nesting under mapped attributes: compared without looking into what
     // does not fit the schema, sorted rather than matched pairwise.
-    let mut deep = json!("x");
-    for _ in 0..2_000 {
-        deep = Json::Array(vec![deep]);
-    }
+    let nest = |levels: usize| {
+        let mut deep = json!("x");
+        for _ in 0..levels {
+            deep = Json::Array(vec![deep]);
+        }
+        deep
+    };
+    // Nesting beyond the default `depth` is refused before anything recurses into it.
+    // Built by hand: `json!` would serialize the nesting recursively.
+    let mut too_deep = json!({"id": "1"});
+    too_deep["userName"] = nest(2_000);
+    let refused = plan(
+        &json!({"userName": "a"}),
+        Some(&too_deep),
+        &causes(&["userName"]),
+        &[],
+        &Profile::default(),
+        &Catalogue::user(),
+    );
+    assert_eq!(refused, Err(PlanError::TooDeep));
+    let deep = nest(100);
     let many: Vec<Json> = (0..100_000)
         .map(|i| json!({"value": i.to_string(), "type": "t"}))
         .collect();

@@ -7,7 +7,7 @@
 
 mod parse;
 
-pub use parse::{check_depth, not_an_object, read};
+pub use parse::{check_depth, not_an_object, read, read_inside};
 
 use serde_json::Value as Json;
 use std::borrow::Cow;

@@ -25,6 +25,29 @@ pub fn read<'a>(
     limits: &Limits,
     fields: Option<&[String]>,
 ) -> Result<(Obj<'a>, usize), RecordError> {
+    let wanted = fields.map(Wanted::new);
+    read_keeping(bytes, limits, wanted.as_ref().map_or(Keep::All, Keep::Only))
+}
+
+/// Reads an object as [`read`] does, keeping every top-level field, but of the object under
+/// `key` only its `fields` (`plan --input`'s pairs: the record, read as `bulk` reads it).
+pub fn read_inside<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    key: &str,
+    fields: Option<&[String]>,
+) -> Result<(Obj<'a>, usize), RecordError> {
+    match fields.map(Wanted::new) {
+        Some(inner) => read_keeping(bytes, limits, Keep::Inside(key.as_bytes(), &inner)),
+        None => read_keeping(bytes, limits, Keep::All),
+    }
+}
+
+fn read_keeping<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    keep: Keep<'_>,
+) -> Result<(Obj<'a>, usize), RecordError> {
     // Validated once, so strings can be sliced at any ASCII delimiter.
     let text = std::str::from_utf8(bytes).map_err(|bad| {
         RecordError::whole(
@@ -43,7 +66,7 @@ pub fn read<'a>(
         memory: limits.memory,
         charged: 0,
     };
-    match reader.record(fields) {
+    match reader.record(keep) {
         Ok(Ok(obj)) => Ok((obj, reader.charged)),
         Ok(Err(kind)) => Err(not_an_object(kind)),
         Err(Fail::Memory(limit)) => Err(RecordError::whole(
@@ -208,6 +231,15 @@ impl Open {
     }
 }
 
+/// What an object read keeps.
+#[derive(Clone, Copy)]
+enum Keep<'w> {
+    All,
+    Only(&'w Wanted<'w>),
+    /// Every field, but of the object under this key only the `Wanted` ones.
+    Inside(&'w [u8], &'w Wanted<'w>),
+}
+
 /// The top-level fields to keep: a Bloom filter rejects most other keys at once, and the
 /// rest are compared with the few fields of their length.
 struct Wanted<'f> {
@@ -321,13 +353,12 @@ fn is_special(b: u8) -> bool {
 impl<'a> Reader<'a> {
     /// The record: its value read (and checked for trailing characters) in full, then an
     /// object, or the kind of value it was instead.
-    fn record(&mut self, fields: Option<&[String]>) -> Result<Result<Obj<'a>, &'static str>, Fail> {
-        let wanted = fields.map(Wanted::new);
+    fn record(&mut self, keep: Keep<'_>) -> Result<Result<Obj<'a>, &'static str>, Fail> {
         let first = self.value_start()?;
         let top = if first == b'{' {
             let room = self.depth.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
             self.pos += 1;
-            Ok(self.object(room, wanted.as_ref())?)
+            Ok(self.object(room, keep)?)
         } else {
             self.skip(self.depth)?;
             Err(match first {
@@ -420,9 +451,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// After an object's `{`: its entries (only those `wanted`, if given) up to its `}`. `room` is
-    /// how many more levels its values may open.
-    fn object(&mut self, room: usize, wanted: Option<&Wanted>) -> Result<Obj<'a>, Fail> {
+    /// After an object's `{`: its entries (those `keep` keeps) up to its `}`. `room` is how
+    /// many more levels its values may open.
+    fn object(&mut self, room: usize, keep: Keep<'_>) -> Result<Obj<'a>, Fail> {
         let mut entries = Vec::new();
         match self.whitespace() {
             Some(b'"') => {}
@@ -437,10 +468,15 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             let key = self.text()?;
             self.colon()?;
-            let wanted = wanted.is_none_or(|w| match &key {
-                Text::Plain(from, to) => w.contains(self.bytes.get(*from..*to).unwrap_or_default()),
-                Text::Escaped(s) => w.contains(s.as_bytes()),
-            });
+            let name = match &key {
+                Text::Plain(from, to) => self.bytes.get(*from..*to).unwrap_or_default(),
+                Text::Escaped(s) => s.as_bytes(),
+            };
+            let (wanted, inner) = match keep {
+                Keep::All => (true, None),
+                Keep::Only(w) => (w.contains(name), None),
+                Keep::Inside(k, w) => (true, (name == k).then_some(w)),
+            };
             if wanted {
                 let key = match key {
                     Text::Plain(from, to) => Cow::Borrowed(self.slice(from, to)?),
@@ -449,7 +485,14 @@ impl<'a> Reader<'a> {
                         Cow::Owned(s)
                     }
                 };
-                let value = self.value(room)?;
+                let value = match inner {
+                    Some(w) if self.value_start()? == b'{' => {
+                        let room = room.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
+                        self.pos += 1;
+                        Doc::Object(self.object(room, Keep::Only(w))?)
+                    }
+                    _ => self.value(room)?,
+                };
                 self.push(&mut entries, (key, value))?;
             } else {
                 self.skip(room)?;
@@ -523,7 +566,7 @@ impl<'a> Reader<'a> {
                 let room = room.checked_sub(1).ok_or(Fail::TooDeep(self.depth))?;
                 self.pos += 1;
                 if b == b'{' {
-                    Doc::Object(self.object(room, None)?)
+                    Doc::Object(self.object(room, Keep::All)?)
                 } else {
                     Doc::Array(self.array(room)?)
                 }
