@@ -753,19 +753,10 @@ impl Mapping {
             let desired = payload::assemble(&section.core_urn, &section.payload, &slots);
             return Ok(plan::create(desired, targets.mapped(), &catalogue));
         };
-        // The payload written and read back as records are: a tree without the hashing of
-        // `serde_json`'s maps, which was most of a plan's cost.
-        let mut bytes = Vec::with_capacity(512);
-        payload::write(&section.core_urn, &section.payload, &slots, &mut bytes);
-        let (desired, _) = crate::record::read(&bytes, &self.options.limits, None)?;
-        plan::update(
-            &Doc::Object(desired),
-            current,
-            targets,
-            &self.profile,
-            &catalogue,
-        )
-        .map_err(plan_failure)
+        // A record tree rather than a `serde_json::Value`: hashing the keys of `serde_json`'s
+        // maps was most of a plan's cost.
+        let desired = payload::assemble_doc(&section.core_urn, &section.payload, &slots);
+        plan::update(&desired, current, targets, &self.profile, &catalogue).map_err(plan_failure)
     }
 
     fn add_membership(

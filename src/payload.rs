@@ -5,8 +5,10 @@ use crate::eval::format::json_float;
 use crate::eval::time;
 use crate::eval::value::{Str, Value};
 use crate::ir::{Element, Key, PayloadPlan, PlanNode, TopNode};
+use crate::record::{Doc, Obj};
 use crate::schema::ScimType;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::io::Write;
 
 /// What one entry produced for this record.
@@ -169,17 +171,21 @@ fn counts(sub: &str) -> bool {
 
 /// Where the resource goes: compact JSON bytes (bulk) or a `serde_json::Value` (the library
 /// API). One walk of the plan drives both, so they cannot disagree.
-trait Sink {
+trait Sink<'s> {
     fn open_object(&mut self);
-    fn key(&mut self, key: &Key);
+    fn key(&mut self, key: &'s Key);
     fn close_object(&mut self);
     fn open_array(&mut self);
     fn close_array(&mut self);
-    fn leaf(&mut self, v: &Leaf<'_>);
-    fn json(&mut self, v: &Json);
-    fn string(&mut self, key: &Key);
+    fn leaf(&mut self, v: &'s Leaf<'s>);
+    fn json(&mut self, v: &'s Json);
+    fn string(&mut self, key: &'s Key);
     fn yes(&mut self);
 }
+
+/// `Key::PRIMARY` for as long as a walk borrows its keys.
+static PRIMARY: Key = Key::PRIMARY;
+static SCHEMAS: Key = Key::SCHEMAS;
 
 /// Compact JSON, with a comma before every value or key but the first of its container.
 struct Bytes<'o> {
@@ -196,7 +202,7 @@ impl Bytes<'_> {
     }
 }
 
-impl Sink for Bytes<'_> {
+impl<'s> Sink<'s> for Bytes<'_> {
     fn open_object(&mut self) {
         self.separate();
         self.out.push(b'{');
@@ -270,7 +276,7 @@ impl Tree {
     }
 }
 
-impl Sink for Tree {
+impl<'s> Sink<'s> for Tree {
     fn open_object(&mut self) {
         self.open(Json::Object(serde_json::Map::new()));
     }
@@ -357,9 +363,14 @@ fn present(node: &PlanNode, slots: &[Slot<'_>]) -> bool {
 
 /// Walks the plan: `schemas` first, every key where its first entry put it, absent values and
 /// empty objects, lists and extensions left out.
-fn emit(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], sink: &mut impl Sink) {
+fn emit<'s>(
+    core_urn: &'s Key,
+    plan: &'s PayloadPlan,
+    slots: &'s [Slot<'s>],
+    sink: &mut impl Sink<'s>,
+) {
     sink.open_object();
-    sink.key(&Key::SCHEMAS);
+    sink.key(&SCHEMAS);
     sink.open_array();
     sink.string(core_urn);
     for node in &plan.top {
@@ -399,7 +410,7 @@ fn emit(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], sink: &mut impl 
 }
 
 /// A present attribute's value.
-fn emit_node(node: &PlanNode, slots: &[Slot<'_>], sink: &mut impl Sink) {
+fn emit_node<'s>(node: &'s PlanNode, slots: &'s [Slot<'s>], sink: &mut impl Sink<'s>) {
     match node {
         PlanNode::Value(i) => {
             if let Some(v) = one(slots, *i) {
@@ -434,7 +445,7 @@ fn emit_node(node: &PlanNode, slots: &[Slot<'_>], sink: &mut impl Sink) {
                     }
                 }
                 if e.auto_primary {
-                    sink.key(&Key::PRIMARY);
+                    sink.key(&PRIMARY);
                     sink.yes();
                 }
                 sink.close_object();
@@ -462,6 +473,93 @@ pub fn assemble(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>]) -> Json 
     let mut tree = Tree::default();
     emit(core_urn, plan, slots, &mut tree);
     tree.done.unwrap_or_default()
+}
+
+/// The resource as a record tree borrowing the payload's keys and values: what update plans
+/// compare with the app's resource, built without copying a string.
+pub fn assemble_doc<'s>(
+    core_urn: &'s Key,
+    plan: &'s PayloadPlan,
+    slots: &'s [Slot<'s>],
+) -> Doc<'s> {
+    let mut tree = DocTree::default();
+    emit(core_urn, plan, slots, &mut tree);
+    tree.done.unwrap_or(Doc::Null)
+}
+
+/// A `record::Doc` built as the walk goes, as `Tree` builds a `serde_json::Value`.
+#[derive(Default)]
+struct DocTree<'s> {
+    open: Vec<(Option<&'s str>, Open<'s>)>,
+    key: Option<&'s str>,
+    done: Option<Doc<'s>>,
+}
+
+enum Open<'s> {
+    Object(Vec<(Cow<'s, str>, Doc<'s>)>),
+    Array(Vec<Doc<'s>>),
+}
+
+impl<'s> DocTree<'s> {
+    fn put(&mut self, v: Doc<'s>) {
+        let key = self.key.take();
+        match self.open.last_mut() {
+            Some((_, Open::Object(entries))) => {
+                entries.push((Cow::Borrowed(key.unwrap_or_default()), v))
+            }
+            Some((_, Open::Array(items))) => items.push(v),
+            None => self.done = Some(v),
+        }
+    }
+    fn open(&mut self, container: Open<'s>) {
+        let key = self.key.take();
+        self.open.push((key, container));
+    }
+    fn close(&mut self) {
+        if let Some((key, container)) = self.open.pop() {
+            self.key = key;
+            self.put(match container {
+                Open::Object(entries) => Doc::Object(Obj::new(entries)),
+                Open::Array(items) => Doc::Array(items),
+            });
+        }
+    }
+}
+
+impl<'s> Sink<'s> for DocTree<'s> {
+    fn open_object(&mut self) {
+        self.open(Open::Object(Vec::new()));
+    }
+    fn key(&mut self, key: &'s Key) {
+        self.key = Some(key);
+    }
+    fn close_object(&mut self) {
+        self.close();
+    }
+    fn open_array(&mut self) {
+        self.open(Open::Array(Vec::new()));
+    }
+    fn close_array(&mut self) {
+        self.close();
+    }
+    fn leaf(&mut self, v: &'s Leaf<'s>) {
+        self.put(match v {
+            Leaf::Str(s) => Doc::Str(Cow::Borrowed(s)),
+            Leaf::Text(s) => Doc::Str(Cow::Borrowed(s)),
+            Leaf::Int(i) => Doc::Int(*i),
+            Leaf::Float(f) => Doc::Float(*f),
+            Leaf::Bool(b) => Doc::Bool(*b),
+        });
+    }
+    fn json(&mut self, v: &'s Json) {
+        self.put(Doc::from_json(v));
+    }
+    fn string(&mut self, key: &'s Key) {
+        self.put(Doc::Str(Cow::Borrowed(key)));
+    }
+    fn yes(&mut self) {
+        self.put(Doc::Bool(true));
+    }
 }
 
 /// The resource written as compact JSON, byte for byte what `assemble` would print.

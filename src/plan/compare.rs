@@ -125,7 +125,11 @@ mod tests {
     #[test]
     fn rfc_7643_equality() {
         let eq = |a: Json, b: Json, name: &str| {
-            equal(Some(&Doc::from_json(&a)), Some(&Doc::from_json(&b)), attr(name))
+            equal(
+                Some(&Doc::from_json(&a)),
+                Some(&Doc::from_json(&b)),
+                attr(name),
+            )
         };
         assert!(eq(json!("Ada"), json!("ada"), "userName"));
         assert!(!eq(json!("Ada"), json!("ada"), "id"), "id is caseExact");

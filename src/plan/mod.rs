@@ -272,12 +272,10 @@ pub(crate) fn update(
     let patch_only = |c: &Cause| covered(&profile.patch_only, &c.target);
     let mut requests = Vec::new();
     let (put, patch) = match profile.update {
-        UpdateStyle::Patch => (Vec::new(), operations(&units, desired, current, &updatable)),
+        UpdateStyle::Patch => (Vec::new(), operations(units, desired, current, &updatable)),
         UpdateStyle::Put => (
-            operations(&units, desired, current, &|t| {
-                updatable(t) && !patch_only(t)
-            }),
-            operations(&units, desired, current, &|t| updatable(t) && patch_only(t)),
+            operations(units, desired, current, &|t| updatable(t) && !patch_only(t)),
+            operations(units, desired, current, &|t| updatable(t) && patch_only(t)),
         ),
     };
     if !put.is_empty() {
@@ -645,9 +643,8 @@ fn element<'v, 'a>(
 
 fn selected(e: &Doc<'_>, attr: &ScimAttribute, pairs: &[(String, Json)]) -> bool {
     pairs.iter().all(|(k, v)| {
-        attr.sub(k).is_some_and(|sub| {
-            equal(field(Some(e), k), Some(&Doc::from_json(v)), sub)
-        })
+        attr.sub(k)
+            .is_some_and(|sub| equal(field(Some(e), k), Some(&Doc::from_json(v)), sub))
     })
 }
 
@@ -793,7 +790,10 @@ fn operations(
 
 fn patch_request(path: String, ops: Vec<Op>) -> Request {
     let mut body = Map::new();
-    body.insert("schemas".to_owned(), Json::Array(vec![Json::from(PATCH_OP)]));
+    body.insert(
+        "schemas".to_owned(),
+        Json::Array(vec![Json::from(PATCH_OP)]),
+    );
     let operations = ops.iter().map(Op::to_json).collect();
     body.insert("Operations".to_owned(), Json::Array(operations));
     let body = Json::Object(body);

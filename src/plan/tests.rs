@@ -172,24 +172,13 @@ fn profiles_limit_what_changes() {
 fn deactivation_changes_only_active() {
     let current = json!({"id": "9", "userName": "old", "active": true});
     let mapped = causes(&["userName"]);
-    let plan = deactivate(
-        &current,
-        &mapped,
-        &Profile::default(),
-        &Catalogue::user(),
-    )
-    .unwrap();
+    let plan = deactivate(&current, &mapped, &Profile::default(), &Catalogue::user()).unwrap();
     assert_eq!(
         ops(&plan.to_json()),
         json!([{"op": "replace", "path": "active", "value": false}])
     );
     let done = json!({"id": "9", "userName": "old", "active": false});
-    let plan = deactivate(
-        &done,
-        &mapped,
-        &Profile::default(),
-        &Catalogue::user(),
-    );
+    let plan = deactivate(&done, &mapped, &Profile::default(), &Catalogue::user());
     assert!(plan.unwrap().is_empty());
 }
 
