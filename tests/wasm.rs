@@ -651,3 +651,29 @@ fn bad_plan_options_throw() {
     assert!(plan(PLANNED, ADA, "", plan_options("user", false, Some(&["u1"]))).is_err());
     assert!(plan(PLANNED, ADA, "", JsValue::UNDEFINED).is_ok());
 }
+
+/// The example of reference §wasm-plan.
+#[wasm_bindgen_test]
+fn the_reference_example_of_plan() {
+    let source = "user {\n  userName = $.username\n  active = state == \"ACTIVATED\"\n}";
+    let out = run_plan(
+        source,
+        r#"{"username": "ada", "state": "SUSPENDED"}"#,
+        r#"{"id": "42", "userName": "ada", "active": true, "meta": {"resourceType": "User"}}"#,
+    );
+    assert_eq!(
+        out,
+        json!({
+            "requests": [{
+                "method": "PATCH",
+                "path": "/Users/42",
+                "body": {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "active", "value": false}]
+                },
+                "causes": [[{"target": "active", "line": 3, "column": 12}]]
+            }],
+            "error": null
+        })
+    );
+}
