@@ -44,31 +44,188 @@ struct PreviewOptions {
 /// Throws on bad options.
 #[wasm_bindgen]
 pub fn preview(source: &str, record_json: &str, options: JsValue) -> Result<JsValue, JsError> {
-    let opts: PreviewOptions = if options.is_undefined() || options.is_null() {
-        PreviewOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| JsError::new(&format!("invalid preview options: {e}")))?
+    let opts: PreviewOptions = read_options(options, "preview")?;
+    let (kind, compile_options) =
+        kind_and_options(opts.kind.as_deref(), opts.now.as_deref(), "preview")?;
+    to_js(&preview_json(source, record_json, kind, &compile_options))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlanOptions {
+    kind: Option<String>,
+    now: Option<String>,
+    deactivate: bool,
+    members: Option<Vec<String>>,
+}
+
+/// `plan(source, recordJson, currentJson, { kind: "user"|"group", now?, deactivate?, members? })
+/// → { requests, error }` (reference §wasm-plan): the requests that bring the app's current
+/// resource (`currentJson`; empty: the app has none) to what the mapping makes of the record,
+/// each `{ method, path, body, causes }`. A mapping that does not compile, a record or current
+/// resource that cannot be planned from, gives `requests: []` and
+/// `error: { input: "mapping"|"record"|"current", message, errors, diagnostics? }`.
+/// Throws on bad options.
+#[wasm_bindgen]
+pub fn plan(
+    source: &str,
+    record_json: &str,
+    current_json: &str,
+    options: JsValue,
+) -> Result<JsValue, JsError> {
+    let opts: PlanOptions = read_options(options, "plan")?;
+    let (kind, compile_options) =
+        kind_and_options(opts.kind.as_deref(), opts.now.as_deref(), "plan")?;
+    if kind == Kind::Group && opts.deactivate {
+        return Err(JsError::new(
+            "invalid plan options: deactivate is for users, not groups",
+        ));
+    }
+    if kind == Kind::User && opts.members.is_some() {
+        return Err(JsError::new(
+            "invalid plan options: members are for groups, not users",
+        ));
+    }
+    let out = match plan_requests(
+        source,
+        record_json,
+        current_json,
+        kind,
+        &opts,
+        &compile_options,
+    ) {
+        Ok(requests) => json!({ "requests": requests, "error": null }),
+        Err(error) => json!({ "requests": [], "error": error }),
     };
-    let kind = match opts.kind.as_deref() {
+    to_js(&out)
+}
+
+/// The explained requests, or the error object naming the input at fault.
+fn plan_requests(
+    source: &str,
+    record_json: &str,
+    current_json: &str,
+    kind: Kind,
+    request: &PlanOptions,
+    options: &Options,
+) -> Result<Json, Json> {
+    let mapping = Mapping::compile_with(source, options).map_err(|e| {
+        json!({
+            "input": "mapping",
+            "message": "the mapping does not compile",
+            "errors": [],
+            "diagnostics": diagnostics_json(&e.diagnostics, &e.source),
+        })
+    })?;
+    let limits = &options.limits;
+    let current = if current_json.trim().is_empty() {
+        None
+    } else {
+        Some(read_record(current_json, limits).map_err(|e| plan_error("current", &as_current(e)))?)
+    };
+    let planned = if request.deactivate {
+        // Deactivation evaluates no record: only `active` changes.
+        let Some(current) = &current else {
+            return Err(plan_error(
+                "current",
+                &RecordError {
+                    errors: vec![EntryError::record(
+                        "scimap::current",
+                        "deactivation needs the app's current resource, with its `id`",
+                    )],
+                },
+            ));
+        };
+        mapping.deactivate(current)
+    } else {
+        let record = read_record(record_json, limits).map_err(|e| plan_error("record", &e))?;
+        match &request.members {
+            Some(members) => mapping.plan_group(&record, current.as_ref(), members),
+            None => mapping.plan(kind, &record, current.as_ref()),
+        }
+    };
+    planned.map(|p| p.to_json_explained()).map_err(|e| {
+        let at_fault = match e.errors.first().map(|x| x.code.as_str()) {
+            Some("scimap::current") => "current",
+            Some("scimap::no-section" | "scimap::plan") => "mapping",
+            _ => "record",
+        };
+        plan_error(at_fault, &e)
+    })
+}
+
+/// `{ input, message, errors }`: what `RecordError::to_json` holds, and which input failed.
+fn plan_error(input: &str, e: &RecordError) -> Json {
+    let mut out = e.to_json(None, None)["error"].take();
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("input".into(), Json::from(input));
+    }
+    out
+}
+
+/// The current resource is read as a record is, and the reader words its errors for a record.
+fn as_current(mut e: RecordError) -> RecordError {
+    for x in &mut e.errors {
+        if let Some(rest) = x.message.strip_prefix("the record ") {
+            x.message = format!("the current resource {rest}");
+        }
+    }
+    e
+}
+
+fn read_options<T: serde::de::DeserializeOwned + Default>(
+    options: JsValue,
+    export: &str,
+) -> Result<T, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(options)
+        .map_err(|e| JsError::new(&format!("invalid {export} options: {e}")))
+}
+
+/// The `kind` and `now` options: a section, and the compile options with the clock fixed.
+fn kind_and_options(
+    kind: Option<&str>,
+    now: Option<&str>,
+    export: &str,
+) -> Result<(Kind, Options), JsError> {
+    let kind = match kind {
         None | Some("user") => Kind::User,
         Some("group") => Kind::Group,
         Some(other) => {
             return Err(JsError::new(&format!(
-                "invalid preview options: kind must be \"user\" or \"group\", not {other:?}"
+                "invalid {export} options: kind must be \"user\" or \"group\", not {other:?}"
             )))
         }
     };
     let mut compile_options = Options::default();
-    if let Some(now) = opts.now.as_deref().filter(|s| !s.trim().is_empty()) {
+    if let Some(now) = now.filter(|s| !s.trim().is_empty()) {
         let parsed = chrono::DateTime::parse_from_rfc3339(now.trim()).map_err(|e| {
             JsError::new(&format!(
-                "invalid preview options: now {now:?} is not an RFC 3339 time: {e}"
+                "invalid {export} options: now {now:?} is not an RFC 3339 time: {e}"
             ))
         })?;
         compile_options.now = Some(parsed);
     }
-    to_js(&preview_json(source, record_json, kind, &compile_options))
+    Ok((kind, compile_options))
+}
+
+/// A record (or current resource) as one line of `scimap bulk`: the size cap checked before
+/// parsing, then RFC 8259 JSON, an object, within the limits.
+fn read_record(text: &str, limits: &crate::limits::Limits) -> Result<Json, RecordError> {
+    if text.len() > limits.line_bytes {
+        return Err(RecordError {
+            errors: vec![EntryError::record(
+                "scimap::limit",
+                format!(
+                    "the record is over the limit `line-bytes` ({})",
+                    limits.line_bytes
+                ),
+            )],
+        });
+    }
+    parse_record(text.as_bytes(), limits)
 }
 
 fn preview_json(source: &str, record_json: &str, kind: Kind, options: &Options) -> Json {
@@ -84,22 +241,7 @@ fn preview_json(source: &str, record_json: &str, kind: Kind, options: &Options) 
         }
     };
     let diagnostics = diagnostics_json(mapping.warnings(), mapping.source());
-    let limits = &options.limits;
-    // The same cap as one line of `scimap bulk`, checked before parsing.
-    let record = if record_json.len() > limits.line_bytes {
-        Err(RecordError {
-            errors: vec![EntryError::record(
-                "scimap::limit",
-                format!(
-                    "the record is over the limit `line-bytes` ({})",
-                    limits.line_bytes
-                ),
-            )],
-        })
-    } else {
-        parse_record(record_json.as_bytes(), limits)
-    };
-    let record = match record {
+    let record = match read_record(record_json, &options.limits) {
         Ok(r) => r,
         Err(e) => {
             return json!({

@@ -4,7 +4,7 @@
 #![cfg(all(target_arch = "wasm32", feature = "wasm"))]
 
 use js_sys::{Array, Reflect};
-use scimap::wasm::{check, functions, preview, schemas};
+use scimap::wasm::{check, functions, plan, preview, schemas};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -361,4 +361,319 @@ fn schemas_give_record_fields_and_targets() {
         let diagnostics = to_json(&check(&source).unwrap())["diagnostics"].clone();
         assert_eq!(diagnostics, json!([]), "{source}");
     }
+}
+
+const PLANNED: &str = "user {\n  userName = $.username\n  title = $.jobTitle\n  active = state == \"ACTIVATED\"\n}\ngroup {\n  displayName = $.name\n}\n";
+const ADA: &str = r#"{"username": "ada", "jobTitle": "Eng", "state": "SUSPENDED"}"#;
+
+fn plan_options(kind: &str, deactivate: bool, members: Option<&[&str]>) -> JsValue {
+    let o = options(kind, None);
+    if deactivate {
+        Reflect::set(&o, &"deactivate".into(), &true.into()).unwrap();
+    }
+    if let Some(members) = members {
+        let ids: Array = members.iter().map(|m| JsValue::from_str(m)).collect();
+        Reflect::set(&o, &"members".into(), &ids).unwrap();
+    }
+    o
+}
+
+fn run_plan(source: &str, record: &str, current: &str) -> Json {
+    to_json(
+        &plan(source, record, current, plan_options("user", false, None)).expect("valid options"),
+    )
+}
+
+/// The app's resource: its own `id` and `meta` beside what the mapping writes.
+const CURRENT: &str = r#"{"id": "42", "userName": "ADA", "title": "Old", "active": true, "meta": {"resourceType": "User"}}"#;
+
+#[wasm_bindgen_test]
+fn plan_patches_what_differs_each_operation_with_its_entry() {
+    let out = run_plan(PLANNED, ADA, CURRENT);
+    assert_eq!(
+        out,
+        json!({
+            "requests": [{
+                "method": "PATCH",
+                "path": "/Users/42",
+                "body": {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [
+                        {"op": "replace", "path": "title", "value": "Eng"},
+                        {"op": "replace", "path": "active", "value": false}
+                    ]
+                },
+                "causes": [
+                    [{"target": "title", "line": 3, "column": 11}],
+                    [{"target": "active", "line": 4, "column": 12}]
+                ]
+            }],
+            "error": null
+        })
+    );
+    // userName compares case-insensitively (RFC 7643 caseExact false): nothing to send.
+    let same = r#"{"id": "42", "userName": "ADA", "title": "Eng", "active": false}"#;
+    assert_eq!(
+        run_plan(PLANNED, ADA, same),
+        json!({"requests": [], "error": null})
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_empty_current_resource_is_a_post_of_the_payload() {
+    for current in ["", "  \n"] {
+        let out = run_plan(PLANNED, ADA, current);
+        let preview = run(PLANNED, ADA, "user", None);
+        assert_eq!(out["error"], Json::Null, "{out}");
+        let request = &out["requests"][0];
+        assert_eq!(out["requests"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            (&request["method"], &request["path"]),
+            (&json!("POST"), &json!("/Users"))
+        );
+        assert_eq!(request["body"], preview["payload"]);
+        let targets: Vec<&Json> = request["causes"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["target"])
+            .collect();
+        assert_eq!(targets, ["userName", "title", "active"]);
+    }
+}
+
+/// The seed apps' profiles: Trello updates only `active`; monday.com PUTs, with a PATCH for
+/// its PATCH-only `active` and `userType`.
+#[wasm_bindgen_test]
+fn plans_follow_the_seed_apps_profiles() {
+    let record = r#"{"username": "ada", "firstname": "Ada", "lastname": "Byron", "email": "ada@x.example", "employeeType": "Staff", "state": "SUSPENDED"}"#;
+    let current =
+        r#"{"id": "t1", "userName": "ada", "name": {"formatted": "Ada Lovelace"}, "active": true}"#;
+    let trello = include_str!("../examples/trello.scimap");
+    let out = run_plan(trello, record, current);
+    assert_eq!(out["error"], Json::Null, "{out}");
+    let request = &out["requests"][0];
+    assert_eq!(out["requests"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(
+        request["body"]["Operations"],
+        json!([{"op": "replace", "path": "active", "value": false}])
+    );
+    let line = trello
+        .lines()
+        .position(|l| l.trim_start().starts_with("active "))
+        .unwrap()
+        + 1;
+    assert_eq!(request["causes"][0][0]["target"], "active");
+    assert_eq!(request["causes"][0][0]["line"], line);
+
+    let monday = include_str!("../examples/monday.scimap");
+    let out = run_plan(monday, record, current);
+    let methods: Vec<&Json> = out["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["method"])
+        .collect();
+    assert_eq!(methods, ["PUT", "PATCH"], "{out}");
+    let put = &out["requests"][0]["body"];
+    assert_eq!(put["id"], "t1");
+    // The PUT leaves the PATCH-only attribute as the app has it; the PATCH changes it.
+    assert_eq!(put["active"], true);
+    let patch = &out["requests"][1];
+    let ops: Vec<(&Json, &Json)> = patch["body"]["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (&o["path"], &o["value"]))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (&json!("active"), &json!(false)),
+            (&json!("userType"), &json!("Staff"))
+        ]
+    );
+    let causes: Vec<&Json> = patch["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c[0]["target"])
+        .collect();
+    assert_eq!(causes, ["active", "userType"]);
+}
+
+#[wasm_bindgen_test]
+fn deactivation_is_a_plan_of_its_own_and_needs_the_current_resource() {
+    let on = |current: &str| {
+        to_json(
+            &plan(
+                PLANNED,
+                "not read",
+                current,
+                plan_options("user", true, None),
+            )
+            .unwrap(),
+        )
+    };
+    let out = on(r#"{"id": "42", "userName": "ada", "title": "Old", "active": true}"#);
+    assert_eq!(
+        out["requests"][0]["body"]["Operations"],
+        json!([{"op": "replace", "path": "active", "value": false}]),
+        "{out}"
+    );
+    assert_eq!(out["requests"][0]["causes"][0][0]["line"], 4);
+    let out = on("");
+    assert_eq!(out["requests"], json!([]));
+    assert_eq!(out["error"]["input"], "current");
+    assert_eq!(out["error"]["errors"][0]["code"], "scimap::current");
+}
+
+#[wasm_bindgen_test]
+fn group_members_are_patched_by_id() {
+    let out = to_json(
+        &plan(
+            PLANNED,
+            r#"{"id": "jc1", "name": "Eng"}"#,
+            r#"{"id": "g1", "displayName": "Eng", "members": [{"value": "u1"}, {"value": "u2"}]}"#,
+            plan_options("group", false, Some(&["u2", "u3"])),
+        )
+        .unwrap(),
+    );
+    assert_eq!(out["error"], Json::Null, "{out}");
+    assert_eq!(out["requests"][0]["path"], "/Groups/g1");
+    assert_eq!(
+        out["requests"][0]["body"]["Operations"],
+        json!([
+            {"op": "remove", "path": "members[value eq \"u1\"]"},
+            {"op": "add", "path": "members", "value": [{"value": "u3"}]}
+        ])
+    );
+    // A membership change comes from no line of the file.
+    assert_eq!(
+        out["requests"][0]["causes"],
+        json!([[{"target": "members"}], [{"target": "members"}]])
+    );
+}
+
+/// What cannot be planned comes back as data naming the input at fault, never as a throw.
+#[wasm_bindgen_test]
+fn plan_errors_name_the_input_at_fault() {
+    let error = |source: &str, record: &str, current: &str| {
+        let out = run_plan(source, record, current);
+        assert_eq!(out["requests"], json!([]), "{out}");
+        out["error"].clone()
+    };
+    let e = error("user {\n  userName = \n}\n", ADA, "");
+    assert_eq!(e["input"], "mapping");
+    assert_eq!(e["diagnostics"][0]["severity"], "error");
+
+    let e = error(PLANNED, "{\"username\": ", CURRENT);
+    assert_eq!(
+        (&e["input"], &e["errors"][0]["code"]),
+        (&json!("record"), &json!("scimap::invalid-json"))
+    );
+    let e = error(
+        "user {\n  userName = $.username\n  title = int(jobTitle ?? \"x\")\n}\n",
+        ADA,
+        CURRENT,
+    );
+    assert_eq!(
+        (&e["input"], &e["errors"][0]["target"]),
+        (&json!("record"), &json!("title"))
+    );
+
+    let e = error(PLANNED, ADA, "{\"id\": ");
+    assert_eq!(e["input"], "current");
+    assert_eq!(e["errors"][0]["code"], "scimap::invalid-json");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the current resource is not valid JSON"),
+        "{e}"
+    );
+    let e = error(PLANNED, ADA, "[{\"id\": \"42\"}]");
+    assert_eq!(e["input"], "current");
+    assert_eq!(e["errors"][0]["code"], "scimap::not-an-object");
+    assert_eq!(
+        e["message"],
+        "the current resource is an array, not a JSON object"
+    );
+    let e = error(PLANNED, ADA, r#"{"userName": "ada"}"#);
+    assert_eq!(e["input"], "current");
+    assert_eq!(e["errors"][0]["code"], "scimap::current");
+    assert_eq!(e["message"], "the current resource has no string `id`");
+
+    // The limits of a record hold for the current resource too.
+    let deep = format!(
+        "{{\"id\": \"42\", \"x\": {}1{}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let e = error(PLANNED, ADA, &deep);
+    assert_eq!(
+        (&e["input"], &e["errors"][0]["code"]),
+        (&json!("current"), &json!("scimap::limit"))
+    );
+    assert!(e["message"].as_str().unwrap().contains("`depth`"), "{e}");
+    let huge = format!("{{\"id\": \"{}\"}}", "x".repeat(16 << 20));
+    let e = error(PLANNED, ADA, &huge);
+    assert_eq!(e["input"], "current");
+    assert_eq!(
+        e["message"],
+        format!(
+            "the current resource is over the limit `line-bytes` ({})",
+            16 << 20
+        )
+    );
+
+    let e = to_json(
+        &plan(
+            "user {\n  userName = $.username\n}\n",
+            "{}",
+            "",
+            plan_options("group", false, None),
+        )
+        .unwrap(),
+    )["error"]
+        .clone();
+    assert_eq!(
+        (&e["input"], &e["errors"][0]["code"]),
+        (&json!("mapping"), &json!("scimap::no-section"))
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_plan_options_throw() {
+    assert!(plan(PLANNED, ADA, "", options("device", None)).is_err());
+    assert!(plan(PLANNED, ADA, "", options("user", Some("yesterday"))).is_err());
+    assert!(plan(PLANNED, "{}", CURRENT, plan_options("group", true, None)).is_err());
+    assert!(plan(PLANNED, ADA, "", plan_options("user", false, Some(&["u1"]))).is_err());
+    assert!(plan(PLANNED, ADA, "", JsValue::UNDEFINED).is_ok());
+}
+
+/// The example of reference §wasm-plan.
+#[wasm_bindgen_test]
+fn the_reference_example_of_plan() {
+    let source = "user {\n  userName = $.username\n  active = state == \"ACTIVATED\"\n}";
+    let out = run_plan(
+        source,
+        r#"{"username": "ada", "state": "SUSPENDED"}"#,
+        r#"{"id": "42", "userName": "ada", "active": true, "meta": {"resourceType": "User"}}"#,
+    );
+    assert_eq!(
+        out,
+        json!({
+            "requests": [{
+                "method": "PATCH",
+                "path": "/Users/42",
+                "body": {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "active", "value": false}]
+                },
+                "causes": [[{"target": "active", "line": 3, "column": 12}]]
+            }],
+            "error": null
+        })
+    );
 }

@@ -1,11 +1,12 @@
 // The preview page end to end in Debian's headless Chromium (playwright-core, no browser
-// download): typing, diagnostics, the record picker, and equality with the command line.
+// download): typing, diagnostics, the record picker, update plans, and equality with the
+// command line.
 // Run by `cargo xtask web-test` after the page is built (`cargo xtask wasm`):
 //   SCIMAP_BIN=target/debug/scimap node --test web/e2e.mjs
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -229,6 +230,116 @@ test("completion offers targets, record fields and functions", async () => {
   await page.screenshot({ path: join(here, "test-results", "completion.png") });
   assert.equal(payload?.name?.givenName, users[3].firstname, doc);
   assert.equal(payload.nickName, users[3].username.toLowerCase());
+});
+
+/** `scimap plan` of a seed app for user N against a current resource (none: creation). */
+function cliPlan(app, n, current, ...flags) {
+  const args = ["plan", `examples/${app}.scimap`, "--user", "examples/users.json", "--pick", String(n), "--now", NOW];
+  if (current !== undefined) {
+    const file = join(here, "test-results", "current.json");
+    writeFileSync(file, JSON.stringify(current));
+    args.push("--current", file);
+  }
+  const r = spawnSync(scimap, [...args, ...flags], { cwd: repo, encoding: "utf8" });
+  assert.equal(r.status, 0, `scimap ${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The requests the Request panel shows. */
+function shownPlan() {
+  return [...document.querySelectorAll("#plan .request")].map((r) => ({
+    method: r.querySelector(".method").textContent,
+    path: r.querySelector(".path").textContent,
+    body: JSON.parse(r.querySelector("pre.body").textContent),
+  }));
+}
+
+/** The requests shown, once they equal `expected` (or the last seen after 5 s). */
+async function planBecomes(expected) {
+  const want = JSON.stringify(expected);
+  let shown;
+  for (let tries = 0; tries < 100; tries++) {
+    shown = await page.evaluate(shownPlan);
+    if (JSON.stringify(shown) === want) break;
+    await page.waitForTimeout(50);
+  }
+  return shown;
+}
+
+/** A setting of the app profile shown, once it reads `value` (or the last seen). */
+async function settingBecomes(name, value) {
+  const setting = page.locator(`#profile [data-setting=${name}]`);
+  await setting.filter({ hasText: new RegExp(`^${name}${value}$`) }).waitFor({ timeout: 5_000 }).catch(() => {});
+  return setting.textContent();
+}
+
+async function setCurrent(current) {
+  await page.fill("#current-input", typeof current === "string" ? current : JSON.stringify(current, null, 2));
+}
+
+test("the Request panel shows the plan, each operation linked to its entry", async () => {
+  await page.fill("#now-input", NOW);
+  await page.selectOption("#app-select", "trello");
+  await page.selectOption("#record-select", "0");
+  assert.equal(await settingBecomes("updatable", "active"), "updatableactive");
+  // No current resource: the app has no such user, so the payload is POSTed.
+  await setCurrent("");
+  const post = cliPlan("trello", 0);
+  assert.deepEqual(await planBecomes(post), post);
+  // The app's copy of exactly that payload: nothing to send.
+  await page.click("#current-from-payload");
+  await page.locator("#plan .nothing").waitFor({ timeout: 5_000 });
+  assert.match(await page.textContent("#plan"), /^Nothing to send/);
+  const current = JSON.parse(await page.inputValue("#current-input"));
+  assert.equal(current.id, "1");
+  // Deactivation: `active` false and nothing else.
+  await page.check("#deactivate-input");
+  const off = cliPlan("trello", 0, current, "--deactivate");
+  assert.deepEqual(await planBecomes(off), off);
+  await page.uncheck("#deactivate-input");
+  // Trello lets only `active` change: a new name is not sent, `active` is.
+  const changed = { ...current, active: false, name: { ...current.name, formatted: "Someone Else" } };
+  await setCurrent(changed);
+  const patch = cliPlan("trello", 0, changed);
+  assert.deepEqual(patch.map((r) => r.body.Operations), [[{ op: "replace", path: "active", value: true }]]);
+  assert.deepEqual(await planBecomes(patch), patch);
+  // The operation's entry button selects the `active` entry in the editor.
+  const line = readFileSync(join(repo, "examples", "trello.scimap"), "utf8")
+    .split("\n").findIndex((l) => /^\s*active\s*=/.test(l)) + 1;
+  const cause = page.locator("#plan .operations button.cause");
+  assert.equal(await cause.count(), 1);
+  assert.equal(await cause.getAttribute("data-line"), String(line));
+  await cause.click();
+  const selected = await page.evaluate(() => {
+    const { state } = window.scimapEditor;
+    const { from, to } = state.selection.main;
+    return { line: state.doc.lineAt(from).number, text: state.sliceDoc(from, to) };
+  });
+  assert.equal(selected.line, line);
+  assert.match(selected.text, /^active\s*= state == "ACTIVATED"$/);
+  await page.screenshot({ path: join(here, "test-results", "plan-trello.png") });
+
+  // monday.com PUTs, with a PATCH for its PATCH-only `active` and `userType`.
+  await page.selectOption("#app-select", "monday");
+  assert.equal(await settingBecomes("update", "put"), "updateput");
+  assert.equal(await settingBecomes("patchOnly", "active, userType"), "patchOnlyactive, userType");
+  const stale = { ...changed, userType: "Contractor", title: "Old title" };
+  await setCurrent(stale);
+  const putPatch = cliPlan("monday", 0, stale);
+  assert.deepEqual(putPatch.map((r) => r.method), ["PUT", "PATCH"]);
+  assert.deepEqual(await planBecomes(putPatch), putPatch);
+  const entries = await page.locator("#plan .operations button.cause").allTextContents();
+  assert.deepEqual(entries.map((t) => t.split(" ")[0]), ["active", "userType"]);
+  await page.screenshot({ path: join(here, "test-results", "plan-monday.png"), fullPage: true });
+
+  // A current resource that is not an object is shown as the error it is.
+  await setCurrent("[1]");
+  await page.locator("#plan .plan-error").waitFor({ timeout: 5_000 });
+  assert.equal(
+    await page.textContent("#plan .plan-error"),
+    "the current resource is an array, not a JSON object [scimap::not-an-object]",
+  );
+  await setCurrent("");
 });
 
 test("compile + preview of the Trello mapping: median time in Chromium (printed)", async () => {

@@ -9,7 +9,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { syntaxHighlighting, bracketMatching, indentOnInput } from "@codemirror/language";
 import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 import { setDiagnostics, lintGutter, lintKeymap } from "@codemirror/lint";
-import init, { preview, check, functions, schemas } from "../pkg/scimap.js";
+import init, { preview, plan, check, functions, schemas } from "../pkg/scimap.js";
 import { scimapLanguage, scimapHighlight, scimapCompletions } from "./language.js";
 import users from "../../examples/users.json";
 import groups from "../../examples/groups.json";
@@ -48,6 +48,13 @@ function sourceSpan(doc, line, column) {
   return { from, to: from + rest.length };
 }
 
+/** An entry whose source starts at a line and column: its line from the target on. */
+function entrySpan(doc, line, column) {
+  const { to } = sourceSpan(doc, line, column);
+  const l = doc.lineAt(to);
+  return { from: l.from + (l.text.length - l.text.trimStart().length), to };
+}
+
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
   Object.assign(e, props);
@@ -58,14 +65,19 @@ function el(tag, props = {}, ...children) {
 async function main() {
   await init({ module_or_path: new URL("./scimap_bg.wasm", import.meta.url) });
   // For the end-to-end test and the curious: the engine itself.
-  window.scimapEngine = { preview, check, functions, schemas };
+  window.scimapEngine = { preview, plan, check, functions, schemas };
 
-  const state = { kind: "user", records: users };
+  // `payload`: the last one the record gave, for "from the payload".
+  const state = { kind: "user", records: users, payload: null };
   const status = $("status");
   const appSelect = $("app-select");
   const recordSelect = $("record-select");
   const recordInput = $("record-input");
   const nowInput = $("now-input");
+  const currentInput = $("current-input");
+  const deactivateInput = $("deactivate-input");
+  // The profile is the mapping's, read again only when the mapping changes.
+  let profileOf = { source: null, profile: null };
 
   for (const [key, text] of Object.entries(SEEDS)) {
     const name = /^app\s+"([^"]*)"/m.exec(text)?.[1] ?? key;
@@ -121,6 +133,12 @@ async function main() {
     recordInput.value = JSON.stringify(state.records[i], null, 2);
   }
 
+  /** Selects a span of the mapping and brings it into view. */
+  function select({ from, to = from }) {
+    view.dispatch({ selection: { anchor: from, head: to }, scrollIntoView: true });
+    view.focus();
+  }
+
   function renderProblems(diagnostics, doc) {
     $("problems").replaceChildren(
       ...diagnostics.map((d) => {
@@ -131,12 +149,96 @@ async function main() {
           `${d.message} `,
           el("code", { textContent: `[${d.code}]` }),
         );
-        li.addEventListener("click", () => {
-          const from = position(doc, d.line, d.column);
-          view.dispatch({ selection: { anchor: from }, scrollIntoView: true });
-          view.focus();
-        });
+        li.addEventListener("click", () => select({ from: position(doc, d.line, d.column) }));
         return li;
+      }),
+    );
+  }
+
+  function renderProfile(profile) {
+    if (profile === null) return; // a mapping with errors: the last profile stays
+    const list = (paths, none) => (paths === null || paths.length === 0 ? none : paths.join(", "));
+    const settings = [
+      ["update", profile.update],
+      ["updatable", list(profile.updatable, "every mapped attribute")],
+      ["patchOnly", list(profile.patchOnly, "none")],
+      ["groups", profile.groups ? "yes" : "no"],
+      ["matching", profile.matching],
+      ["maxPatchOperations", profile.maxPatchOperations ?? "no limit"],
+    ];
+    $("profile").replaceChildren(
+      ...settings.map(([name, value]) => {
+        const setting = el("span", {}, el("b", { textContent: name }), String(value));
+        setting.dataset.setting = name;
+        return setting;
+      }),
+    );
+  }
+
+  /** The entries behind an operation or a request: each a button selecting its line. */
+  function causeButtons(causes, doc) {
+    return causes.map((c) => {
+      if (c.line == null) return el("span", { className: "cause", textContent: `${c.target} ` });
+      const button = el("button", {
+        type: "button",
+        className: "cause",
+        textContent: `${c.target} · line ${c.line}`,
+        title: `select the entry at ${c.line}:${c.column}`,
+      });
+      button.dataset.line = String(c.line);
+      button.addEventListener("click", () => select(entrySpan(doc, c.line, c.column)));
+      return button;
+    });
+  }
+
+  function renderPlan(result, doc) {
+    const out = $("plan");
+    // A mapping that does not compile: the last plan stays, dimmed; the problems list says why.
+    const uncompiled = result.error?.diagnostics !== undefined;
+    out.classList.toggle("stale", uncompiled);
+    if (uncompiled) return;
+    if (result.error) {
+      // A current resource's messages name it; a record's are worded as in its error list.
+      const label = (e) => e.target ?? (result.error.input === "record" ? "record" : null);
+      out.replaceChildren(
+        ...result.error.errors.map((e) => el("p", {
+          className: "plan-error",
+          textContent: `${label(e) ? `${label(e)}: ` : ""}${e.message} [${e.code}]`,
+        })),
+      );
+      return;
+    }
+    if (result.requests.length === 0) {
+      out.replaceChildren(el("p", {
+        className: "nothing",
+        textContent: "Nothing to send: every attribute that may change is as the app has it.",
+      }));
+      return;
+    }
+    out.replaceChildren(
+      ...result.requests.map((r) => {
+        const parts = [
+          el("div", { className: "request-line" },
+            el("span", { className: `method ${r.method}`, textContent: r.method }),
+            el("span", { className: "path", textContent: r.path })),
+        ];
+        if (r.method === "PATCH") {
+          const rows = r.body.Operations.map((op, i) => el(
+            "tr", {},
+            el("td", { className: "op", textContent: op.op }),
+            el("td", {}, el("code", { textContent: op.path ?? "" })),
+            el("td", { className: "value" }, el("code", { textContent: "value" in op ? stringify(op.value) : "" })),
+            el("td", { className: "entry" }, ...causeButtons(r.causes[i] ?? [], doc)),
+          ));
+          parts.push(el("table", { className: "operations" },
+            el("thead", {}, el("tr", {}, ...["op", "path", "value", "entry"].map((h) => el("th", { textContent: h })))),
+            el("tbody", {}, ...rows)));
+        } else {
+          const sent = r.method === "POST" ? "sent" : "changed";
+          parts.push(el("div", { className: "entries" }, `entries ${sent}: `, ...causeButtons(r.causes[0] ?? [], doc)));
+        }
+        parts.push(el("pre", { className: "body", textContent: stringify(r.body, 2) }));
+        return el("div", { className: "request" }, ...parts);
       }),
     );
   }
@@ -198,6 +300,13 @@ async function main() {
     view.dispatch(setDiagnostics(view.state, marks));
     renderProblems(result.diagnostics, doc);
     renderExplain(result.explain);
+    if (profileOf.source !== source) profileOf = { source, profile: check(source).profile };
+    renderProfile(profileOf.profile);
+    renderPlan(plan(source, recordInput.value, currentInput.value, {
+      kind: state.kind,
+      now: nowInput.value || undefined,
+      deactivate: state.kind === "user" && deactivateInput.checked,
+    }), doc);
 
     const payload = $("payload");
     $("record-errors").replaceChildren(
@@ -209,10 +318,12 @@ async function main() {
       setStatus(`${errors.length} error${errors.length > 1 ? "s" : ""} in the mapping`, "error");
     } else if (result.payload === null) {
       payload.textContent = "";
+      state.payload = null;
       payload.classList.remove("stale");
       setStatus(`record failed · ${ms} ms`, "failed");
     } else {
       payload.textContent = stringify(result.payload, 2);
+      state.payload = result.payload;
       payload.classList.remove("stale");
       setStatus(`ok · ${ms} ms`, "ok");
     }
@@ -224,6 +335,10 @@ async function main() {
   $("kind-select").addEventListener("change", (e) => {
     state.kind = e.target.value;
     state.records = state.kind === "user" ? users : groups;
+    // A user's resource is no group's: start the other kind from creation.
+    currentInput.value = "";
+    deactivateInput.checked = false;
+    deactivateInput.disabled = state.kind !== "user";
     fillRecords();
     schedule();
   });
@@ -236,6 +351,14 @@ async function main() {
     schedule();
   });
   nowInput.addEventListener("input", schedule);
+  currentInput.addEventListener("input", schedule);
+  deactivateInput.addEventListener("change", schedule);
+  $("current-from-payload").addEventListener("click", () => {
+    if (state.payload === null) return;
+    // As the app would return it after creation: with its own id.
+    currentInput.value = stringify({ id: "1", ...state.payload }, 2);
+    schedule();
+  });
 
   fillRecords();
   update();
