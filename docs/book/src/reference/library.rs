@@ -189,3 +189,103 @@ fn functions_and_formatting() -> Result<(), Box<dyn Error>> {
     // ANCHOR_END: functions
     Ok(())
 }
+
+#[test]
+fn plans() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: plan
+    use scimap::plan::Method;
+    use serde_json::json;
+    let mapping = scimap::Mapping::compile(
+        r#"app "Example" {
+  update    = put
+  patchOnly = [active]
+}
+user {
+  userName = $.username
+  title    = $.jobTitle
+  active   = state == "ACTIVATED"
+}
+group {
+  displayName = $.name
+}"#,
+    )?;
+    let user = json!({"username": "ada", "jobTitle": "Countess", "state": "SUSPENDED"});
+
+    // No current resource: the app has none, so a POST of the payload.
+    let create = mapping.plan(scimap::Kind::User, &user, None)?;
+    assert_eq!(create.requests[0].method, Method::Post);
+    assert_eq!(create.requests[0].path, "/Users");
+
+    // The app's resource as last read back: a PUT of it with the new title, then a PATCH of
+    // `active`, which this app takes by PATCH only.
+    let current = json!({"id": "42", "userName": "ada", "title": "Analyst", "active": true});
+    let update = mapping.plan(scimap::Kind::User, &user, Some(&current))?;
+    let methods: Vec<Method> = update.requests.iter().map(|r| r.method).collect();
+    assert_eq!(methods, [Method::Put, Method::Patch]);
+    assert_eq!(update.requests[0].body["title"], "Countess");
+    assert_eq!(
+        update.to_json()[1]["body"]["Operations"],
+        json!([{"op": "replace", "path": "active", "value": false}])
+    );
+    // Each PATCH operation's causes: the entries behind it, where their sources start.
+    let cause = &update.requests[1].causes[0][0];
+    assert_eq!((cause.target.as_str(), cause.line, cause.column), ("active", 8, 14));
+    assert_eq!(
+        update.to_json_explained()[1]["causes"],
+        json!([[{"target": "active", "line": 8, "column": 14}]])
+    );
+
+    // Nothing differs: nothing to send, and no id needed.
+    let same = json!({"userName": "ADA", "title": "Countess", "active": "false"});
+    assert!(mapping.plan(scimap::Kind::User, &user, Some(&same))?.is_empty());
+
+    // Deactivation: `active` false and nothing else, no record evaluated.
+    let off = mapping.deactivate(&current)?;
+    assert_eq!(off.requests.len(), 1);
+    assert_eq!(off.requests[0].method, Method::Patch);
+
+    // A group and its members (the app's ids): the membership PATCH follows the group's.
+    let group = json!({"id": "g1", "name": "Engineering"});
+    let team = json!({"id": "team-9", "displayName": "Engineering", "members": [{"value": "u1"}]});
+    let members = ["u1".to_string(), "u2".to_string()];
+    let membership = mapping.plan_group(&group, Some(&team), &members)?;
+    assert_eq!(
+        membership.to_json(),
+        json!([{
+            "method": "PATCH",
+            "path": "/Groups/team-9",
+            "body": {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": "u2"}]}]
+            }
+        }])
+    );
+
+    // A resource that cannot be updated is an error, as a failed record is.
+    let err = mapping
+        .plan(scimap::Kind::User, &user, Some(&json!({"active": true})))
+        .expect_err("a change, and no id to send it to");
+    assert_eq!(err.errors[0].code, "scimap::current");
+    // ANCHOR_END: plan
+    Ok(())
+}
+
+#[test]
+fn plan_lines() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: plan-line
+    let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n}")?;
+    let mut out = Vec::new();
+    let pair = br#"{"record": {"username": "ada"}, "current": {"id": "7", "userName": "eve"}}"#;
+    assert!(mapping.plan_line(scimap::Kind::User, pair, 1, &mut out));
+    assert_eq!(
+        String::from_utf8(out)?,
+        r#"[{"method":"PATCH","path":"/Users/7","body":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"ada"}]}}]"#
+    );
+    let mut out = Vec::new();
+    assert!(!mapping.plan_line(scimap::Kind::User, br#"{"current": null}"#, 2, &mut out));
+    let error: serde_json::Value = serde_json::from_slice(&out)?;
+    assert_eq!(error["error"]["errors"][0]["code"], "scimap::pair");
+    assert_eq!(error["line"], 2);
+    // ANCHOR_END: plan-line
+    Ok(())
+}
