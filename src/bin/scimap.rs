@@ -257,10 +257,10 @@ struct PlanArgs {
     current: Option<PathBuf>,
     /// Deactivate the app's user: `active` false and nothing else (the record is not
     /// evaluated)
-    #[arg(long, requires = "current", requires = "user")]
+    #[arg(long, requires = "current", conflicts_with = "group")]
     deactivate: bool,
     /// With --group: a JSON array of the app's ids of the users who should be members
-    #[arg(long, value_name = "FILE", requires = "group")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "input"])]
     members: Option<PathBuf>,
     /// Print each request's operations, with the entries that caused them, to stderr
     #[arg(long)]
@@ -270,13 +270,18 @@ struct PlanArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["explain", "deactivate"])]
     input: Option<PathBuf>,
     /// With --input: the pairs are groups (each may hold "members": [ids])
-    #[arg(long, requires = "input")]
+    #[arg(long, conflicts_with_all = ["user", "group"])]
     groups: bool,
     /// With --input: NDJSON output (default: stdout)
-    #[arg(long, value_name = "FILE", requires = "input")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "group"])]
     output: Option<PathBuf>,
     /// With --input: worker threads (default: all cores)
-    #[arg(long, value_name = "N", requires = "input", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["user", "group"],
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
     threads: Option<u16>,
     #[command(flatten)]
     options: EvalOptions,
