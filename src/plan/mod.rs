@@ -267,7 +267,9 @@ pub(crate) fn update(
     }
     let updatable = |c: &Cause| {
         let t = c.target.as_str();
-        !covered(create_only, t) && profile.updatable.as_deref().is_none_or(|u| covered(u, t))
+        // Create-only entries are named by their own targets, filter included.
+        !create_only.iter().any(|e| e.eq_ignore_ascii_case(t))
+            && profile.updatable.as_deref().is_none_or(|u| covered(u, t))
     };
     let patch_only = |c: &Cause| covered(&profile.patch_only, &c.target);
     let mut requests = Vec::new();
@@ -399,8 +401,18 @@ fn member_ids(group: &Doc<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Whether a profile's path list names `target` or an attribute that contains it.
+/// Whether a profile's path list names `target` or an attribute that contains it. Profile
+/// paths have no filter (reference §profile): `emails.value` names every `emails` entry that
+/// maps `value`, whatever its filter, so the target is compared without its own.
 pub(crate) fn covered(list: &[String], target: &str) -> bool {
+    let unfiltered = Path::parse(target).map(|p| {
+        Path {
+            select: Select::All,
+            ..p
+        }
+        .render()
+    });
+    let target = unfiltered.as_deref().unwrap_or(target);
     list.iter().any(|p| {
         target
             .get(..p.len())

@@ -169,6 +169,56 @@ fn profiles_limit_what_changes() {
 }
 
 #[test]
+fn profile_paths_name_filtered_and_element_wise_targets() {
+    // Reference §profile: `emails.value` names every `emails` entry that maps `value`, whatever
+    // its filter; `addresses` all of its sub-attributes, element-wise ones included.
+    let desired = json!({"userName": "new", "emails": [{"type": "work", "value": "b@x"}],
+        "addresses": [{"locality": "Paris"}]});
+    let current = json!({"id": "9", "userName": "old", "emails": [{"type": "work", "value": "a@x"}],
+        "addresses": [{"locality": "Oslo"}]});
+    let mapped = [
+        "userName",
+        "emails[type eq \"work\"].value",
+        "addresses[].locality",
+    ];
+    let profile = Profile {
+        updatable: Some(targets(&["emails.value", "addresses"])),
+        ..Profile::default()
+    };
+    assert_eq!(
+        ops(&user_plan(&desired, Some(&current), &mapped, &profile)),
+        json!([
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@x"},
+            {"op": "replace", "path": "addresses", "value": [{"locality": "Paris"}]}
+        ])
+    );
+    // A create-only entry is its own target: another filter of the attribute still changes.
+    let desired = json!({"userName": "old", "emails": [
+        {"type": "work", "value": "b@x"}, {"type": "home", "value": "h2@x"}]});
+    let current = json!({"id": "9", "userName": "old", "emails": [
+        {"type": "work", "value": "a@x"}, {"type": "home", "value": "h1@x"}]});
+    let mapped = [
+        "userName",
+        "emails[type eq \"work\"].value",
+        "emails[type eq \"home\"].value",
+    ];
+    let plan = plan(
+        &desired,
+        Some(&current),
+        &causes(&mapped),
+        &targets(&["emails[type eq \"home\"].value"]),
+        &Profile::default(),
+        &Catalogue::user(),
+    )
+    .unwrap()
+    .to_json();
+    assert_eq!(
+        ops(&plan),
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "b@x"}])
+    );
+}
+
+#[test]
 fn deactivation_changes_only_active() {
     let current = json!({"id": "9", "userName": "old", "active": true});
     let mapped = causes(&["userName"]);

@@ -1,7 +1,7 @@
 //! Developer tasks beyond `cargo build` / `cargo test`: `cargo xtask <task>`.
 //!
-//! * `ci` — everything CI checks: formatting, clippy, the test suite, a short fuzz run (what
-//!   `.ci/run` runs).
+//! * `ci` — everything CI checks: formatting, clippy, the test suite, the real-server test, a
+//!   short fuzz run (what `.ci/run` runs).
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
@@ -12,12 +12,14 @@
 //!   records, at the default limits (see hostile.rs).
 //! * `fuzz [SECONDS] [--keep-going] [TARGET…]` — every fuzz target with resource oracles (see
 //!   fuzz.rs).
+//! * `scim-server` — update plans applied to a real SCIM server, scim2-server (scim_server.rs).
 
 mod bench;
 mod book;
 mod fuzz;
 mod hostile;
 mod man;
+mod scim_server;
 mod wasm;
 
 use std::process::{Command, ExitCode};
@@ -34,8 +36,9 @@ fn main() -> ExitCode {
         Some("book") => book::build(),
         Some("man") => man::build(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("scim-server") => scim_server::run_step(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)");
             return ExitCode::from(2);
         }
     };
@@ -101,6 +104,7 @@ fn ci() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    scim_server::run_step()?;
     wasm::web_test()?;
     book::build()?;
     man::build()?;

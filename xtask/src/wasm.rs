@@ -151,7 +151,7 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-fn path_str(p: &Path) -> Result<String, String> {
+pub fn path_str(p: &Path) -> Result<String, String> {
     p.to_str()
         .map(str::to_string)
         .ok_or_else(|| format!("{} is not valid UTF-8", p.display()))
