@@ -427,7 +427,7 @@ impl Mapping {
         let mut errors: Vec<EntryError> = run.errors.into_iter().map(|(_, e)| e).collect();
         for (i, name) in &section.required {
             let entry = &section.entries[*i];
-            if update && !self.changes(entry) {
+            if update && !self.changes(section, entry) {
                 continue;
             }
             let failed = errors
@@ -756,7 +756,8 @@ impl Mapping {
         // A record tree rather than a `serde_json::Value`: hashing the keys of `serde_json`'s
         // maps was most of a plan's cost.
         let desired = payload::assemble_doc(&section.core_urn, &section.payload, &slots);
-        plan::update(&desired, current, targets, &self.profile, &catalogue).map_err(plan_failure)
+        let profile = self.profile_for(kind);
+        plan::update(&desired, current, targets, &profile, &catalogue).map_err(plan_failure)
     }
 
     fn add_membership(
@@ -794,14 +795,30 @@ impl Mapping {
     }
 
     /// Whether an entry is evaluated for an update: not create-only, and named by the
-    /// profile's `updatable` (when it has one).
-    fn changes(&self, entry: &ir::Entry) -> bool {
+    /// profile's `updatable` (when it has one, for users).
+    fn changes(&self, section: &ir::Section, entry: &ir::Entry) -> bool {
+        let group = section.core_urn.as_ref() != crate::schema::core_user().urn;
         !entry.create_only
-            && self
-                .profile
-                .updatable
-                .as_deref()
-                .is_none_or(|u| plan::covered(u, &entry.target))
+            && (group
+                || self
+                    .profile
+                    .updatable
+                    .as_deref()
+                    .is_none_or(|u| plan::covered(u, &entry.target)))
+    }
+
+    /// The profile as plans of a kind read it: `updatable` and `patchOnly` name user
+    /// attributes (the profile checks them against the User schema), so a group's attributes
+    /// may all change, each as the update style says.
+    fn profile_for(&self, kind: Kind) -> std::borrow::Cow<'_, crate::profile::Profile> {
+        match kind {
+            Kind::User => std::borrow::Cow::Borrowed(&self.profile),
+            Kind::Group => std::borrow::Cow::Owned(crate::profile::Profile {
+                updatable: None,
+                patch_only: Vec::new(),
+                ..self.profile.clone()
+            }),
+        }
     }
 
     /// Reads a bulk line as far as the section needs; with the memory reading it charged.
@@ -856,7 +873,7 @@ impl Mapping {
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         for (i, entry) in section.entries.iter().enumerate() {
-            if update && !self.changes(entry) {
+            if update && !self.changes(section, entry) {
                 slots.push(Slot::Absent);
                 continue;
             }

@@ -187,6 +187,21 @@ pub struct ScimAttribute {
 }
 
 impl ScimAttribute {
+    /// An attribute of a declared schema that its declaration does not list: a string
+    /// (reference §file-schema).
+    pub fn undeclared(name: &str) -> ScimAttribute {
+        ScimAttribute {
+            name: name.to_owned(),
+            ty: ScimType::String,
+            multi_valued: false,
+            required: false,
+            mutability: Mutability::ReadWrite,
+            canonical_values: Vec::new(),
+            case_exact: false,
+            sub_attributes: Vec::new(),
+        }
+    }
+
     /// The sub-attribute called `name`, matched case-insensitively (RFC 7643 §2.1).
     pub fn sub(&self, name: &str) -> Option<&ScimAttribute> {
         find(&self.sub_attributes, name)

@@ -128,6 +128,31 @@ const PIECES: [&str; 24] = [
     "#",
 ];
 
+#[test]
+fn updatable_and_patch_only_name_user_attributes_so_groups_follow_the_update_style() {
+    // Trello updates only a user's `active`; its groups are still renamed.
+    let trello = example("trello");
+    let group = json!({"id": "g1", "name": "Renamed"});
+    let current = json!({"id": "app-g1", "displayName": "Old"});
+    let plan = trello.plan(Kind::Group, &group, Some(&current)).unwrap();
+    assert_eq!(
+        plan.to_json()[0]["body"]["Operations"],
+        json!([{"op": "replace", "path": "displayName", "value": "Renamed"}])
+    );
+    let user = json!({"username": "ada", "firstname": "New", "state": "ACTIVATED"});
+    let current =
+        json!({"id": "u1", "userName": "ada", "name": {"givenName": "Old"}, "active": true});
+    assert!(trello
+        .plan(Kind::User, &user, Some(&current))
+        .unwrap()
+        .is_empty());
+    // monday.com PUTs groups too, with no PATCH: `patchOnly` names user attributes.
+    let monday = example("monday");
+    let plan = monday.plan(Kind::Group, &group, Some(&current)).unwrap();
+    assert_eq!(plan.requests.len(), 1);
+    assert_eq!(plan.to_json()[0]["method"], "PUT");
+}
+
 fn soup() -> impl proptest::strategy::Strategy<Value = String> {
     use proptest::prelude::*;
     prop::collection::vec(prop::sample::select(&PIECES[..]), 0..24).prop_map(|p| p.concat())

@@ -177,16 +177,7 @@ impl Schemas<'_> {
             Some(a) => a,
             // A declared schema's attributes it does not list are strings (reference §file-schema).
             None if declared && !t.attr.node.contains('.') => {
-                undeclared = ScimAttribute {
-                    name: t.attr.node.clone(),
-                    ty: ScimType::String,
-                    multi_valued: false,
-                    required: false,
-                    mutability: Mutability::ReadWrite,
-                    canonical_values: Vec::new(),
-                    case_exact: false,
-                    sub_attributes: Vec::new(),
-                };
+                undeclared = ScimAttribute::undeclared(&t.attr.node);
                 &undeclared
             }
             // The schema files do not list `schemas`: scimap writes it.

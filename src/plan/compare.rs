@@ -24,6 +24,47 @@ pub fn equal(a: Option<&Doc<'_>>, b: Option<&Doc<'_>>, attr: &ScimAttribute) -> 
     }
 }
 
+/// Whether two values of a multi-valued complex `attr` are equal on the sub-attributes
+/// `subs` only: elements compared as if they held nothing else.
+pub fn equal_on(
+    a: Option<&Doc<'_>>,
+    b: Option<&Doc<'_>>,
+    attr: &ScimAttribute,
+    subs: &[String],
+) -> bool {
+    project(a, attr, subs) == project(b, attr, subs)
+}
+
+fn project(v: Option<&Doc<'_>>, attr: &ScimAttribute, subs: &[String]) -> Json {
+    if absent(v) {
+        return Json::Null;
+    }
+    let Some(Doc::Array(items)) = v else {
+        return invalid();
+    };
+    let mut forms: Vec<Json> = items
+        .iter()
+        .map(|item| match item {
+            Doc::Object(e) => {
+                let kept: Vec<(std::borrow::Cow<'_, str>, Doc<'_>)> = e
+                    .iter()
+                    .filter(|(k, _)| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
+                    .map(|(k, v)| (k.into(), v.clone()))
+                    .collect();
+                canon(
+                    Some(&Doc::Object(crate::record::Obj::new(kept))),
+                    attr,
+                    false,
+                )
+            }
+            other => canon(Some(other), attr, false),
+        })
+        .filter(|f| !f.is_null() && f.as_object().is_none_or(|o| !o.is_empty()))
+        .collect();
+    forms.sort_by_cached_key(Json::to_string);
+    Json::Array(forms)
+}
+
 /// Equality of the common scalars without building canonical forms; `None` for the rest.
 fn quick(a: Option<&Doc<'_>>, b: Option<&Doc<'_>>, attr: &ScimAttribute) -> Option<bool> {
     if attr.multi_valued {

@@ -12,7 +12,7 @@ mod tests;
 use crate::profile::{Profile, UpdateStyle};
 use crate::record::Doc;
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
-use compare::{absent, canon, equal};
+use compare::{absent, canon, equal, equal_on};
 use path::{Path, Select};
 use serde_json::{json, Map, Value as Json};
 use std::collections::HashSet;
@@ -405,6 +405,9 @@ fn member_ids(group: &Doc<'_>) -> Vec<String> {
 /// paths have no filter (reference §profile): `emails.value` names every `emails` entry that
 /// maps `value`, whatever its filter, so the target is compared without its own.
 pub(crate) fn covered(list: &[String], target: &str) -> bool {
+    if list.is_empty() {
+        return false;
+    }
     let unfiltered = Path::parse(target).map(|p| {
         Path {
             select: Select::All,
@@ -466,8 +469,9 @@ struct Unit {
 #[derive(Clone, Debug)]
 enum Part {
     /// The attribute as a whole; a multi-valued one mapped unfiltered or element-wise is
-    /// replaced as a whole when it differs.
-    Whole,
+    /// replaced as a whole when it differs, compared on the sub-attributes the mapping maps
+    /// (`None`: all of them), so that what the app adds to its elements is no difference.
+    Whole(Option<Vec<String>>),
     Sub(ScimAttribute),
     /// The filter (canonical names), and each mapped sub-attribute with its target.
     Element(Vec<(String, Json)>, Vec<(ScimAttribute, Cause)>),
@@ -485,7 +489,17 @@ fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanE
         let wrong = || PlanError::Target(target.target.clone());
         let path = Path::parse(&target.target).ok_or_else(wrong)?;
         let schema = catalogue.schema(path.urn.as_deref()).ok_or_else(wrong)?;
-        let attr = schema.attribute(&path.attr).ok_or_else(wrong)?;
+        let builtin = crate::schema::builtin_urns().contains(&schema.urn.as_str());
+        let undeclared;
+        let attr = match schema.attribute(&path.attr) {
+            Some(attr) => attr,
+            // As the checker takes them: strings.
+            None if !builtin && path.sub.is_none() => {
+                undeclared = ScimAttribute::undeclared(&path.attr);
+                &undeclared
+            }
+            None => return Err(wrong()),
+        };
         let urn = (!std::ptr::eq(schema, catalogue.core)).then_some(schema.urn.as_str());
         let sub = match &path.sub {
             Some(name) => Some(attr.sub(name).ok_or_else(wrong)?),
@@ -507,12 +521,12 @@ fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanE
             (Select::All, None) if !attr.multi_valued && attr.ty == ScimType::Complex => {
                 return Err(wrong())
             }
-            (Select::All, _) => Part::Whole,
+            (Select::All, sub) => Part::Whole(sub.map(|s| vec![s.name.clone()])),
         };
         let same = units.iter_mut().find(|u| {
             u.is(urn, attr)
                 && match (&u.part, &part) {
-                    (Part::Whole, Part::Whole) => true,
+                    (Part::Whole(_), Part::Whole(_)) => true,
                     (Part::Sub(a), Part::Sub(b)) => a.name == b.name,
                     (Part::Element(a, _), Part::Element(b, _)) => a == b,
                     _ => false,
@@ -522,6 +536,15 @@ fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanE
             (Some(unit), Part::Element(_, subs)) => {
                 if let Part::Element(_, mine) = &mut unit.part {
                     mine.extend(subs);
+                }
+                unit.targets.push(target.clone());
+            }
+            (Some(unit), Part::Whole(more)) => {
+                if let Part::Whole(only) = &mut unit.part {
+                    match (only.as_mut(), more) {
+                        (Some(only), Some(more)) => only.extend(more),
+                        _ => *only = None,
+                    }
                 }
                 unit.targets.push(target.clone());
             }
@@ -537,7 +560,7 @@ fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanE
     // A multi-valued attribute mapped as a whole owns its filtered elements too.
     let wholes: Vec<(Option<String>, String)> = units
         .iter()
-        .filter(|u| matches!(u.part, Part::Whole))
+        .filter(|u| matches!(u.part, Part::Whole(_)))
         .map(|u| (u.urn.clone(), u.attr.name.clone()))
         .collect();
     let (owned, mut kept): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| {
@@ -549,8 +572,14 @@ fn units(mapped: &[Cause], catalogue: &Catalogue<'_>) -> Result<Vec<Unit>, PlanE
     for unit in owned {
         let whole = kept
             .iter_mut()
-            .find(|u| u.is(unit.urn.as_deref(), &unit.attr) && matches!(u.part, Part::Whole));
+            .find(|u| u.is(unit.urn.as_deref(), &unit.attr) && matches!(u.part, Part::Whole(_)));
         if let Some(whole) = whole {
+            if let (Part::Whole(Some(only)), Part::Element(pairs, subs)) =
+                (&mut whole.part, &unit.part)
+            {
+                only.extend(pairs.iter().map(|(k, _)| k.clone()));
+                only.extend(subs.iter().map(|(s, _)| s.name.clone()));
+            }
             whole.targets.extend(unit.targets);
         }
     }
@@ -695,8 +724,12 @@ fn operations(
             sub: sub.map(|s| s.name.clone()),
         };
         match &unit.part {
-            Part::Whole => {
-                if unit.targets.iter().all(include) && !equal(d, c, &unit.attr) {
+            Part::Whole(only) => {
+                let same = match only {
+                    Some(subs) => equal_on(d, c, &unit.attr, subs),
+                    None => equal(d, c, &unit.attr),
+                };
+                if unit.targets.iter().all(include) && !same {
                     ops.push(change(at(Select::All, None), d, c, unit.targets.clone()));
                 }
             }
@@ -731,10 +764,12 @@ fn operations(
                     })
                 };
                 let (de, ce) = (element(d, &unit.attr, pairs), element(c, &unit.attr, pairs));
-                let primary = unit
-                    .attr
-                    .sub("primary")
-                    .filter(|_| !pairs.iter().any(|(k, _)| k == "primary"));
+                // `primary` set by the payload itself (an element marked primary), not through
+                // the filter or a mapped sub-attribute, which have operations of their own.
+                let primary = unit.attr.sub("primary").filter(|_| {
+                    !pairs.iter().any(|(k, _)| k == "primary")
+                        && !subs.iter().any(|(s, _)| s.name == "primary")
+                });
                 let is_primary = |e: Option<&Doc<'_>>| {
                     primary.is_some_and(|p| canon(field(e, "primary"), p, false) == json!(true))
                 };
@@ -781,13 +816,14 @@ fn operations(
                                 ops.push(change(path, dv, cv, vec![target.clone()]));
                             }
                         }
-                        if let Some(p) = primary.filter(|_| de.is_some()) {
-                            let wanted = is_primary(de);
-                            if wanted != is_primary(Some(ce)) {
+                        // Only made primary: an app's own `primary` on an element the payload
+                        // does not mark is the app's (taking it away would be sent every sync).
+                        if let Some(p) = primary {
+                            if is_primary(de) && !is_primary(Some(ce)) {
                                 ops.push(Op {
                                     kind: Kind::Replace,
                                     path: at(filter(), Some(p)),
-                                    value: Some(Json::Bool(wanted)),
+                                    value: Some(Json::Bool(true)),
                                     causes: included.iter().map(|(_, t)| t.clone()).collect(),
                                 });
                             }
@@ -882,11 +918,18 @@ fn put_body(current: &Doc<'_>, ops: &[Op], catalogue: &Catalogue<'_>) -> Json {
 /// Applies one of this module's own operations to a resource, as RFC 7644 §3.5.2 says a
 /// server does (for the PUT body).
 fn apply(root: &mut Map<String, Json>, op: &Op, catalogue: &Catalogue<'_>) {
-    let Some(attr) = catalogue
-        .schema(op.path.urn.as_deref())
-        .and_then(|s| s.attribute(&op.path.attr))
-    else {
+    let Some(schema) = catalogue.schema(op.path.urn.as_deref()) else {
         return;
+    };
+    // The operations are this module's own: an attribute no schema lists is one of a declared
+    // schema's strings (`units`).
+    let undeclared;
+    let attr = match schema.attribute(&op.path.attr) {
+        Some(attr) => attr,
+        None => {
+            undeclared = ScimAttribute::undeclared(&op.path.attr);
+            &undeclared
+        }
     };
     let scope = match &op.path.urn {
         None => root,

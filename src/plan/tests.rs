@@ -409,3 +409,95 @@ fn only_read_write_attributes_are_updated() {
     );
     assert_eq!(plan, json!([]), "manager.displayName is readOnly");
 }
+
+#[test]
+fn primary_is_sent_once_and_only_when_the_payload_marks_it() {
+    let work = "emails[type eq \"work\"]";
+    // Mapped as a sub-attribute: its own operation, no second one for `primary`.
+    let mapped = [format!("{work}.value"), format!("{work}.primary")];
+    let mapped: Vec<&str> = mapped.iter().map(String::as_str).collect();
+    let desired = json!({"emails": [{"type": "work", "value": "a@x", "primary": true}]});
+    let current = json!({"id": "1", "emails": [{"type": "work", "value": "a@x"}]});
+    let plan = user_plan(&desired, Some(&current), &mapped, &Profile::default());
+    assert_eq!(
+        ops(&plan),
+        json!([{"op": "add", "path": "emails[type eq \"work\"].primary", "value": true}])
+    );
+    // Not marked by the payload: the app's own mark stays, and nothing is sent every sync.
+    let desired = json!({"emails": [{"type": "work", "value": "a@x"}]});
+    let current = json!({"id": "1", "emails": [{"type": "work", "value": "a@x", "primary": true}]});
+    let plan = user_plan(&desired, Some(&current), &mapped[..1], &Profile::default());
+    assert_eq!(plan, json!([]));
+}
+
+#[test]
+fn lists_mapped_whole_are_compared_on_the_mapped_sub_attributes() {
+    // Miro maps `emails.value` unfiltered: what the app adds to the elements is no change.
+    let desired = json!({"emails": [{"value": "a@x"}]});
+    let current = json!({"id": "1", "emails": [{"value": "A@x", "type": "work", "display": "A"}]});
+    let plan = user_plan(
+        &desired,
+        Some(&current),
+        &["emails.value"],
+        &Profile::default(),
+    );
+    assert_eq!(plan, json!([]));
+    // A mapped value that differs replaces the list as the mapping makes it.
+    let desired = json!({"emails": [{"value": "b@x"}]});
+    let plan = user_plan(
+        &desired,
+        Some(&current),
+        &["emails.value"],
+        &Profile::default(),
+    );
+    assert_eq!(
+        ops(&plan),
+        json!([{"op": "replace", "path": "emails", "value": [{"value": "b@x"}]}])
+    );
+}
+
+#[test]
+fn attributes_a_declared_schema_does_not_list_are_strings() {
+    let acme =
+        ScimSchema::declared("urn:x:params:scim:schemas:extension:acme:2.0:User", &[]).unwrap();
+    let catalogue = Catalogue::extended(Catalogue::user(), [&acme]);
+    let target = "urn:x:params:scim:schemas:extension:acme:2.0:User:costCenter";
+    let desired = json!({"urn:x:params:scim:schemas:extension:acme:2.0:User": {"costCenter": "B"}});
+    let current = json!({"id": "1", "urn:x:params:scim:schemas:extension:acme:2.0:User": {"costCenter": "a"}});
+    for update in [UpdateStyle::Patch, UpdateStyle::Put] {
+        let profile = Profile {
+            update,
+            ..Profile::default()
+        };
+        let plan = plan(
+            &desired,
+            Some(&current),
+            &causes(&[target]),
+            &[],
+            &profile,
+            &catalogue,
+        );
+        let request = &plan.unwrap().to_json()[0];
+        match update {
+            UpdateStyle::Patch => assert_eq!(
+                request["body"]["Operations"],
+                json!([{"op": "replace", "path": target, "value": "B"}])
+            ),
+            UpdateStyle::Put => assert_eq!(
+                request["body"]["urn:x:params:scim:schemas:extension:acme:2.0:User"],
+                json!({"costCenter": "B"})
+            ),
+        }
+    }
+    // A built-in schema's attributes are only those it lists.
+    let ent = format!("{ENT}:costCentre");
+    let err = plan(
+        &desired,
+        Some(&current),
+        &causes(&[&ent]),
+        &[],
+        &Profile::default(),
+        &catalogue,
+    );
+    assert_eq!(err, Err(PlanError::Target(ent)));
+}
