@@ -272,12 +272,65 @@ fn bench_bulk(c: &mut Criterion) {
     group.finish();
 }
 
+/// `plan --input` lines over the same users as `bulk/trello15`: each user paired with the app's
+/// resource made from its own payload (`unchanged`), with two mapped attributes differing
+/// (`changed`), or with none (`new`, a POST). `cargo xtask bench-plan` compares whole runs.
+fn bench_plan(c: &mut Criterion) {
+    let lines = lines();
+    let mapping = compile(TRELLO15, "trello15");
+    let payloads: Vec<Option<serde_json::Value>> = lines
+        .iter()
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_slice(line).ok()?;
+            mapping.evaluate_user(&record).ok()
+        })
+        .collect();
+    let pairs = |mix: &str| -> Vec<Vec<u8>> {
+        lines
+            .iter()
+            .zip(&payloads)
+            .enumerate()
+            .map(|(i, (line, payload))| {
+                let current = payload.clone().filter(|_| mix != "new").map(|mut p| {
+                    p["id"] = serde_json::json!(format!("app-{i}"));
+                    if mix == "changed" {
+                        p["title"] = serde_json::json!("Former title");
+                        p["active"] = serde_json::json!(p["active"] != true);
+                    }
+                    p
+                });
+                let current = serde_json::to_string(&current).expect("a payload serializes");
+                let record = String::from_utf8_lossy(line);
+                format!("{{\"record\":{record},\"current\":{current}}}").into_bytes()
+            })
+            .collect()
+    };
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut group = c.benchmark_group("plan");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    for mix in ["unchanged", "changed", "new"] {
+        let pairs = pairs(mix);
+        group.bench_function(mix, |b| {
+            b.iter(|| {
+                let mut ok = 0usize;
+                for (i, pair) in pairs.iter().enumerate() {
+                    out.clear();
+                    ok += usize::from(mapping.plan_line(Kind::User, pair, i + 1, &mut out));
+                }
+                black_box(ok)
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_compile,
     bench_one_record,
     bench_parsed,
     bench_records,
-    bench_bulk
+    bench_bulk,
+    bench_plan
 );
 criterion_main!(benches);

@@ -544,10 +544,14 @@ class Mapping:
                 unit.sdef is None or unit.sdef["mutability"] == "readWrite"
             )
             may = writable and not create
-            if self.profile["updatable"] is not None:
+            # `updatable` and `patchOnly` name user attributes: a group's all may change.
+            user = kind.endpoint == "/Users"
+            if user and self.profile["updatable"] is not None:
                 may = may and profile_covers(self.profile["updatable"], target)
             unit.updatable = unit.updatable and may
-            unit.patch_only = unit.patch_only or profile_covers(self.profile["patchOnly"], target)
+            unit.patch_only = unit.patch_only or (
+                user and profile_covers(self.profile["patchOnly"], target)
+            )
         units = list(units.values())
         wholes = {(u.urn or "", u.attr.lower()) for u in units if u.form == "whole"}
         if any(u.form == "elem" and (u.urn or "", u.attr.lower()) in wholes for u in units):

@@ -161,7 +161,7 @@ fn open(path: &Path) -> Result<File, String> {
 
 /// `users-N.ndjson`, generated once; written under a temporary name so that an interrupted run
 /// leaves no truncated file to be reused.
-fn users(work: &Path, count: u64) -> Result<PathBuf, String> {
+pub(crate) fn users(work: &Path, count: u64) -> Result<PathBuf, String> {
     let path = work.join(format!("users-{count}.ndjson"));
     if fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
         eprintln!("bench-compare: reusing {}", path.display());
@@ -472,13 +472,13 @@ fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
         .ok_or(format!("no median or throughput in {}", dir.display()))
 }
 
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn median(xs: &[f64]) -> f64 {
+pub(crate) fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {

@@ -4,6 +4,7 @@
 //!   short fuzz run (what `.ci/run` runs).
 //! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
+//! * `bench-plan [N]` — `plan --input` beside `bulk`, one thread (see bench_plan.rs).
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
 //! * `man` — the man pages of `scimap`, from its clap definitions, into target/man (man.rs).
 //! * `hostile-compile [--size B] [--bin P] [--only S]` — `check` CPU per MiB of hostile
@@ -15,6 +16,7 @@
 //! * `scim-server` — update plans applied to a real SCIM server, scim2-server (scim_server.rs).
 
 mod bench;
+mod bench_plan;
 mod book;
 mod fuzz;
 mod hostile;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench-compare") => bench::compare(&args[1..]),
+        Some("bench-plan") => bench_plan::run_bench(&args[1..]),
         Some("hostile-compile") => hostile::compile(&args[1..]),
         Some("hostile-bulk") => hostile::bulk(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("scim-server") => scim_server::run_step(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  bench-plan [N]  plan --input beside bulk on N generated users (default 100000), one thread\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)");
             return ExitCode::from(2);
         }
     };
