@@ -67,7 +67,7 @@ const COMMON_MEMORY: u64 = 16 * MIB;
 const COMMON_LINE: u64 = MIB;
 const DEFAULT_STEPS: u64 = 100_000;
 
-const TARGETS: [Target; 7] = [
+const TARGETS: [Target; 8] = [
     // One mapping, evaluated once per section (two at most).
     Target {
         name: "compile",
@@ -130,6 +130,15 @@ const TARGETS: [Target; 7] = [
         memory: MIB,
         steps: 20_000,
         evaluations: 2,
+    },
+    // Up to 16 pairs, each planned twice.
+    Target {
+        name: "plan",
+        max_len: 16 << 10,
+        line_bytes: COMMON_LINE,
+        memory: COMMON_MEMORY,
+        steps: DEFAULT_STEPS,
+        evaluations: 32,
     },
 ];
 
@@ -443,6 +452,32 @@ fn seeds(target: &str) -> Result<Vec<Vec<u8>>, String> {
             bytes(m)
         }
         "evaluate" | "record" => bytes(all_records),
+        "plan" => {
+            // The first byte picks the app (and users or groups); each record with no resource
+            // at the app and with one.
+            let current = r#"{"id":"app 1","userName":"X","displayName":"Old","active":"True","emails":[{"type":"work","value":"a@x","primary":true}],"members":[{"value":"u1"}]}"#;
+            let pairs: Vec<String> = records
+                .iter()
+                .flat_map(|r| {
+                    [
+                        format!(r#"{{"record":{r},"current":null}}"#),
+                        match r.contains(r#""_id""#) {
+                            true => format!(r#"{{"record":{r},"current":{current}}}"#),
+                            false => format!(
+                                r#"{{"record":{r},"current":{current},"members":["u1","u2"]}}"#
+                            ),
+                        },
+                    ]
+                })
+                .collect();
+            (0u8..8)
+                .map(|knob| {
+                    let mut seed = vec![knob];
+                    seed.extend(pairs.join("\n").into_bytes());
+                    seed
+                })
+                .collect()
+        }
         "bulk_line" => {
             // The first byte picks the limits.
             let mut out: Vec<Vec<u8>> = Vec::new();
