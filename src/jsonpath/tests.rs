@@ -591,6 +591,42 @@ fn comparisons_follow_rfc_9535() {
 }
 
 #[test]
+fn greater_than_orders_only_numbers_and_strings() {
+    // RFC 9535 §2.3.5.2.2: `a > b` is `b < a`, and `<` holds only between two numbers or two
+    // strings. `random_paths_agree` found serde_json_path departing from it with
+    // `$[?0 < 'a' || false > true]` over `[null]`: its `>` holds for any two unequal values of
+    // one type, so `generated::avoided` keeps clear of these.
+    let d = json!([
+        {"a": false, "b": true},
+        {"a": true, "b": false},
+        {"a": [1], "b": [2]},
+        {"a": {"x": 2}, "b": {"x": 1}},
+        {"a": [1.0], "b": [1]},
+        {"a": 2, "b": 1},
+        {"a": "b", "b": "a"},
+        {"a": null, "b": null}
+    ]);
+    assert_eq!(positions("$[?@.a > @.b]", &d), [5, 6]);
+    assert_eq!(positions("$[?@.b > @.a]", &d), Vec::<usize>::new());
+    assert_eq!(positions("$[?@.b < @.a]", &d), [5, 6]);
+    assert_eq!(positions("$[?@.a >= @.b]", &d), [4, 5, 6, 7]);
+    for path in ["$[?false > true]", "$[?true > false]", "$[?@.a > true]"] {
+        assert_eq!(nodes(path, &d), Vec::<Json>::new(), "{path}");
+    }
+    for path in [
+        "$[?@.a > @.b]",
+        "$[?@.b > @.a]",
+        "$[?false > true]",
+        "$[?@.a > true]",
+    ] {
+        assert!(
+            disagreement(path, &d).is_some(),
+            "serde_json_path now agrees on `{path}`: the avoidance can go"
+        );
+    }
+}
+
+#[test]
 fn large_integers_compare_exactly() {
     let d = json!([
         9007199254740993u64,
@@ -1162,18 +1198,98 @@ mod generated {
     }
 
     /// Whether a path may meet a case where one engine departs from the RFC (listed in the
-    /// table): comparisons of Nothing with `<=`/`>=`, negative indexes inside filters,
-    /// blanks before `..`, value equality of nested numbers, invalid literal patterns.
+    /// table, or tested on its own): comparisons of Nothing with `<=`/`>=`, negative indexes
+    /// inside filters, blanks before `..`, value equality of nested numbers, invalid literal
+    /// patterns, `>` (and `>=`) between unequal booleans, arrays or objects.
     fn avoided(path: &str, doc: &Json) -> bool {
         let nested_numbers =
             |d: &Json| d.to_string().contains(".0") || d.to_string().contains(".5");
         let bad_pattern = parse(path).is_err_and(|e| e.message.starts_with("invalid I-Regexp"));
         bad_pattern
+            || unordered_greater(path, doc)
             || path.contains("<=")
             || path.contains(">=")
             || (path.contains('?') && path.contains("[-"))
             || path.contains(" ..")
             || (path.contains("==") || path.contains("!=")) && nested_numbers(doc)
+    }
+
+    /// Whether a `>` in the path may compare two unequal booleans, arrays or objects: RFC 9535
+    /// §2.3.5.2.2 defines `a > b` as `b < a`, and `<` as true only between two numbers or two
+    /// strings, so such a comparison is false; serde_json_path's `>` (same type, neither `<`
+    /// nor `==`) is true (see `greater_than_orders_only_numbers_and_strings`). An operand may
+    /// be such a value when it is a `true`/`false` literal, or a query or `value()` over a
+    /// document holding the other boolean or two unequal arrays or objects.
+    fn unordered_greater(path: &str, doc: &Json) -> bool {
+        let Ok(path) = parse(path) else {
+            return false;
+        };
+        let (mut bools, mut arrays, mut objects) = (Vec::new(), Vec::new(), Vec::new());
+        let mut todo = vec![doc];
+        while let Some(v) = todo.pop() {
+            match v {
+                Json::Bool(b) => bools.push(*b),
+                Json::Array(items) => {
+                    arrays.push(v);
+                    todo.extend(items);
+                }
+                Json::Object(members) => {
+                    objects.push(v);
+                    todo.extend(members.values());
+                }
+                _ => {}
+            }
+        }
+        let unequal = |values: &[&Json]| values.windows(2).any(|w| w[0] != w[1]);
+        let containers = unequal(&arrays) || unequal(&objects);
+        // Whether the operand may be true, may be false, may be one of two unequal containers.
+        let may_be = |v: &Value| match v {
+            Value::Literal(Doc::Bool(b)) => (*b, !*b, false),
+            Value::Query(_) | Value::Single(_) => {
+                (bools.contains(&true), bools.contains(&false), containers)
+            }
+            _ => (false, false, false),
+        };
+        let mut found = Vec::new();
+        comparisons(&path.query, &mut found);
+        found.iter().any(|c| {
+            let (l, r) = (may_be(&c.left), may_be(&c.right));
+            c.op == Op::Gt && (l.0 && r.1 || l.1 && r.0 || l.2 && r.2)
+        })
+    }
+
+    /// The comparisons in a query's filters, however nested (the parser bounds the depth).
+    fn comparisons<'q>(query: &'q Query, found: &mut Vec<&'q Comparison>) {
+        fn value<'q>(v: &'q Value, found: &mut Vec<&'q Comparison>) {
+            match v {
+                Value::Literal(_) => {}
+                Value::Query(q) | Value::Count(q) | Value::Single(q) => comparisons(q, found),
+                Value::Length(v) => value(v, found),
+            }
+        }
+        fn test<'q>(l: &'q Logical, found: &mut Vec<&'q Comparison>) {
+            match l {
+                Logical::Or(all) | Logical::And(all) => all.iter().for_each(|l| test(l, found)),
+                Logical::Not(l) => test(l, found),
+                Logical::Exists(q) => comparisons(q, found),
+                Logical::Compare(c) => {
+                    found.push(c);
+                    value(&c.left, found);
+                    value(&c.right, found);
+                }
+                Logical::Regex(r) => {
+                    value(&r.subject, found);
+                    if let Pattern::Dynamic(v) = &r.pattern {
+                        value(v, found);
+                    }
+                }
+            }
+        }
+        for selector in query.segments.iter().flat_map(|s| &s.selectors) {
+            if let Selector::Filter(l) = selector {
+                test(l, found);
+            }
+        }
     }
 
     /// `$` and text that is mostly path syntax, with multi-byte characters and blanks.
@@ -1189,6 +1305,24 @@ mod generated {
             0..30,
         )
         .prop_map(|parts| format!("${}", parts.concat()))
+    }
+
+    #[test]
+    fn only_a_greater_that_may_meet_unordered_values_is_avoided() {
+        let doc = json!([null]);
+        assert!(avoided("$[?0 < 'a' || false > true]", &doc));
+        assert!(avoided("$[?@.a[?true > false]]", &doc));
+        assert!(!avoided("$[?true > true]", &doc));
+        assert!(!avoided("$[?@ > 1 || 'b' > @.a || @ > length(@)]", &doc));
+        // A query reaches a boolean or container only if the document holds one to compare.
+        assert!(!avoided("$[?@ > true]", &doc));
+        assert!(avoided("$[?@ > true]", &json!([false])));
+        assert!(!avoided("$[?@ > $]", &json!([1, {"a": 2}])));
+        assert!(avoided("$[?@ > $]", &json!([[1], [2]])));
+        assert!(avoided(
+            "$[?value(@..a) > @.b]",
+            &json!({"a": {}, "b": {"c": 1}})
+        ));
     }
 
     proptest! {
