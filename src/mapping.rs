@@ -687,9 +687,14 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<Option<Plan>, RecordError> {
         let section = self.section_for(kind)?;
-        let (pair, memory) = self.read_line(line, self.fields(kind), Some("record"))?;
+        let not_a_pair = || bad_pair("the line is not a JSON object");
+        let read = self.read_line(line, self.fields(kind), Some("record"));
+        let (pair, memory) = read.map_err(|e| match e.errors.first() {
+            Some(first) if first.code == "scimap::not-an-object" => not_a_pair(),
+            _ => e,
+        })?;
         let Doc::Object(pair) = &pair else {
-            return Err(bad_pair("the line is not a JSON object"));
+            return Err(not_a_pair());
         };
         let record = match pair.get("record") {
             Some(record @ Doc::Object(fields)) => {

@@ -1250,3 +1250,50 @@ fn man_pages_come_from_the_same_definitions() {
     assert!(!stdout(&scimap(&["--help"])).contains("man "));
     assert_eq!(code(&scimap(&["man"])), 2, "DIR is required");
 }
+
+#[test]
+fn plan_input_names_what_is_wrong_with_each_line() {
+    let lines = concat!(
+        "5\n",
+        "{\"current\": null}\n",
+        "{\"record\": [1], \"current\": null}\n",
+        "{\"record\": {\"username\": \"ada\", \"state\": \"ACTIVATED\"}, \"current\": 7}\n",
+        "{\"record\": {\"username\": \"ada\"}, \"current\": null, \"members\": [\"u1\"]}\n",
+        "{\"record\": {\"username\": \"ada\", \"state\": \"ACTIVATED\"}, \"current\": {\"id\": \"u 1\", \"userName\": \"ada\", \"active\": false}}\n",
+    );
+    let trello = path("examples/trello.scimap");
+    let out = run(
+        &["plan", &trello, "--input", "-", "--threads", "1"],
+        lines.as_bytes(),
+    );
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let codes: Vec<&str> = got[..5]
+        .iter()
+        .map(|v| v["error"]["errors"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "scimap::pair",
+            "scimap::pair",
+            "scimap::pair",
+            "scimap::current",
+            "scimap::pair"
+        ]
+    );
+    for (i, v) in got[..5].iter().enumerate() {
+        assert_eq!(v["line"], json!(i + 1));
+    }
+    assert_eq!(
+        got[5],
+        json!([{"method": "PATCH", "path": "/Users/u%201", "body": {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": true}]
+        }}])
+    );
+}
