@@ -102,7 +102,8 @@ impl<'a> Ctx<'a> {
                         }
                     };
                     let value = self.eval(v)?;
-                    out.insert(key, value);
+                    // Expr keeps the first of two equal keys (its VM fills the map backwards).
+                    out.entry(key).or_insert(value);
                 }
                 Value::map(out, &mut self.budget)?
             }
