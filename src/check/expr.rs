@@ -1081,9 +1081,8 @@ impl<'c> ExprChecker<'c> {
                 span,
                 format!("operator `{}` needs strings, found {t}", op.symbol()),
             ));
-        } else {
-            self.maybe_nil(span, "and nil is not a string", t);
         }
+        // A `string?` operand needs no warning: a nil one makes the test false, as in Expr.
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> (Node, Type) {

@@ -118,6 +118,7 @@ impl<'a> Ctx<'a> {
                 negate,
             } => match self.eval(subject)? {
                 Value::Str(s) => Value::Bool(regex.is_match(&s, &mut self.budget)? != *negate),
+                Value::Nil => Value::Bool(*negate),
                 other => {
                     return Err(EvalError::type_error(format!(
                         "operator `matches` needs a string, got {}",
@@ -427,6 +428,16 @@ impl<'a> Ctx<'a> {
                 })
             }
             In | NotIn => Value::Bool(contains(&b, &a, &mut self.budget)? == (op == In)),
+            // Expr: a nil operand of a string operator gives false (true negated), not an error.
+            Matches | NotMatches | Contains | NotContains | StartsWith | NotStartsWith
+            | EndsWith | NotEndsWith
+                if matches!(a, Value::Nil) || matches!(b, Value::Nil) =>
+            {
+                Value::Bool(matches!(
+                    op,
+                    NotMatches | NotContains | NotStartsWith | NotEndsWith
+                ))
+            }
             Matches | NotMatches => {
                 let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
