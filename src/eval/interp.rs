@@ -419,7 +419,13 @@ impl<'a> Ctx<'a> {
             Eq => Value::Bool(a.equals(&b, &mut self.budget)?),
             Ne => Value::Bool(!a.equals(&b, &mut self.budget)?),
             Lt | Le | Gt | Ge => {
-                let ord = compare(&a, &b).ok_or_else(|| mismatch(op.symbol(), &a, &b))?;
+                let Some(ord) = compare(&a, &b) else {
+                    // Two numbers without an order hold a NaN: every ordering test is false, as in Go.
+                    if a.as_f64().is_some() && b.as_f64().is_some() {
+                        return Ok(Value::Bool(false));
+                    }
+                    return Err(mismatch(op.symbol(), &a, &b));
+                };
                 Value::Bool(match op {
                     Lt => ord == Ordering::Less,
                     Le => ord != Ordering::Greater,
