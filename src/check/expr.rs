@@ -571,6 +571,10 @@ impl<'c> ExprChecker<'c> {
             || builtins::lookup(name).is_some()
             || Predicate::from_name(name).is_some()
             || self.lets.position(name).is_some()
+            || self
+                .scopes
+                .iter()
+                .any(|s| matches!(s, Scope::Let { name: n, .. } if n == name))
         {
             self.error(
                 Diagnostic::error(
