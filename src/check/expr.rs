@@ -227,6 +227,20 @@ fn compatible(want: Want, t: &Type) -> bool {
     )
 }
 
+/// Whether `==` can ever hold between values of these (non-nil) types, as Expr's checker sees it.
+fn comparable(a: &Type, b: &Type) -> bool {
+    use Type as T;
+    let number = |t: &Type| matches!(t, T::Int | T::Float);
+    matches!(a, T::Any | T::Nil)
+        || matches!(b, T::Any | T::Nil)
+        || (number(a) && number(b))
+        || matches!(
+            (a, b),
+            (T::Array(_), T::Array(_)) | (T::Map | T::Object(_), T::Map | T::Object(_))
+        )
+        || a == b
+}
+
 fn want_name(want: Want) -> &'static str {
     match want {
         Want::Str => "a string",
@@ -1043,6 +1057,21 @@ impl<'c> ExprChecker<'c> {
                         "scimap::type-mismatch",
                         r.span,
                         format!("operator `in` needs an array or a map on its right, found {rt}"),
+                    ));
+                }
+                // As Expr's checker: an item of another type, or a key that is not a string,
+                // can never be found.
+                let never = match b {
+                    // An array literal holding a nil is Expr's `[]interface{}`: anything goes.
+                    T::Array(item) => !item.is_nullable() && !comparable(a, item),
+                    T::Map | T::Object(_) => !matches!(lt.non_nil(), T::String | T::Any),
+                    _ => false,
+                };
+                if never {
+                    self.error(Diagnostic::error(
+                        "scimap::type-mismatch",
+                        l.span,
+                        format!("operator `in` cannot find {lt} in {rt}"),
                     ));
                 }
                 T::Bool

@@ -789,6 +789,8 @@ fn contains(haystack: &Value<'_>, needle: &Value<'_>, budget: &mut Budget) -> Ev
         }
         Value::Map(m) => match needle {
             Value::Str(k) => Ok(m.get(k).is_some()),
+            // Expr: no map holds a nil key.
+            Value::Nil => Ok(false),
             other => Err(EvalError::type_error(format!(
                 "cannot use {} as a map key",
                 other.type_name()
