@@ -1245,6 +1245,24 @@ impl<'c> ExprChecker<'c> {
             nodes.push(n);
             types.push(t);
         }
+        // As Expr's checker: `get` indexes an array by an integer and a map by a string.
+        if let ("get", [v, k], Some(key)) = (name, types.as_slice(), args.get(1)) {
+            let want = match v.non_nil() {
+                Type::Array(_) => Want::Int,
+                Type::Map | Type::Object(_) => Want::Str,
+                _ => Want::Any,
+            };
+            if !compatible(want, k) || (want != Want::Any && *k == Type::Nil) {
+                self.error(Diagnostic::error(
+                    "scimap::argument-type",
+                    key.span,
+                    format!(
+                        "argument 2 of `get` must be {} to index {v}, found {k}",
+                        want_name(want)
+                    ),
+                ));
+            }
+        }
         let ty = native_type(name, &types);
         // Go prints a Month or Weekday by its English name.
         if name == "string" && nodes.len() == 1 {
