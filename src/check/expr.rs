@@ -841,6 +841,9 @@ impl<'c> ExprChecker<'c> {
                     Type::Object(_) | Type::Map | Type::Any => Type::Any,
                     // `nil?.[0]` is nil; `nil[0]` fails at run time like any nil access.
                     Type::Nil => Type::Nil,
+                    // `[nil, 3][0]?.[1]` is nil, as in Expr, whose checker cannot type the
+                    // item; an item that is not nil fails at run time there as here.
+                    _ if optional && ot.is_nullable() => Type::Any,
                     other => {
                         let other = other.clone();
                         self.error(Diagnostic::error(
