@@ -1020,6 +1020,12 @@ impl<'c> ExprChecker<'c> {
                     (Sub, T::Time, T::Duration) => T::Time,
                     (Sub, T::Time, T::Time) => T::Duration,
                     (Add | Sub, T::Duration, T::Duration) => T::Duration,
+                    // As Expr's run time: by an integer or a Duration, a Duration; by a float,
+                    // a float of nanoseconds.
+                    (Mul, T::Duration, T::Int | T::Duration) | (Mul, T::Int, T::Duration) => {
+                        T::Duration
+                    }
+                    (Mul, T::Duration, T::Float) | (Mul, T::Float, T::Duration) => T::Float,
                     _ => self.mismatch(op, &lt, &rt, span),
                 }
             }

@@ -758,6 +758,13 @@ fn arith<'a>(
         // A Go Duration is an int64: sums wrap as integer sums do.
         (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_add(*y)),
         (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_sub(*y)),
+        // Expr multiplies a Duration by an integer (or a Duration) as int64s, and by a float as
+        // float64s, giving a plain float of nanoseconds.
+        (Mul, Value::Duration(x), Value::Int(y) | Value::Duration(y))
+        | (Mul, Value::Int(x), Value::Duration(y)) => Value::Duration(x.wrapping_mul(*y)),
+        (Mul, Value::Duration(d), Value::Float(f)) | (Mul, Value::Float(f), Value::Duration(d)) => {
+            Value::Float(*d as f64 * f)
+        }
         _ => return Err(mismatch(op.symbol(), &a, &b)),
     })
 }
