@@ -738,7 +738,7 @@ fn arith<'a>(
                 Sub => x - y,
                 Mul => x * y,
                 Div => x / y,
-                _ => x.powf(y),
+                _ => super::gomath::pow(x, y),
             })
         }
         (Add, Value::Str(x), Value::Str(y)) => {
