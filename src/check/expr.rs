@@ -227,6 +227,20 @@ fn compatible(want: Want, t: &Type) -> bool {
     )
 }
 
+/// Whether `==` can ever hold between values of these (non-nil) types, as Expr's checker sees it.
+fn comparable(a: &Type, b: &Type) -> bool {
+    use Type as T;
+    let number = |t: &Type| matches!(t, T::Int | T::Float);
+    matches!(a, T::Any | T::Nil)
+        || matches!(b, T::Any | T::Nil)
+        || (number(a) && number(b))
+        || matches!(
+            (a, b),
+            (T::Array(_), T::Array(_)) | (T::Map | T::Object(_), T::Map | T::Object(_))
+        )
+        || a == b
+}
+
 fn want_name(want: Want) -> &'static str {
     match want {
         Want::Str => "a string",
@@ -571,6 +585,10 @@ impl<'c> ExprChecker<'c> {
             || builtins::lookup(name).is_some()
             || Predicate::from_name(name).is_some()
             || self.lets.position(name).is_some()
+            || self
+                .scopes
+                .iter()
+                .any(|s| matches!(s, Scope::Let { name: n, .. } if n == name))
         {
             self.error(
                 Diagnostic::error(
@@ -823,6 +841,9 @@ impl<'c> ExprChecker<'c> {
                     Type::Object(_) | Type::Map | Type::Any => Type::Any,
                     // `nil?.[0]` is nil; `nil[0]` fails at run time like any nil access.
                     Type::Nil => Type::Nil,
+                    // `[nil, 3][0]?.[1]` is nil, as in Expr, whose checker cannot type the
+                    // item; an item that is not nil fails at run time there as here.
+                    _ if optional && ot.is_nullable() => Type::Any,
                     other => {
                         let other = other.clone();
                         self.error(Diagnostic::error(
@@ -999,6 +1020,12 @@ impl<'c> ExprChecker<'c> {
                     (Sub, T::Time, T::Duration) => T::Time,
                     (Sub, T::Time, T::Time) => T::Duration,
                     (Add | Sub, T::Duration, T::Duration) => T::Duration,
+                    // As Expr's run time: by an integer or a Duration, a Duration; by a float,
+                    // a float of nanoseconds.
+                    (Mul, T::Duration, T::Int | T::Duration) | (Mul, T::Int, T::Duration) => {
+                        T::Duration
+                    }
+                    (Mul, T::Duration, T::Float) | (Mul, T::Float, T::Duration) => T::Float,
                     _ => self.mismatch(op, &lt, &rt, span),
                 }
             }
@@ -1041,6 +1068,21 @@ impl<'c> ExprChecker<'c> {
                         format!("operator `in` needs an array or a map on its right, found {rt}"),
                     ));
                 }
+                // As Expr's checker: an item of another type, or a key that is not a string,
+                // can never be found.
+                let never = match b {
+                    // An array literal holding a nil is Expr's `[]interface{}`: anything goes.
+                    T::Array(item) => !item.is_nullable() && !comparable(a, item),
+                    T::Map | T::Object(_) => !matches!(lt.non_nil(), T::String | T::Any),
+                    _ => false,
+                };
+                if never {
+                    self.error(Diagnostic::error(
+                        "scimap::type-mismatch",
+                        l.span,
+                        format!("operator `in` cannot find {lt} in {rt}"),
+                    ));
+                }
                 T::Bool
             }
             Matches | NotMatches | Contains | NotContains | StartsWith | NotStartsWith
@@ -1081,9 +1123,8 @@ impl<'c> ExprChecker<'c> {
                 span,
                 format!("operator `{}` needs strings, found {t}", op.symbol()),
             ));
-        } else {
-            self.maybe_nil(span, "and nil is not a string", t);
         }
+        // A `string?` operand needs no warning: a nil one makes the test false, as in Expr.
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> (Node, Type) {
@@ -1212,6 +1253,24 @@ impl<'c> ExprChecker<'c> {
             }
             nodes.push(n);
             types.push(t);
+        }
+        // As Expr's checker: `get` indexes an array by an integer and a map by a string.
+        if let ("get", [v, k], Some(key)) = (name, types.as_slice(), args.get(1)) {
+            let want = match v.non_nil() {
+                Type::Array(_) => Want::Int,
+                Type::Map | Type::Object(_) => Want::Str,
+                _ => Want::Any,
+            };
+            if !compatible(want, k) || (want != Want::Any && *k == Type::Nil) {
+                self.error(Diagnostic::error(
+                    "scimap::argument-type",
+                    key.span,
+                    format!(
+                        "argument 2 of `get` must be {} to index {v}, found {k}",
+                        want_name(want)
+                    ),
+                ));
+            }
         }
         let ty = native_type(name, &types);
         // Go prints a Month or Weekday by its English name.

@@ -102,7 +102,8 @@ impl<'a> Ctx<'a> {
                         }
                     };
                     let value = self.eval(v)?;
-                    out.insert(key, value);
+                    // Expr keeps the first of two equal keys (its VM fills the map backwards).
+                    out.entry(key).or_insert(value);
                 }
                 Value::map(out, &mut self.budget)?
             }
@@ -117,6 +118,7 @@ impl<'a> Ctx<'a> {
                 negate,
             } => match self.eval(subject)? {
                 Value::Str(s) => Value::Bool(regex.is_match(&s, &mut self.budget)? != *negate),
+                Value::Nil => Value::Bool(*negate),
                 other => {
                     return Err(EvalError::type_error(format!(
                         "operator `matches` needs a string, got {}",
@@ -417,7 +419,13 @@ impl<'a> Ctx<'a> {
             Eq => Value::Bool(a.equals(&b, &mut self.budget)?),
             Ne => Value::Bool(!a.equals(&b, &mut self.budget)?),
             Lt | Le | Gt | Ge => {
-                let ord = compare(&a, &b).ok_or_else(|| mismatch(op.symbol(), &a, &b))?;
+                let Some(ord) = compare(&a, &b) else {
+                    // Two numbers without an order hold a NaN: every ordering test is false, as in Go.
+                    if a.as_f64().is_some() && b.as_f64().is_some() {
+                        return Ok(Value::Bool(false));
+                    }
+                    return Err(mismatch(op.symbol(), &a, &b));
+                };
                 Value::Bool(match op {
                     Lt => ord == Ordering::Less,
                     Le => ord != Ordering::Greater,
@@ -426,6 +434,16 @@ impl<'a> Ctx<'a> {
                 })
             }
             In | NotIn => Value::Bool(contains(&b, &a, &mut self.budget)? == (op == In)),
+            // Expr: a nil operand of a string operator gives false (true negated), not an error.
+            Matches | NotMatches | Contains | NotContains | StartsWith | NotStartsWith
+            | EndsWith | NotEndsWith
+                if matches!(a, Value::Nil) || matches!(b, Value::Nil) =>
+            {
+                Value::Bool(matches!(
+                    op,
+                    NotMatches | NotContains | NotStartsWith | NotEndsWith
+                ))
+            }
             Matches | NotMatches => {
                 let (Value::Str(s), Value::Str(p)) = (&a, &b) else {
                     return Err(mismatch(op.symbol(), &a, &b));
@@ -720,7 +738,7 @@ fn arith<'a>(
                 Sub => x - y,
                 Mul => x * y,
                 Div => x / y,
-                _ => x.powf(y),
+                _ => super::gomath::pow(x, y),
             })
         }
         (Add, Value::Str(x), Value::Str(y)) => {
@@ -740,6 +758,13 @@ fn arith<'a>(
         // A Go Duration is an int64: sums wrap as integer sums do.
         (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_add(*y)),
         (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.wrapping_sub(*y)),
+        // Expr multiplies a Duration by an integer (or a Duration) as int64s, and by a float as
+        // float64s, giving a plain float of nanoseconds.
+        (Mul, Value::Duration(x), Value::Int(y) | Value::Duration(y))
+        | (Mul, Value::Int(x), Value::Duration(y)) => Value::Duration(x.wrapping_mul(*y)),
+        (Mul, Value::Duration(d), Value::Float(f)) | (Mul, Value::Float(f), Value::Duration(d)) => {
+            Value::Float(*d as f64 * f)
+        }
         _ => return Err(mismatch(op.symbol(), &a, &b)),
     })
 }
@@ -771,6 +796,8 @@ fn contains(haystack: &Value<'_>, needle: &Value<'_>, budget: &mut Budget) -> Ev
         }
         Value::Map(m) => match needle {
             Value::Str(k) => Ok(m.get(k).is_some()),
+            // Expr: no map holds a nil key.
+            Value::Nil => Ok(false),
             other => Err(EvalError::type_error(format!(
                 "cannot use {} as a map key",
                 other.type_name()

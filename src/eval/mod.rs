@@ -4,6 +4,7 @@ pub mod budget;
 pub mod builtins;
 pub mod error;
 pub mod format;
+pub mod gomath;
 pub mod interp;
 pub mod path;
 pub mod pattern;

@@ -72,10 +72,10 @@ static NATIVES: &[Native] = &[
     native("lastIndexOf", 2, Some(2), strings::last_index_of),
     native("len", 1, Some(1), collections::len),
     native("lower", 1, Some(1), strings::lower),
-    native("max", 0, None, numbers::max),
-    native("mean", 0, None, numbers::mean),
-    native("median", 0, None, numbers::median),
-    native("min", 0, None, numbers::min),
+    native("max", 1, None, numbers::max),
+    native("mean", 1, None, numbers::mean),
+    native("median", 1, None, numbers::median),
+    native("min", 1, None, numbers::min),
     native(
         "normalizeDiacritics",
         1,
@@ -280,7 +280,7 @@ mod tests {
         );
         assert_eq!(
             lookup("max").map(|n| (n.min_args, n.max_args)),
-            Some((0, None))
+            Some((1, None))
         );
     }
 }
