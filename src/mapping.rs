@@ -183,6 +183,17 @@ impl RecordError {
         }
     }
 
+    /// The same error worded for the app's current resource, which plans read as a record is
+    /// read ("the current resource is not valid JSON…" for "the record is not valid JSON…").
+    pub fn of_current(mut self) -> RecordError {
+        for e in &mut self.errors {
+            if let Some(rest) = e.message.strip_prefix("the record ") {
+                e.message = format!("the current resource {rest}");
+            }
+        }
+        self
+    }
+
     /// The first error's message.
     pub fn message(&self) -> &str {
         self.errors.first().map_or("", |e| e.message.as_str())
@@ -622,7 +633,8 @@ impl Mapping {
         let Some(current) = current else {
             return Ok(None);
         };
-        crate::record::check_depth(current, &self.options.limits)?;
+        crate::record::check_depth(current, &self.options.limits)
+            .map_err(RecordError::of_current)?;
         Ok(Some(Doc::from_json(current)))
     }
 
@@ -645,7 +657,8 @@ impl Mapping {
     /// app's user, nothing else changed, no record evaluated.
     pub fn deactivate(&self, current: &Json) -> Result<Plan, RecordError> {
         let targets = self.targets(Kind::User)?;
-        crate::record::check_depth(current, &self.options.limits)?;
+        crate::record::check_depth(current, &self.options.limits)
+            .map_err(RecordError::of_current)?;
         plan::deactivate(
             current,
             targets.mapped(),

@@ -121,7 +121,10 @@ fn plan_requests(
     let current = if current_json.trim().is_empty() {
         None
     } else {
-        Some(read_record(current_json, limits).map_err(|e| plan_error("current", &as_current(e)))?)
+        Some(
+            read_record(current_json, limits)
+                .map_err(|e| plan_error("current", &e.of_current()))?,
+        )
     };
     let planned = if request.deactivate {
         // Deactivation evaluates no record: only `active` changes.
@@ -161,16 +164,6 @@ fn plan_error(input: &str, e: &RecordError) -> Json {
         obj.insert("input".into(), Json::from(input));
     }
     out
-}
-
-/// The current resource is read as a record is, and the reader words its errors for a record.
-fn as_current(mut e: RecordError) -> RecordError {
-    for x in &mut e.errors {
-        if let Some(rest) = x.message.strip_prefix("the record ") {
-            x.message = format!("the current resource {rest}");
-        }
-    }
-    e
 }
 
 fn read_options<T: serde::de::DeserializeOwned + Default>(

@@ -1297,3 +1297,33 @@ fn plan_input_names_what_is_wrong_with_each_line() {
         }}])
     );
 }
+
+#[test]
+fn plan_current_must_be_one_object_and_its_errors_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("user.json");
+    std::fs::write(&user, r#"{"username": "ada", "state": "ACTIVATED"}"#).unwrap();
+    let trello = path("examples/trello.scimap");
+    for (text, message) in [
+        (
+            r#"[{"id": "1"}]"#,
+            "the current resource is an array, not a JSON object",
+        ),
+        ("{\"id\": ", "the current resource is not valid JSON"),
+    ] {
+        let current = dir.path().join("current.json");
+        std::fs::write(&current, text).unwrap();
+        let out = scimap(&[
+            "plan",
+            &trello,
+            "--user",
+            user.to_str().unwrap(),
+            "--current",
+            current.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 1, "{text}");
+        let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = error["error"]["message"].as_str().unwrap();
+        assert!(got.starts_with(message), "{text}: {got}");
+    }
+}

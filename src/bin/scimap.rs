@@ -940,14 +940,10 @@ fn plan(args: PlanArgs, options: &Options) -> Outcome {
         return Err("give --user FILE, --group FILE or --input FILE".to_string());
     };
     let limits = &options.limits;
-    let first = Select {
-        pick: None,
-        where_: None,
-    };
     let current = match &args.current {
-        Some(path) => match select_record(path, &first, limits)? {
+        Some(path) => match scimap::parse_record(&read_capped(path, limits)?, limits) {
             Ok(current) => Some(current),
-            Err(e) => return plan_failed(&args.mapping, &e),
+            Err(e) => return plan_failed(&args.mapping, &e.of_current()),
         },
         None => None,
     };
@@ -989,8 +985,8 @@ fn plan_failed(mapping: &Path, error: &RecordError) -> Outcome {
     Ok(Status::Failed)
 }
 
-/// `--members FILE`: a JSON array of ids, within `line-bytes`.
-fn read_members(path: &Path, limits: &Limits) -> Result<Vec<String>, String> {
+/// A file of one JSON value (`--current`, `--members`), read within `line-bytes`.
+fn read_capped(path: &Path, limits: &Limits) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| cannot_read(path, e))?;
     let cap = u64::try_from(limits.line_bytes).unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
@@ -1004,7 +1000,12 @@ fn read_members(path: &Path, limits: &Limits) -> Result<Vec<String>, String> {
             limits.line_bytes
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
+    Ok(bytes)
+}
+
+/// `--members FILE`: a JSON array of ids.
+fn read_members(path: &Path, limits: &Limits) -> Result<Vec<String>, String> {
+    serde_json::from_slice(&read_capped(path, limits)?).map_err(|e| {
         format!(
             "{}: expected a JSON array of member ids: {e}",
             path.display()
