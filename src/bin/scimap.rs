@@ -931,6 +931,7 @@ fn plan(args: PlanArgs, options: &Options) -> Outcome {
             input: Some(input),
             output: args.output.as_deref(),
             threads: args.threads,
+            lines: "pairs",
         };
         return stream(&files, options, &|line, number, out| {
             mapping.plan_line(kind, line, number, out)
@@ -1351,6 +1352,7 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         input: args.input.as_deref(),
         output: args.output.as_deref(),
         threads: args.threads,
+        lines: "records",
     };
     stream(&files, options, &|line, number, out| {
         mapping.evaluate_line(kind, line, number, out)
@@ -1365,6 +1367,8 @@ struct Stream<'a> {
     /// `None`: stdout.
     output: Option<&'a Path>,
     threads: Option<u16>,
+    /// What a line holds, for the summary: `records`, `pairs`.
+    lines: &'static str,
 }
 
 /// Runs `each` over every line (or array item) of the input, writing the output lines in
@@ -1450,7 +1454,7 @@ fn stream(files: &Stream<'_>, options: &Options, each: &Each<'_>) -> Outcome {
         bulk_parallel(each, reader, &mut output, options, &progress, workers)?
     };
     progress.finish_and_clear();
-    summary(started, total, ok)
+    summary(started, total, ok, files.lines)
 }
 
 /// Several threads, each in turn reading a chunk of lines, evaluating it, and writing what is
@@ -1660,7 +1664,7 @@ fn stdout_id() -> Option<FileId> {
 }
 
 /// The final line on stderr; failed records make the exit status 1.
-fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
+fn summary(started: Instant, total: usize, ok: usize, lines: &str) -> Outcome {
     let seconds = started.elapsed().as_secs_f64();
     let failed = total - ok;
     let rate = if seconds > 0.0 {
@@ -1669,7 +1673,7 @@ fn summary(started: Instant, total: usize, ok: usize) -> Outcome {
         total as f64
     };
     print_stderr(&format!(
-        "{total} records, {ok} ok, {failed} failed in {seconds:.2}s ({rate:.0} records/s)\n"
+        "{total} {lines}, {ok} ok, {failed} failed in {seconds:.2}s ({rate:.0} {lines}/s)\n"
     ))?;
     Ok(if failed > 0 {
         Status::Failed
