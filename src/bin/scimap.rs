@@ -1505,85 +1505,90 @@ fn bulk_parallel<W: Write + Send>(
     // Signalled when chunks are written: readers too far ahead wait on it.
     let written = Condvar::new();
     let limits = &options.limits;
-    let work = || loop {
-        let (seq, chunk) = {
-            let Ok(mut input) = input.lock() else { return };
-            if input.error.is_some() {
-                return;
-            }
-            let seq = input.next;
-            // Wait while the writing is too far behind (memory bound); stop if it failed.
-            {
-                let Ok(mut out) = output.lock() else { return };
-                while seq >= out.next + ahead && out.error.is_none() {
-                    out = match written.wait(out) {
-                        Ok(out) => out,
-                        Err(_) => return,
-                    };
-                }
-                if out.error.is_some() {
+    let work = || {
+        // One buffer a worker, reused chunk after chunk: a fresh one grown from empty for every
+        // chunk was most of the extra work of a second thread (reallocation).
+        let mut chunk = Chunk::default();
+        loop {
+            let seq = {
+                let Ok(mut input) = input.lock() else { return };
+                if input.error.is_some() {
                     return;
                 }
-            }
-            let mut chunk = Chunk::default();
-            while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
-                match input.reader.next_into(&mut chunk.data) {
-                    // The chunk ends after an over-long line, so that its error line is
-                    // written while the rest of the line is skipped.
-                    Ok(Some(line)) if line.range.is_none() => {
-                        chunk.lines.push(line);
-                        break;
+                let seq = input.next;
+                // Wait while the writing is too far behind (memory bound); stop if it failed.
+                {
+                    let Ok(mut out) = output.lock() else { return };
+                    while seq >= out.next + ahead && out.error.is_none() {
+                        out = match written.wait(out) {
+                            Ok(out) => out,
+                            Err(_) => return,
+                        };
                     }
-                    Ok(Some(line)) => chunk.lines.push(line),
-                    Ok(None) => break,
-                    Err(e) => {
-                        input.error = Some(format!("cannot read input: {e}"));
-                        break;
+                    if out.error.is_some() {
+                        return;
                     }
                 }
-            }
-            if chunk.lines.is_empty() {
-                return;
-            }
-            input.next += 1;
-            (seq, chunk)
-        };
-        let mut done = Done {
-            out: Vec::with_capacity(chunk.lines.len() * 1024),
-            total: chunk.lines.len(),
-            ok: 0,
-            flush: chunk.lines.last().is_some_and(|l| l.range.is_none()),
-        };
-        for line in &chunk.lines {
-            let bytes = line.range.clone().map(|r| &chunk.data[r]);
-            done.ok += usize::from(run_line(each, line.number, bytes, limits, &mut done.out));
-        }
-        drop(chunk);
-        let Ok(mut guard) = output.lock() else { return };
-        let out = &mut *guard;
-        out.waiting.insert(seq, done);
-        let next = out.next;
-        while let Some(done) = out.waiting.remove(&out.next) {
-            if out.error.is_none() {
-                let written = out.writer.write_all(&done.out).and_then(|()| {
-                    if done.flush {
-                        out.writer.flush()
-                    } else {
-                        Ok(())
+                chunk.data.clear();
+                chunk.lines.clear();
+                while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
+                    match input.reader.next_into(&mut chunk.data) {
+                        // The chunk ends after an over-long line, so that its error line is
+                        // written while the rest of the line is skipped.
+                        Ok(Some(line)) if line.range.is_none() => {
+                            chunk.lines.push(line);
+                            break;
+                        }
+                        Ok(Some(line)) => chunk.lines.push(line),
+                        Ok(None) => break,
+                        Err(e) => {
+                            input.error = Some(format!("cannot read input: {e}"));
+                            break;
+                        }
                     }
-                });
-                if let Err(e) = written {
-                    out.error = Some(format!("cannot write output: {e}"));
                 }
+                if chunk.lines.is_empty() {
+                    return;
+                }
+                input.next += 1;
+                seq
+            };
+            let mut done = Done {
+                out: Vec::with_capacity(chunk.lines.len() * 1024),
+                total: chunk.lines.len(),
+                ok: 0,
+                flush: chunk.lines.last().is_some_and(|l| l.range.is_none()),
+            };
+            for line in &chunk.lines {
+                let bytes = line.range.clone().map(|r| &chunk.data[r]);
+                done.ok += usize::from(run_line(each, line.number, bytes, limits, &mut done.out));
             }
-            out.total += done.total;
-            out.ok += done.ok;
-            out.next += 1;
-        }
-        if out.next != next {
-            progress.set_message(format!("{} records", out.total));
-            progress.tick();
-            written.notify_all();
+            let Ok(mut guard) = output.lock() else { return };
+            let out = &mut *guard;
+            out.waiting.insert(seq, done);
+            let next = out.next;
+            while let Some(done) = out.waiting.remove(&out.next) {
+                if out.error.is_none() {
+                    let written = out.writer.write_all(&done.out).and_then(|()| {
+                        if done.flush {
+                            out.writer.flush()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if let Err(e) = written {
+                        out.error = Some(format!("cannot write output: {e}"));
+                    }
+                }
+                out.total += done.total;
+                out.ok += done.ok;
+                out.next += 1;
+            }
+            if out.next != next {
+                progress.set_message(format!("{} records", out.total));
+                progress.tick();
+                written.notify_all();
+            }
         }
     };
     std::thread::scope(|scope| {
