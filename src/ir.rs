@@ -22,6 +22,8 @@ pub struct Section {
     pub fields: Vec<String>,
     /// Local slots an evaluation needs (expression `let`s and predicate variables).
     pub locals: usize,
+    /// Slots of `Op::Shared` values: common subexpressions, each evaluated once per record.
+    pub shared: usize,
     pub payload: PayloadPlan,
     /// Indices of entries that target a required attribute, with its canonical name.
     pub required: Vec<(usize, String)>,
@@ -171,6 +173,19 @@ pub enum Op {
         body: Box<Node>,
     },
     Sequence(Vec<Node>),
+    /// `a + b + …` of strings, built in one buffer: `joins[i]` is the span of the `+` that adds
+    /// `parts[i + 1]`, where an operand that is not a string (a record may hold a number where
+    /// the schema says string) is added as `Binary(Add)` would.
+    Concat {
+        parts: Vec<Node>,
+        joins: Vec<Span>,
+    },
+    /// A pure subexpression written more than once in the section (`check::share`): its value
+    /// is kept in slot `index` the first time it is evaluated without error.
+    Shared {
+        index: usize,
+        node: Box<Node>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,10 +353,12 @@ impl Section {
     }
 }
 
-impl Node {
-    /// Calls `f` on each node directly below this one.
-    fn for_each_child<'n>(&'n self, mut f: impl FnMut(&'n Node)) {
-        match &self.op {
+/// The children of an `Op`, in evaluation order: one list for `Node::for_each_child` and its
+/// mutable twin.
+macro_rules! children {
+    ($op:expr, $f:ident, $iter:ident) => {{
+        let mut $f = $f;
+        match $op {
             Op::Nil
             | Op::Bool(_)
             | Op::Int(_)
@@ -356,50 +373,66 @@ impl Node {
             | Op::Unary(_, n)
             | Op::NameOf { arg: n, .. }
             | Op::MatchesConst { subject: n, .. }
-            | Op::FormatLayout { receiver: n, .. } => f(n),
-            Op::Array(items) | Op::Sequence(items) => items.iter().for_each(f),
-            Op::Native { args, .. } | Op::DateLayout { args, .. } => args.iter().for_each(f),
-            Op::Map(entries) => entries.iter().for_each(|(k, v)| {
-                f(k);
-                f(v);
+            | Op::FormatLayout { receiver: n, .. }
+            | Op::Shared { node: n, .. } => $f(n),
+            Op::Array(items) | Op::Sequence(items) | Op::Concat { parts: items, .. } => {
+                items.$iter().for_each(&mut $f)
+            }
+            Op::Native { args, .. } | Op::DateLayout { args, .. } => args.$iter().for_each(&mut $f),
+            Op::Map(entries) => entries.$iter().for_each(|(k, v)| {
+                $f(k);
+                $f(v);
             }),
             Op::Binary(_, l, r) => {
-                f(l);
-                f(r);
+                $f(l);
+                $f(r);
             }
             Op::Member { object, index, .. } => {
-                f(object);
-                f(index);
+                $f(object);
+                $f(index);
             }
             Op::Slice { object, from, to } => {
-                f(object);
-                [from, to].into_iter().flatten().for_each(|n| f(n));
+                $f(object);
+                [from, to].into_iter().flatten().for_each(|n| $f(n));
             }
             Op::Method { receiver, args, .. } => {
-                f(receiver);
-                args.iter().for_each(f);
+                $f(receiver);
+                args.$iter().for_each(&mut $f);
             }
             Op::Predicate {
                 list, body, extra, ..
             } => {
-                f(list);
-                body.iter().for_each(|b| f(b));
-                extra.iter().for_each(f);
+                $f(list);
+                body.$iter().for_each(|b| $f(b));
+                extra.$iter().for_each(&mut $f);
             }
             Op::Conditional {
                 cond,
                 then,
                 otherwise,
             } => {
-                f(cond);
-                f(then);
-                f(otherwise);
+                $f(cond);
+                $f(then);
+                $f(otherwise);
             }
             Op::Let { value, body, .. } => {
-                f(value);
-                f(body);
+                $f(value);
+                $f(body);
             }
         }
+    }};
+}
+
+impl Node {
+    /// Calls `f` on each node directly below this one, in evaluation order (a chain's object
+    /// or receiver first).
+    pub fn for_each_child<'n>(&'n self, f: impl FnMut(&'n Node)) {
+        children!(&self.op, f, iter);
+    }
+
+    /// `for_each_child` with mutable access, in the same order.
+    pub fn for_each_child_mut(&mut self, f: impl FnMut(&mut Node)) {
+        children!(&mut self.op, f, iter_mut);
     }
 
     /// Adds the record fields this expression reads; `None` when it reads the whole record.

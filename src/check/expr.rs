@@ -1113,6 +1113,16 @@ impl<'c> ExprChecker<'c> {
                 }
             }
         };
+        if op == Add && ty == T::String {
+            // Left-nested sums of strings are built in one buffer (`Op::Concat`).
+            let (mut parts, mut joins) = match ln.op {
+                Op::Concat { parts, joins } => (parts, joins),
+                op => (vec![node(op, ln.span)], Vec::new()),
+            };
+            parts.push(rn);
+            joins.push(span);
+            return (node(Op::Concat { parts, joins }, span), ty);
+        }
         (node(Op::Binary(op, Box::new(ln), Box::new(rn)), span), ty)
     }
 

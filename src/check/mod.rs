@@ -4,6 +4,7 @@ pub mod expr;
 pub mod path;
 pub mod patterns;
 pub mod profile;
+mod share;
 pub mod target;
 pub mod types;
 
@@ -349,15 +350,18 @@ fn check_section(
             ),
         }
     }
-    ir::Section {
+    let mut section = ir::Section {
         core_urn: core_urn(group),
         payload: target::plan(&resolved),
         entries,
         lets: let_nodes,
         fields,
         locals,
+        shared: 0,
         required,
-    }
+    };
+    share::share(&mut section);
+    section
 }
 
 /// An expression whose evaluation, through the `let`s it uses, nests deeper than `depth`: the
@@ -590,6 +594,7 @@ pub fn check_expression(
         lets: Vec::new(),
         fields,
         locals,
+        shared: 0,
         payload: ir::PayloadPlan::default(),
         required: Vec::new(),
     };

@@ -5,6 +5,7 @@ use super::error::{excerpt, EvalError, EvalResult};
 use super::format::go_string;
 use super::time::{self, Time, Zone};
 use super::value::{List, Str, Value};
+use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
@@ -23,6 +24,10 @@ pub struct Ctx<'a> {
     /// per call.
     stack: Vec<Value<'a>>,
     lets: Vec<Option<EvalResult<Value<'a>>>>,
+    /// `Op::Shared` values computed so far.
+    shared: Vec<Option<Value<'a>>>,
+    /// The buffer `Op::Concat` builds strings in, kept for the record.
+    scratch: String,
     pub budget: Budget,
     now: Time,
 }
@@ -59,6 +64,8 @@ impl<'a> Ctx<'a> {
             locals: vec![Value::Nil; section.locals],
             stack: Vec::new(),
             lets: vec![None; section.lets.len()],
+            shared: vec![None; section.shared],
+            scratch: String::new(),
             budget,
             now,
         }
@@ -66,7 +73,18 @@ impl<'a> Ctx<'a> {
 
     pub fn eval(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
         self.budget.step(1).map_err(|e| e.at(n.span))?;
-        self.eval_op(n).map_err(|e| e.at(n.span))
+        // Handled here rather than in `eval_op` so that sharing adds no stack frame.
+        let Op::Shared { index, node } = &n.op else {
+            return self.eval_op(n).map_err(|e| e.at(n.span));
+        };
+        if let Some(Some(v)) = self.shared.get(*index) {
+            return Ok(v.clone());
+        }
+        let v = self.eval_op(node).map_err(|e| e.at(n.span))?;
+        if let Some(slot) = self.shared.get_mut(*index) {
+            *slot = Some(v.clone());
+        }
+        Ok(v)
     }
 
     fn eval_op(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
@@ -236,7 +254,65 @@ impl<'a> Ctx<'a> {
                 }
                 last
             }
+            Op::Concat { parts, joins } => self.concat(parts, joins)?,
+            Op::Shared { node, .. } => self.eval_op(node)?,
         })
+    }
+
+    /// `parts[0] + parts[1] + …`: strings are appended to one buffer, and the string is made
+    /// once; from the first operand that is not a string on, the sum goes on as `arith` adds.
+    fn concat(&mut self, parts: &'a [Node], joins: &[Span]) -> EvalResult<Value<'a>> {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let result = self.concat_into(&mut buf, parts, joins);
+        self.scratch = buf;
+        result
+    }
+
+    fn concat_into(
+        &mut self,
+        buf: &mut String,
+        parts: &'a [Node],
+        joins: &[Span],
+    ) -> EvalResult<Value<'a>> {
+        let (first, rest) = parts
+            .split_first()
+            .ok_or_else(|| EvalError::invalid("empty sum"))?;
+        // Each `+` of the source is a node the budget counts.
+        self.budget.step(joins.len() as u64)?;
+        let mut sum = match self.eval(first)? {
+            Value::Str(s) => {
+                buf.push_str(&s);
+                None
+            }
+            other => Some(other),
+        };
+        for (part, &join) in rest.iter().zip(joins) {
+            let v = self.eval(part)?;
+            sum = match (sum, v) {
+                (None, Value::Str(s)) => {
+                    self.budget
+                        .fits_string(buf.len() + s.len())
+                        .map_err(|e| e.at(join))?;
+                    buf.push_str(&s);
+                    None
+                }
+                (None, v) => {
+                    let so_far = Value::string(buf.as_str(), &mut self.budget)?;
+                    Some(
+                        arith(BinaryOp::Add, so_far, v, &mut self.budget)
+                            .map_err(|e| e.at(join))?,
+                    )
+                }
+                (Some(a), v) => {
+                    Some(arith(BinaryOp::Add, a, v, &mut self.budget).map_err(|e| e.at(join))?)
+                }
+            };
+        }
+        match sum {
+            Some(v) => Ok(v),
+            None => Value::string(buf.as_str(), &mut self.budget),
+        }
     }
 
     /// Evaluates arguments onto the argument stack.
