@@ -150,6 +150,10 @@ pub enum Op {
         extra: Vec<Node>,
         /// Slots of `#`, `#index`, `#acc`.
         slot: usize,
+        /// A `map` body fused into a `filter`, `find` or `findLast`, as Expr's optimizer fuses
+        /// `map(filter(xs, p), f)` and `first`/`last` of a filter: applied to each item kept,
+        /// with `#` in the slot given, and no list built in between.
+        map: Option<(Box<Node>, usize)>,
     },
     Now,
     /// `attr(name)`: a custom attribute of the user (`attributes[].name`) or group (`attributes.name`).
@@ -449,6 +453,13 @@ impl Node {
             }
         });
         all
+    }
+
+    /// Whether local slot `slot` is read anywhere in this expression.
+    pub fn reads_local(&self, slot: usize) -> bool {
+        let mut found = matches!(self.op, Op::Local(i) if i == slot);
+        self.for_each_child(|n| found = found || n.reads_local(slot));
+        found
     }
 
     /// How deep evaluating this node recurses, counting a section `let` as deep as its value

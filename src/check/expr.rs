@@ -1295,6 +1295,31 @@ impl<'c> ExprChecker<'c> {
                 }
             }
         }
+        // As Expr's optimizer: `first`/`last` of a filter stop at the first item found, and
+        // `len` of one counts without building it.
+        if let [Node {
+            op: Op::Predicate { func, map, .. },
+            ..
+        }] = nodes.as_mut_slice()
+        {
+            if *func == Predicate::Filter {
+                let fused = match name {
+                    "first" => Some(Predicate::Find),
+                    "last" => Some(Predicate::FindLast),
+                    "len" => {
+                        *map = None;
+                        Some(Predicate::Count)
+                    }
+                    _ => None,
+                };
+                if let (Some(f), Some(mut n)) = (fused, nodes.pop()) {
+                    if let Op::Predicate { func, .. } = &mut n.op {
+                        *func = f;
+                    }
+                    return (Node { op: n.op, span }, ty);
+                }
+            }
+        }
         if name == "date" && nodes.len() >= 2 {
             if let ExprKind::Str(layout) = &args[1].kind {
                 if matches!(types[0].non_nil(), Type::String | Type::Any) {
@@ -1362,7 +1387,7 @@ impl<'c> ExprChecker<'c> {
             }
             return (node(Op::Nil, span), Type::Any);
         }
-        let (list, lt) = self.check(&args[0]);
+        let (mut list, lt) = self.check(&args[0]);
         let element = match lt.non_nil() {
             Type::Array(t) => (**t).clone(),
             Type::Any => Type::Any,
@@ -1444,6 +1469,21 @@ impl<'c> ExprChecker<'c> {
             Predicate::GroupBy => Type::Map,
             Predicate::Reduce => Type::Any,
         };
+        // `map(filter(xs, p), f)` is one loop, as Expr's optimizer makes it (when `f` does not
+        // read `#index`, which would count the filtered items).
+        if let (Predicate::Map, Some(f)) = (func, &body) {
+            if !f.reads_local(slot + 1) {
+                if let Op::Predicate {
+                    func: Predicate::Filter,
+                    map: map @ None,
+                    ..
+                } = &mut list.op
+                {
+                    *map = body.map(|f| (f, slot));
+                    return (Node { op: list.op, span }, ty);
+                }
+            }
+        }
         (
             node(
                 Op::Predicate {
@@ -1452,6 +1492,7 @@ impl<'c> ExprChecker<'c> {
                     body,
                     extra,
                     slot,
+                    map: None,
                 },
                 span,
             ),

@@ -193,7 +193,8 @@ impl<'a> Ctx<'a> {
                 body,
                 extra,
                 slot,
-            } => self.predicate(*func, list, body.as_deref(), extra, *slot)?,
+                map,
+            } => self.predicate(*func, list, body.as_deref(), extra, *slot, map.as_ref())?,
             Op::Now => Value::Time(self.now),
             Op::Attr { name, group } => {
                 let name = self.eval(name)?;
@@ -313,6 +314,19 @@ impl<'a> Ctx<'a> {
             Some(v) => Ok(v),
             None => Value::string(buf.as_str(), &mut self.budget),
         }
+    }
+
+    /// An item a filter keeps, through the `map` body fused into it, if any.
+    fn mapped(
+        &mut self,
+        map: Option<&'a (Box<Node>, usize)>,
+        item: Value<'a>,
+    ) -> EvalResult<Value<'a>> {
+        let Some((body, slot)) = map else {
+            return Ok(item);
+        };
+        self.set(*slot, item);
+        self.eval(body)
     }
 
     /// Evaluates arguments onto the argument stack.
@@ -573,6 +587,7 @@ impl<'a> Ctx<'a> {
         body: Option<&'a Node>,
         extra: &'a [Node],
         slot: usize,
+        map: Option<&'a (Box<Node>, usize)>,
     ) -> EvalResult<Value<'a>> {
         let name = func.name();
         let items = match self.eval(list)? {
@@ -638,7 +653,7 @@ impl<'a> Ctx<'a> {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     if truth(run!(i, item.clone()), name)? {
-                        out.push(item);
+                        out.push(self.mapped(map, item)?);
                     }
                 }
                 Value::list(out, &mut self.budget)?
@@ -646,11 +661,11 @@ impl<'a> Ctx<'a> {
             Predicate::Find | Predicate::FindIndex => {
                 for (i, item) in items.iter().enumerate() {
                     if truth(run!(i, item.clone()), name)? {
-                        return Ok(if func == Predicate::Find {
-                            item
+                        return if func == Predicate::Find {
+                            self.mapped(map, item)
                         } else {
-                            Value::Int(i as i64)
-                        });
+                            Ok(Value::Int(i as i64))
+                        };
                     }
                 }
                 Value::Nil
@@ -659,11 +674,11 @@ impl<'a> Ctx<'a> {
                 for i in (0..len).rev() {
                     let item = items.get(i).unwrap_or(Value::Nil);
                     if truth(run!(i, item.clone()), name)? {
-                        return Ok(if func == Predicate::FindLast {
-                            item
+                        return if func == Predicate::FindLast {
+                            self.mapped(map, item)
                         } else {
-                            Value::Int(i as i64)
-                        });
+                            Ok(Value::Int(i as i64))
+                        };
                     }
                 }
                 Value::Nil
