@@ -154,6 +154,8 @@ pub enum Op {
         /// `map(filter(xs, p), f)` and `first`/`last` of a filter: applied to each item kept,
         /// with `#` in the slot given, and no list built in between.
         map: Option<(Box<Node>, usize)>,
+        /// The builtin as written, for messages: `filter` for a fused one.
+        written: Predicate,
     },
     Now,
     /// `attr(name)`: a custom attribute of the user (`attributes[].name`) or group (`attributes.name`).

@@ -1493,6 +1493,7 @@ impl<'c> ExprChecker<'c> {
                     extra,
                     slot,
                     map: None,
+                    written: func,
                 },
                 span,
             ),

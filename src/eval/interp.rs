@@ -187,14 +187,7 @@ impl<'a> Ctx<'a> {
                 self.budget.step(1 + s.len() as u64 / 16)?;
                 Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
             }
-            Op::Predicate {
-                func,
-                list,
-                body,
-                extra,
-                slot,
-                map,
-            } => self.predicate(*func, list, body.as_deref(), extra, *slot, map.as_ref())?,
+            Op::Predicate { .. } => self.predicate(&n.op)?,
             Op::Now => Value::Time(self.now),
             Op::Attr { name, group } => {
                 let name = self.eval(name)?;
@@ -580,16 +573,22 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn predicate(
-        &mut self,
-        func: Predicate,
-        list: &'a Node,
-        body: Option<&'a Node>,
-        extra: &'a [Node],
-        slot: usize,
-        map: Option<&'a (Box<Node>, usize)>,
-    ) -> EvalResult<Value<'a>> {
-        let name = func.name();
+    /// An `Op::Predicate`, named in messages as written (`filter` for a fused `find`).
+    fn predicate(&mut self, op: &'a Op) -> EvalResult<Value<'a>> {
+        let Op::Predicate {
+            func,
+            list,
+            body,
+            extra,
+            slot,
+            map,
+            written,
+        } = op
+        else {
+            return Ok(Value::Nil);
+        };
+        let (func, slot, body, map) = (*func, *slot, body.as_deref(), map.as_ref());
+        let name = written.name();
         let items = match self.eval(list)? {
             Value::List(items) => items,
             other => {
