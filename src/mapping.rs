@@ -915,17 +915,13 @@ impl Mapping {
         Ok(Run { slots, errors })
     }
 
-    fn now(&self) -> Time {
-        match self.options.now {
-            Some(t) => Time {
-                instant: t.to_utc(),
-                zone: Zone::Fixed(*t.offset()),
-            },
-            None => Time {
-                instant: chrono::Utc::now(),
-                zone: Zone::Utc,
-            },
-        }
+    /// The fixed clock of the options; `None`: the system clock, read when `now()` is first
+    /// evaluated for a record.
+    fn now(&self) -> Option<Time> {
+        self.options.now.map(|t| Time {
+            instant: t.to_utc(),
+            zone: Zone::Fixed(*t.offset()),
+        })
     }
 }
 

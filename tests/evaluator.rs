@@ -187,3 +187,34 @@ fn a_shared_subexpression_that_fails_fails_every_entry_that_uses_it() {
         (&json!("A!"), &json!("A!?"))
     );
 }
+
+#[test]
+fn join_of_split_by_a_constant_answers_as_join_of_split() {
+    // A literal separator fuses `join(split(…))` into one replacement; one from a `let` does not.
+    let fused = r#"user {
+  let space = " "
+  let eszett = "ß"
+  userName = username + space + eszett
+  displayName = join(split(firstname, " "), ".")
+  nickName = join(split(lastname, "ß"))
+}"#;
+    let plain = r#"user {
+  let space = " "
+  let eszett = "ß"
+  userName = username + space + eszett
+  displayName = join(split(firstname, space), ".")
+  nickName = join(split(lastname, eszett))
+}"#;
+    for limits in [
+        Limits::default(),
+        Limits {
+            string_bytes: 60,
+            ..Limits::default()
+        },
+    ] {
+        let (a, b) = (compile(fused, limits), compile(plain, limits));
+        for r in records() {
+            assert_eq!(outcome(&a, &r), outcome(&b, &r), "record {r}, {limits:?}");
+        }
+    }
+}

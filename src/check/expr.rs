@@ -1312,11 +1312,37 @@ impl<'c> ExprChecker<'c> {
                     }
                     _ => None,
                 };
-                if let (Some(f), Some(mut n)) = (fused, nodes.pop()) {
-                    if let Op::Predicate { func, .. } = &mut n.op {
-                        *func = f;
+                if let Some(f) = fused {
+                    *func = f;
+                    if let Some(n) = nodes.pop() {
+                        return (Node { op: n.op, span }, ty);
                     }
-                    return (Node { op: n.op, span }, ty);
+                }
+            }
+        }
+        // `join(split(s, " "), ".")` builds no list: one replacement (`split_join`).
+        if let (
+            "join",
+            [Expr {
+                kind: ExprKind::Call { name: inner, args },
+                ..
+            }, ..],
+        ) = (name, args)
+        {
+            let constant_sep = matches!(args.get(1), Some(Expr { kind: ExprKind::Str(sep), .. }) if !sep.is_empty());
+            if inner.node == "split" && args.len() == 2 && constant_sep {
+                if let [Node {
+                    op: Op::Native { args: split, .. },
+                    ..
+                }, glue @ ..] = nodes.as_mut_slice()
+                {
+                    let mut args = std::mem::take(split);
+                    args.push(match glue {
+                        [glue] => std::mem::replace(glue, node(Op::Nil, span)),
+                        _ => node(Op::Str("".into()), span),
+                    });
+                    let call = crate::eval::builtins::split_join;
+                    return (node(Op::Native { call, args }, span), ty);
                 }
             }
         }

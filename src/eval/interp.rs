@@ -29,7 +29,8 @@ pub struct Ctx<'a> {
     /// The buffer `Op::Concat` builds strings in, kept for the record.
     scratch: String,
     pub budget: Budget,
-    now: Time,
+    /// `now()`: fixed by the options, or the system clock once read for this record.
+    now: Option<Time>,
 }
 
 fn nil_error(what: &str, action: String) -> EvalError {
@@ -54,7 +55,7 @@ impl<'a> Ctx<'a> {
         record: &'a Obj<'a>,
         section: &'a Section,
         budget: Budget,
-        now: Time,
+        now: Option<Time>,
     ) -> Self {
         Ctx {
             whole,
@@ -188,7 +189,10 @@ impl<'a> Ctx<'a> {
                 Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
             }
             Op::Predicate { .. } => self.predicate(&n.op)?,
-            Op::Now => Value::Time(self.now),
+            Op::Now => Value::Time(*self.now.get_or_insert_with(|| Time {
+                instant: chrono::Utc::now(),
+                zone: Zone::Utc,
+            })),
             Op::Attr { name, group } => {
                 let name = self.eval(name)?;
                 let Some(name) = name.as_str() else {

@@ -17,6 +17,8 @@ use super::budget::Budget;
 use super::error::{EvalError, EvalResult};
 use super::value::{List, Str, Value};
 
+pub use strings::split_join;
+
 pub type NativeFn = for<'a> fn(&[Value<'a>], &mut Budget) -> EvalResult<Value<'a>>;
 
 /// A builtin: its name, arity bounds (`max_args: None` = variadic) and implementation.

@@ -251,6 +251,25 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     Value::string(out, budget)
 }
 
+/// `join(split(s, sep), glue)` with a constant `sep` that is not empty, which the checker fuses:
+/// Go's `strings.ReplaceAll(s, sep, glue)`, the same string without the list between. Any
+/// other argument goes through `split` and `join`, for their errors.
+pub fn split_join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+    match args {
+        [Value::Str(_), Value::Str(sep), Value::Str(_)] if !sep.is_empty() => {
+            let out = replace(args, budget)?;
+            // `join` builds a new string even when nothing is replaced: the same limit.
+            budget.fits_string(out.as_str().map_or(0, str::len))?;
+            Ok(out)
+        }
+        [s, sep, glue] => {
+            let parts = split(&[s.clone(), sep.clone()], budget)?;
+            join(&[parts, glue.clone()], budget)
+        }
+        _ => Err(EvalError::invalid("join(split(…)) takes three values")),
+    }
+}
+
 pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("repeat", args, 0)?;
     let n = int_arg("repeat", args, 1)?;
