@@ -51,8 +51,16 @@ fn verdict(expr: &str, env: &Json, want: &Json) -> Option<String> {
         _ => false,
     };
     let expected = match want.get("error") {
-        Some(phase) => format!("{} error: {}", phase.as_str().unwrap_or("?"), want["message"]),
-        None => format!("{} ({})", scimap::json::to_string(&want["ok"]), want["type"]),
+        Some(phase) => format!(
+            "{} error: {}",
+            phase.as_str().unwrap_or("?"),
+            want["message"]
+        ),
+        None => format!(
+            "{} ({})",
+            scimap::json::to_string(&want["ok"]),
+            want["type"]
+        ),
     };
     (!agrees).then(|| format!("Expr: {expected}\n    scimap: {shown}"))
 }
@@ -84,8 +92,8 @@ fn listed(sections: &BTreeSet<String>) -> BTreeMap<String, String> {
 
 /// The anchors of the book's "Differences from Expr".
 fn sections() -> BTreeSet<String> {
-    let book = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/book/src/reference/expr-differences.md");
+    let book =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/book/src/reference/expr-differences.md");
     let text = std::fs::read_to_string(book).expect("expr-differences.md");
     text.split("{#")
         .skip(1)
@@ -107,7 +115,11 @@ fn run(file: &str, env: &Json, cases: &[Case]) {
         match (verdict(&case.expr, env, &case.want), list.get(&case.key)) {
             (None, None) => agree += 1,
             (None, Some(section)) => {
-                let _ = writeln!(report, "{}: agrees now; unlist it ({section})\n    {}", case.key, case.expr);
+                let _ = writeln!(
+                    report,
+                    "{}: agrees now; unlist it ({section})\n    {}",
+                    case.key, case.expr
+                );
             }
             (Some(_), Some(_)) => documented += 1,
             (Some(why), None) => {
@@ -115,7 +127,10 @@ fn run(file: &str, env: &Json, cases: &[Case]) {
             }
         }
     }
-    eprintln!("{file}: {} cases, {agree} agree, {documented} listed differences", cases.len());
+    eprintln!(
+        "{file}: {} cases, {agree} agree, {documented} listed differences",
+        cases.len()
+    );
     assert!(cases.len() > 100, "{file}: only {} cases", cases.len());
     assert!(report.is_empty(), "{file}:\n{report}");
 }
@@ -142,7 +157,10 @@ fn expr_test_tables() {
 fn expr_generated() {
     let text = read("generated.jsonl");
     let mut lines = text.lines();
-    let head = parse(lines.next().expect("the environment line"), "generated.jsonl");
+    let head = parse(
+        lines.next().expect("the environment line"),
+        "generated.jsonl",
+    );
     let cases: Vec<Case> = lines
         .map(|l| parse(l, "generated.jsonl"))
         .map(|c| Case {

@@ -307,10 +307,10 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
 }
 
 /// Expr's `type(v)`: `nil bool int float string array map`, `time.Time`, `time.Duration`; a
-/// zone is `unknown`, as Expr names a pointer type it has no case for.
+/// zone is `time.Location`: Expr v1.17.8 dereferences the `*time.Location` before naming it.
 pub(super) fn type_of<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
     let name = match arg(args, 0) {
-        Value::Location(_) => "unknown",
+        Value::Location(_) => "time.Location",
         v => v.type_name(),
     };
     Ok(Value::Str(crate::eval::value::Str::Borrowed(name)))
