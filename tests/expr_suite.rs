@@ -3,8 +3,8 @@
 //! engine gave (extracted by tests/expr_suite/extract.py; README.md there says how). Every case
 //! must give Expr's answer — the same value as Expr prints it, or an error in the same phase —
 //! unless `tests/expr_suite/differences.txt` lists it with the section of the book's
-//! "Differences from Expr" that explains it; a listed case that agrees fails too, so the list
-//! cannot outlive its reasons.
+//! "Differences from Expr" that explains it; a listed case that agrees, or an entry that names
+//! no case, fails too, so the list cannot outlive its reasons.
 
 use chrono::DateTime;
 use scimap::{eval_expression, Kind, Options};
@@ -111,8 +111,27 @@ fn run(file: &str, env: &Json, cases: &[Case]) {
     let list = listed(&sections());
     let mut report = String::new();
     let (mut agree, mut documented) = (0, 0);
-    for case in cases {
-        match (verdict(&case.expr, env, &case.want), list.get(&case.key)) {
+    // The cases are independent: shared among the machine's cores, in order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = cases.len().div_ceil(threads).max(1);
+    let verdicts: Vec<Option<String>> = std::thread::scope(|s| {
+        let parts: Vec<_> = cases
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|c| verdict(&c.expr, env, &c.want))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("a verdict thread"))
+            .collect()
+    });
+    for (case, verdict) in cases.iter().zip(verdicts) {
+        match (verdict, list.get(&case.key)) {
             (None, None) => agree += 1,
             (None, Some(section)) => {
                 let _ = writeln!(
@@ -125,6 +144,14 @@ fn run(file: &str, env: &Json, cases: &[Case]) {
             (Some(why), None) => {
                 let _ = writeln!(report, "{}: {}\n    {why}", case.key, case.expr);
             }
+        }
+    }
+    // An entry of this file's cases that names no case is stale too.
+    let keys: BTreeSet<&str> = cases.iter().map(|c| c.key.as_str()).collect();
+    let generated = file == "generated.jsonl";
+    for key in list.keys() {
+        if key.starts_with("generated.txt:") == generated && !keys.contains(key.as_str()) {
+            let _ = writeln!(report, "{key}: listed, but there is no such case");
         }
     }
     eprintln!(

@@ -185,7 +185,7 @@ def harvest(text):
         before = text[:m.start()].rstrip()
         after = text[m.end():].lstrip()
         row = before.endswith("{") and after[:1] in (",", "}")
-        if row or KEYED.search(before[-40:] + " ") or CALLED.search(before[-40:]):
+        if row or KEYED.search(before[-40:]) or CALLED.search(before[-40:]):
             try:
                 found.append((text.count("\n", 0, m.start()) + 1, go_string(m.group())))
             except (ValueError, IndexError):  # not UTF-8, or not a literal Go decodes
