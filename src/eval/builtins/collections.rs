@@ -31,12 +31,14 @@ pub(super) fn len<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
-/// The list argument of `first`/`last`; `None` for nil (Expr gives nil there too).
+/// The list argument of `first`/`last`; `None` for any other value but a string, of which
+/// Expr gives nil too (it fetches index 0 and turns the failure into nil). Of a string Expr
+/// gives a byte, which scimap has not (reference §expr-diff-unicode).
 fn maybe_list<'a>(name: &str, args: &[Value<'a>]) -> EvalResult<Option<List<'a>>> {
     match arg(args, 0) {
-        Value::Nil => Ok(None),
         Value::List(l) => Ok(Some(l)),
-        other => Err(bad_arg(name, "array", &other)),
+        s @ Value::Str(_) => Err(bad_arg(name, "array", &s)),
+        _ => Ok(None),
     }
 }
 
@@ -263,9 +265,9 @@ fn cmp_sortable(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Sorts numbers or strings, stably (a deliberate difference: Go's sort is not stable).
+/// Sorts numbers or strings, stably (a deliberate difference: Go's sort is not stable). Of a
+/// value that is not a list Expr sorts nothing and gives an empty list; so does scimap.
 pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    let list = list_arg("sort", args, 0)?;
     let desc = match args.get(1) {
         None => false,
         Some(Value::Str(s)) if &**s == "asc" => false,
@@ -277,6 +279,9 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             )))
         }
         Some(other) => return Err(bad_arg("sort", "\"asc\" or \"desc\"", other)),
+    };
+    let Value::List(list) = arg(args, 0) else {
+        return Value::list(Vec::new(), budget);
     };
     budget.step(list.len() as u64)?;
     let mut items: Vec<_> = list.iter().collect();
@@ -302,10 +307,10 @@ pub(super) fn sort<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
 }
 
 /// Expr's `type(v)`: `nil bool int float string array map`, `time.Time`, `time.Duration`; a
-/// zone is `unknown`, as Expr names a pointer type it has no case for.
+/// zone is `time.Location`: Expr v1.17.8 dereferences the `*time.Location` before naming it.
 pub(super) fn type_of<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
     let name = match arg(args, 0) {
-        Value::Location(_) => "unknown",
+        Value::Location(_) => "time.Location",
         v => v.type_name(),
     };
     Ok(Value::Str(crate::eval::value::Str::Borrowed(name)))
@@ -339,6 +344,8 @@ mod tests {
         ok("first", json!([[]]), "null");
         ok("last", json!([[]]), "null");
         ok("first", json!([null]), "null");
+        ok("first", json!([{"a": 1}]), "null");
+        ok("last", json!([true]), "null");
         err("first", json!(["abc"]), "expected array, got string");
         ok("get", json!([[1, 2, 3], 1]), "2");
         ok("get", json!([[1, 2, 3], -1]), "3");
@@ -421,6 +428,9 @@ mod tests {
         ok("sort", json!([["b", "C", "a"]]), r#"["C","a","b"]"#);
         ok("sort", json!([["b", "C", "a"], "asc"]), r#"["C","a","b"]"#);
         ok("sort", json!([[]]), "[]");
+        ok("sort", json!([null]), "[]");
+        ok("sort", json!(["cba"]), "[]");
+        err("sort", json!([7, "up"]), "invalid order up");
         ok("sort", json!([[true]]), "[true]");
         // Stable: 1 and 1.0 keep their order either way.
         assert_eq!(

@@ -113,8 +113,14 @@ fn each_number<'a>(
     Ok(())
 }
 
-/// The winner keeps its type; ties keep the first; no numbers at all gives nil.
+/// The winner keeps its type; ties keep the first; no numbers at all gives nil. A lone
+/// argument that is neither a number nor a list is the answer itself, as in Expr.
 fn extreme<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, want: Ordering) -> R<'a> {
+    if let [lone] = args {
+        if !matches!(lone, Value::Int(_) | Value::Float(_) | Value::List(_)) {
+            return Ok(lone.clone());
+        }
+    }
     let mut best: Option<Value<'a>> = None;
     each_number(name, args, budget, |v| {
         let better = match &best {
@@ -292,6 +298,9 @@ mod tests {
         ok("min", json!([[3, [0.5]], 2]), "0.5");
         ok("max", json!([]), "null");
         ok("max", json!([[]]), "null");
+        ok("max", json!(["a"]), "\"a\"");
+        ok("min", json!([null]), "null");
+        ok("min", json!([{"k": true}]), "{\"k\":true}");
         assert!(matches!(
             call("max", json!([2, 2.0])).unwrap(),
             Value::Int(2)
