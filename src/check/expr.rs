@@ -805,6 +805,13 @@ impl<'c> ExprChecker<'c> {
                 _ => false,
             };
         if !optional {
+            if ot == Type::Nil {
+                self.error(Diagnostic::error(
+                    "scimap::nil-access",
+                    object.span,
+                    "this is always nil: it has no members",
+                ));
+            }
             self.maybe_nil(object.span, "and reading a member of nil fails", &ot);
         }
         let (index_node, ty) = match &index.kind {
@@ -987,6 +994,13 @@ impl<'c> ExprChecker<'c> {
                     T::Bool,
                 );
             }
+        }
+        if let (Mod, ExprKind::Int(0)) = (op, &r.kind) {
+            self.error(Diagnostic::error(
+                "scimap::type-mismatch",
+                r.span,
+                "integer divide by zero",
+            ));
         }
         let (ln, lt) = self.check(l);
         // `x != nil && x.y` narrows x on the right; `x == nil || x.y` too.
@@ -1263,6 +1277,31 @@ impl<'c> ExprChecker<'c> {
             }
             nodes.push(n);
             types.push(t);
+        }
+        // As Expr's checker: what can never be measured, indexed or taken as a number.
+        let scalar = |t: &Type| {
+            use Type as T;
+            matches!(
+                t.non_nil(),
+                T::Int | T::Float | T::Bool | T::Nil | T::Time | T::Duration | T::Location
+            )
+        };
+        let refused = match name {
+            "len" | "get" => types.first().is_some_and(scalar).then_some(0),
+            // Only strings: a map (`$env`) passes Expr's checker, and the types scimap infers
+            // for `??` are narrower than Expr's.
+            "max" | "min" | "mean" => types.iter().position(|t| *t == Type::String),
+            _ => None,
+        };
+        if let (Some(i), Some(a)) = (refused, refused.and_then(|i| args.get(i))) {
+            // In Expr's words.
+            let t = types.get(i).cloned().unwrap_or(Type::Any);
+            let message = if name == "get" {
+                format!("type {t} does not support indexing")
+            } else {
+                format!("invalid argument for {name} (type {t})")
+            };
+            self.error(Diagnostic::error("scimap::argument-type", a.span, message));
         }
         // As Expr's checker: `get` indexes an array by an integer and a map by a string.
         if let ("get", [v, k], Some(key)) = (name, types.as_slice(), args.get(1)) {

@@ -484,14 +484,8 @@ impl<'a> Ctx<'a> {
                 if (op == And) != a {
                     return Ok(Value::Bool(a));
                 }
-                return match self.eval(r)? {
-                    Value::Bool(b) => Ok(Value::Bool(b)),
-                    other => Err(EvalError::type_error(format!(
-                        "invalid operation: {} (mismatched types bool and {})",
-                        op.symbol(),
-                        other.type_name()
-                    ))),
-                };
+                // Expr's VM leaves the right operand as it is: `true && x` is `x`.
+                return self.eval(r);
             }
             Coalesce => {
                 let a = self.eval(l)?;
