@@ -29,6 +29,7 @@ pub mod render;
 mod schema;
 mod suggest;
 mod syntax;
+mod types;
 /// The WASM exports (reference §wasm); public so that `tests/wasm.rs` can call them.
 #[cfg(feature = "wasm")]
 pub mod wasm;
@@ -37,10 +38,11 @@ pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WA
 pub use eval::builtins::catalogue::FunctionDoc;
 pub use limits::Limits;
 pub use mapping::{
-    eval_expression, parse_record, CompileError, EntryError, Explained, ExprError, Kind, Mapping,
-    Options, Phase, Record, RecordError,
+    eval_expression, parse_record, CompileError, Explained, ExprError, Kind, Mapping, Options,
+    Phase, Record,
 };
 pub use profile::{Profile, UpdateStyle};
+pub use record::{EntryError, RecordError};
 
 /// The standard library's catalogue: signature, summary and examples of every function.
 pub fn functions() -> &'static [FunctionDoc] {

@@ -1,8 +1,8 @@
 //! The WASM exports of the preview page (reference §wasm): the same engine as the command line,
 //! returning plain JavaScript objects.
 
-use crate::check::types::Type;
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use crate::types::Type;
 use crate::{
     parse_record, render, Diagnostic, EntryError, Explained, Kind, Mapping, Options, RecordError,
 };
