@@ -4,7 +4,8 @@
 //! The pipeline, one module each:
 //! `syntax` (pest grammar → syntax tree with spans) → `check` (names, targets and types →
 //! diagnostics) → `ir` (the resolved program) → `eval` (values, builtins, the evaluator) →
-//! `payload` (SCIM resource assembly).
+//! `payload` (SCIM resource assembly). On top, the API: [`Mapping`], and [`bulk`], the engine
+//! of `scimap bulk`.
 //!
 //! ```
 //! let mapping = scimap::Mapping::compile("user {\n  userName = lower(username)\n}").unwrap();
@@ -12,6 +13,7 @@
 //! assert_eq!(payload.to_string(), r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}"#);
 //! ```
 
+pub mod bulk;
 mod check;
 mod diagnostic;
 mod eval;

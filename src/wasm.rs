@@ -208,15 +208,7 @@ fn kind_and_options(
 /// parsing, then RFC 8259 JSON, an object, within the limits.
 fn read_record(text: &str, limits: &crate::limits::Limits) -> Result<Json, RecordError> {
     if text.len() > limits.line_bytes {
-        return Err(RecordError {
-            errors: vec![EntryError::record(
-                "scimap::limit",
-                format!(
-                    "the record is over the limit `line-bytes` ({})",
-                    limits.line_bytes
-                ),
-            )],
-        });
+        return Err(RecordError::over_line_bytes(limits.line_bytes));
     }
     parse_record(text.as_bytes(), limits)
 }

@@ -50,6 +50,14 @@ impl RecordError {
         }
     }
 
+    /// A record longer than the `line-bytes` limit, which is not read.
+    pub fn over_line_bytes(line_bytes: usize) -> Self {
+        RecordError::whole(
+            "scimap::limit",
+            format!("the record is over the limit `line-bytes` ({line_bytes})"),
+        )
+    }
+
     /// The same error worded for the app's current resource, which plans read as a record is
     /// read ("the current resource is not valid JSON…" for "the record is not valid JSON…").
     pub fn of_current(mut self) -> RecordError {
