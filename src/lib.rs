@@ -4,7 +4,8 @@
 //! The pipeline, one module each:
 //! `syntax` (pest grammar → syntax tree with spans) → `check` (names, targets and types →
 //! diagnostics) → `ir` (the resolved program) → `eval` (values, builtins, the evaluator) →
-//! `payload` (SCIM resource assembly).
+//! `payload` (SCIM resource assembly). On top, the API: [`Mapping`], and [`bulk`], the engine
+//! of `scimap bulk`.
 //!
 //! ```
 //! let mapping = scimap::Mapping::compile("user {\n  userName = lower(username)\n}").unwrap();
@@ -12,6 +13,7 @@
 //! assert_eq!(payload.to_string(), r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}"#);
 //! ```
 
+pub mod bulk;
 mod check;
 mod diagnostic;
 mod eval;
@@ -29,6 +31,7 @@ pub mod render;
 mod schema;
 mod suggest;
 mod syntax;
+mod types;
 /// The WASM exports (reference §wasm); public so that `tests/wasm.rs` can call them.
 #[cfg(feature = "wasm")]
 pub mod wasm;
@@ -37,10 +40,11 @@ pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WA
 pub use eval::builtins::catalogue::FunctionDoc;
 pub use limits::Limits;
 pub use mapping::{
-    eval_expression, parse_record, CompileError, EntryError, Explained, ExprError, Kind, Mapping,
-    Options, Phase, Record, RecordError,
+    eval_expression, parse_record, CompileError, Explained, ExprError, Kind, Mapping, Options,
+    Phase, Record,
 };
 pub use profile::{Profile, UpdateStyle};
+pub use record::{EntryError, RecordError};
 
 /// The standard library's catalogue: signature, summary and examples of every function.
 pub fn functions() -> &'static [FunctionDoc] {

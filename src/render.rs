@@ -3,53 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
-
-/// Line/column lookup for a source; columns count Unicode scalar values; 1-based.
-pub struct LineIndex {
-    source: Box<str>,
-    /// Byte offset where each line starts; the first is always 0.
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    pub fn new(source: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex {
-            source: source.into(),
-            starts,
-        }
-    }
-
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// The 1-based line and column of a byte offset. An offset past the end means the end; one
-    /// inside a multi-byte character means that character.
-    pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = floor_boundary(&self.source, offset);
-        // `starts[0] == 0`, so at least one start is ≤ offset.
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = self
-            .source
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
-        (line, column + 1)
-    }
-}
-
-/// The largest char boundary ≤ `offset` (clamped to the source length).
-fn floor_boundary(s: &str, offset: usize) -> usize {
-    let mut i = offset.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+pub use crate::diagnostic::LineIndex;
+use crate::diagnostic::{floor_boundary, Diagnostic, Severity, Span};
 
 /// A span made safe for slicing: both ends on char boundaries inside the source, start ≤ end.
 fn clamp(span: Span, source: &str) -> Span {

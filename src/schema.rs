@@ -5,8 +5,8 @@
 //! The files are compiled in and parsed once, on first use. They are ours, so a parse failure is
 //! a bug caught by the tests below, never a user error.
 
-use crate::check::types::{ObjectType, Type};
 use crate::diagnostic::quote;
+use crate::types::{ObjectType, Type};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -288,6 +288,19 @@ fn find<'a>(attributes: &'a [ScimAttribute], name: &str) -> Option<&'a ScimAttri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_urn_typo_suggests_the_builtin_urn_and_another_urn_nothing() {
+        let did_you_mean = |urn| crate::suggest::did_you_mean(urn, builtin_urns().iter().copied());
+        assert_eq!(
+            did_you_mean("urn:ietf:params:scim:schemas:extension:enterprise:2.0:Usr"),
+            Some(ENTERPRISE_USER)
+        );
+        assert_eq!(
+            did_you_mean("urn:example:params:scim:schemas:extension:acme:2.0:User"),
+            None
+        );
+    }
 
     fn object(ty: &Type) -> &ObjectType {
         match ty.non_nil() {

@@ -1,8 +1,8 @@
 //! The WASM exports of the preview page (reference §wasm): the same engine as the command line,
 //! returning plain JavaScript objects.
 
-use crate::check::types::Type;
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use crate::types::Type;
 use crate::{
     parse_record, render, Diagnostic, EntryError, Explained, Kind, Mapping, Options, RecordError,
 };
@@ -208,15 +208,7 @@ fn kind_and_options(
 /// parsing, then RFC 8259 JSON, an object, within the limits.
 fn read_record(text: &str, limits: &crate::limits::Limits) -> Result<Json, RecordError> {
     if text.len() > limits.line_bytes {
-        return Err(RecordError {
-            errors: vec![EntryError::record(
-                "scimap::limit",
-                format!(
-                    "the record is over the limit `line-bytes` ({})",
-                    limits.line_bytes
-                ),
-            )],
-        });
+        return Err(RecordError::over_line_bytes(limits.line_bytes));
     }
     parse_record(text.as_bytes(), limits)
 }

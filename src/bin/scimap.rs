@@ -14,6 +14,7 @@ use chrono::{DateTime, FixedOffset};
 use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
+use scimap::bulk::{self, records::Records, LineReader};
 use scimap::render;
 use scimap::{
     CompileError, Diagnostic, EntryError, Kind, Limits, Mapping, Options, Phase, RecordError, Span,
@@ -22,8 +23,6 @@ use scimap::{
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
 #[path = "scimap/diff.rs"]
 mod diff;
-#[path = "scimap/records.rs"]
-mod records;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -453,6 +452,7 @@ fn cannot_read(path: &Path, e: io::Error) -> String {
     format!("cannot read {}: {e}", path.display())
 }
 
+/// A UTF-8 byte order mark, ignored at the start of a mapping file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A mapping file's bytes, read no further than `source-bytes` (plus a BOM, which does not
@@ -734,7 +734,7 @@ fn select_record(
     limits: &Limits,
 ) -> Result<Result<Value, RecordError>, String> {
     let file = File::open(path).map_err(|e| cannot_read(path, e))?;
-    let mut records = records::Records::new(BufReader::new(file), limits.line_bytes);
+    let mut records = Records::new(BufReader::new(file), limits.line_bytes);
     // Records `--where` could not look into: named if none matches.
     let mut unreadable = 0usize;
     loop {
@@ -749,10 +749,7 @@ fn select_record(
         };
         let Some(text) = record.text else {
             if wanted {
-                return Ok(Err(record_failure(
-                    "scimap::limit",
-                    line_limit_message(limits),
-                )));
+                return Ok(Err(RecordError::over_line_bytes(limits.line_bytes)));
             }
             unreadable += 1;
             continue;
@@ -806,26 +803,6 @@ fn field_matches(value: &Value, wanted: &str) -> bool {
         Value::Bool(b) => wanted == if *b { "true" } else { "false" },
         _ => false,
     }
-}
-
-/// A whole-record failure (reference §payload-error-object: target null).
-fn record_failure(code: &str, message: String) -> RecordError {
-    RecordError {
-        errors: vec![EntryError {
-            target: None,
-            code: code.to_string(),
-            message,
-            line: None,
-            column: None,
-        }],
-    }
-}
-
-fn line_limit_message(limits: &Limits) -> String {
-    format!(
-        "the record is over the limit `line-bytes` ({})",
-        limits.line_bytes
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -933,8 +910,8 @@ fn plan(args: PlanArgs, options: &Options) -> Outcome {
             threads: args.threads,
             lines: "pairs",
         };
-        return stream(&files, options, &|line, number, out| {
-            mapping.plan_line(kind, line, number, out)
+        return stream(&files, options, |input, output, how| {
+            bulk::plan(&mapping, kind, input, output, how)
         });
     }
     let Some(records) = args.user.as_ref().or(args.group.as_ref()) else {
@@ -1067,280 +1044,6 @@ fn explain_plan(plan: &scimap::plan::Plan, mapping: &Path) -> String {
 // ---------------------------------------------------------------------------------------------
 // bulk
 
-/// Splits input at '\n' without holding more than `cap` (+1 for a '\r') bytes of one line.
-struct LineReader<R> {
-    inner: R,
-    cap: usize,
-    number: usize,
-    /// The last line was over the cap and answered before its end: the rest is skipped first.
-    skipping: bool,
-}
-
-impl<R: BufRead> LineReader<R> {
-    fn new(inner: R, cap: usize) -> Self {
-        LineReader {
-            inner,
-            cap,
-            number: 0,
-            skipping: false,
-        }
-    }
-
-    /// The next line without its '\n' and one '\r' before it (and, on the first line, a BOM),
-    /// appended to `buf` (which keeps what it held); `None` at the end. A final '\n' makes no
-    /// extra line. A line over the cap is answered (range `None`) as soon as it passes the cap,
-    /// before its end is read: the next call skips the rest without storing it.
-    fn next_line_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
-        if self.skipping {
-            self.skipping = false;
-            loop {
-                let chunk = self.inner.fill_buf()?;
-                if chunk.is_empty() {
-                    return Ok(None);
-                }
-                match memchr::memchr(b'\n', chunk) {
-                    Some(i) => {
-                        self.inner.consume(i + 1);
-                        break;
-                    }
-                    None => {
-                        let n = chunk.len();
-                        self.inner.consume(n);
-                    }
-                }
-            }
-        }
-        let start = buf.len();
-        // Room for the cap plus a '\r' that is removed below, and on the first line a BOM.
-        let room = self
-            .cap
-            .saturating_add(if self.number == 0 { 1 + BOM.len() } else { 1 });
-        let mut any = false;
-        loop {
-            let chunk = self.inner.fill_buf()?;
-            if chunk.is_empty() {
-                if !any {
-                    return Ok(None);
-                }
-                break;
-            }
-            any = true;
-            let (take, done) = match memchr::memchr(b'\n', chunk) {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
-            };
-            if take > room.saturating_sub(buf.len() - start) {
-                buf.truncate(start);
-                self.inner.consume(take + usize::from(done));
-                self.skipping = !done;
-                self.number += 1;
-                return Ok(Some(Line {
-                    number: self.number,
-                    range: None,
-                }));
-            }
-            buf.extend_from_slice(&chunk[..take]);
-            self.inner.consume(take + usize::from(done));
-            if done {
-                break;
-            }
-        }
-        self.number += 1;
-        if buf.len() > start && buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        let mut from = start;
-        if self.number == 1 && buf[start..].starts_with(BOM) {
-            from += BOM.len();
-        }
-        let range = (buf.len() - from <= self.cap).then_some(from..buf.len());
-        Ok(Some(Line {
-            number: self.number,
-            range,
-        }))
-    }
-}
-
-/// Where `bulk` takes its records from: lines of NDJSON, or the items of a JSON array.
-trait RecordSource: Send {
-    /// The next record appended to `buf`, as `LineReader::next_line_into` gives a line.
-    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>>;
-}
-
-impl<R: BufRead + Send> RecordSource for LineReader<R> {
-    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
-        self.next_line_into(buf)
-    }
-}
-
-/// The items of a JSON array, each a record numbered by its 1-based position (its output line).
-/// An item over `line-bytes` is answered before its end, like an over-long line; a file that is
-/// not an array of values is a read error once the records before the fault are out.
-struct ArrayItems<R> {
-    records: records::Records<R>,
-}
-
-impl<R: BufRead + Send> RecordSource for ArrayItems<R> {
-    fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Line>> {
-        let record = self.records.next_record().map_err(|e| match e {
-            records::Error::Io(e) => e,
-            syntax => io::Error::new(io::ErrorKind::InvalidData, syntax.to_string()),
-        })?;
-        Ok(record.map(|r| {
-            let range = r.text.map(|text| {
-                let start = buf.len();
-                buf.extend_from_slice(&text);
-                start..buf.len()
-            });
-            Line {
-                number: r.index + 1,
-                range,
-            }
-        }))
-    }
-}
-
-/// How far `bulk` looks for the first non-blank byte that tells an array from NDJSON.
-const PEEK_BYTES: usize = 1 << 16;
-
-/// Whether the input is a JSON array: its first byte other than a byte order mark and blanks,
-/// within the first `PEEK_BYTES`, is `[`. The bytes looked at are put back in front of the
-/// rest, so either reader sees the input whole.
-fn peek_array(mut input: Box<dyn BufRead + Send>) -> io::Result<(bool, Box<dyn BufRead + Send>)> {
-    let mut prefix = Vec::new();
-    let mut first = None;
-    'fill: while prefix.len() < PEEK_BYTES {
-        let chunk = input.fill_buf()?;
-        if chunk.is_empty() {
-            break;
-        }
-        let mut used = 0;
-        for &b in chunk {
-            used += 1;
-            prefix.push(b);
-            let in_bom = prefix.len() <= BOM.len() && BOM.starts_with(&prefix);
-            if !in_bom && !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                first = Some(b);
-                input.consume(used);
-                break 'fill;
-            }
-            if prefix.len() >= PEEK_BYTES {
-                break;
-            }
-        }
-        input.consume(used);
-    }
-    let whole = Box::new(io::Cursor::new(prefix).chain(input));
-    Ok((first == Some(b'['), whole))
-}
-
-/// A line in a chunk's buffer: its number, and where it is (`None`: over the line-bytes cap).
-struct Line {
-    number: usize,
-    range: Option<std::ops::Range<usize>>,
-}
-
-/// Consecutive lines read into one buffer: the unit a worker takes.
-#[derive(Default)]
-struct Chunk {
-    data: Vec<u8>,
-    lines: Vec<Line>,
-}
-
-/// A chunk evaluated: its output lines, how many, how many succeeded, and whether the output
-/// is flushed once written (it ends with an over-long line, whose rest may take long to skip).
-struct Done {
-    out: Vec<u8>,
-    total: usize,
-    ok: usize,
-    flush: bool,
-}
-
-/// A chunk holds up to this many lines, or stops at this many bytes (a longer line is still
-/// read whole, up to line-bytes): large enough to amortise the hand-over, small enough to
-/// balance the workers.
-const CHUNK_LINES: usize = 256;
-const CHUNK_BYTES: usize = 1 << 20;
-/// Chunks a worker may read ahead of the writing: what bounds memory.
-const IN_FLIGHT: usize = 4;
-/// The sequential loop updates the progress bar this often.
-const PROGRESS_LINES: usize = 1024;
-
-/// What `bulk` and `plan --input` do with one line (no `\n`, its number): append one output
-/// line (no `\n`) to `out`, and say whether the record succeeded.
-type Each<'m> = dyn Fn(&[u8], usize, &mut Vec<u8>) -> bool + Sync + 'm;
-
-/// Runs one input line, appending its output line and a newline to `out`; true when the
-/// record succeeded.
-fn run_line(
-    each: &Each<'_>,
-    number: usize,
-    bytes: Option<&[u8]>,
-    limits: &Limits,
-    out: &mut Vec<u8>,
-) -> bool {
-    let ok = match bytes {
-        Some(bytes) => each(bytes, number, out),
-        None => {
-            let error = record_failure("scimap::limit", line_limit_message(limits));
-            // Serialising a Value into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, &error.to_json(Some(number), None));
-            false
-        }
-    };
-    out.push(b'\n');
-    ok
-}
-
-/// One thread: read, evaluate and write each line in turn, with no hand-over between threads.
-fn bulk_sequential(
-    each: &Each<'_>,
-    reader: &mut dyn RecordSource,
-    output: &mut impl Write,
-    limits: &Limits,
-    progress: &indicatif::ProgressBar,
-) -> Result<(usize, usize), String> {
-    let (mut total, mut ok) = (0usize, 0usize);
-    let mut line = Vec::new();
-    let mut out = Vec::with_capacity(1 << 16);
-    loop {
-        line.clear();
-        let Some(read) = reader
-            .next_into(&mut line)
-            .map_err(|e| format!("cannot read input: {e}"))?
-        else {
-            break;
-        };
-        let bytes = read.range.map(|r| &line[r]);
-        ok += usize::from(run_line(each, read.number, bytes, limits, &mut out));
-        total += 1;
-        // An over-long line's error line goes out at once: skipping the rest of the line may
-        // take long (an endless line never ends).
-        if out.len() >= 1 << 16 || bytes.is_none() {
-            output
-                .write_all(&out)
-                .and_then(|()| {
-                    if bytes.is_none() {
-                        output.flush()
-                    } else {
-                        Ok(())
-                    }
-                })
-                .map_err(|e| format!("cannot write output: {e}"))?;
-            out.clear();
-        }
-        if total % PROGRESS_LINES == 0 {
-            progress.set_message(format!("{total} records"));
-            progress.tick();
-        }
-    }
-    output
-        .write_all(&out)
-        .and_then(|()| output.flush())
-        .map_err(|e| format!("cannot write output: {e}"))?;
-    Ok((total, ok))
-}
-
 fn bulk(args: BulkArgs, options: &Options) -> Outcome {
     let kind = if args.group { Kind::Group } else { Kind::User };
     let Some(mapping) = load_mapping(&args.mapping, options)? else {
@@ -1354,8 +1057,8 @@ fn bulk(args: BulkArgs, options: &Options) -> Outcome {
         threads: args.threads,
         lines: "records",
     };
-    stream(&files, options, &|line, number, out| {
-        mapping.evaluate_line(kind, line, number, out)
+    stream(&files, options, |input, output, how| {
+        bulk::evaluate(&mapping, kind, input, output, how)
     })
 }
 
@@ -1371,9 +1074,17 @@ struct Stream<'a> {
     lines: &'static str,
 }
 
-/// Runs `each` over every line (or array item) of the input, writing the output lines in
-/// input order, on the threads asked for: what `bulk` and `plan --input` share.
-fn stream(files: &Stream<'_>, options: &Options, each: &Each<'_>) -> Outcome {
+/// What `bulk` and `plan --input` share: the files opened (the output checked to be neither
+/// the input nor the mapping), the run on the threads asked for, and its summary.
+fn stream(
+    files: &Stream<'_>,
+    options: &Options,
+    run: impl FnOnce(
+        Box<dyn BufRead + Send>,
+        &mut BufWriter<Box<dyn Write + Send>>,
+        &bulk::Options<'_>,
+    ) -> Result<bulk::Summary, bulk::Error>,
+) -> Outcome {
     let (input, input_id): (Box<dyn BufRead + Send>, _) =
         match files.input.filter(|p| *p != Path::new("-")) {
             Some(path) => {
@@ -1432,193 +1143,30 @@ fn stream(files: &Stream<'_>, options: &Options, each: &Each<'_>) -> Outcome {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let progress = if io::stderr().is_terminal() {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::hidden()
+    let progress = io::stderr()
+        .is_terminal()
+        .then(indicatif::ProgressBar::new_spinner);
+    let tick = |done: usize| {
+        if let Some(progress) = &progress {
+            progress.set_message(format!("{done} records"));
+            progress.tick();
+        }
     };
-
     let started = Instant::now();
-    let (array, input) = peek_array(input).map_err(|e| format!("cannot read input: {e}"))?;
-    let cap = options.limits.line_bytes;
-    let mut reader: Box<dyn RecordSource> = if array {
-        Box::new(ArrayItems {
-            records: records::Records::new(input, cap),
-        })
-    } else {
-        Box::new(LineReader::new(input, cap))
-    };
-    let (total, ok) = if workers == 1 {
-        bulk_sequential(each, &mut *reader, &mut output, &options.limits, &progress)?
-    } else {
-        bulk_parallel(each, reader, &mut output, options, &progress, workers)?
-    };
-    progress.finish_and_clear();
-    summary(started, total, ok, files.lines)
-}
-
-/// Several threads, each in turn reading a chunk of lines, evaluating it, and writing what is
-/// ready in input order. A chunk is read, evaluated and written on the thread that took it, so
-/// its bytes stay in that core's cache (a separate reader thread made every record cross cores
-/// twice). Memory stays bounded: no thread reads a chunk more than `IN_FLIGHT` chunks per
-/// worker ahead of the writing.
-fn bulk_parallel<W: Write + Send>(
-    each: &Each<'_>,
-    reader: Box<dyn RecordSource>,
-    output: &mut W,
-    options: &Options,
-    progress: &indicatif::ProgressBar,
-    workers: usize,
-) -> Result<(usize, usize), String> {
-    use std::sync::{Condvar, Mutex};
-
-    /// The input side: the reader and the number of the next chunk.
-    struct Input<R> {
-        reader: R,
-        next: usize,
-        error: Option<String>,
+    let done = run(
+        input,
+        &mut output,
+        &bulk::Options {
+            threads: workers,
+            line_bytes: options.limits.line_bytes,
+            progress: progress.is_some().then_some(&tick),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(progress) = progress {
+        progress.finish_and_clear();
     }
-    /// The output side: evaluated chunks waiting for their turn, and the next to write.
-    struct Output<'w, W> {
-        writer: &'w mut W,
-        next: usize,
-        waiting: std::collections::BTreeMap<usize, Done>,
-        total: usize,
-        ok: usize,
-        error: Option<String>,
-    }
-
-    let ahead = IN_FLIGHT * workers;
-    let input = Mutex::new(Input {
-        reader,
-        next: 0,
-        error: None,
-    });
-    let output = Mutex::new(Output {
-        writer: output,
-        next: 0,
-        waiting: std::collections::BTreeMap::new(),
-        total: 0,
-        ok: 0,
-        error: None,
-    });
-    // Signalled when chunks are written: readers too far ahead wait on it.
-    let written = Condvar::new();
-    let limits = &options.limits;
-    let work = || {
-        // One buffer a worker, reused chunk after chunk: a fresh one grown from empty for every
-        // chunk was most of the extra work of a second thread (reallocation).
-        let mut chunk = Chunk::default();
-        loop {
-            let seq = {
-                let Ok(mut input) = input.lock() else { return };
-                if input.error.is_some() {
-                    return;
-                }
-                let seq = input.next;
-                // Wait while the writing is too far behind (memory bound); stop if it failed.
-                {
-                    let Ok(mut out) = output.lock() else { return };
-                    while seq >= out.next + ahead && out.error.is_none() {
-                        out = match written.wait(out) {
-                            Ok(out) => out,
-                            Err(_) => return,
-                        };
-                    }
-                    if out.error.is_some() {
-                        return;
-                    }
-                }
-                chunk.data.clear();
-                chunk.lines.clear();
-                while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
-                    match input.reader.next_into(&mut chunk.data) {
-                        // The chunk ends after an over-long line, so that its error line is
-                        // written while the rest of the line is skipped.
-                        Ok(Some(line)) if line.range.is_none() => {
-                            chunk.lines.push(line);
-                            break;
-                        }
-                        Ok(Some(line)) => chunk.lines.push(line),
-                        Ok(None) => break,
-                        Err(e) => {
-                            input.error = Some(format!("cannot read input: {e}"));
-                            break;
-                        }
-                    }
-                }
-                if chunk.lines.is_empty() {
-                    return;
-                }
-                input.next += 1;
-                seq
-            };
-            let mut done = Done {
-                out: Vec::with_capacity(chunk.lines.len() * 1024),
-                total: chunk.lines.len(),
-                ok: 0,
-                flush: chunk.lines.last().is_some_and(|l| l.range.is_none()),
-            };
-            for line in &chunk.lines {
-                let bytes = line.range.clone().map(|r| &chunk.data[r]);
-                done.ok += usize::from(run_line(each, line.number, bytes, limits, &mut done.out));
-            }
-            let Ok(mut guard) = output.lock() else { return };
-            let out = &mut *guard;
-            out.waiting.insert(seq, done);
-            let next = out.next;
-            while let Some(done) = out.waiting.remove(&out.next) {
-                if out.error.is_none() {
-                    let written = out.writer.write_all(&done.out).and_then(|()| {
-                        if done.flush {
-                            out.writer.flush()
-                        } else {
-                            Ok(())
-                        }
-                    });
-                    if let Err(e) = written {
-                        out.error = Some(format!("cannot write output: {e}"));
-                    }
-                }
-                out.total += done.total;
-                out.ok += done.ok;
-                out.next += 1;
-            }
-            if out.next != next {
-                progress.set_message(format!("{} records", out.total));
-                progress.tick();
-                written.notify_all();
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..workers {
-            // Evaluation recurses once per level of `depth`, up to `Limits::MAX_DEPTH` levels
-            // (SECURITY.md has the stack each takes): the main thread's 8 MiB, not the default
-            // 2 MiB of a spawned thread. A thread that cannot start leaves its share to the rest.
-            let _ = std::thread::Builder::new()
-                .stack_size(8 << 20)
-                .spawn_scoped(scope, work);
-        }
-        work();
-    });
-    let input = input
-        .into_inner()
-        .map_err(|_| "a worker stopped".to_string())?;
-    let out = output
-        .into_inner()
-        .map_err(|_| "a worker stopped".to_string())?;
-    // A write error (a closed pipe) explains a read that stopped early, so it comes first.
-    if let Some(e) = out.error {
-        return Err(e);
-    }
-    if let Some(e) = input.error {
-        return Err(e);
-    }
-    out.writer
-        .flush()
-        .map_err(|e| format!("cannot write output: {e}"))?;
-    Ok((out.total, out.ok))
+    summary(started, done.total, done.ok, files.lines)
 }
 
 /// Input and output buffers of `bulk` (1 MiB measured no faster with two threads).
@@ -1902,84 +1450,6 @@ fn man(dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(input: &[u8], cap: usize) -> Vec<(usize, Option<Vec<u8>>)> {
-        // A tiny buffer exercises lines that span several fills.
-        let mut r = LineReader::new(BufReader::with_capacity(3, input), cap);
-        let mut v = Vec::new();
-        let mut buf = b"kept".to_vec();
-        while let Ok(Some(l)) = r.next_line_into(&mut buf) {
-            v.push((l.number, l.range.map(|range| buf[range].to_vec())));
-        }
-        assert!(buf.starts_with(b"kept"), "what the buffer held is kept");
-        v
-    }
-
-    fn some(s: &str) -> Option<Vec<u8>> {
-        Some(s.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn line_reader_splits_strips_and_numbers() {
-        assert_eq!(
-            lines(b"\xEF\xBB\xBF{\"a\":1}\r\n\n{}\r\nlast", 100),
-            vec![
-                (1, some("{\"a\":1}")),
-                (2, some("")),
-                (3, some("{}")),
-                (4, some("last"))
-            ]
-        );
-        assert_eq!(lines(b"x\n", 100), vec![(1, some("x"))]);
-        assert_eq!(lines(b"", 100), vec![]);
-        assert_eq!(lines(b"\n", 100), vec![(1, some(""))]);
-        // Only one '\r' is removed, and a BOM only on the first line.
-        assert_eq!(
-            lines(b"a\r\r\n\xEF\xBB\xBFb", 100),
-            vec![(1, some("a\r")), (2, Some(b"\xEF\xBB\xBFb".to_vec()))]
-        );
-    }
-
-    #[test]
-    fn line_reader_caps_long_lines_and_resumes() {
-        assert_eq!(
-            lines(b"12345\n1234567\r\n123456\n1234", 5),
-            vec![(1, some("12345")), (2, None), (3, None), (4, some("1234"))]
-        );
-        // The cap counts the content, not a removed '\r'.
-        assert_eq!(lines(b"12345\r\n", 5), vec![(1, some("12345"))]);
-    }
-
-    /// Bytes, then a read error: what a reader sees of a line that does not end in time.
-    struct ThenFail(&'static [u8]);
-
-    impl io::Read for ThenFail {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Err(io::Error::other("no more"));
-            }
-            let n = buf.len().min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
-    #[test]
-    fn line_reader_answers_a_long_line_before_its_end() {
-        let mut r = LineReader::new(BufReader::with_capacity(4, ThenFail(b"ab\n123456789")), 5);
-        let mut buf = Vec::new();
-        let first = r.next_line_into(&mut buf).expect("a line").expect("some");
-        assert_eq!(buf[first.range.expect("within the cap")].to_vec(), b"ab");
-        buf.clear();
-        let long = r.next_line_into(&mut buf).expect("a line").expect("some");
-        assert_eq!((long.number, long.range), (2, None));
-        assert!(buf.is_empty(), "nothing of it is kept");
-        assert!(
-            r.next_line_into(&mut buf).is_err(),
-            "only then is the rest read"
-        );
-    }
 
     #[test]
     fn where_compares_strings_numbers_and_bools() {

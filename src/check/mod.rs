@@ -6,20 +6,19 @@ pub mod patterns;
 pub mod profile;
 mod share;
 pub mod target;
-pub mod types;
 
-use crate::diagnostic::{self, quote, Diagnostic, Severity, Span};
+use crate::diagnostic::{self, quote, Diagnostic, LineIndex, Severity, Span};
 use crate::ir;
 use crate::limits::Limits;
-use crate::render::LineIndex;
 use crate::schema::{self, ScimSchema, ScimType};
 use crate::suggest::Suggester;
 use crate::syntax::ast::{self, SectionKind};
+// `types` also for expr.rs, which names it `super::types`.
+use crate::types::{self, Type};
 use expr::{ExprChecker, SectionLet, SectionLets};
 use patterns::Patterns;
 use std::collections::HashMap;
 use target::{Declared, Resolved, Schemas, Selection};
-use types::Type;
 
 /// What the checks of one file share: the budgets of its "did you mean" searches and of its
 /// constant patterns.
@@ -33,7 +32,7 @@ impl Shared {
     fn new(limits: &Limits) -> Self {
         Shared {
             limits: *limits,
-            suggest: Suggester::default(),
+            suggest: Suggester::new(diagnostic::MAX_DIAGNOSTICS),
             patterns: Patterns::new(limits.regex_bytes),
         }
     }

@@ -1,11 +1,11 @@
 //! Direct sources: JSON Paths compiled once and checked against the record schema.
 
-use super::types::Type;
 use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::ir::{Path, Segment};
-use crate::jsonpath::{JsonPath, ParseError};
+use crate::jsonpath::{JsonPath, ParseError, Step};
 use crate::limits::Limits;
 use crate::suggest::Suggester;
+use crate::types::Type;
 
 /// Compiles a JSON Path (RFC 9535), nesting at most `limits.depth` deep. Paths of child
 /// segments with one name, index or wildcard each (`$.a.b`, `$['a'][0]`, `$.list[*].x`)
@@ -16,7 +16,17 @@ pub fn compile(text: &str, span: Span, limits: &Limits) -> Result<Path, Diagnost
     let path = JsonPath::parse(text, limits).map_err(|e| {
         path_then_expression(text, &e, span, limits).unwrap_or_else(|| bad_path(e, span))
     })?;
-    Ok(match path.simple() {
+    let simple: Option<Vec<Segment>> = path.simple().map(|steps| {
+        steps
+            .into_iter()
+            .map(|step| match step {
+                Step::Name(name) => Segment::Field(name.to_string()),
+                Step::Index(i) => Segment::Index(i),
+                Step::Wildcard => Segment::Wildcard,
+            })
+            .collect()
+    });
+    Ok(match simple {
         Some(segments) => Path::Simple(segments),
         None => Path::General(path),
     })

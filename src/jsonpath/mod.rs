@@ -17,7 +17,6 @@ mod tests;
 
 use crate::eval::budget::Budget;
 use crate::eval::error::EvalResult;
-use crate::ir;
 use crate::limits::Limits;
 use crate::record::Doc;
 
@@ -25,6 +24,14 @@ use crate::record::Doc;
 #[derive(Debug)]
 pub struct JsonPath {
     query: Query,
+}
+
+/// One step of a [simple](JsonPath::simple) path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    Name(&'a str),
+    Index(i64),
+    Wildcard,
 }
 
 /// Why a path does not parse: a message, and where (byte offsets into the path text).
@@ -64,16 +71,17 @@ impl JsonPath {
         self.query.is_singular()
     }
 
-    /// The path as segments the evaluator walks directly, when it only has child segments of
-    /// one name, index or wildcard each (`$.a.b`, `$['a'][0]`, `$.list[*].field`).
-    pub fn simple(&self) -> Option<Vec<ir::Segment>> {
+    /// The path's steps, when it only has child segments of one name, index or wildcard each
+    /// (`$.a.b`, `$['a'][0]`, `$.list[*].field`): the checker compiles those into segments
+    /// the evaluator walks directly.
+    pub fn simple(&self) -> Option<Vec<Step<'_>>> {
         self.query
             .segments
             .iter()
             .map(|s| match (s.descendant, s.selectors.as_slice()) {
-                (false, [Selector::Name(n)]) => Some(ir::Segment::Field(n.to_string())),
-                (false, [Selector::Index(i)]) => Some(ir::Segment::Index(*i)),
-                (false, [Selector::Wildcard]) => Some(ir::Segment::Wildcard),
+                (false, [Selector::Name(n)]) => Some(Step::Name(n)),
+                (false, [Selector::Index(i)]) => Some(Step::Index(*i)),
+                (false, [Selector::Wildcard]) => Some(Step::Wildcard),
                 _ => None,
             })
             .collect()

@@ -5,8 +5,10 @@
 //! and almost no allocation; fields the mapping never reads are validated and dropped.
 //! The library API's `serde_json::Value` records are viewed the same way without copying.
 
+mod error;
 mod parse;
 
+pub use error::{EntryError, RecordError};
 pub use parse::{check_depth, not_an_object, read, read_inside};
 
 use serde_json::Value as Json;

@@ -7,9 +7,8 @@
 //! checked for escapes without decoding, numbers are decoded only when they could be out of
 //! range, and nesting is tracked with one bit per level, so skipping allocates nothing.
 
-use super::{Doc, Obj};
+use super::{Doc, Obj, RecordError};
 use crate::limits::Limits;
-use crate::mapping::RecordError;
 use std::borrow::Cow;
 
 /// Reads one record: valid UTF-8, nesting within `limits.depth`, valid JSON (RFC 8259, as

@@ -13,7 +13,7 @@
 //! The pre-scan has bounded nesting before this runs: recursion here follows the same
 //! brackets and chains as the grammar's.
 
-use super::{direct, Lower, Piece, PipeCall, E};
+use super::lower::{direct, Lower, Piece, PipeCall, E};
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Span;
 use crate::syntax::ast::{

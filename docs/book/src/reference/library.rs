@@ -141,6 +141,31 @@ fn bulk_lines() -> Result<(), Box<dyn Error>> {
 }
 
 #[test]
+fn bulk_runs() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: bulk-run
+    let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n}")?;
+    // NDJSON, or one JSON array of records: `scimap bulk`'s input.
+    let input = "{\"_id\": \"1\", \"username\": \"ada\"}\n7\n{\"_id\": \"3\", \"username\": \"eve\"}\n";
+    let mut output = Vec::new();
+    let options = scimap::bulk::Options {
+        threads: 2,
+        line_bytes: scimap::Limits::default().line_bytes,
+        progress: Some(&|done| eprintln!("{done} records")),
+    };
+    let summary =
+        scimap::bulk::evaluate(&mapping, scimap::Kind::User, input.as_bytes(), &mut output, &options)?;
+    assert_eq!((summary.total, summary.ok, summary.failed()), (3, 2, 1));
+    let text = String::from_utf8(output)?;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}"#);
+    assert!(lines[1].starts_with(r#"{"error":{"message":"the record is a number, not a JSON object"#));
+    assert!(lines[1].ends_with(r#""line":2}"#));
+    assert!(lines[2].ends_with(r#""userName":"eve"}"#));
+    // ANCHOR_END: bulk-run
+    Ok(())
+}
+
+#[test]
 fn explain() -> Result<(), Box<dyn Error>> {
     // ANCHOR: explain
     let mapping = scimap::Mapping::compile("user {\n  userName = $.username\n  title = const \"Engineer\"\n}")?;

@@ -1,4 +1,5 @@
-//! Record files of `eval` and `expr`, read one record at a time.
+//! Record files read one record at a time: a bulk run's JSON array, and the record files of
+//! the command line's `eval`, `expr` and `plan`.
 //!
 //! A file holds one JSON value, a JSON array whose items are the records, or values one after
 //! another (NDJSON, or concatenated). A small scanner finds where each value ends — it follows
