@@ -229,7 +229,16 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     if *old == *new || n == 0 {
         return Ok(Value::Str(s));
     }
-    let found = s.matches(&*old).count();
+    // One byte (`" "`, `"."`) is found by memchr; `str::matches` builds a two-way searcher per
+    // call, which costs more than the search in a name or an address.
+    let byte = match old.as_bytes() {
+        [b] => Some(*b),
+        _ => None,
+    };
+    let found = match byte {
+        Some(b) => memchr::memchr_iter(b, s.as_bytes()).count(),
+        None => s.matches(&*old).count(),
+    };
     let count = usize::try_from(n).map_or(found, |n| n.min(found));
     if count == 0 {
         return Ok(Value::Str(s));
@@ -240,14 +249,20 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let len = len.unwrap_or(usize::MAX);
     let mut out = budget.text(len)?;
     step_bytes(budget, len)?;
-    // `str::replacen`, into a buffer whose allocation may fail.
-    let mut last = 0;
-    for (start, part) in s.match_indices(&*old).take(count) {
-        out.push_str(&s[last..start]);
-        out.push_str(&new);
-        last = start + part.len();
+    // A one-byte `old` is ASCII, a whole character: slicing around it is safe.
+    match byte {
+        Some(b) => splice(
+            &mut out,
+            &s,
+            memchr::memchr_iter(b, s.as_bytes()).take(count),
+            1,
+            &new,
+        ),
+        None => {
+            let starts = s.match_indices(&*old).map(|(i, _)| i).take(count);
+            splice(&mut out, &s, starts, old.len(), &new)
+        }
     }
-    out.push_str(&s[last..]);
     Value::string(out, budget)
 }
 
@@ -268,6 +283,18 @@ pub fn split_join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         }
         _ => Err(EvalError::invalid("join(split(…)) takes three values")),
     }
+}
+
+/// `s` with the `len` bytes at each of `starts` replaced by `new`, into `out` (`str::replacen`,
+/// into a buffer whose allocation may fail).
+fn splice(out: &mut String, s: &str, starts: impl Iterator<Item = usize>, len: usize, new: &str) {
+    let mut last = 0;
+    for start in starts {
+        out.push_str(s.get(last..start).unwrap_or_default());
+        out.push_str(new);
+        last = start + len;
+    }
+    out.push_str(s.get(last..).unwrap_or_default());
 }
 
 pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
@@ -509,6 +536,23 @@ mod tests {
         ok("splitAfter", json!(["a,", ","]), r#"["a,",""]"#);
         err("split", json!(["a", 1]), "expected string, got int");
         err("split", json!(["a", ",", 1.5]), "expected int, got float");
+    }
+
+    #[test]
+    fn replace_agrees_with_std_for_one_byte_and_longer_patterns() {
+        let texts = ["", " ", "a b  c ", "ä ö.ü", "日本 語", "..a..", "abcabc"];
+        for s in texts {
+            for old in [" ", ".", "a", "ab", "ä", " ö"] {
+                for (n, take) in [(-1, usize::MAX), (0, 0), (1, 1), (2, 2)] {
+                    let want = s.replacen(old, "<>", take);
+                    ok(
+                        "replace",
+                        json!([s, old, "<>", n]),
+                        &serde_json::to_string(&want).unwrap(),
+                    );
+                }
+            }
+        }
     }
 
     #[test]
