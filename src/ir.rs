@@ -437,7 +437,7 @@ impl Node {
     }
 
     /// `for_each_child` with mutable access, in the same order.
-    pub fn for_each_child_mut(&mut self, f: impl FnMut(&mut Node)) {
+    pub fn for_each_child_mut<'n>(&'n mut self, f: impl FnMut(&'n mut Node)) {
         children!(&mut self.op, f, iter_mut);
     }
 
@@ -459,9 +459,15 @@ impl Node {
 
     /// Whether local slot `slot` is read anywhere in this expression.
     pub fn reads_local(&self, slot: usize) -> bool {
-        let mut found = matches!(self.op, Op::Local(i) if i == slot);
-        self.for_each_child(|n| found = found || n.reads_local(slot));
-        found
+        // A stack of its own: called at every level of nested predicates.
+        let mut stack = vec![self];
+        while let Some(n) = stack.pop() {
+            if matches!(n.op, Op::Local(i) if i == slot) {
+                return true;
+            }
+            n.for_each_child(|c| stack.push(c));
+        }
+        false
     }
 
     /// How deep evaluating this node recurses, counting a section `let` as deep as its value

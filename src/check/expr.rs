@@ -996,11 +996,7 @@ impl<'c> ExprChecker<'c> {
             }
         }
         if let (Mod, ExprKind::Int(0)) = (op, &r.kind) {
-            self.error(Diagnostic::error(
-                "scimap::type-mismatch",
-                r.span,
-                "integer divide by zero",
-            ));
+            self.divide_by_zero(r.span);
         }
         let (ln, lt) = self.check(l);
         // `x != nil && x.y` narrows x on the right; `x == nil || x.y` too.
@@ -1128,14 +1124,7 @@ impl<'c> ExprChecker<'c> {
             }
         };
         if op == Add && ty == T::String {
-            // Left-nested sums of strings are built in one buffer (`Op::Concat`).
-            let (mut parts, mut joins) = match ln.op {
-                Op::Concat { parts, joins } => (parts, joins),
-                op => (vec![node(op, ln.span)], Vec::new()),
-            };
-            parts.push(rn);
-            joins.push(span);
-            return (node(Op::Concat { parts, joins }, span), ty);
+            return (concat(ln, rn, span), ty);
         }
         (node(Op::Binary(op, Box::new(ln), Box::new(rn)), span), ty)
     }
@@ -1278,31 +1267,7 @@ impl<'c> ExprChecker<'c> {
             nodes.push(n);
             types.push(t);
         }
-        // As Expr's checker: what can never be measured, indexed or taken as a number.
-        let scalar = |t: &Type| {
-            use Type as T;
-            matches!(
-                t.non_nil(),
-                T::Int | T::Float | T::Bool | T::Nil | T::Time | T::Duration | T::Location
-            )
-        };
-        let refused = match name {
-            "len" | "get" => types.first().is_some_and(scalar).then_some(0),
-            // Only strings: a map (`$env`) passes Expr's checker, and the types scimap infers
-            // for `??` are narrower than Expr's.
-            "max" | "min" | "mean" => types.iter().position(|t| *t == Type::String),
-            _ => None,
-        };
-        if let (Some(i), Some(a)) = (refused, refused.and_then(|i| args.get(i))) {
-            // In Expr's words.
-            let t = types.get(i).cloned().unwrap_or(Type::Any);
-            let message = if name == "get" {
-                format!("type {t} does not support indexing")
-            } else {
-                format!("invalid argument for {name} (type {t})")
-            };
-            self.error(Diagnostic::error("scimap::argument-type", a.span, message));
-        }
+        self.refuse_never_valid(name, args, &types);
         // As Expr's checker: `get` indexes an array by an integer and a map by a string.
         if let ("get", [v, k], Some(key)) = (name, types.as_slice(), args.get(1)) {
             let want = match v.non_nil() {
@@ -1334,56 +1299,8 @@ impl<'c> ExprChecker<'c> {
                 }
             }
         }
-        // As Expr's optimizer: `first`/`last` of a filter stop at the first item found, and
-        // `len` of one counts without building it.
-        if let [Node {
-            op: Op::Predicate { func, map, .. },
-            ..
-        }] = nodes.as_mut_slice()
-        {
-            if *func == Predicate::Filter {
-                let fused = match name {
-                    "first" => Some(Predicate::Find),
-                    "last" => Some(Predicate::FindLast),
-                    "len" => {
-                        *map = None;
-                        Some(Predicate::Count)
-                    }
-                    _ => None,
-                };
-                if let Some(f) = fused {
-                    *func = f;
-                    if let Some(n) = nodes.pop() {
-                        return (Node { op: n.op, span }, ty);
-                    }
-                }
-            }
-        }
-        // `join(split(s, " "), ".")` builds no list: one replacement (`split_join`).
-        if let (
-            "join",
-            [Expr {
-                kind: ExprKind::Call { name: inner, args },
-                ..
-            }, ..],
-        ) = (name, args)
-        {
-            let constant_sep = matches!(args.get(1), Some(Expr { kind: ExprKind::Str(sep), .. }) if !sep.is_empty());
-            if inner.node == "split" && args.len() == 2 && constant_sep {
-                if let [Node {
-                    op: Op::Native { args: split, .. },
-                    ..
-                }, glue @ ..] = nodes.as_mut_slice()
-                {
-                    let mut args = std::mem::take(split);
-                    args.push(match glue {
-                        [glue] => std::mem::replace(glue, node(Op::Nil, span)),
-                        _ => node(Op::Str("".into()), span),
-                    });
-                    let call = crate::eval::builtins::split_join;
-                    return (node(Op::Native { call, args }, span), ty);
-                }
-            }
+        if let Some(fused) = fuse(name, args, &mut nodes, &ty, span) {
+            return fused;
         }
         if name == "date" && nodes.len() >= 2 {
             if let ExprKind::Str(layout) = &args[1].kind {
@@ -1411,6 +1328,45 @@ impl<'c> ExprChecker<'c> {
             ),
             ty,
         )
+    }
+
+    /// `x % 0`, which Expr's optimizer folds into this error.
+    fn divide_by_zero(&mut self, span: Span) {
+        self.error(Diagnostic::error(
+            "scimap::type-mismatch",
+            span,
+            "integer divide by zero",
+        ));
+    }
+
+    /// Arguments Expr's checker refuses: what can never be measured, indexed or taken as a
+    /// number. Apart from `call` so as not to grow its stack frame, which recursion multiplies.
+    fn refuse_never_valid(&mut self, name: &str, args: &[Expr], types: &[Type]) {
+        // As Expr's checker: what can never be measured, indexed or taken as a number.
+        let scalar = |t: &Type| {
+            use Type as T;
+            matches!(
+                t.non_nil(),
+                T::Int | T::Float | T::Bool | T::Nil | T::Time | T::Duration | T::Location
+            )
+        };
+        let refused = match name {
+            "len" | "get" => types.first().is_some_and(scalar).then_some(0),
+            // Only strings: a map (`$env`) passes Expr's checker, and the types scimap infers
+            // for `??` are narrower than Expr's.
+            "max" | "min" | "mean" => types.iter().position(|t| *t == Type::String),
+            _ => None,
+        };
+        if let (Some(i), Some(a)) = (refused, refused.and_then(|i| args.get(i))) {
+            // In Expr's words.
+            let t = types.get(i).cloned().unwrap_or(Type::Any);
+            let message = if name == "get" {
+                format!("type {t} does not support indexing")
+            } else {
+                format!("invalid argument for {name} (type {t})")
+            };
+            self.error(Diagnostic::error("scimap::argument-type", a.span, message));
+        }
     }
 
     fn arity(&mut self, name: &str, span: Span, got: usize, min: usize, max: Option<usize>) {
@@ -1652,6 +1608,81 @@ impl<'c> ExprChecker<'c> {
 
 /// The reason in a `regex` error ("unclosed character class"), without its drawing of the
 /// pattern.
+/// `l + r` of strings: left-nested sums are built in one buffer (`Op::Concat`).
+fn concat(l: Node, r: Node, span: Span) -> Node {
+    let (mut parts, mut joins) = match l.op {
+        Op::Concat { parts, joins } => (parts, joins),
+        op => (vec![node(op, l.span)], Vec::new()),
+    };
+    parts.push(r);
+    joins.push(span);
+    node(Op::Concat { parts, joins }, span)
+}
+
+/// Calls fused as Expr's optimizer fuses them, and `join(split(…))` by a literal separator;
+/// `None` for every other call. Apart from `call` so as not to grow its stack frame.
+fn fuse(
+    name: &str,
+    args: &[Expr],
+    nodes: &mut Vec<Node>,
+    ty: &Type,
+    span: Span,
+) -> Option<(Node, Type)> {
+    // As Expr's optimizer: `first`/`last` of a filter stop at the first item found, and
+    // `len` of one counts without building it.
+    if let [Node {
+        op: Op::Predicate { func, map, .. },
+        ..
+    }] = nodes.as_mut_slice()
+    {
+        if *func == Predicate::Filter {
+            let fused = match name {
+                "first" => Some(Predicate::Find),
+                "last" => Some(Predicate::FindLast),
+                "len" => {
+                    *map = None;
+                    Some(Predicate::Count)
+                }
+                _ => None,
+            };
+            if let Some(f) = fused {
+                *func = f;
+                if let Some(n) = nodes.pop() {
+                    return Some((Node { op: n.op, span }, ty.clone()));
+                }
+            }
+        }
+    }
+    // `join(split(s, " "), ".")` builds no list: one replacement (`split_join`).
+    if let (
+        "join",
+        [Expr {
+            kind: ExprKind::Call { name: inner, args },
+            ..
+        }, ..],
+    ) = (name, args)
+    {
+        let constant_sep =
+            matches!(args.get(1), Some(Expr { kind: ExprKind::Str(sep), .. }) if !sep.is_empty());
+        if inner.node == "split" && args.len() == 2 && constant_sep {
+            if let [Node {
+                op: Op::Native { args: split, .. },
+                ..
+            }, glue @ ..] = nodes.as_mut_slice()
+            {
+                let mut args = std::mem::take(split);
+                args.push(match glue {
+                    [glue] => std::mem::replace(glue, node(Op::Nil, span)),
+                    _ => node(Op::Str("".into()), span),
+                });
+                let call = crate::eval::builtins::split_join;
+                return Some((node(Op::Native { call, args }, span), ty.clone()));
+            }
+        }
+    }
+    None
+}
+
 fn regex_reason(s: &str) -> &str {
     s.lines()
         .find_map(|l| l.trim().strip_prefix("error: "))

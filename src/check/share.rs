@@ -5,33 +5,74 @@
 //! Only values are reused, never errors: an occurrence whose evaluation fails is evaluated
 //! again where it next appears, so every entry reports its own error at its own span, exactly
 //! as without sharing.
+//!
+//! Both passes walk with a stack of their own, not by recursion: a mapping may nest up to the
+//! depth limit, and the checker has already used that much of the thread's stack once.
 
 use crate::ir::{Node, Op, Section, Source};
 use std::collections::HashMap;
 
+/// What the first pass learns of each node, by pre-order position.
+struct Facts {
+    /// Equal ids: structurally equal pure subtrees. `None`: impure.
+    id: Vec<Option<usize>>,
+    /// Whether the node is worth a slot (see `worth_sharing`).
+    worth: Vec<bool>,
+    parent: Vec<Option<usize>>,
+    /// Whether the node is the object or receiver of a member, slice or method chain, whose
+    /// `?.` must end the whole chain and so cannot go through a slot.
+    object: Vec<bool>,
+}
+
 /// Rewrites `section` so that each repeated pure subexpression is kept in a slot.
 pub fn share(section: &mut Section) {
-    let mut ids = Ids::default();
-    let mut seen = Vec::new();
-    for root in roots(section) {
-        ids.visit(root, &mut seen);
+    let facts = learn(section);
+    let mut counts: HashMap<usize, u32> = HashMap::new();
+    for id in facts.id.iter().flatten() {
+        *counts.entry(*id).or_default() += 1;
     }
-    let mut counts = vec![0u32; ids.by_key.len()];
-    for id in seen.iter().flatten() {
-        if let Some(c) = counts.get_mut(*id) {
-            *c += 1;
-        }
-    }
-    let mut rewrite = Rewrite {
-        seen: &seen,
-        counts: &counts,
-        next: 0,
-        slots: HashMap::new(),
+    let count = |i: usize| {
+        let id = facts.id.get(i).copied().flatten();
+        id.and_then(|id| counts.get(&id)).copied().unwrap_or(0)
     };
-    for root in roots_mut(section) {
-        rewrite.node(root, 1, false);
+    // Top-down, parents before children: a node is shared when it occurs more often than the
+    // shared node around it (which it can only occur inside of otherwise).
+    let n = facts.id.len();
+    let mut outer = vec![1u32; n];
+    let mut wrap = vec![false; n];
+    for i in 0..n {
+        let around = facts.parent[i].map_or(1, |p| if wrap[p] { count(p) } else { outer[p] });
+        outer[i] = around;
+        wrap[i] = facts.worth[i] && !facts.object[i] && count(i) >= 2 && count(i) > around;
     }
-    section.shared = rewrite.slots.len();
+    let mut slots: HashMap<usize, usize> = HashMap::new();
+    // Pre-order again, in step with the first pass. A node just wrapped is pushed back as its
+    // slot's content (`true`): the same position, so its children come next.
+    let mut stack: Vec<(&mut Node, bool)> = roots_mut(section).map(|n| (n, false)).collect();
+    stack.reverse();
+    let mut at = 0;
+    while let Some((node, content)) = stack.pop() {
+        if !content {
+            let i = at;
+            at += 1;
+            if let (Some(true), Some(id)) = (wrap.get(i), facts.id.get(i).copied().flatten()) {
+                let next = slots.len();
+                let index = *slots.entry(id).or_insert(next);
+                let op = std::mem::replace(&mut node.op, Op::Nil);
+                let span = node.span;
+                node.op = Op::Shared {
+                    index,
+                    node: Box::new(Node { op, span }),
+                };
+                node.for_each_child_mut(|inner| stack.push((inner, true)));
+                continue;
+            }
+        }
+        let mut children = Vec::new();
+        node.for_each_child_mut(|c| children.push((c, false)));
+        stack.extend(children.into_iter().rev());
+    }
+    section.shared = slots.len();
 }
 
 fn roots(section: &Section) -> impl Iterator<Item = &Node> {
@@ -53,35 +94,64 @@ fn roots_mut(section: &mut Section) -> impl Iterator<Item = &mut Node> {
     entries.chain(section.lets.iter_mut().map(|l| &mut l.value))
 }
 
-/// Hash-consing: a subtree's key is its own operation and its children's ids, so keys stay
-/// small however deep the tree.
-#[derive(Default)]
-struct Ids {
-    by_key: HashMap<Vec<u8>, usize>,
-}
-
-impl Ids {
-    /// Records in `seen`, in pre-order, the id of each node of `n`'s subtree worth sharing
-    /// (equal ids: structurally equal pure subtrees); returns `n`'s id if it is pure.
-    fn visit(&mut self, n: &Node, seen: &mut Vec<Option<usize>>) -> Option<usize> {
-        let at = seen.len();
-        seen.push(None);
-        let mut children = Vec::new();
-        let mut pure = true;
-        n.for_each_child(|c| match self.visit(c, seen) {
-            Some(id) => children.push(id),
-            None => pure = false,
-        });
-        let size = seen.len() - at;
-        let key = if pure { key(&n.op, &children) } else { None };
-        let id = key.map(|k| {
-            let next = self.by_key.len();
-            *self.by_key.entry(k).or_insert(next)
-        });
-        if let Some(s) = seen.get_mut(at) {
-            *s = id.filter(|_| worth_sharing(&n.op, size));
+/// The first pass: every node in pre-order, then ids bottom-up by hash-consing (a subtree's
+/// key is its own operation and its children's ids, so keys stay small however deep the tree).
+fn learn(section: &Section) -> Facts {
+    let mut nodes: Vec<&Node> = Vec::new();
+    let mut parent = Vec::new();
+    let mut object = Vec::new();
+    let mut children: Vec<Vec<usize>> = Vec::new();
+    let mut stack: Vec<(&Node, Option<usize>, bool)> =
+        roots(section).map(|n| (n, None, false)).collect();
+    stack.reverse();
+    while let Some((n, p, is_object)) = stack.pop() {
+        let i = nodes.len();
+        nodes.push(n);
+        parent.push(p);
+        object.push(is_object);
+        children.push(Vec::new());
+        if let Some(kids) = p.and_then(|p| children.get_mut(p)) {
+            kids.push(i);
         }
-        id
+        let chain = matches!(
+            n.op,
+            Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. }
+        );
+        let mut below = Vec::new();
+        n.for_each_child(|c| below.push(c));
+        let first = below.len().saturating_sub(1);
+        stack.extend(
+            below
+                .into_iter()
+                .rev()
+                .enumerate()
+                .map(|(k, c)| (c, Some(i), chain && k == first)),
+        );
+    }
+    let mut by_key: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut id = vec![None; nodes.len()];
+    let mut size = vec![1usize; nodes.len()];
+    // Children come after their parent in pre-order: backwards, they are done first.
+    for i in (0..nodes.len()).rev() {
+        let kids = children.get(i).map(Vec::as_slice).unwrap_or_default();
+        let ids: Option<Vec<usize>> = kids.iter().map(|&k| id.get(k).copied().flatten()).collect();
+        size[i] += kids.iter().map(|&k| size[k]).sum::<usize>();
+        let key = ids.and_then(|ids| key(&nodes[i].op, &ids));
+        id[i] = key.map(|k| {
+            let next = by_key.len();
+            *by_key.entry(k).or_insert(next)
+        });
+    }
+    let worth = nodes
+        .iter()
+        .zip(&size)
+        .map(|(n, &s)| worth_sharing(&n.op, s))
+        .collect();
+    Facts {
+        id,
+        worth,
+        parent,
+        object,
     }
 }
 
@@ -102,7 +172,6 @@ fn worth_sharing(op: &Op, size: usize) -> bool {
         _ => false,
     }
 }
-
 /// The operation's own part of a key, with its children's ids; `None` where the value depends
 /// on more than the record (local slots, written by `let` and predicates).
 fn key(op: &Op, children: &[usize]) -> Option<Vec<u8>> {
@@ -183,47 +252,4 @@ fn key(op: &Op, children: &[usize]) -> Option<Vec<u8>> {
         word(&mut k, c as u64);
     }
     Some(k)
-}
-
-struct Rewrite<'s> {
-    seen: &'s [Option<usize>],
-    counts: &'s [u32],
-    /// The pre-order position of the next node.
-    next: usize,
-    /// Slot of each shared id.
-    slots: HashMap<usize, usize>,
-}
-
-impl Rewrite<'_> {
-    /// Wraps `n` if it occurs more often than the shared node around it (`outer` times);
-    /// `object` when `n` is the object of a member, slice or method chain, whose `?.` must
-    /// end the whole chain and so cannot go through a slot.
-    fn node(&mut self, n: &mut Node, outer: u32, object: bool) {
-        let seen = self.seen;
-        let Some(&id) = seen.get(self.next) else {
-            return;
-        };
-        self.next += 1;
-        let count = id.and_then(|id| self.counts.get(id)).copied().unwrap_or(0);
-        let share = count >= 2 && count > outer && !object;
-        let chain = matches!(
-            n.op,
-            Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. }
-        );
-        let inner = if share { count } else { outer };
-        let mut first = true;
-        n.for_each_child_mut(|c| {
-            self.node(c, inner, chain && first);
-            first = false;
-        });
-        if let (true, Some(id)) = (share, id) {
-            let next = self.slots.len();
-            let index = *self.slots.entry(id).or_insert(next);
-            let op = std::mem::replace(&mut n.op, Op::Nil);
-            n.op = Op::Shared {
-                index,
-                node: Box::new(Node { op, span: n.span }),
-            };
-        }
-    }
 }
