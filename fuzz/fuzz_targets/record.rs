@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 
 mod common;
 
-/// Reads `a` and the id field `_id`; everything else in a record is skipped.
-const MAPPING: &str = "user {\n  userName = \"u\"\n  title = toJSON(a)\n}";
+/// Reads `email` and the id field `_id`; everything else in a record is skipped.
+const MAPPING: &str = "user {\n  userName = \"u\"\n  title = toJSON(email)\n}";
 
 fuzz_target!(init: common::init(), |data: &[u8]| {
     let ours = parse_record(data, &common::limits());
