@@ -522,6 +522,12 @@ impl<'a> Reader<'a> {
                         entry.1 = value;
                     }
                 } else {
+                    if let (Keep::Only(w), 0) = (keep, entries.capacity()) {
+                        // Room for every wanted field at once, not a block regrown three times.
+                        let n = w.fields.len();
+                        self.charge(n.saturating_mul(size_of::<(Cow<'a, str>, Doc<'a>)>()))?;
+                        entries.reserve_exact(n);
+                    }
                     seen |= bit;
                     self.push(&mut entries, (key, value))?;
                 }
