@@ -1112,6 +1112,14 @@ mod tests {
         let (_, skipped) =
             super::read(items.as_bytes(), &Limits::default(), Some(&fields(&["b"]))).unwrap();
         assert_eq!(skipped, 0);
+        // A filtered object's entries are one block with room for every wanted field.
+        let (_, kept) = super::read(
+            br#"{"b":1,"x":2}"#,
+            &Limits::default(),
+            Some(&fields(&["a", "b", "c"])),
+        )
+        .unwrap();
+        assert_eq!(kept, 3 * size_of::<(Cow<str>, Doc)>());
         let small = Limits {
             memory: 100_000,
             ..Limits::default()
