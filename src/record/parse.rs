@@ -3,9 +3,10 @@
 //! A hand-written reader over the validated UTF-8 line. It accepts exactly what `serde_json`
 //! accepts and reports the same errors at the same positions (the reader it replaced was
 //! `serde_json`), but builds a borrowed [`Doc`] tree directly, and fields the mapping never
-//! reads are validated without being built: strings are scanned eight bytes at a time and
-//! checked for escapes without decoding, numbers are decoded only when they could be out of
-//! range, and nesting is tracked with one bit per level, so skipping allocates nothing.
+//! reads are validated without being built: strings are scanned for their end eight bytes at a
+//! time, then, past 32 bytes, with SIMD (`memchr2`, and a vectorised minimum for control bytes),
+//! and checked for escapes without decoding, numbers are decoded only when they could be out of range, and nesting is
+//! tracked with one bit per level, so skipping allocates nothing.
 
 use super::{Doc, Obj, RecordError};
 use crate::limits::Limits;
@@ -60,6 +61,7 @@ fn read_keeping<'a>(
     let mut reader = Reader {
         text,
         bytes,
+        // A vectorised pass (a minimum, no early exit): compact NDJSON lines have none.
         pos: 0,
         depth: limits.nesting(),
         memory: limits.memory,
@@ -207,6 +209,7 @@ struct Open {
 }
 
 impl Open {
+    #[inline]
     fn push(&mut self, object: bool) {
         if self.len > 0 && self.len.is_multiple_of(64) {
             self.spilled.push(self.bits);
@@ -277,37 +280,41 @@ impl<'f> Wanted<'f> {
         }
     }
 
+    /// The index in `fields` of the field `key` names, if it is one.
     #[inline]
-    fn contains(&self, key: &[u8]) -> bool {
+    fn position(&self, key: &[u8]) -> Option<usize> {
         let h = sketch(key);
-        self.sketches
+        if self
+            .sketches
             .get(h / 64)
             .is_some_and(|word| word & 1 << (h % 64) != 0)
-            && self.compare(key)
+        {
+            self.compare(key)
+        } else {
+            None
+        }
     }
 
-    // Out of line, so that `contains` inlines into the key loop.
+    // Out of line, so that `position` inlines into the key loop.
     #[inline(never)]
-    fn compare(&self, key: &[u8]) -> bool {
+    fn compare(&self, key: &[u8]) -> Option<usize> {
         // Keys of the same length mostly differ in their first byte.
         let same = |f: &String| f.as_bytes().first() == key.first() && f.as_bytes() == key;
         let Some(&mask) = self.by_len.get(key.len()) else {
-            return self.fields.iter().any(same);
+            return self.fields.iter().position(same);
         };
         let mut rest = mask;
         while rest != 0 {
-            if self
-                .fields
-                .get(rest.trailing_zeros() as usize)
-                .is_some_and(same)
-            {
-                return true;
+            let i = rest.trailing_zeros() as usize;
+            if self.fields.get(i).is_some_and(same) {
+                return Some(i);
             }
             rest &= rest - 1;
         }
         self.fields
             .get(64..)
-            .is_some_and(|later| later.iter().any(same))
+            .and_then(|later| later.iter().position(same))
+            .map(|i| 64 + i)
     }
 }
 
@@ -343,6 +350,10 @@ struct Reader<'a> {
 }
 
 const ONES: u64 = u64::MAX / 255;
+
+/// Bytes the eight-byte scan covers before a string's run is handed to `memchr2`: most strings
+/// end sooner, and on short runs the call costs more than the scan (BENCHMARKS.md).
+const SHORT: usize = 32;
 
 /// Whether a byte ends the plain run of a string.
 fn is_special(b: u8) -> bool {
@@ -454,6 +465,11 @@ impl<'a> Reader<'a> {
     /// many more levels its values may open.
     fn object(&mut self, room: usize, keep: Keep<'_>) -> Result<Obj<'a>, Fail> {
         let mut entries = Vec::new();
+        // Bit `i`: `fields[i]` of a `Keep::Only` has an entry. A repeated key then finds its
+        // entry at once, and the object is built without `Obj::new`'s search for duplicates;
+        // a field past the 64th sends it back to that search.
+        let mut seen = 0u64;
+        let mut indexed = matches!(keep, Keep::Only(_));
         match self.whitespace() {
             Some(b'"') => {}
             Some(b'}') => {
@@ -471,10 +487,13 @@ impl<'a> Reader<'a> {
                 Text::Plain(from, to) => self.bytes.get(*from..*to).unwrap_or_default(),
                 Text::Escaped(s) => s.as_bytes(),
             };
-            let (wanted, inner) = match keep {
-                Keep::All => (true, None),
-                Keep::Only(w) => (w.contains(name), None),
-                Keep::Inside(k, w) => (true, (name == k).then_some(w)),
+            let (wanted, inner, slot) = match keep {
+                Keep::All => (true, None, None),
+                Keep::Only(w) => {
+                    let slot = w.position(name);
+                    (slot.is_some(), None, slot)
+                }
+                Keep::Inside(k, w) => (true, (name == k).then_some(w), None),
             };
             if wanted {
                 let key = match key {
@@ -492,7 +511,25 @@ impl<'a> Reader<'a> {
                     }
                     _ => self.value(room)?,
                 };
-                self.push(&mut entries, (key, value))?;
+                let bit = slot.and_then(|i| 1u64.checked_shl(i as u32)).unwrap_or(0);
+                if bit == 0 && slot.is_some() {
+                    indexed = false;
+                }
+                if seen & bit != 0 {
+                    // A repeated field: its first position, its last value.
+                    if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == key) {
+                        entry.1 = value;
+                    }
+                } else {
+                    if let (Keep::Only(w), 0) = (keep, entries.capacity()) {
+                        // Room for every wanted field at once, not a block regrown three times.
+                        let n = w.fields.len();
+                        self.charge(n.saturating_mul(size_of::<(Cow<'a, str>, Doc<'a>)>()))?;
+                        entries.reserve_exact(n);
+                    }
+                    seen |= bit;
+                    self.push(&mut entries, (key, value))?;
+                }
             } else {
                 self.skip(room)?;
             }
@@ -511,6 +548,9 @@ impl<'a> Reader<'a> {
                     // A large object's key index: a `u32` per entry, and a flag while building it.
                     if entries.len() > super::SCAN {
                         self.charge(entries.len().saturating_mul(5))?;
+                    }
+                    if indexed {
+                        return Ok(Obj::new_unique(entries));
                     }
                     return Ok(Obj::new(entries));
                 }
@@ -720,12 +760,13 @@ impl<'a> Reader<'a> {
     /// eight bytes at once, as serde_json does: the high bit of each byte of
     /// `(y - n) & !y` is set for the lowest byte of `y` below `n` (n <= 0x80) and possibly
     /// for bytes above it (borrows), never below, so the lowest set bit finds the first.
+    /// Past `SHORT` bytes, the rest goes to [`Reader::scan_long`].
     #[inline]
     fn scan(&self, from: usize) -> usize {
         let rest = self.bytes.get(from..).unwrap_or_default();
         let (chunks, tail) = rest.as_chunks::<8>();
         let mut at = from;
-        for chunk in chunks {
+        for chunk in chunks.iter().take(SHORT / 8) {
             let x = u64::from_le_bytes(*chunk);
             // `^ 0x02` turns `"` into 0x20 and keeps control bytes below it.
             let quote = x ^ (ONES * 0x02);
@@ -738,10 +779,28 @@ impl<'a> Reader<'a> {
             }
             at += 8;
         }
+        if chunks.len() > SHORT / 8 {
+            return self.scan_long(at);
+        }
         at + tail
             .iter()
             .position(|&b| is_special(b))
             .unwrap_or(tail.len())
+    }
+
+    /// [`Reader::scan`] of a long run: `memchr2` finds the first `"` or `\`, then one
+    /// vectorised pass (a minimum, no early exit) over the bytes before it tells whether a
+    /// control byte comes first. Each byte is looked at twice at most, so a run of any length
+    /// costs time in proportion to it.
+    #[inline(never)]
+    fn scan_long(&self, from: usize) -> usize {
+        let rest = self.bytes.get(from..).unwrap_or_default();
+        let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+        let run = rest.get(..end).unwrap_or_default();
+        if run.iter().fold(u8::MAX, |low, &b| low.min(b)) < 0x20 {
+            return from + run.iter().position(|&b| b < 0x20).unwrap_or(end);
+        }
+        from + end
     }
 
     /// The text between two offsets at ASCII delimiters (so always char boundaries).
@@ -1052,6 +1111,14 @@ mod tests {
         let (_, skipped) =
             super::read(items.as_bytes(), &Limits::default(), Some(&fields(&["b"]))).unwrap();
         assert_eq!(skipped, 0);
+        // A filtered object's entries are one block with room for every wanted field.
+        let (_, kept) = super::read(
+            br#"{"b":1,"x":2}"#,
+            &Limits::default(),
+            Some(&fields(&["a", "b", "c"])),
+        )
+        .unwrap();
+        assert_eq!(kept, 3 * size_of::<(Cow<str>, Doc)>());
         let small = Limits {
             memory: 100_000,
             ..Limits::default()
@@ -1418,6 +1485,118 @@ mod tests {
         }
     }
 
+    /// Strings around and past the length where the scan hands over to `memchr2`, each as a
+    /// skipped and a kept value, and as a key.
+    fn long_string_records(inner: &[u8]) -> Vec<Vec<u8>> {
+        let mut records = Vec::new();
+        for (open, close) in [
+            (&br#"{"skipped":""#[..], &br#"","a":1}"#[..]),
+            (br#"{"a":""#, br#""}"#),
+            (br#"{"b":[{"c":""#, br#""}],"a":2}"#),
+            (br#"{""#, br#"":1,"a":3}"#),
+        ] {
+            records.push([open, inner, close].concat());
+        }
+        records
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_long_strings_with_escapes_at_every_position() {
+        for len in [0, 1, 7, 8, 9, 31, 32, 33, 40, 64, 65, 100, 130] {
+            for piece in [
+                &br#"\n"#[..],
+                br#"\""#,
+                br#"\\"#,
+                br#"\u00e9"#,
+                br#"\uD83D\uDE00"#,
+                "é".as_bytes(),
+                "😀".as_bytes(),
+                br#"\x"#,
+                br#"\u12"#,
+                br#"\uDC00"#,
+                b"\\",
+            ] {
+                for at in 0..=len {
+                    let mut inner = vec![b'x'; len];
+                    inner.splice(at..at, piece.iter().copied());
+                    for record in long_string_records(&inner) {
+                        agrees(&record);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_control_bytes_and_bad_utf8_in_long_strings() {
+        for len in [1, 8, 31, 32, 33, 47, 64, 129] {
+            for at in 0..len {
+                for bad in [
+                    &b"\x00"[..],
+                    b"\x1f",
+                    b"\n",
+                    b"\t",
+                    b"\xff",
+                    b"\xc3",
+                    b"\xc0\x80",
+                    b"\xed\xa0\x80",
+                    b"\xe9\xbb",
+                ] {
+                    let mut inner = vec![b'y'; len];
+                    inner.splice(at..at, bad.iter().copied());
+                    for record in long_string_records(&inner) {
+                        agrees(&record);
+                        if std::str::from_utf8(bad).is_err() {
+                            let e = read(&record, &Limits::default(), Some(&fields(&["a"])))
+                                .unwrap_err();
+                            let offset = record.iter().position(|&b| b >= 0x80).unwrap();
+                            assert_eq!(
+                                e.message(),
+                                format!(
+                                    "the record is not valid UTF-8 (bad byte at offset {offset})"
+                                )
+                            );
+                        }
+                    }
+                }
+                // A control byte before a later quote or backslash is still the first error.
+                let mut inner = vec![b'z'; len];
+                inner[at] = 0x01;
+                inner.extend_from_slice(b"\\n tail");
+                for record in long_string_records(&inner) {
+                    agrees(&record);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_deep_skipped_containers_and_their_truncations() {
+        let long = "q".repeat(70);
+        for levels in [1, 2, 63, 64, 65, 126, 127, 128, 200] {
+            let mut text = String::from("{\"a\":0,\"deep\":");
+            for i in 0..levels {
+                if i % 2 == 0 {
+                    text.push_str(&format!("[\"{long}\\n\",1e5,"));
+                } else {
+                    text.push_str(&format!("{{\"k{long}\":true,\"v\":"));
+                }
+            }
+            text.push_str("null");
+            for i in (0..levels).rev() {
+                text.push_str(if i % 2 == 0 { "]" } else { "}" });
+            }
+            text.push('}');
+            agrees(text.as_bytes());
+            // Within the default depth the skipped container is read and dropped.
+            let ok = read(text.as_bytes(), &Limits::default(), Some(&fields(&["a"])));
+            assert_eq!(ok.is_ok(), levels < 128, "{levels}");
+            for end in (0..text.len()).step_by(if levels > 2 { 13 } else { 1 }) {
+                agrees(&text.as_bytes()[..end]);
+            }
+        }
+    }
+
     #[test]
     fn reports_serde_json_messages_with_line_and_column() {
         let message = |text: &str| {
@@ -1498,6 +1677,18 @@ mod tests {
         let all = read(br#"{"a":1,"b":2,"a":3}"#, &Limits::default(), None).unwrap();
         let keys: Vec<(&str, &Doc)> = all.iter().collect();
         assert_eq!(keys, [("a", &Doc::Int(3)), ("b", &Doc::Int(2))]);
+        // A repeated wanted field keeps its first position and its last value, whether its key
+        // is escaped or not.
+        let repeated = read(
+            br#"{"kA":1,"c":2,"b":0,"k\u0041":3,"c":4}"#,
+            &Limits::default(),
+            Some(&f),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(repeated.to_json()).to_string(),
+            r#"{"kA":3,"c":4}"#
+        );
         let none = read(br#"{"b":2}"#, &Limits::default(), Some(&f)).unwrap();
         assert_eq!(none.len(), 0);
         // More fields than the length index holds, and keys longer than it covers.
@@ -1511,6 +1702,17 @@ mod tests {
         .unwrap();
         assert_eq!(obj.len(), 3);
         assert_eq!(obj.get("f100"), None);
+        // Repeated fields past the 64th are resolved too.
+        let obj = read(
+            br#"{"f99":1,"f3":2,"f99":5,"f3":6,"f70":7}"#,
+            &Limits::default(),
+            Some(&many),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(obj.to_json()).to_string(),
+            r#"{"f99":5,"f3":6,"f70":7}"#
+        );
     }
 
     #[test]
