@@ -3,6 +3,57 @@
 use std::fmt;
 use std::sync::Arc;
 
+/// What a builtin expects of an argument (its row's `params`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Want {
+    Str,
+    Int,
+    Num,
+    List,
+    Map,
+    Any,
+}
+
+impl Want {
+    /// Whether a value of type `t` may be given where this is wanted (nil aside).
+    pub fn accepts(self, t: &Type) -> bool {
+        matches!(
+            (self, t.non_nil()),
+            (Want::Any, _)
+                | (_, Type::Any)
+                | (Want::Str, Type::String)
+                | (Want::Int, Type::Int)
+                | (Want::Num, Type::Int | Type::Float)
+                | (Want::List, Type::Array(_))
+                | (Want::Map, Type::Map | Type::Object(_))
+        )
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Want::Str => "a string",
+            Want::Int => "an integer",
+            Want::Num => "a number",
+            Want::List => "an array",
+            Want::Map => "a map",
+            Want::Any => "a value",
+        }
+    }
+}
+
+/// The common type of two branches.
+pub fn unify(a: &Type, b: &Type) -> Type {
+    if a == b {
+        return a.clone();
+    }
+    match (a, b) {
+        (Type::Nil, t) | (t, Type::Nil) => t.clone().nullable(),
+        (Type::Any, _) | (_, Type::Any) => Type::Any,
+        _ if a.non_nil() == b.non_nil() => a.non_nil().clone().nullable(),
+        _ => Type::Any,
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
     Nil,

@@ -1,7 +1,6 @@
 //! Expressions: resolve names, infer types, report mistakes, lower to IR nodes.
 
 use super::patterns::PatternError;
-use super::types::Type;
 use super::Shared;
 use crate::diagnostic::{quote, Diagnostic, Span};
 use crate::eval::builtins;
@@ -9,6 +8,7 @@ use crate::eval::time::{self, Layout};
 use crate::ir::{Node, Op, Predicate};
 use crate::schema;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Pointer, UnaryOp};
+use crate::types::{unify, Type, Want};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -82,100 +82,6 @@ pub struct ExprChecker<'c> {
     whole: Option<Span>,
 }
 
-/// What a builtin expects of an argument.
-#[derive(Clone, Copy, PartialEq)]
-enum Want {
-    Str,
-    Int,
-    Num,
-    List,
-    Map,
-    Any,
-}
-
-fn wants(name: &str) -> &'static [Want] {
-    use Want::*;
-    match name {
-        "trim" | "trimPrefix" | "trimSuffix" | "indexOf" | "lastIndexOf" | "hasPrefix"
-        | "hasSuffix" => &[Str, Str],
-        "upper"
-        | "lower"
-        | "normalizeDiacritics"
-        | "titleCase"
-        | "emailLocal"
-        | "emailDomain"
-        | "fromJSON"
-        | "toBase64"
-        | "fromBase64"
-        | "duration"
-        | "timezone" => &[Str],
-        "split" | "splitAfter" => &[Str, Str, Int],
-        "replace" => &[Str, Str, Str, Int],
-        "repeat" => &[Str, Int],
-        "join" => &[List, Str],
-        "abs" | "ceil" | "floor" | "round" => &[Num],
-        "bitand" | "bitor" | "bitxor" | "bitnand" | "bitshl" | "bitshr" | "bitushr" => &[Int, Int],
-        "bitnot" => &[Int],
-        "take" => &[List, Int],
-        "keys" | "values" | "toPairs" => &[Map],
-        "fromPairs" | "reverse" | "uniq" | "flatten" => &[List],
-        "sort" => &[List, Str],
-        _ => &[],
-    }
-}
-
-/// The result type of a non-predicate builtin from its argument types.
-fn native_type(name: &str, args: &[Type]) -> Type {
-    let first = args.first().map(|t| t.non_nil().clone());
-    match name {
-        "trim"
-        | "trimPrefix"
-        | "trimSuffix"
-        | "upper"
-        | "lower"
-        | "replace"
-        | "repeat"
-        | "join"
-        | "normalizeDiacritics"
-        | "titleCase"
-        | "string"
-        | "toJSON"
-        | "toBase64"
-        | "fromBase64"
-        | "type" => Type::String,
-        "emailLocal" | "emailDomain" => Type::String.nullable(),
-        "split" | "splitAfter" => Type::Array(Box::new(Type::String)),
-        "indexOf" | "lastIndexOf" | "len" | "int" | "bitand" | "bitor" | "bitxor" | "bitnand"
-        | "bitnot" | "bitshl" | "bitshr" | "bitushr" => Type::Int,
-        "hasPrefix" | "hasSuffix" => Type::Bool,
-        "ceil" | "floor" | "round" | "mean" | "median" | "float" => Type::Float,
-        "abs" => match first {
-            Some(t @ (Type::Int | Type::Float)) => t,
-            _ => Type::Any,
-        },
-        "first" | "last" => match first {
-            Some(Type::Array(t)) => t.nullable(),
-            _ => Type::Any,
-        },
-        "take" | "reverse" | "uniq" | "sort" => match first {
-            Some(t @ Type::Array(_)) => t,
-            _ => Type::Array(Box::new(Type::Any)),
-        },
-        "keys" => Type::Array(Box::new(Type::String)),
-        "values" | "toPairs" | "concat" | "flatten" => Type::Array(Box::new(Type::Any)),
-        "fromPairs" => Type::Map,
-        "date" => Type::Time,
-        "duration" => Type::Duration,
-        "timezone" => Type::Location,
-        "coalesce" => args
-            .iter()
-            .map(|t| t.non_nil().clone())
-            .reduce(|a, b| unify(&a, &b))
-            .map_or(Type::Nil, Type::nullable),
-        _ => Type::Any,
-    }
-}
-
 /// Result types of time and duration methods.
 fn method_type(receiver: &Type, name: &str) -> Option<Type> {
     Some(match (receiver, name) {
@@ -201,32 +107,6 @@ fn method_type(receiver: &Type, name: &str) -> Option<Type> {
     })
 }
 
-/// The common type of two branches.
-pub fn unify(a: &Type, b: &Type) -> Type {
-    if a == b {
-        return a.clone();
-    }
-    match (a, b) {
-        (Type::Nil, t) | (t, Type::Nil) => t.clone().nullable(),
-        (Type::Any, _) | (_, Type::Any) => Type::Any,
-        _ if a.non_nil() == b.non_nil() => a.non_nil().clone().nullable(),
-        _ => Type::Any,
-    }
-}
-
-fn compatible(want: Want, t: &Type) -> bool {
-    matches!(
-        (want, t.non_nil()),
-        (Want::Any, _)
-            | (_, Type::Any)
-            | (Want::Str, Type::String)
-            | (Want::Int, Type::Int)
-            | (Want::Num, Type::Int | Type::Float)
-            | (Want::List, Type::Array(_))
-            | (Want::Map, Type::Map | Type::Object(_))
-    )
-}
-
 /// Whether `==` can ever hold between values of these (non-nil) types, as Expr's checker sees it.
 fn comparable(a: &Type, b: &Type) -> bool {
     use Type as T;
@@ -239,17 +119,6 @@ fn comparable(a: &Type, b: &Type) -> bool {
             (T::Array(_), T::Array(_)) | (T::Map | T::Object(_), T::Map | T::Object(_))
         )
         || a == b
-}
-
-fn want_name(want: Want) -> &'static str {
-    match want {
-        Want::Str => "a string",
-        Want::Int => "an integer",
-        Want::Num => "a number",
-        Want::List => "an array",
-        Want::Map => "a map",
-        Want::Any => "a value",
-    }
 }
 
 fn node(op: Op, span: Span) -> Node {
@@ -460,7 +329,7 @@ impl<'c> ExprChecker<'c> {
                 let bound = |b: &Option<Box<Expr>>, me: &mut Self| {
                     b.as_ref().map(|b| {
                         let (n, t) = me.check(b);
-                        if !compatible(Want::Int, &t) {
+                        if !Want::Int.accepts(&t) {
                             me.error(Diagnostic::error(
                                 "scimap::type-mismatch",
                                 b.span,
@@ -823,7 +692,7 @@ impl<'c> ExprChecker<'c> {
                 let (inode, it) = self.check(index);
                 let t = match ot.non_nil() {
                     Type::Array(elem) => {
-                        if !compatible(Want::Int, &it) {
+                        if !Want::Int.accepts(&it) {
                             self.error(Diagnostic::error(
                                 "scimap::type-mismatch",
                                 index.span,
@@ -1103,7 +972,7 @@ impl<'c> ExprChecker<'c> {
             }
             Range => {
                 for (t, s) in [(&lt, l.span), (&rt, r.span)] {
-                    if !compatible(Want::Int, t) {
+                    if !Want::Int.accepts(t) {
                         self.error(Diagnostic::error(
                             "scimap::type-mismatch",
                             s,
@@ -1130,7 +999,7 @@ impl<'c> ExprChecker<'c> {
     }
 
     fn operand_str(&mut self, op: BinaryOp, t: &Type, span: Span) {
-        if !compatible(Want::Str, t) {
+        if !Want::Str.accepts(t) {
             self.error(Diagnostic::error(
                 "scimap::type-mismatch",
                 span,
@@ -1189,7 +1058,7 @@ impl<'c> ExprChecker<'c> {
                     return (node(Op::Nil, span), Type::Any);
                 }
                 let (n, t) = self.check(&args[0]);
-                if !compatible(Want::Str, &t) {
+                if !Want::Str.accepts(&t) {
                     self.error(Diagnostic::error(
                         "scimap::argument-type",
                         args[0].span,
@@ -1247,18 +1116,18 @@ impl<'c> ExprChecker<'c> {
         }
         let mut nodes = Vec::with_capacity(args.len());
         let mut types = Vec::with_capacity(args.len());
-        let want = wants(name);
+        let want = native.params;
         for (i, a) in args.iter().enumerate() {
             let (n, t) = self.check(a);
             let w = want.get(i).copied().unwrap_or(Want::Any);
-            if !compatible(w, &t) || (w != Want::Any && t == Type::Nil) {
+            if !w.accepts(&t) || (w != Want::Any && t == Type::Nil) {
                 self.error(Diagnostic::error(
                     "scimap::argument-type",
                     a.span,
                     format!(
                         "argument {} of `{name}` must be {}, found {t}",
                         i + 1,
-                        want_name(w)
+                        w.describe()
                     ),
                 ));
             } else if w != Want::Any || matches!(name, "len" | "int" | "float") {
@@ -1275,18 +1144,18 @@ impl<'c> ExprChecker<'c> {
                 Type::Map | Type::Object(_) => Want::Str,
                 _ => Want::Any,
             };
-            if !compatible(want, k) || (want != Want::Any && *k == Type::Nil) {
+            if !want.accepts(k) || (want != Want::Any && *k == Type::Nil) {
                 self.error(Diagnostic::error(
                     "scimap::argument-type",
                     key.span,
                     format!(
                         "argument 2 of `get` must be {} to index {v}, found {k}",
-                        want_name(want)
+                        want.describe()
                     ),
                 ));
             }
         }
-        let ty = native_type(name, &types);
+        let ty = (native.returns)(&types);
         // Go prints a Month or Weekday by its English name.
         if name == "string" && nodes.len() == 1 {
             if let Op::Method { name: m, .. } = &nodes[0].op {
@@ -1463,7 +1332,7 @@ impl<'c> ExprChecker<'c> {
         let mut extra = Vec::new();
         for a in args.iter().skip(2) {
             let (n, t) = self.check(a);
-            if func == Predicate::SortBy && !compatible(Want::Str, &t) {
+            if func == Predicate::SortBy && !Want::Str.accepts(&t) {
                 self.error(Diagnostic::error(
                     "scimap::argument-type",
                     a.span,

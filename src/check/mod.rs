@@ -472,7 +472,7 @@ fn const_type(v: &serde_json::Value) -> Type {
             items
                 .iter()
                 .map(const_type)
-                .reduce(|a, b| expr::unify(&a, &b))
+                .reduce(|a, b| types::unify(&a, &b))
                 .unwrap_or(Type::Any),
         )),
         serde_json::Value::Object(_) => Type::Map,

@@ -16,96 +16,478 @@ mod strings;
 use super::budget::Budget;
 use super::error::{EvalError, EvalResult};
 use super::value::{List, Str, Value};
+use crate::types::{Type, Want};
 
 pub use strings::split_join;
 
 pub type NativeFn = for<'a> fn(&[Value<'a>], &mut Budget) -> EvalResult<Value<'a>>;
 
-/// A builtin: its name, arity bounds (`max_args: None` = variadic) and implementation.
+/// A builtin: one row holding everything about it but its documentation (`stdlib/functions.md`):
+/// name, arity bounds (`max_args: None` = variadic), what each argument must be and the result
+/// type, which the checker types calls by, and the implementation the evaluator calls.
 pub struct Native {
     pub name: &'static str,
     pub min_args: usize,
     pub max_args: Option<usize>,
+    /// What each argument must be; arguments past the list may be anything.
+    pub params: &'static [Want],
+    /// The result type, from the argument types.
+    pub returns: fn(&[Type]) -> Type,
     pub call: NativeFn,
 }
 
-const fn native(name: &'static str, min: usize, max: Option<usize>, call: NativeFn) -> Native {
+const fn native(
+    name: &'static str,
+    min: usize,
+    max: Option<usize>,
+    params: &'static [Want],
+    returns: fn(&[Type]) -> Type,
+    call: NativeFn,
+) -> Native {
     Native {
         name,
         min_args: min,
         max_args: max,
+        params,
+        returns,
         call,
     }
 }
 
+/// Result types of the rows below.
+mod returns {
+    use crate::types::{unify, Type};
+
+    fn first(args: &[Type]) -> Option<&Type> {
+        args.first().map(Type::non_nil)
+    }
+
+    pub fn any(_: &[Type]) -> Type {
+        Type::Any
+    }
+    pub fn bool(_: &[Type]) -> Type {
+        Type::Bool
+    }
+    pub fn int(_: &[Type]) -> Type {
+        Type::Int
+    }
+    pub fn float(_: &[Type]) -> Type {
+        Type::Float
+    }
+    pub fn string(_: &[Type]) -> Type {
+        Type::String
+    }
+    pub fn maybe_string(_: &[Type]) -> Type {
+        Type::String.nullable()
+    }
+    pub fn string_list(_: &[Type]) -> Type {
+        Type::Array(Box::new(Type::String))
+    }
+    pub fn any_list(_: &[Type]) -> Type {
+        Type::Array(Box::new(Type::Any))
+    }
+    pub fn map(_: &[Type]) -> Type {
+        Type::Map
+    }
+    pub fn time(_: &[Type]) -> Type {
+        Type::Time
+    }
+    pub fn duration(_: &[Type]) -> Type {
+        Type::Duration
+    }
+    pub fn location(_: &[Type]) -> Type {
+        Type::Location
+    }
+    /// `abs`: the number's own type.
+    pub fn same_number(args: &[Type]) -> Type {
+        match first(args) {
+            Some(t @ (Type::Int | Type::Float)) => t.clone(),
+            _ => Type::Any,
+        }
+    }
+    /// `first`, `last`: an item of the list, or nil.
+    pub fn item(args: &[Type]) -> Type {
+        match first(args) {
+            Some(Type::Array(t)) => t.clone().nullable(),
+            _ => Type::Any,
+        }
+    }
+    /// `take`, `reverse`, `uniq`, `sort`: a list like the one given.
+    pub fn same_list(args: &[Type]) -> Type {
+        match first(args) {
+            Some(t @ Type::Array(_)) => t.clone(),
+            _ => Type::Array(Box::new(Type::Any)),
+        }
+    }
+    /// `coalesce`: any of its arguments, nil when all are.
+    pub fn coalesce(args: &[Type]) -> Type {
+        args.iter()
+            .map(|t| t.non_nil().clone())
+            .reduce(|a, b| unify(&a, &b))
+            .map_or(Type::Nil, Type::nullable)
+    }
+}
+
 /// Sorted by name (byte order) for `lookup`'s binary search.
-static NATIVES: &[Native] = &[
-    native("abs", 1, Some(1), numbers::abs),
-    native("bitand", 2, Some(2), numbers::bitand),
-    native("bitnand", 2, Some(2), numbers::bitnand),
-    native("bitnot", 1, Some(1), numbers::bitnot),
-    native("bitor", 2, Some(2), numbers::bitor),
-    native("bitshl", 2, Some(2), numbers::bitshl),
-    native("bitshr", 2, Some(2), numbers::bitshr),
-    native("bitushr", 2, Some(2), numbers::bitushr),
-    native("bitxor", 2, Some(2), numbers::bitxor),
-    native("ceil", 1, Some(1), numbers::ceil),
-    native("coalesce", 1, None, strings::coalesce),
-    native("concat", 1, None, collections::concat),
-    native("date", 1, Some(3), crate::eval::time::date),
-    native("duration", 1, Some(1), crate::eval::time::duration),
-    native("emailDomain", 1, Some(1), strings::email_domain),
-    native("emailLocal", 1, Some(1), strings::email_local),
-    native("first", 1, Some(1), collections::first),
-    native("flatten", 1, Some(1), collections::flatten),
-    native("float", 1, Some(1), convert::float),
-    native("floor", 1, Some(1), numbers::floor),
-    native("fromBase64", 1, Some(1), convert::from_base64),
-    native("fromJSON", 1, Some(1), convert::from_json),
-    native("fromPairs", 1, Some(1), collections::from_pairs),
-    native("get", 2, Some(2), collections::get),
-    native("hasPrefix", 2, Some(2), strings::has_prefix),
-    native("hasSuffix", 2, Some(2), strings::has_suffix),
-    native("indexOf", 2, Some(2), strings::index_of),
-    native("int", 1, Some(1), convert::int),
-    native("join", 1, Some(2), strings::join),
-    native("keys", 1, Some(1), collections::keys),
-    native("last", 1, Some(1), collections::last),
-    native("lastIndexOf", 2, Some(2), strings::last_index_of),
-    native("len", 1, Some(1), collections::len),
-    native("lower", 1, Some(1), strings::lower),
-    native("max", 1, None, numbers::max),
-    native("mean", 1, None, numbers::mean),
-    native("median", 1, None, numbers::median),
-    native("min", 1, None, numbers::min),
-    native(
-        "normalizeDiacritics",
-        1,
-        Some(1),
-        strings::normalize_diacritics,
-    ),
-    native("repeat", 2, Some(2), strings::repeat),
-    native("replace", 3, Some(4), strings::replace),
-    native("reverse", 1, Some(1), collections::reverse),
-    native("round", 1, Some(1), numbers::round),
-    native("sort", 1, Some(2), collections::sort),
-    native("split", 2, Some(3), strings::split),
-    native("splitAfter", 2, Some(3), strings::split_after),
-    native("string", 1, Some(1), convert::string),
-    native("take", 2, Some(2), collections::take),
-    native("timezone", 1, Some(1), crate::eval::time::timezone),
-    native("titleCase", 1, Some(1), strings::title_case),
-    native("toBase64", 1, Some(1), convert::to_base64),
-    native("toJSON", 1, Some(1), convert::to_json),
-    native("toPairs", 1, Some(1), collections::to_pairs),
-    native("trim", 1, Some(2), strings::trim),
-    native("trimPrefix", 1, Some(2), strings::trim_prefix),
-    native("trimSuffix", 1, Some(2), strings::trim_suffix),
-    native("type", 1, Some(1), collections::type_of),
-    native("uniq", 1, Some(1), collections::uniq),
-    native("upper", 1, Some(1), strings::upper),
-    native("values", 1, Some(1), collections::values),
-];
+static NATIVES: &[Native] = {
+    use Want::*;
+    &[
+        native(
+            "abs",
+            1,
+            Some(1),
+            &[Num],
+            returns::same_number,
+            numbers::abs,
+        ),
+        native(
+            "bitand",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitand,
+        ),
+        native(
+            "bitnand",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitnand,
+        ),
+        native("bitnot", 1, Some(1), &[Int], returns::int, numbers::bitnot),
+        native(
+            "bitor",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitor,
+        ),
+        native(
+            "bitshl",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitshl,
+        ),
+        native(
+            "bitshr",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitshr,
+        ),
+        native(
+            "bitushr",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitushr,
+        ),
+        native(
+            "bitxor",
+            2,
+            Some(2),
+            &[Int, Int],
+            returns::int,
+            numbers::bitxor,
+        ),
+        native("ceil", 1, Some(1), &[Num], returns::float, numbers::ceil),
+        native(
+            "coalesce",
+            1,
+            None,
+            &[],
+            returns::coalesce,
+            strings::coalesce,
+        ),
+        native(
+            "concat",
+            1,
+            None,
+            &[],
+            returns::any_list,
+            collections::concat,
+        ),
+        native(
+            "date",
+            1,
+            Some(3),
+            &[],
+            returns::time,
+            crate::eval::time::date,
+        ),
+        native(
+            "duration",
+            1,
+            Some(1),
+            &[Str],
+            returns::duration,
+            crate::eval::time::duration,
+        ),
+        native(
+            "emailDomain",
+            1,
+            Some(1),
+            &[Str],
+            returns::maybe_string,
+            strings::email_domain,
+        ),
+        native(
+            "emailLocal",
+            1,
+            Some(1),
+            &[Str],
+            returns::maybe_string,
+            strings::email_local,
+        ),
+        native("first", 1, Some(1), &[], returns::item, collections::first),
+        native(
+            "flatten",
+            1,
+            Some(1),
+            &[List],
+            returns::any_list,
+            collections::flatten,
+        ),
+        native("float", 1, Some(1), &[], returns::float, convert::float),
+        native("floor", 1, Some(1), &[Num], returns::float, numbers::floor),
+        native(
+            "fromBase64",
+            1,
+            Some(1),
+            &[Str],
+            returns::string,
+            convert::from_base64,
+        ),
+        native(
+            "fromJSON",
+            1,
+            Some(1),
+            &[Str],
+            returns::any,
+            convert::from_json,
+        ),
+        native(
+            "fromPairs",
+            1,
+            Some(1),
+            &[List],
+            returns::map,
+            collections::from_pairs,
+        ),
+        native("get", 2, Some(2), &[], returns::any, collections::get),
+        native(
+            "hasPrefix",
+            2,
+            Some(2),
+            &[Str, Str],
+            returns::bool,
+            strings::has_prefix,
+        ),
+        native(
+            "hasSuffix",
+            2,
+            Some(2),
+            &[Str, Str],
+            returns::bool,
+            strings::has_suffix,
+        ),
+        native(
+            "indexOf",
+            2,
+            Some(2),
+            &[Str, Str],
+            returns::int,
+            strings::index_of,
+        ),
+        native("int", 1, Some(1), &[], returns::int, convert::int),
+        native(
+            "join",
+            1,
+            Some(2),
+            &[List, Str],
+            returns::string,
+            strings::join,
+        ),
+        native(
+            "keys",
+            1,
+            Some(1),
+            &[Map],
+            returns::string_list,
+            collections::keys,
+        ),
+        native("last", 1, Some(1), &[], returns::item, collections::last),
+        native(
+            "lastIndexOf",
+            2,
+            Some(2),
+            &[Str, Str],
+            returns::int,
+            strings::last_index_of,
+        ),
+        native("len", 1, Some(1), &[], returns::int, collections::len),
+        native("lower", 1, Some(1), &[Str], returns::string, strings::lower),
+        native("max", 1, None, &[], returns::any, numbers::max),
+        native("mean", 1, None, &[], returns::float, numbers::mean),
+        native("median", 1, None, &[], returns::float, numbers::median),
+        native("min", 1, None, &[], returns::any, numbers::min),
+        native(
+            "normalizeDiacritics",
+            1,
+            Some(1),
+            &[Str],
+            returns::string,
+            strings::normalize_diacritics,
+        ),
+        native(
+            "repeat",
+            2,
+            Some(2),
+            &[Str, Int],
+            returns::string,
+            strings::repeat,
+        ),
+        native(
+            "replace",
+            3,
+            Some(4),
+            &[Str, Str, Str, Int],
+            returns::string,
+            strings::replace,
+        ),
+        native(
+            "reverse",
+            1,
+            Some(1),
+            &[List],
+            returns::same_list,
+            collections::reverse,
+        ),
+        native("round", 1, Some(1), &[Num], returns::float, numbers::round),
+        native(
+            "sort",
+            1,
+            Some(2),
+            &[List, Str],
+            returns::same_list,
+            collections::sort,
+        ),
+        native(
+            "split",
+            2,
+            Some(3),
+            &[Str, Str, Int],
+            returns::string_list,
+            strings::split,
+        ),
+        native(
+            "splitAfter",
+            2,
+            Some(3),
+            &[Str, Str, Int],
+            returns::string_list,
+            strings::split_after,
+        ),
+        native("string", 1, Some(1), &[], returns::string, convert::string),
+        native(
+            "take",
+            2,
+            Some(2),
+            &[List, Int],
+            returns::same_list,
+            collections::take,
+        ),
+        native(
+            "timezone",
+            1,
+            Some(1),
+            &[Str],
+            returns::location,
+            crate::eval::time::timezone,
+        ),
+        native(
+            "titleCase",
+            1,
+            Some(1),
+            &[Str],
+            returns::string,
+            strings::title_case,
+        ),
+        native(
+            "toBase64",
+            1,
+            Some(1),
+            &[Str],
+            returns::string,
+            convert::to_base64,
+        ),
+        native("toJSON", 1, Some(1), &[], returns::string, convert::to_json),
+        native(
+            "toPairs",
+            1,
+            Some(1),
+            &[Map],
+            returns::any_list,
+            collections::to_pairs,
+        ),
+        native(
+            "trim",
+            1,
+            Some(2),
+            &[Str, Str],
+            returns::string,
+            strings::trim,
+        ),
+        native(
+            "trimPrefix",
+            1,
+            Some(2),
+            &[Str, Str],
+            returns::string,
+            strings::trim_prefix,
+        ),
+        native(
+            "trimSuffix",
+            1,
+            Some(2),
+            &[Str, Str],
+            returns::string,
+            strings::trim_suffix,
+        ),
+        native(
+            "type",
+            1,
+            Some(1),
+            &[],
+            returns::string,
+            collections::type_of,
+        ),
+        native(
+            "uniq",
+            1,
+            Some(1),
+            &[List],
+            returns::same_list,
+            collections::uniq,
+        ),
+        native("upper", 1, Some(1), &[Str], returns::string, strings::upper),
+        native(
+            "values",
+            1,
+            Some(1),
+            &[Map],
+            returns::any_list,
+            collections::values,
+        ),
+    ]
+};
 
 /// The builtin called `name`; `None` for names that are not (non-predicate) builtins.
 pub fn lookup(name: &str) -> Option<&'static Native> {
