@@ -139,16 +139,8 @@ pub fn run_bench(args: &[String]) -> Result<(), String> {
 
 /// One run: CPU seconds (user + system) and wall seconds, stdout to /dev/null.
 fn timed(scimap: &Path, name: &str, input: &Path, root: &Path) -> Result<(f64, f64), String> {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "%U %S %e"])
-        .arg(scimap)
-        .args(command(name))
-        .arg(input)
-        .current_dir(root)
-        .stdout(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run /usr/bin/time: {e}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let format = ["-f", "%U %S %e"];
+    let stderr = under("/usr/bin/time", &format, scimap, name, input, root)?;
     let last = stderr.lines().last().unwrap_or_default();
     let fields: Vec<f64> = last
         .split_whitespace()
@@ -160,18 +152,31 @@ fn timed(scimap: &Path, name: &str, input: &Path, root: &Path) -> Result<(f64, f
     }
 }
 
-/// Instructions of one run under callgrind.
-fn callgrind(scimap: &Path, name: &str, input: &Path, root: &Path) -> Result<u64, String> {
-    let output = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+/// The standard error of one run of `scimap` with the arguments of `name`, under `tool`.
+fn under(
+    tool: &str,
+    tool_args: &[&str],
+    scimap: &Path,
+    name: &str,
+    input: &Path,
+    root: &Path,
+) -> Result<String, String> {
+    let output = Command::new(tool)
+        .args(tool_args)
         .arg(scimap)
         .args(command(name))
         .arg(input)
         .current_dir(root)
         .stdout(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run valgrind: {e}"))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .map_err(|e| format!("cannot run {tool}: {e}"))?;
+    Ok(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Instructions of one run under callgrind.
+fn callgrind(scimap: &Path, name: &str, input: &Path, root: &Path) -> Result<u64, String> {
+    let args = ["--tool=callgrind", "--callgrind-out-file=/dev/null"];
+    let stderr = under("valgrind", &args, scimap, name, input, root)?;
     stderr
         .lines()
         .find_map(|l| l.split("refs:").nth(1))
