@@ -2,6 +2,18 @@
 //! answers to the last digit. `Exp` and `Log` are the amd64 versions (with FMA, which every
 //! x86-64 CPU of the last decade has): Expr's reference answers come from such a machine.
 
+/// `x ** y` for an infinite `y`, or one too large for an int64 (Go treats both alike): 1 for
+/// `x == -1`, 0 when `|x| < 1` and `y > 0` agree, else +Inf.
+fn huge_power(x: f64, y: f64) -> f64 {
+    if x == -1.0 {
+        1.0
+    } else if (x.abs() < 1.0) == (y > 0.0) {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
 /// Go's `math.Pow`, step for step: its integer powers by repeated squaring and its ±0.5
 /// shortcuts differ in the last digit from a correctly rounded `powf`.
 pub fn pow(x: f64, y: f64) -> f64 {
@@ -24,13 +36,7 @@ pub fn pow(x: f64, y: f64) -> f64 {
         };
     }
     if y.is_infinite() {
-        return if x == -1.0 {
-            1.0
-        } else if (x.abs() < 1.0) == (y > 0.0) {
-            0.0
-        } else {
-            f64::INFINITY
-        };
+        return huge_power(x, y);
     }
     if x.is_infinite() {
         if x < 0.0 {
@@ -49,13 +55,7 @@ pub fn pow(x: f64, y: f64) -> f64 {
         return f64::NAN;
     }
     if yi >= 9.223372036854776e+18 {
-        return if x == -1.0 {
-            1.0
-        } else if (x.abs() < 1.0) == (y > 0.0) {
-            0.0
-        } else {
-            f64::INFINITY
-        };
+        return huge_power(x, y);
     }
     let mut a1 = 1.0;
     let mut ae: i64 = 0;
