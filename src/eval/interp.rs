@@ -72,22 +72,33 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// One node: the leaves most nodes are, and shared values, are answered here, in a small
+    /// frame; everything else goes to `eval_op`.
+    #[inline]
     pub fn eval(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
         self.budget.step(1).map_err(|e| e.at(n.span))?;
-        // Handled here rather than in `eval_op` so that sharing adds no stack frame.
-        let Op::Shared { index, node } = &n.op else {
-            return self.eval_op(n).map_err(|e| e.at(n.span));
-        };
-        if let Some(Some(v)) = self.shared.get(*index) {
+        match &n.op {
+            Op::Str(s) => Ok(Value::Str(Str::Borrowed(s))),
+            Op::Field(i) => Ok(self.field(*i).map_or(Value::Nil, Value::from_doc)),
+            Op::Local(i) => Ok(self.locals.get(*i).cloned().unwrap_or(Value::Nil)),
+            Op::Shared { index, node } => self.shared(*index, node, n.span),
+            _ => self.eval_op(n).map_err(|e| e.at(n.span)),
+        }
+    }
+
+    /// An `Op::Shared` value: computed the first time, then the kept value.
+    fn shared(&mut self, index: usize, node: &'a Node, span: Span) -> EvalResult<Value<'a>> {
+        if let Some(Some(v)) = self.shared.get(index) {
             return Ok(v.clone());
         }
-        let v = self.eval_op(node).map_err(|e| e.at(n.span))?;
-        if let Some(slot) = self.shared.get_mut(*index) {
+        let v = self.eval_op(node).map_err(|e| e.at(span))?;
+        if let Some(slot) = self.shared.get_mut(index) {
             *slot = Some(v.clone());
         }
         Ok(v)
     }
 
+    #[inline(never)]
     fn eval_op(&mut self, n: &'a Node) -> EvalResult<Value<'a>> {
         Ok(match &n.op {
             Op::Nil => Value::Nil,
@@ -363,6 +374,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A record field, looked up on its first use in this record.
+    #[inline]
     fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
         if let Some(Some(found)) = self.fields.get(i) {
             return *found;
