@@ -101,6 +101,18 @@ pub enum Op {
     Map(Vec<(Node, Node)>),
     Unary(UnaryOp, Box<Node>),
     Binary(BinaryOp, Box<Node>, Box<Node>),
+    /// `x == "constant"` (either side; `negate`: `!=`): true when `x` is that string, with no
+    /// value made for the constant and no general comparison.
+    EqStr {
+        subject: Box<Node>,
+        constant: Box<str>,
+        negate: bool,
+    },
+    /// `x == nil` (either side; `negate`: `!=`).
+    IsNil {
+        subject: Box<Node>,
+        negate: bool,
+    },
     /// `x matches "constant"`, compiled once.
     MatchesConst {
         subject: Box<Node>,
@@ -379,6 +391,8 @@ macro_rules! children {
             | Op::Unary(_, n)
             | Op::NameOf { arg: n, .. }
             | Op::MatchesConst { subject: n, .. }
+            | Op::EqStr { subject: n, .. }
+            | Op::IsNil { subject: n, .. }
             | Op::FormatLayout { receiver: n, .. }
             | Op::Shared { node: n, .. } => $f(n),
             Op::Array(items) | Op::Sequence(items) | Op::Concat { parts: items, .. } => {

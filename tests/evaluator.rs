@@ -213,3 +213,43 @@ fn join_of_split_by_a_constant_answers_as_join_of_split() {
 }"#;
     assert_same_outcomes(fused, plain);
 }
+
+#[test]
+fn comparisons_with_a_constant_answer_as_comparisons_of_two_values() {
+    // A string or nil constant on either side of `==`/`!=` compiles to `Op::EqStr`/`Op::IsNil`;
+    // the same constant from a section `let` leaves `Binary(Eq)`, the general comparison.
+    let constant = r#"user {
+  // (two lines, so that the entries are on the same lines
+  // as in the mapping with `let`s)
+  userName = username
+  displayName = firstname == "Ada" ? "yes" : "no"
+  nickName = "Ada" != firstname ? lastname : "same"
+  title = lastname == nil ? "none" : "some"
+  profileUrl = nil != lastname ? "has" : "has not"
+}"#;
+    let general = r#"user {
+  let ada = "Ada"
+  let nothing = nil
+  userName = username
+  displayName = firstname == ada ? "yes" : "no"
+  nickName = ada != firstname ? lastname : "same"
+  title = lastname == nothing ? "none" : "some"
+  profileUrl = nothing != lastname ? "has" : "has not"
+}"#;
+    assert_same_outcomes(constant, general);
+}
+
+#[test]
+fn a_comparison_with_a_constant_costs_the_steps_of_a_comparison() {
+    let record = json!({"username": "ada", "firstname": "Ada", "lastname": "Ada"});
+    let steps = |e: &str| {
+        fewest_steps(
+            &format!("user {{\n  userName = username\n  displayName = {e} ? \"y\" : \"n\"\n}}"),
+            &record,
+        )
+    };
+    let general = steps("firstname == lastname");
+    assert_eq!(steps(r#"firstname == "Ada""#), general);
+    assert_eq!(steps(r#""Ada" != firstname"#), general);
+    assert_eq!(steps("firstname == nil"), general);
+}

@@ -995,6 +995,9 @@ impl<'c> ExprChecker<'c> {
         if op == Add && ty == T::String {
             return (concat(ln, rn, span), ty);
         }
+        if matches!(op, Eq | Ne) {
+            return (equality(op == Ne, ln, rn, span), ty);
+        }
         (node(Op::Binary(op, Box::new(ln), Box::new(rn)), span), ty)
     }
 
@@ -1486,6 +1489,32 @@ fn concat(l: Node, r: Node, span: Span) -> Node {
     parts.push(r);
     joins.push(span);
     node(Op::Concat { parts, joins }, span)
+}
+
+/// `l == r` (`negate`: `!=`), with a string constant or nil on one side as `Op::EqStr` or
+/// `Op::IsNil`: the same answer and steps as `Op::Binary` (reference §limits-budget), less work.
+fn equality(negate: bool, l: Node, r: Node, span: Span) -> Node {
+    let (subject, constant) = match (l.op, r.op) {
+        (op, Op::Str(s)) => (node(op, l.span), Some(s)),
+        (Op::Str(s), op) => (node(op, r.span), Some(s)),
+        (op, Op::Nil) => (node(op, l.span), None),
+        (Op::Nil, op) => (node(op, r.span), None),
+        (lo, ro) => {
+            let op = if negate { BinaryOp::Ne } else { BinaryOp::Eq };
+            let (l, r) = (node(lo, l.span), node(ro, r.span));
+            return node(Op::Binary(op, Box::new(l), Box::new(r)), span);
+        }
+    };
+    let subject = Box::new(subject);
+    let op = match constant {
+        Some(constant) => Op::EqStr {
+            subject,
+            constant,
+            negate,
+        },
+        None => Op::IsNil { subject, negate },
+    };
+    node(op, span)
 }
 
 /// Calls fused as Expr's optimizer fuses them, and `join(split(…))` by a literal separator;

@@ -245,6 +245,13 @@ fn key(op: &Op, children: &[usize]) -> Option<Vec<u8>> {
         Op::NameOf { weekday, .. } => k.extend([21, u8::from(*weekday)]),
         Op::Conditional { .. } => k.push(22),
         Op::Concat { .. } => k.push(23),
+        Op::EqStr {
+            constant, negate, ..
+        } => {
+            k.extend([24, u8::from(*negate)]);
+            text(&mut k, constant);
+        }
+        Op::IsNil { negate, .. } => k.extend([25, u8::from(*negate)]),
     }
     // The child count separates `[a, b]` from `[[a, b]]`'s shapes whatever the ids.
     word(&mut k, children.len() as u64);

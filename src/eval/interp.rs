@@ -156,6 +156,30 @@ impl<'a> Ctx<'a> {
                     )))
                 }
             },
+            Op::EqStr {
+                subject,
+                constant,
+                negate,
+            } => {
+                let v = self.eval(subject)?;
+                // The steps of the constant's node and of comparing, as `Op::Binary` charges.
+                let same = match v {
+                    Value::Str(s) => {
+                        self.budget.step(1 + compare_cost(&s, constant))?;
+                        *s == **constant
+                    }
+                    _ => {
+                        self.budget.step(2)?;
+                        false
+                    }
+                };
+                Value::Bool(same != *negate)
+            }
+            Op::IsNil { subject, negate } => {
+                let v = self.eval(subject)?;
+                self.budget.step(2)?;
+                Value::Bool(v.is_nil() != *negate)
+            }
             Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. } => {
                 self.chain(n)?.unwrap_or(Value::Nil)
             }
