@@ -428,8 +428,12 @@ struct Civil {
 fn civil(t: &Time) -> Civil {
     let utc = t.instant.naive_utc();
     let offset = t.zone.offset_at(&utc);
-    let local = from_unix_nanos(unix_nanos(&t.instant) + i128::from(offset) * NANOS_PER_SEC)
-        .map_or(utc, |d| d.naive_utc());
+    let local = if offset == 0 {
+        utc
+    } else {
+        from_unix_nanos(unix_nanos(&t.instant) + i128::from(offset) * NANOS_PER_SEC)
+            .map_or(utc, |d| d.naive_utc())
+    };
     Civil { utc, local, offset }
 }
 
@@ -561,11 +565,23 @@ fn push_int(out: &mut String, x: i64, width: usize) {
     if x < 0 {
         out.push('-');
     }
-    let digits = x.unsigned_abs().to_string();
+    // The digits right to left into a buffer: no allocation, no formatting machinery.
+    let mut digits = [b'0'; 20];
+    let mut n = x.unsigned_abs();
+    let mut from = digits.len();
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+        from -= 1;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(from..).unwrap_or_default();
     for _ in digits.len()..width {
         out.push('0');
     }
-    out.push_str(&digits);
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
 fn rfc3339_nano_layout() -> &'static Layout {
