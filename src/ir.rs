@@ -5,8 +5,8 @@
 //! mapping text again.
 
 use crate::diagnostic::Span;
-use crate::eval::builtins::NativeFn;
-use crate::eval::time::Layout;
+use crate::runtime::builtins::NativeFn;
+use crate::runtime::time::Layout;
 use crate::schema::ScimType;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use std::borrow::Cow;
@@ -116,7 +116,7 @@ pub enum Op {
     /// `x matches "constant"`, compiled once.
     MatchesConst {
         subject: Box<Node>,
-        regex: Arc<crate::eval::pattern::Pattern>,
+        regex: Arc<crate::runtime::pattern::Pattern>,
         negate: bool,
     },
     Member {

@@ -1,7 +1,7 @@
 //! Writing JSON as Go's `encoding/json` and JavaScript print it: floats in their shortest form
 //! without `.0`, exponent form only beyond 1e21 / below 1e-6 (reference §expr-printing).
 
-use crate::eval::format::json_float;
+use crate::runtime::format::json_float;
 use serde_json::Value as Json;
 
 /// Compact JSON.

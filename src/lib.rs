@@ -28,6 +28,7 @@ pub mod plan;
 pub mod profile;
 mod record;
 pub mod render;
+mod runtime;
 mod schema;
 mod suggest;
 mod syntax;
@@ -37,7 +38,6 @@ mod types;
 pub mod wasm;
 
 pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WARNING_CODES};
-pub use eval::builtins::catalogue::FunctionDoc;
 pub use limits::Limits;
 pub use mapping::{
     eval_expression, parse_record, CompileError, Explained, ExprError, Kind, Mapping, Options,
@@ -45,8 +45,9 @@ pub use mapping::{
 };
 pub use profile::{Profile, UpdateStyle};
 pub use record::{EntryError, RecordError};
+pub use runtime::builtins::catalogue::FunctionDoc;
 
 /// The standard library's catalogue: signature, summary and examples of every function.
 pub fn functions() -> &'static [FunctionDoc] {
-    eval::builtins::catalogue::catalogue()
+    runtime::builtins::catalogue::catalogue()
 }

@@ -2,17 +2,17 @@
 
 use crate::check;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::eval::budget::Budget;
-use crate::eval::error::EvalError;
 use crate::eval::interp::Ctx;
 use crate::eval::path::{self, Found};
-use crate::eval::time::{Time, Zone};
-use crate::eval::value::Value;
 use crate::ir::{self, Source};
 use crate::limits::Limits;
 use crate::payload::{self, Leaf, Slot};
 use crate::plan::{self, Cause, Plan};
 use crate::record::{Doc, EntryError, Obj, RecordError};
+use crate::runtime::budget::Budget;
+use crate::runtime::error::EvalError;
+use crate::runtime::time::{Time, Zone};
+use crate::runtime::value::Value;
 use crate::syntax::ast::SectionKind;
 use crate::syntax::parser;
 use serde_json::{json, Value as Json};
@@ -1096,7 +1096,7 @@ pub fn eval_expression(
     // Printed by the bounded printer: a list can share sub-lists and print as far more text
     // than it occupies, so `string-bytes` caps the result.
     let mut text = String::new();
-    crate::eval::format::write_json(&value, &mut text, &mut ctx.budget)
+    crate::runtime::format::write_json(&value, &mut text, &mut ctx.budget)
         .map_err(|e| run_error(e.into_message()))?;
     serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }

@@ -1,11 +1,11 @@
 //! The SCIM payload: converting values to their targets' types and assembling the resource.
 
-use crate::eval::error::{excerpt, EvalError};
-use crate::eval::format::json_float;
-use crate::eval::time;
-use crate::eval::value::{Str, Value};
 use crate::ir::{Element, Key, PayloadPlan, PlanNode, TopNode};
 use crate::record::{Doc, Obj};
+use crate::runtime::error::{excerpt, EvalError};
+use crate::runtime::format::json_float;
+use crate::runtime::time;
+use crate::runtime::value::{Str, Value};
 use crate::schema::ScimType;
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -570,7 +570,7 @@ pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::value::unlimited;
+    use crate::runtime::value::unlimited;
 
     #[test]
     fn conversions_follow_language_5() {

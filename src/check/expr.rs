@@ -3,9 +3,9 @@
 use super::patterns::PatternError;
 use super::Shared;
 use crate::diagnostic::{quote, Diagnostic, Span};
-use crate::eval::builtins;
-use crate::eval::time::{self, Layout};
 use crate::ir::{Node, Op, Predicate};
+use crate::runtime::builtins;
+use crate::runtime::time::Layout;
 use crate::schema;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Pointer, UnaryOp};
 use crate::types::{unify, Type, Want};
@@ -1415,9 +1415,9 @@ impl<'c> ExprChecker<'c> {
             Some(t) => t,
             None => {
                 let known: &[&str] = match rt.non_nil() {
-                    Type::Time => time::time_methods(),
-                    Type::Duration => time::duration_methods(),
-                    Type::Location => time::location_methods(),
+                    Type::Time => crate::runtime::builtins::time::time_methods(),
+                    Type::Duration => crate::runtime::builtins::time::duration_methods(),
+                    Type::Location => crate::runtime::builtins::time::location_methods(),
                     _ => &[],
                 };
                 let mut d = Diagnostic::error(
@@ -1573,7 +1573,7 @@ fn fuse(
                     [glue] => std::mem::replace(glue, node(Op::Nil, span)),
                     _ => node(Op::Str("".into()), span),
                 });
-                let call = crate::eval::builtins::split_join;
+                let call = crate::runtime::builtins::split_join;
                 return Some((node(Op::Native { call, args }, span), ty.clone()));
             }
         }

@@ -171,7 +171,7 @@ fn check_section(
                 let mut checker =
                     ExprChecker::new(source, group, &mut lets, &mut fields, &mut diags, shared);
                 let shadowed = matches!(record, Type::Object(o) if o.field(&l.name.node).is_some())
-                    || crate::eval::builtins::lookup(&l.name.node).is_some()
+                    || crate::runtime::builtins::lookup(&l.name.node).is_some()
                     || ir::Predicate::from_name(&l.name.node).is_some()
                     || matches!(l.name.node.as_str(), "now" | "attr" | "$env");
                 let (node, ty) = checker.check_whole(&l.value);

@@ -8,8 +8,8 @@
 //! within [`MIN_CHARGE`] bytes, then four times that, and so on (a try over its limit stops
 //! there, so the tries cost about what the last one does).
 
-use crate::eval::builtins::re2;
-use crate::eval::pattern::Pattern;
+use crate::runtime::builtins::re2;
+use crate::runtime::pattern::Pattern;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,13 +1,13 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
-use super::budget::{compare_cost, Budget};
-use super::error::{excerpt, EvalError, EvalResult};
-use super::format::go_string;
-use super::time::{self, Time, Zone};
-use super::value::{List, Str, Value};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj};
+use crate::runtime::budget::{compare_cost, Budget};
+use crate::runtime::error::{excerpt, EvalError, EvalResult};
+use crate::runtime::format::go_string;
+use crate::runtime::time::{self, Time, Zone};
+use crate::runtime::value::{List, Str, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
@@ -208,7 +208,10 @@ impl<'a> Ctx<'a> {
                     None => Zone::Utc,
                     Some(Value::Location(z)) => *z,
                     Some(Value::Str(name)) => {
-                        match time::timezone(&[Value::Str(name.clone())], &mut self.budget)? {
+                        match crate::runtime::builtins::time::timezone(
+                            &[Value::Str(name.clone())],
+                            &mut self.budget,
+                        )? {
                             Value::Location(z) => z,
                             _ => Zone::Utc,
                         }
@@ -492,7 +495,12 @@ impl<'a> Ctx<'a> {
                 if obj.is_nil() {
                     return Err(nil_error(receiver_text, format!("call `{name}`")).at(n.span));
                 }
-                match time::call_method(&obj, name, &args, &mut self.budget) {
+                match crate::runtime::builtins::time::call_method(
+                    &obj,
+                    name,
+                    &args,
+                    &mut self.budget,
+                ) {
                     Some(r) => r,
                     None => Err(EvalError::type_error(format!(
                         "type {} has no method {name}",
@@ -567,13 +575,14 @@ impl<'a> Ctx<'a> {
                 };
                 // Compiling costs about as much as scanning the pattern's compiled form once.
                 self.budget.step(1 + p.len() as u64)?;
-                let re = super::builtins::re2::compile(p, self.budget.limits().regex_bytes)
-                    .map_err(|e| match e {
-                        regex::Error::CompiledTooBig(_) => {
-                            EvalError::limit("regex-bytes", self.budget.limits().regex_bytes)
-                        }
-                        e => EvalError::invalid(format!("invalid regular expression: {e}")),
-                    })?;
+                let re =
+                    crate::runtime::builtins::re2::compile(p, self.budget.limits().regex_bytes)
+                        .map_err(|e| match e {
+                            regex::Error::CompiledTooBig(_) => {
+                                EvalError::limit("regex-bytes", self.budget.limits().regex_bytes)
+                            }
+                            e => EvalError::invalid(format!("invalid regular expression: {e}")),
+                        })?;
                 Value::Bool(re.is_match(s, &mut self.budget)? == (op == Matches))
             }
             Contains | NotContains | StartsWith | NotStartsWith | EndsWith | NotEndsWith => {
@@ -862,7 +871,7 @@ fn arith<'a>(
                 Sub => x - y,
                 Mul => x * y,
                 Div => x / y,
-                _ => super::gomath::pow(x, y),
+                _ => crate::runtime::gomath::pow(x, y),
             })
         }
         (Add, Value::Str(x), Value::Str(y)) => {

@@ -1,12 +1,5 @@
-//! Evaluation: run-time values, builtins, and the evaluator over the IR.
+//! The evaluator: one record through a section of the typed IR (`interp`), and Direct
+//! sources' simple JSON Paths walked over the record (`path`).
 
-pub mod budget;
-pub mod builtins;
-pub mod error;
-pub mod format;
-pub mod gomath;
 pub mod interp;
 pub mod path;
-pub mod pattern;
-pub mod time;
-pub mod value;

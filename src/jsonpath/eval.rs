@@ -7,10 +7,10 @@
 //! deep as the parser allowed.
 
 use super::{iregexp, Comparison, Logical, Op, Pattern, Query, Segment, Selector, Value};
-use crate::eval::budget::Budget;
-use crate::eval::error::EvalResult;
-use crate::eval::pattern::Pattern as Regex;
 use crate::record::Doc;
+use crate::runtime::budget::Budget;
+use crate::runtime::error::EvalResult;
+use crate::runtime::pattern::Pattern as Regex;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@
 //! does to I-Regexp, and `match` is anchored at both ends. `^` and `$` are anchors, as in
 //! the RFC 9485 §5.4 mapping the compliance suite follows.
 
-use crate::eval::pattern::Pattern;
+use crate::runtime::pattern::Pattern;
 use std::fmt::Write;
 use std::iter::Peekable;
 use std::str::Chars;

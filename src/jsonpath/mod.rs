@@ -15,10 +15,10 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-use crate::eval::budget::Budget;
-use crate::eval::error::EvalResult;
 use crate::limits::Limits;
 use crate::record::Doc;
+use crate::runtime::budget::Budget;
+use crate::runtime::error::EvalResult;
 
 /// A parsed JSON Path, ready to run on any number of records.
 #[derive(Debug)]
@@ -166,7 +166,7 @@ struct RegexTest {
 #[derive(Debug)]
 enum Pattern {
     /// A literal pattern, compiled with the path.
-    Compiled(crate::eval::pattern::Pattern),
+    Compiled(crate::runtime::pattern::Pattern),
     /// A literal that is not a string: the test is always false.
     Never,
     /// A pattern read from the record, compiled once per evaluation.

@@ -415,8 +415,8 @@ impl<'a> Map<'a> {
 #[cfg(test)]
 pub mod unlimited {
     use super::{IndexMap, Rc, Value};
-    use crate::eval::budget::Budget;
     use crate::limits::Limits;
+    use crate::runtime::budget::Budget;
 
     fn budget() -> Budget {
         Budget::new(Limits {

@@ -91,7 +91,7 @@ fn entry(name: String, group: &str, body: &[&str]) -> FunctionDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::builtins::all;
+    use crate::runtime::builtins::all;
 
     #[test]
     fn parses_the_format() {

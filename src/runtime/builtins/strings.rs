@@ -1,9 +1,9 @@
 //! String builtins and scimap's identity helpers (reference §functions-strings).
 
 use super::{bad_arg, int_arg, list_arg, step_bytes, str_arg, sub_str};
-use crate::eval::budget::Budget;
-use crate::eval::error::{EvalError, EvalResult};
-use crate::eval::value::{Str, Value};
+use crate::runtime::budget::Budget;
+use crate::runtime::error::{EvalError, EvalResult};
+use crate::runtime::value::{Str, Value};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -448,8 +448,8 @@ pub(super) fn email_domain<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a>
 mod tests {
     use super::super::test_util::{call, err, ok};
     use super::*;
-    use crate::eval::value::unlimited;
     use crate::limits::Limits;
+    use crate::runtime::value::unlimited;
     use serde_json::json;
 
     #[test]

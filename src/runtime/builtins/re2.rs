@@ -5,7 +5,7 @@
 //! that does not start a repetition (RE2: a literal) and allows counts above RE2's 1000. The
 //! pattern is rewritten to the RE2 meaning before it is compiled.
 
-use crate::eval::pattern::Pattern;
+use crate::runtime::pattern::Pattern;
 
 /// RE2's largest repetition count (`a{1001}` is an error in Go).
 const MAX_REPEAT: u32 = 1000;

@@ -324,8 +324,8 @@ pub fn to_json_pretty(v: &Value, budget: &mut Budget) -> EvalResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::value::unlimited;
     use crate::limits::Limits;
+    use crate::runtime::value::unlimited;
     use indexmap::IndexMap;
 
     fn budget() -> Budget {

@@ -2,9 +2,9 @@
 
 use super::numbers::cmp_numbers;
 use super::{arg, bad_arg, go_type, int_arg, list_arg, step_bytes, Budget};
-use crate::eval::budget::compare_cost;
-use crate::eval::error::{excerpt, EvalError, EvalResult};
-use crate::eval::value::{List, Value};
+use crate::runtime::budget::compare_cost;
+use crate::runtime::error::{excerpt, EvalError, EvalResult};
+use crate::runtime::value::{List, Value};
 use indexmap::IndexMap;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -146,7 +146,7 @@ pub(super) fn from_pairs<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
                 step_bytes(budget, k.len())?;
                 k.to_string()
             }
-            other => crate::eval::format::go_string(&other, budget)?,
+            other => crate::runtime::format::go_string(&other, budget)?,
         };
         map.insert(key, pair.get(1).unwrap_or(Value::Nil));
     }
@@ -313,14 +313,14 @@ pub(super) fn type_of<'a>(args: &[Value<'a>], _: &mut Budget) -> R<'a> {
         Value::Location(_) => "time.Location",
         v => v.type_name(),
     };
-    Ok(Value::Str(crate::eval::value::Str::Borrowed(name)))
+    Ok(Value::Str(crate::runtime::value::Str::Borrowed(name)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::test_util::{call, err, json, ok};
     use super::*;
-    use crate::eval::value::unlimited;
+    use crate::runtime::value::unlimited;
     use serde_json::json;
 
     #[test]

@@ -1,8 +1,8 @@
 //! Number builtins and the bitwise group (reference §functions-numbers).
 
 use super::{go_type, int_arg, Budget};
-use crate::eval::error::{EvalError, EvalResult};
-use crate::eval::value::{List, Value};
+use crate::runtime::error::{EvalError, EvalResult};
+use crate::runtime::value::{List, Value};
 use std::cmp::Ordering;
 
 type R<'a> = EvalResult<Value<'a>>;

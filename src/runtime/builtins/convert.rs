@@ -1,9 +1,9 @@
 //! Conversion and encoding builtins (reference §functions-conversion).
 
 use super::{arg, go_type, step_bytes, str_arg, Budget};
-use crate::eval::error::{excerpt, EvalError, EvalResult};
-use crate::eval::format::{go_string, to_json_pretty};
-use crate::eval::value::Value;
+use crate::runtime::error::{excerpt, EvalError, EvalResult};
+use crate::runtime::format::{go_string, to_json_pretty};
+use crate::runtime::value::Value;
 use base64::Engine;
 use indexmap::IndexMap;
 

@@ -12,6 +12,7 @@ mod convert;
 mod numbers;
 pub mod re2;
 mod strings;
+pub mod time;
 
 use super::budget::Budget;
 use super::error::{EvalError, EvalResult};
@@ -214,21 +215,14 @@ static NATIVES: &[Native] = {
             returns::any_list,
             collections::concat,
         ),
-        native(
-            "date",
-            1,
-            Some(3),
-            &[],
-            returns::time,
-            crate::eval::time::date,
-        ),
+        native("date", 1, Some(3), &[], returns::time, time::date),
         native(
             "duration",
             1,
             Some(1),
             &[Str],
             returns::duration,
-            crate::eval::time::duration,
+            time::duration,
         ),
         native(
             "emailDomain",
@@ -410,7 +404,7 @@ static NATIVES: &[Native] = {
             Some(1),
             &[Str],
             returns::location,
-            crate::eval::time::timezone,
+            time::timezone,
         ),
         native(
             "titleCase",
@@ -586,8 +580,8 @@ fn sub_str<'a>(
 #[cfg(test)]
 mod test_util {
     use super::*;
-    use crate::eval::format::write_json;
     use crate::limits::Limits;
+    use crate::runtime::format::write_json;
 
     /// A value that lives for the test (the JSON is leaked).
     pub fn lit(j: serde_json::Value) -> Value<'static> {

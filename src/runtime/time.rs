@@ -1,0 +1,1593 @@
+//! Go-compatible times, zones and durations: Expr exposes Go's `time` package, so parsing,
+//! layouts, `Duration.String()` and the methods follow Go's `time` semantics.
+//!
+//! Known differences from Go, by design:
+//! * `Local` is UTC (`timezone("Local")`, `.Local()`, and parsing without a zone).
+//! * A zone abbreviation read by `MST` keeps its offset but not its name: `"UTC"`/`"GMT"` give
+//!   UTC, `"GMT+3"` a fixed +03:00, an abbreviation the zone argument uses (`EDT` with
+//!   `America/New_York`) that zone, any other a fixed offset of zero (Go: a zero offset that
+//!   keeps the name, so `MST` formats it back as the name; here it formats as `+0000`).
+//! * Offsets of a day or more (`+24:00`, accepted by Go) are an error.
+//! * Times outside chrono's range (about ±262,000 years) are an error (`AddDate`), or are
+//!   clamped to that range (`Add`, `+`).
+
+use super::error::{excerpt, EvalResult, QUOTE_BYTES};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+};
+use chrono_tz::OffsetName;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// An instant and the zone it is shown in, like Go's `time.Time`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Time {
+    pub instant: chrono::DateTime<chrono::Utc>,
+    pub zone: Zone,
+}
+
+impl Time {
+    /// Go's `IsZero`: January 1, year 1, 00:00:00 UTC.
+    pub fn is_zero(&self) -> bool {
+        unix_nanos(&self.instant) == -ZERO_TO_UNIX * NANOS_PER_SEC
+    }
+}
+
+/// Go's `*time.Location`: UTC, a fixed offset read from a string, or an IANA zone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Zone {
+    Utc,
+    Fixed(chrono::FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+/// Go's `Location.String()`: `UTC`, the IANA name, or `""` for an offset read from a string.
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Zone::Utc => f.write_str("UTC"),
+            Zone::Fixed(_) => Ok(()),
+            Zone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+impl Zone {
+    /// Seconds east of UTC in effect at the UTC wall time `utc`.
+    fn offset_at(&self, utc: &NaiveDateTime) -> i32 {
+        match self {
+            Zone::Utc => 0,
+            Zone::Fixed(f) => f.local_minus_utc(),
+            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
+        }
+    }
+
+    /// Go's zone name at `utc` (`""` for a fixed offset), appended to `out`.
+    fn push_name(&self, utc: &NaiveDateTime, out: &mut String) {
+        match self {
+            Zone::Utc => out.push_str("UTC"),
+            Zone::Fixed(_) => {}
+            Zone::Named(tz) => {
+                let off = tz.offset_from_utc_datetime(utc);
+                match off.abbreviation() {
+                    Some(a) => out.push_str(a),
+                    // tzdata's numeric names: "+04", "+0530".
+                    None => {
+                        let secs = off.fix().local_minus_utc();
+                        push_sign(out, secs);
+                        let mins = secs.unsigned_abs() / 60;
+                        push_int(out, i64::from(mins / 60), 2);
+                        if mins % 60 != 0 {
+                            push_int(out, i64::from(mins % 60), 2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn name_at(&self, utc: &NaiveDateTime) -> String {
+        let mut s = String::new();
+        self.push_name(utc, &mut s);
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts
+
+/// A layout compiled once (constant layouts are compiled when the mapping compiles).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    source: Box<str>,
+    items: Vec<Item>,
+}
+
+/// A run of literal text or one layout element, as a byte range of the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Item {
+    elem: Option<Elem>,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Elem {
+    LongMonth,
+    Month,
+    NumMonth,
+    ZeroMonth,
+    LongWeekDay,
+    WeekDay,
+    Day,
+    UnderDay,
+    ZeroDay,
+    UnderYearDay,
+    ZeroYearDay,
+    Hour,
+    Hour12,
+    ZeroHour12,
+    Minute,
+    ZeroMinute,
+    Second,
+    ZeroSecond,
+    LongYear,
+    Year,
+    UpperPm,
+    LowerPm,
+    ZoneName,
+    /// `iso`: the `Z` forms, which print and accept `Z` for UTC.
+    Offset {
+        iso: bool,
+        style: OffsetStyle,
+    },
+    /// `.000`/`,000` (fixed digits) or `.999` (`trim`: trailing zeros dropped).
+    Frac {
+        digits: usize,
+        trim: bool,
+        comma: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OffsetStyle {
+    Hh,
+    HhMm,
+    HhMmSs,
+    HhColonMm,
+    HhColonMmColonSs,
+}
+
+impl Layout {
+    /// Splits a Go layout into elements; text that is no element is literal, so this never fails.
+    pub fn compile(layout: &str) -> Layout {
+        let bytes = layout.as_bytes();
+        let mut items = Vec::new();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            match next_elem(bytes, pos) {
+                Some((start, elem, end)) => {
+                    if start > pos {
+                        items.push(Item {
+                            elem: None,
+                            start: pos,
+                            end: start,
+                        });
+                    }
+                    items.push(Item {
+                        elem: Some(elem),
+                        start,
+                        end,
+                    });
+                    pos = end;
+                }
+                None => {
+                    items.push(Item {
+                        elem: None,
+                        start: pos,
+                        end: bytes.len(),
+                    });
+                    break;
+                }
+            }
+        }
+        Layout {
+            source: layout.into(),
+            items,
+        }
+    }
+
+    fn text(&self, item: &Item) -> &[u8] {
+        self.source
+            .as_bytes()
+            .get(item.start..item.end)
+            .unwrap_or_default()
+    }
+}
+
+/// Go's `nextStdChunk`: the first element at or after `from` as (start, element, end).
+fn next_elem(b: &[u8], from: usize) -> Option<(usize, Elem, usize)> {
+    let has = |i: usize, pat: &[u8]| b.get(i..i + pat.len()) == Some(pat);
+    let lower_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    for (i, &c) in b.iter().enumerate().skip(from) {
+        let found = match c {
+            b'J' if has(i, b"January") => Some((Elem::LongMonth, 7)),
+            // "Jan" followed by a lower-case letter is a word such as "Janet".
+            b'J' if has(i, b"Jan") && !lower_at(i + 3) => Some((Elem::Month, 3)),
+            b'M' if has(i, b"Monday") => Some((Elem::LongWeekDay, 6)),
+            b'M' if has(i, b"Mon") && !lower_at(i + 3) => Some((Elem::WeekDay, 3)),
+            b'M' if has(i, b"MST") => Some((Elem::ZoneName, 3)),
+            b'0' => match b.get(i + 1) {
+                Some(b'1') => Some((Elem::ZeroMonth, 2)),
+                Some(b'2') => Some((Elem::ZeroDay, 2)),
+                Some(b'3') => Some((Elem::ZeroHour12, 2)),
+                Some(b'4') => Some((Elem::ZeroMinute, 2)),
+                Some(b'5') => Some((Elem::ZeroSecond, 2)),
+                Some(b'6') => Some((Elem::Year, 2)),
+                _ if has(i, b"002") => Some((Elem::ZeroYearDay, 3)),
+                _ => None,
+            },
+            b'1' if has(i, b"15") => Some((Elem::Hour, 2)),
+            b'1' => Some((Elem::NumMonth, 1)),
+            b'2' if has(i, b"2006") => Some((Elem::LongYear, 4)),
+            b'2' => Some((Elem::Day, 1)),
+            // "_2006" is a literal "_" then the year.
+            b'_' if has(i, b"_2006") => return Some((i + 1, Elem::LongYear, i + 5)),
+            b'_' if has(i, b"_2") => Some((Elem::UnderDay, 2)),
+            b'_' if has(i, b"__2") => Some((Elem::UnderYearDay, 3)),
+            b'3' => Some((Elem::Hour12, 1)),
+            b'4' => Some((Elem::Minute, 1)),
+            b'5' => Some((Elem::Second, 1)),
+            b'P' if has(i, b"PM") => Some((Elem::UpperPm, 2)),
+            b'p' if has(i, b"pm") => Some((Elem::LowerPm, 2)),
+            b'-' | b'Z' => offset_elem(b, i),
+            b'.' | b',' => match b.get(i + 1) {
+                Some(&d @ (b'0' | b'9')) => {
+                    let run = b.iter().skip(i + 1).take_while(|&&x| x == d).count();
+                    // The run must end the number: "0.0001" is no fraction.
+                    if b.get(i + 1 + run).is_some_and(u8::is_ascii_digit) {
+                        None
+                    } else {
+                        let frac = Elem::Frac {
+                            digits: run & 0xfff,
+                            trim: d == b'9',
+                            comma: c == b',',
+                        };
+                        Some((frac, 1 + run))
+                    }
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((elem, len)) = found {
+            return Some((i, elem, i + len));
+        }
+    }
+    None
+}
+
+fn offset_elem(b: &[u8], i: usize) -> Option<(Elem, usize)> {
+    let rest = b.get(i + 1..)?;
+    let iso = b.get(i) == Some(&b'Z');
+    // Longest forms first, as Go checks them.
+    let forms: [(&[u8], OffsetStyle); 5] = [
+        (b"070000", OffsetStyle::HhMmSs),
+        (b"07:00:00", OffsetStyle::HhColonMmColonSs),
+        (b"0700", OffsetStyle::HhMm),
+        (b"07:00", OffsetStyle::HhColonMm),
+        (b"07", OffsetStyle::Hh),
+    ];
+    forms
+        .iter()
+        .find(|(pat, _)| rest.starts_with(pat))
+        .map(|&(pat, style)| (Elem::Offset { iso, style }, 1 + pat.len()))
+}
+
+const LONG_DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+const SHORT_DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const LONG_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const SHORT_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Go's `Month.String()` for 1–12.
+pub fn month_name(m: i64) -> Option<&'static str> {
+    usize::try_from(m - 1)
+        .ok()
+        .and_then(|i| LONG_MONTHS.get(i))
+        .copied()
+}
+
+/// Go's `Weekday.String()` for 0 (Sunday) – 6.
+pub fn weekday_name(d: i64) -> Option<&'static str> {
+    usize::try_from(d)
+        .ok()
+        .and_then(|i| LONG_DAYS.get(i))
+        .copied()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+/// The wall clock of a time in its zone.
+/// A time as its zone shows it.
+pub struct Civil {
+    pub utc: NaiveDateTime,
+    pub local: NaiveDateTime,
+    /// Seconds east of UTC.
+    pub offset: i32,
+}
+
+/// The wall time and offset of `t` in its zone.
+pub fn civil(t: &Time) -> Civil {
+    let utc = t.instant.naive_utc();
+    let offset = t.zone.offset_at(&utc);
+    let local = if offset == 0 {
+        utc
+    } else {
+        from_unix_nanos(unix_nanos(&t.instant) + i128::from(offset) * NANOS_PER_SEC)
+            .map_or(utc, |d| d.naive_utc())
+    };
+    Civil { utc, local, offset }
+}
+
+/// Go's `Time.Format`.
+pub fn format(t: &Time, layout: &Layout) -> String {
+    let c = civil(t);
+    let l = &c.local;
+    let mut out = String::with_capacity(layout.source.len() + 10);
+    for item in &layout.items {
+        let Some(elem) = item.elem else {
+            // Literal runs end next to ASCII element text, so they are whole characters.
+            out.push_str(layout.source.get(item.start..item.end).unwrap_or_default());
+            continue;
+        };
+        let hour = i64::from(l.hour());
+        let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        match elem {
+            Elem::Year => push_int(&mut out, i64::from(l.year()).abs() % 100, 2),
+            Elem::LongYear => push_int(&mut out, i64::from(l.year()), 4),
+            Elem::Month => out.push_str(SHORT_MONTHS[l.month0() as usize % 12]),
+            Elem::LongMonth => out.push_str(LONG_MONTHS[l.month0() as usize % 12]),
+            Elem::NumMonth => push_int(&mut out, i64::from(l.month()), 0),
+            Elem::ZeroMonth => push_int(&mut out, i64::from(l.month()), 2),
+            Elem::WeekDay => {
+                out.push_str(SHORT_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
+            }
+            Elem::LongWeekDay => {
+                out.push_str(LONG_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
+            }
+            Elem::Day => push_int(&mut out, i64::from(l.day()), 0),
+            Elem::UnderDay => {
+                if l.day() < 10 {
+                    out.push(' ');
+                }
+                push_int(&mut out, i64::from(l.day()), 0);
+            }
+            Elem::ZeroDay => push_int(&mut out, i64::from(l.day()), 2),
+            Elem::UnderYearDay => {
+                let yday = l.ordinal();
+                if yday < 100 {
+                    out.push(' ');
+                    if yday < 10 {
+                        out.push(' ');
+                    }
+                }
+                push_int(&mut out, i64::from(yday), 0);
+            }
+            Elem::ZeroYearDay => push_int(&mut out, i64::from(l.ordinal()), 3),
+            Elem::Hour => push_int(&mut out, hour, 2),
+            Elem::Hour12 => push_int(&mut out, hour12, 0),
+            Elem::ZeroHour12 => push_int(&mut out, hour12, 2),
+            Elem::Minute => push_int(&mut out, i64::from(l.minute()), 0),
+            Elem::ZeroMinute => push_int(&mut out, i64::from(l.minute()), 2),
+            Elem::Second => push_int(&mut out, i64::from(l.second()), 0),
+            Elem::ZeroSecond => push_int(&mut out, i64::from(l.second()), 2),
+            Elem::UpperPm => out.push_str(if hour >= 12 { "PM" } else { "AM" }),
+            Elem::LowerPm => out.push_str(if hour >= 12 { "pm" } else { "am" }),
+            Elem::Offset { iso, style } => push_offset(&mut out, c.offset, iso, style),
+            Elem::ZoneName => {
+                let before = out.len();
+                t.zone.push_name(&c.utc, &mut out);
+                if out.len() == before {
+                    // No name (an offset read from a string): Go prints -0700.
+                    push_offset(&mut out, c.offset, false, OffsetStyle::HhMm);
+                }
+            }
+            Elem::Frac {
+                digits,
+                trim,
+                comma,
+            } => push_frac(&mut out, l.nanosecond(), digits, trim, comma),
+        }
+    }
+    out
+}
+
+fn push_sign(out: &mut String, secs: i32) {
+    out.push(if secs < 0 { '-' } else { '+' });
+}
+
+fn push_offset(out: &mut String, offset: i32, iso: bool, style: OffsetStyle) {
+    if iso && offset == 0 {
+        out.push('Z');
+        return;
+    }
+    push_sign(out, offset);
+    let abs = offset.unsigned_abs();
+    let mins = abs / 60;
+    push_int(out, i64::from(mins / 60), 2);
+    if matches!(
+        style,
+        OffsetStyle::HhColonMm | OffsetStyle::HhColonMmColonSs
+    ) {
+        out.push(':');
+    }
+    if style != OffsetStyle::Hh {
+        push_int(out, i64::from(mins % 60), 2);
+    }
+    match style {
+        OffsetStyle::HhMmSs => push_int(out, i64::from(abs % 60), 2),
+        OffsetStyle::HhColonMmColonSs => {
+            out.push(':');
+            push_int(out, i64::from(abs % 60), 2);
+        }
+        _ => {}
+    }
+}
+
+/// Go's `appendNano`: `digits` places (at most 9), trailing zeros dropped when `trim`.
+fn push_frac(out: &mut String, nanos: u32, digits: usize, trim: bool, comma: bool) {
+    if trim && (digits == 0 || nanos == 0) {
+        return;
+    }
+    let sep = if comma { ',' } else { '.' };
+    let all = format!("{nanos:09}");
+    let mut frac = all.get(..digits.min(9)).unwrap_or(&all);
+    if trim {
+        frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            return;
+        }
+    }
+    out.push(sep);
+    out.push_str(frac);
+}
+
+/// Go's `appendInt`: a sign, then at least `width` digits, zero-padded.
+fn push_int(out: &mut String, x: i64, width: usize) {
+    if x < 0 {
+        out.push('-');
+    }
+    // The digits right to left into a buffer: no allocation, no formatting machinery.
+    let mut digits = [b'0'; 20];
+    let mut n = x.unsigned_abs();
+    let mut from = digits.len();
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+        from -= 1;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(from..).unwrap_or_default();
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+}
+
+fn rfc3339_nano_layout() -> &'static Layout {
+    static L: OnceLock<Layout> = OnceLock::new();
+    L.get_or_init(|| Layout::compile("2006-01-02T15:04:05.999999999Z07:00"))
+}
+
+/// Go's `RFC3339Nano`: fractional seconds only when non-zero, trailing zeros trimmed; `Z` for
+/// offset zero.
+pub fn rfc3339(t: &Time) -> String {
+    format(t, rfc3339_nano_layout())
+}
+
+/// Go's `Time.String()`: `2023-08-14 00:00:00 +0000 UTC`.
+pub fn go_string(t: &Time) -> String {
+    static L: OnceLock<Layout> = OnceLock::new();
+    format(
+        t,
+        L.get_or_init(|| Layout::compile("2006-01-02 15:04:05.999999999 -0700 MST")),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/// Go's `ParseError` text.
+fn cannot_parse(value: &str, layout: &str, elem: &[u8], value_elem: &[u8]) -> String {
+    format!(
+        "parsing time {} as {}: cannot parse {} as {}",
+        quote(value.as_bytes()),
+        quote(layout.as_bytes()),
+        quote(value_elem),
+        quote(elem)
+    )
+}
+
+fn parse_failure(value: &str, message: &str) -> String {
+    format!("parsing time {}{message}", quote(value.as_bytes()))
+}
+
+/// Go's `time.quote`: bytes outside printable ASCII as `\xNN`. Only the first `QUOTE_BYTES`
+/// are quoted, `…` marking the cut: values and layouts come from records and can be megabytes.
+fn quote(s: &[u8]) -> String {
+    let (s, cut) = match s.get(..QUOTE_BYTES) {
+        Some(head) if s.len() > QUOTE_BYTES => (head, true),
+        _ => (s, false),
+    };
+    let mut out = String::with_capacity(s.len() + 5);
+    out.push('"');
+    for &c in s {
+        match c {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(c));
+            }
+            0x20..=0x7f => out.push(char::from(c)),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('"');
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// Why one element failed: Go's `errBad`, or a named field out of range.
+enum ElemError {
+    Bad,
+    Range(&'static str),
+}
+
+/// The fields read so far (Go's `parse` locals); -1 marks "not given".
+struct Fields<'v> {
+    year: i64,
+    month: i64,
+    day: i64,
+    yday: i64,
+    hour: i64,
+    min: i64,
+    sec: i64,
+    nsec: i64,
+    am: bool,
+    pm: bool,
+    utc: bool,
+    offset: Option<i64>,
+    zone_name: Option<&'v [u8]>,
+}
+
+/// Go's `time.ParseInLocation` (`time.Parse` when `zone` is UTC, as Local is UTC here).
+pub fn parse_with(s: &str, layout: &Layout, zone: Zone) -> Result<Time, String> {
+    let mut value = s.as_bytes();
+    let mut f = Fields {
+        year: 0,
+        month: -1,
+        day: -1,
+        yday: -1,
+        hour: 0,
+        min: 0,
+        sec: 0,
+        nsec: 0,
+        am: false,
+        pm: false,
+        utc: false,
+        offset: None,
+        zone_name: None,
+    };
+    for (i, item) in layout.items.iter().enumerate() {
+        let text = layout.text(item);
+        let Some(elem) = item.elem else {
+            value =
+                skip(value, text).map_err(|rest| cannot_parse(s, &layout.source, text, rest))?;
+            continue;
+        };
+        // A fraction in the value after the seconds is read even when the layout has none.
+        let frac_follows = matches!(
+            layout.items.iter().skip(i + 1).find_map(|it| it.elem),
+            Some(Elem::Frac { .. })
+        );
+        match parse_elem(elem, value, frac_follows, &mut f) {
+            Ok(rest) => value = rest,
+            Err(ElemError::Range(what)) => {
+                return Err(parse_failure(s, &format!(": {what} out of range")))
+            }
+            Err(ElemError::Bad) => return Err(cannot_parse(s, &layout.source, text, value)),
+        }
+    }
+    if !value.is_empty() {
+        return Err(parse_failure(s, &format!(": extra text: {}", quote(value))));
+    }
+    if f.pm && f.hour < 12 {
+        f.hour += 12;
+    } else if f.am && f.hour == 12 {
+        f.hour = 0;
+    }
+    resolve_day(&mut f).map_err(|m| parse_failure(s, m))?;
+    let naive = NaiveDate::from_ymd_opt(
+        i32::try_from(f.year).map_err(|_| parse_failure(s, ": year out of range"))?,
+        u32::try_from(f.month).unwrap_or(0),
+        u32::try_from(f.day).unwrap_or(0),
+    )
+    .and_then(|d| {
+        d.and_hms_nano_opt(
+            u32::try_from(f.hour).ok()?,
+            u32::try_from(f.min).ok()?,
+            u32::try_from(f.sec).ok()?,
+            u32::try_from(f.nsec).ok()?,
+        )
+    })
+    .ok_or_else(|| parse_failure(s, ": day out of range"))?;
+    let wall = naive_nanos(&naive);
+    let at = |n: i128, zone: Zone| {
+        from_unix_nanos(n)
+            .map(|instant| Time { instant, zone })
+            .ok_or_else(|| parse_failure(s, ": time out of range"))
+    };
+    if f.utc {
+        return at(wall, Zone::Utc);
+    }
+    if let Some(off) = f.offset {
+        let n = wall - i128::from(off) * NANOS_PER_SEC;
+        let utc = from_unix_nanos(n).map(|d| d.naive_utc());
+        // The zone argument is used when it has this offset (and name) at that instant.
+        if let Some(utc) = utc {
+            if i64::from(zone.offset_at(&utc)) == off
+                && f.zone_name
+                    .is_none_or(|n| zone.name_at(&utc).as_bytes() == n)
+            {
+                return at(n, zone);
+            }
+        }
+        let fixed = i32::try_from(off)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .ok_or_else(|| parse_failure(s, ": time zone offset out of range"))?;
+        return at(n, Zone::Fixed(fixed));
+    }
+    if let Some(name) = f.zone_name {
+        if let Zone::Named(tz) = zone {
+            if let Some(off) = lookup_abbreviation(tz, name, &naive) {
+                return at(wall - i128::from(off) * NANOS_PER_SEC, zone);
+            }
+        }
+        return match name.strip_prefix(b"GMT") {
+            Some(b"") => at(wall, Zone::Utc),
+            Some(hours) => {
+                // parse_time_zone accepted only a sign and 1–23.
+                let secs = atoi(hours).unwrap_or(0) * 3600;
+                let fixed = i32::try_from(secs)
+                    .ok()
+                    .and_then(FixedOffset::east_opt)
+                    .unwrap_or_else(utc_offset);
+                at(wall - i128::from(secs) * NANOS_PER_SEC, Zone::Fixed(fixed))
+            }
+            None => at(wall, Zone::Fixed(utc_offset())),
+        };
+    }
+    local_to_instant(&naive, zone)
+        .map(|instant| Time { instant, zone })
+        .ok_or_else(|| parse_failure(s, ": time out of range"))
+}
+
+fn utc_offset() -> FixedOffset {
+    Utc.fix()
+}
+
+/// Go's `Location.lookupName`: an offset the zone uses under `name`, preferring one in effect
+/// near the wall time. chrono-tz lists no zone table, so offsets around that time are sampled.
+fn lookup_abbreviation(tz: chrono_tz::Tz, name: &[u8], wall: &NaiveDateTime) -> Option<i64> {
+    const DAY: i128 = 86_400 * NANOS_PER_SEC;
+    let at = |n: i128| {
+        let utc = from_unix_nanos(n)?.naive_utc();
+        let zone = Zone::Named(tz);
+        let same = zone.name_at(&utc).as_bytes() == name;
+        Some((i64::from(zone.offset_at(&utc)), same))
+    };
+    let wall = naive_nanos(wall);
+    let candidates: Vec<i64> = (-6..=6)
+        .filter_map(|k| at(wall + k * 30 * DAY))
+        .filter(|&(_, same)| same)
+        .map(|(off, _)| off)
+        .collect();
+    candidates
+        .iter()
+        .find_map(|&off| match at(wall - i128::from(off) * NANOS_PER_SEC) {
+            Some((actual, true)) => Some(actual),
+            _ => None,
+        })
+        .or_else(|| candidates.first().copied())
+}
+
+/// Go's `skip`: matches literal text, a run of spaces matching any run of spaces. On failure,
+/// returns the value where matching stopped.
+fn skip<'v>(mut value: &'v [u8], mut prefix: &[u8]) -> Result<&'v [u8], &'v [u8]> {
+    while let Some((&p, rest)) = prefix.split_first() {
+        if p == b' ' {
+            if value.first().is_some_and(|&c| c != b' ') {
+                return Err(value);
+            }
+            prefix = trim_spaces(prefix);
+            value = trim_spaces(value);
+            continue;
+        }
+        match value.split_first() {
+            Some((&c, v)) if c == p => {
+                value = v;
+                prefix = rest;
+            }
+            _ => return Err(value),
+        }
+    }
+    Ok(value)
+}
+
+fn trim_spaces(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|&&c| c == b' ').count();
+    s.get(n..).unwrap_or_default()
+}
+
+fn is_digit(s: &[u8], i: usize) -> bool {
+    s.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+fn comma_or_period(s: &[u8]) -> bool {
+    matches!(s.first(), Some(b'.' | b','))
+}
+
+/// Go's `getnum`: one or two digits (`fixed`: exactly two).
+fn getnum(s: &[u8], fixed: bool) -> Result<(i64, &[u8]), ElemError> {
+    match s {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9', rest @ ..] => {
+            Ok((i64::from(a - b'0') * 10 + i64::from(b - b'0'), rest))
+        }
+        [a @ b'0'..=b'9', rest @ ..] if !fixed => Ok((i64::from(a - b'0'), rest)),
+        _ => Err(ElemError::Bad),
+    }
+}
+
+/// Go's `getnum3`: one to three digits (`fixed`: exactly three).
+fn getnum3(s: &[u8], fixed: bool) -> Result<(i64, &[u8]), ElemError> {
+    let n = s.iter().take(3).take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || (fixed && n != 3) {
+        return Err(ElemError::Bad);
+    }
+    let v = s
+        .iter()
+        .take(n)
+        .fold(0, |acc, &c| acc * 10 + i64::from(c - b'0'));
+    Ok((v, s.get(n..).unwrap_or_default()))
+}
+
+/// Go's `leadingInt`: the leading digits as u64, `None` on overflow past 2^63.
+fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
+    let mut x: u64 = 0;
+    let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    for &c in s.iter().take(n) {
+        if x > (1 << 63) / 10 {
+            return None;
+        }
+        x = x * 10 + u64::from(c - b'0');
+        if x > 1 << 63 {
+            return None;
+        }
+    }
+    Some((x, s.get(n..).unwrap_or_default()))
+}
+
+/// Go's `time.atoi`: an optional sign and digits, nothing else.
+fn atoi(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    let (q, rest) = leading_int(digits)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    // Go converts to int, so 2^63 wraps; only fraction digits can be that long, and those are
+    // cut to 9 digits first.
+    let x = q as i64;
+    Some(if neg { x.wrapping_neg() } else { x })
+}
+
+/// Go's `parseNanoseconds`: `value` starts with the separator; `nbytes` covers it and the digits.
+fn parse_nanoseconds(value: &[u8], nbytes: usize) -> Result<i64, ElemError> {
+    if !comma_or_period(value) {
+        return Err(ElemError::Bad);
+    }
+    let nbytes = nbytes.min(10);
+    let mut ns = atoi(value.get(1..nbytes).ok_or(ElemError::Bad)?).ok_or(ElemError::Bad)?;
+    if ns < 0 {
+        return Err(ElemError::Range("fractional second"));
+    }
+    for _ in nbytes..10 {
+        ns *= 10;
+    }
+    Ok(ns)
+}
+
+fn lookup_name<'v>(table: &[&str], value: &'v [u8]) -> Result<(i64, &'v [u8]), ElemError> {
+    table
+        .iter()
+        .zip(0..)
+        .find_map(|(name, i)| {
+            let head = value.get(..name.len())?;
+            head.eq_ignore_ascii_case(name.as_bytes())
+                .then(|| (i, value.get(name.len()..).unwrap_or_default()))
+        })
+        .ok_or(ElemError::Bad)
+}
+
+/// Reads one element at the start of `value`; returns the rest.
+fn parse_elem<'v>(
+    elem: Elem,
+    value: &'v [u8],
+    frac_follows: bool,
+    f: &mut Fields<'v>,
+) -> Result<&'v [u8], ElemError> {
+    let split = |n: usize| -> Result<(&'v [u8], &'v [u8]), ElemError> {
+        if value.len() < n {
+            return Err(ElemError::Bad);
+        }
+        Ok(value.split_at(n))
+    };
+    match elem {
+        Elem::Year => {
+            let (p, rest) = split(2)?;
+            let y = atoi(p).ok_or(ElemError::Bad)?;
+            f.year = y + if y >= 69 { 1900 } else { 2000 };
+            Ok(rest)
+        }
+        Elem::LongYear => {
+            if !is_digit(value, 0) {
+                return Err(ElemError::Bad);
+            }
+            let (p, rest) = split(4)?;
+            f.year = atoi(p).ok_or(ElemError::Bad)?;
+            Ok(rest)
+        }
+        Elem::Month | Elem::LongMonth => {
+            let table: &[&str] = if elem == Elem::Month {
+                &SHORT_MONTHS
+            } else {
+                &LONG_MONTHS
+            };
+            let (m, rest) = lookup_name(table, value)?;
+            f.month = m + 1;
+            Ok(rest)
+        }
+        Elem::NumMonth | Elem::ZeroMonth => {
+            let (m, rest) = getnum(value, elem == Elem::ZeroMonth)?;
+            if !(1..=12).contains(&m) {
+                return Err(ElemError::Range("month"));
+            }
+            f.month = m;
+            Ok(rest)
+        }
+        Elem::WeekDay => lookup_name(&SHORT_DAYS, value).map(|(_, rest)| rest),
+        Elem::LongWeekDay => lookup_name(&LONG_DAYS, value).map(|(_, rest)| rest),
+        Elem::Day | Elem::UnderDay | Elem::ZeroDay => {
+            let v = match value {
+                [b' ', rest @ ..] if elem == Elem::UnderDay => rest,
+                _ => value,
+            };
+            let (d, rest) = getnum(v, elem == Elem::ZeroDay)?;
+            f.day = d;
+            Ok(rest)
+        }
+        Elem::UnderYearDay | Elem::ZeroYearDay => {
+            let mut v = value;
+            for _ in 0..2 {
+                if let [b' ', rest @ ..] = v {
+                    if elem == Elem::UnderYearDay {
+                        v = rest;
+                    }
+                }
+            }
+            let (d, rest) = getnum3(v, elem == Elem::ZeroYearDay)?;
+            f.yday = d;
+            Ok(rest)
+        }
+        Elem::Hour => {
+            let (h, rest) = getnum(value, false)?;
+            if h >= 24 {
+                return Err(ElemError::Range("hour"));
+            }
+            f.hour = h;
+            Ok(rest)
+        }
+        Elem::Hour12 | Elem::ZeroHour12 => {
+            let (h, rest) = getnum(value, elem == Elem::ZeroHour12)?;
+            if h > 12 {
+                return Err(ElemError::Range("hour"));
+            }
+            f.hour = h;
+            Ok(rest)
+        }
+        Elem::Minute | Elem::ZeroMinute => {
+            let (m, rest) = getnum(value, elem == Elem::ZeroMinute)?;
+            if m >= 60 {
+                return Err(ElemError::Range("minute"));
+            }
+            f.min = m;
+            Ok(rest)
+        }
+        Elem::Second | Elem::ZeroSecond => {
+            let (sec, rest) = getnum(value, elem == Elem::ZeroSecond)?;
+            if sec >= 60 {
+                return Err(ElemError::Range("second"));
+            }
+            f.sec = sec;
+            if rest.len() >= 2 && comma_or_period(rest) && is_digit(rest, 1) && !frac_follows {
+                let n = 2 + rest
+                    .iter()
+                    .skip(2)
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                f.nsec = parse_nanoseconds(rest, n)?;
+                return Ok(rest.get(n..).unwrap_or_default());
+            }
+            Ok(rest)
+        }
+        Elem::UpperPm | Elem::LowerPm => {
+            let (p, rest) = split(2)?;
+            let (pm, am): (&[u8], &[u8]) = if elem == Elem::UpperPm {
+                (b"PM", b"AM")
+            } else {
+                (b"pm", b"am")
+            };
+            if p == pm {
+                f.pm = true;
+            } else if p == am {
+                f.am = true;
+            } else {
+                return Err(ElemError::Bad);
+            }
+            Ok(rest)
+        }
+        Elem::Offset { iso, style } => {
+            if iso {
+                if let [b'Z', rest @ ..] = value {
+                    f.utc = true;
+                    return Ok(rest);
+                }
+            }
+            parse_offset(value, style, f)
+        }
+        Elem::ZoneName => {
+            if let Some(rest) = value.strip_prefix(b"UTC") {
+                f.utc = true;
+                return Ok(rest);
+            }
+            let n = parse_time_zone(value).ok_or(ElemError::Bad)?;
+            let (name, rest) = split(n)?;
+            f.zone_name = Some(name);
+            Ok(rest)
+        }
+        Elem::Frac { digits, trim, .. } => {
+            if !trim {
+                let n = 1 + digits;
+                if value.len() < n {
+                    return Err(ElemError::Bad);
+                }
+                f.nsec = parse_nanoseconds(value, n)?;
+                return Ok(value.get(n..).unwrap_or_default());
+            }
+            if value.len() < 2 || !comma_or_period(value) || !is_digit(value, 1) {
+                // The fraction is optional with `.999`.
+                return Ok(value);
+            }
+            let n = 1 + value
+                .iter()
+                .skip(1)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            f.nsec = parse_nanoseconds(value, n)?;
+            Ok(value.get(n..).unwrap_or_default())
+        }
+    }
+}
+
+fn parse_offset<'v>(
+    value: &'v [u8],
+    style: OffsetStyle,
+    f: &mut Fields<'v>,
+) -> Result<&'v [u8], ElemError> {
+    let part = |a: usize, b: usize| value.get(a..b).ok_or(ElemError::Bad);
+    let (len, h, m, s): (usize, &[u8], &[u8], &[u8]) = match style {
+        OffsetStyle::HhColonMm => {
+            if value.get(3) != Some(&b':') {
+                return Err(ElemError::Bad);
+            }
+            (6, part(1, 3)?, part(4, 6)?, b"00")
+        }
+        OffsetStyle::Hh => (3, part(1, 3)?, b"00", b"00"),
+        OffsetStyle::HhColonMmColonSs => {
+            if value.get(3) != Some(&b':') || value.get(6) != Some(&b':') {
+                return Err(ElemError::Bad);
+            }
+            (9, part(1, 3)?, part(4, 6)?, part(7, 9)?)
+        }
+        OffsetStyle::HhMmSs => (7, part(1, 3)?, part(3, 5)?, part(5, 7)?),
+        OffsetStyle::HhMm => (5, part(1, 3)?, part(3, 5)?, b"00"),
+    };
+    // As Go: a bad field stops reading the later ones, but a range error still wins.
+    let num = |x: &[u8]| getnum(x, true).map(|(n, _)| n).ok();
+    let (mut hr, mut mm, mut ss, mut bad) = (0, 0, 0, false);
+    match num(h) {
+        Some(x) => hr = x,
+        None => bad = true,
+    }
+    if !bad {
+        match num(m) {
+            Some(x) => mm = x,
+            None => bad = true,
+        }
+    }
+    if !bad {
+        match num(s) {
+            Some(x) => ss = x,
+            None => bad = true,
+        }
+    }
+    // Go allows 24 hours, 60 minutes, 60 seconds; the last failing check names the field.
+    let range = if ss > 60 {
+        Some("time zone offset second")
+    } else if mm > 60 {
+        Some("time zone offset minute")
+    } else if hr > 24 {
+        Some("time zone offset hour")
+    } else {
+        None
+    };
+    if let Some(what) = range {
+        return Err(ElemError::Range(what));
+    }
+    if bad {
+        return Err(ElemError::Bad);
+    }
+    let abs = (hr * 60 + mm) * 60 + ss;
+    f.offset = Some(match value.first() {
+        Some(b'+') => abs,
+        Some(b'-') => -abs,
+        _ => return Err(ElemError::Bad),
+    });
+    Ok(value.get(len..).unwrap_or_default())
+}
+
+/// Go's `parseTimeZone`: the length of a zone abbreviation at the start of `value`.
+fn parse_time_zone(value: &[u8]) -> Option<usize> {
+    if value.len() < 3 {
+        return None;
+    }
+    if value.starts_with(b"ChST") || value.starts_with(b"MeST") {
+        return Some(4);
+    }
+    if let Some(rest) = value.strip_prefix(b"GMT") {
+        return Some(
+            3 + if rest.is_empty() {
+                0
+            } else {
+                signed_offset(rest)
+            },
+        );
+    }
+    if matches!(value.first(), Some(b'+' | b'-')) {
+        return Some(signed_offset(value)).filter(|&n| n > 0);
+    }
+    let upper = value
+        .iter()
+        .take(6)
+        .take_while(|c| c.is_ascii_uppercase())
+        .count();
+    match upper {
+        3 => Some(3),
+        4 if value.get(3) == Some(&b'T') || value.starts_with(b"WITA") => Some(4),
+        5 if value.get(4) == Some(&b'T') => Some(5),
+        _ => None,
+    }
+}
+
+/// Go's `parseSignedOffset`: the length of a sign and an hour 0–23, or 0.
+fn signed_offset(value: &[u8]) -> usize {
+    let Some((&(b'+' | b'-'), digits)) = value.split_first() else {
+        return 0;
+    };
+    match leading_int(digits) {
+        Some((x, rest)) if rest.len() != digits.len() && x <= 23 => value.len() - rest.len(),
+        _ => 0,
+    }
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days before month `m` (1–13) in a common year.
+fn days_before(m: i64) -> i64 {
+    const T: [i64; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+    usize::try_from(m - 1)
+        .ok()
+        .and_then(|i| T.get(i))
+        .copied()
+        .unwrap_or(365)
+}
+
+fn days_in(month: i64, year: i64) -> i64 {
+    if month == 2 && is_leap(year) {
+        29
+    } else {
+        days_before(month + 1) - days_before(month)
+    }
+}
+
+/// Go's day-of-year conversion and day-of-month check.
+fn resolve_day(f: &mut Fields<'_>) -> Result<(), &'static str> {
+    if f.yday >= 0 {
+        let (mut m, mut d) = (0, 0);
+        let mut yday = f.yday;
+        if is_leap(f.year) {
+            if yday == 31 + 29 {
+                m = 2;
+                d = 29;
+            } else if yday > 31 + 29 {
+                yday -= 1;
+            }
+        }
+        if !(1..=365).contains(&yday) {
+            return Err(": day-of-year out of range");
+        }
+        if m == 0 {
+            m = (yday - 1) / 31 + 1;
+            if days_before(m + 1) < yday {
+                m += 1;
+            }
+            d = yday - days_before(m);
+        }
+        if f.month >= 0 && f.month != m {
+            return Err(": day-of-year does not match month");
+        }
+        f.month = m;
+        if f.day >= 0 && f.day != d {
+            return Err(": day-of-year does not match day");
+        }
+        f.day = d;
+    } else {
+        if f.month < 0 {
+            f.month = 1;
+        }
+        if f.day < 0 {
+            f.day = 1;
+        }
+    }
+    if f.day < 1 || f.day > days_in(f.month, f.year) {
+        return Err(": day out of range");
+    }
+    Ok(())
+}
+
+/// Expr's `date(s)` layouts, tried in order.
+pub fn default_layouts() -> &'static [Layout] {
+    static L: OnceLock<Vec<Layout>> = OnceLock::new();
+    L.get_or_init(|| {
+        [
+            "2006-01-02",
+            "15:04:05",
+            "2006-01-02 15:04:05",
+            "2006-01-02T15:04:05Z07:00",
+            "02 Jan 06 15:04 MST",
+            "Monday, 02-Jan-06 15:04:05 MST",
+            "Mon, 02 Jan 2006 15:04:05 MST",
+        ]
+        .iter()
+        .map(|l| Layout::compile(l))
+        .collect()
+    })
+}
+
+/// Expr's `date(s)`: the first of its seven layouts that parses, else `invalid date s`.
+pub fn parse_default(s: &str, zone: Zone) -> Result<Time, String> {
+    // None of the layouts tried before RFC 3339 accepts an RFC 3339 timestamp, so the common
+    // case (JumpCloud's `created`) skips three failed parses and their error texts.
+    if zone == Zone::Utc {
+        if let Some(t) = parse_rfc3339(s) {
+            return Ok(t);
+        }
+    }
+    default_layouts()
+        .iter()
+        .find_map(|l| parse_with(s, l, zone).ok())
+        .ok_or_else(|| format!("invalid date {}", excerpt(s)))
+}
+
+/// A strict RFC 3339 timestamp (Go's fast path): `2006-01-02T15:04:05[.frac](Z|±hh:mm)`.
+/// Offset zero is UTC; any other offset is kept as a fixed zone.
+pub fn parse_rfc3339(s: &str) -> Option<Time> {
+    let b = s.as_bytes();
+    let num = |a: usize, z: usize, min: i64, max: i64| -> Option<i64> {
+        let part = b.get(a..z)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let x = part
+            .iter()
+            .fold(0, |acc, &c| acc * 10 + i64::from(c - b'0'));
+        (min..=max).contains(&x).then_some(x)
+    };
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    let year = num(0, 4, 0, 9999)?;
+    let month = num(5, 7, 1, 12)?;
+    let day = num(8, 10, 1, days_in(month, year))?;
+    let hour = num(11, 13, 0, 23)?;
+    let min = num(14, 16, 0, 59)?;
+    let sec = num(17, 19, 0, 59)?;
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let mut rest = b.get(19..)?;
+    let mut nsec = 0;
+    if rest.len() >= 2 && rest.first() == Some(&b'.') && is_digit(rest, 1) {
+        let n = 1 + rest
+            .iter()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        nsec = parse_nanoseconds(rest, n).ok()?;
+        rest = rest.get(n..)?;
+    }
+    let naive = NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )?
+    .and_hms_nano_opt(
+        u32::try_from(hour).ok()?,
+        u32::try_from(min).ok()?,
+        u32::try_from(sec).ok()?,
+        u32::try_from(nsec).ok()?,
+    )?;
+    let wall = naive_nanos(&naive);
+    if rest == b"Z" {
+        return from_unix_nanos(wall).map(|instant| Time {
+            instant,
+            zone: Zone::Utc,
+        });
+    }
+    let rest_at = |i: usize| -> Option<i64> {
+        let p = rest.get(i..i + 2)?;
+        p.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| p.iter().fold(0, |acc, &c| acc * 10 + i64::from(c - b'0')))
+    };
+    if rest.len() != 6 || rest.get(3) != Some(&b':') {
+        return None;
+    }
+    let (hr, mm) = (rest_at(1)?, rest_at(4)?);
+    if hr > 23 || mm > 59 {
+        return None;
+    }
+    let abs = (hr * 60 + mm) * 60;
+    let off = match rest.first() {
+        Some(b'+') => abs,
+        Some(b'-') => -abs,
+        _ => return None,
+    };
+    let zone = if off == 0 {
+        Zone::Utc
+    } else {
+        Zone::Fixed(FixedOffset::east_opt(i32::try_from(off).ok()?)?)
+    };
+    from_unix_nanos(wall - i128::from(off) * NANOS_PER_SEC).map(|instant| Time { instant, zone })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instants as nanoseconds
+
+const NANOS_PER_SEC: i128 = 1_000_000_000;
+/// Seconds from Go's zero time (January 1, year 1, UTC) to the Unix epoch.
+const ZERO_TO_UNIX: i128 = 62_135_596_800;
+
+fn unix_nanos(t: &DateTime<Utc>) -> i128 {
+    i128::from(t.timestamp()) * NANOS_PER_SEC + i128::from(t.timestamp_subsec_nanos())
+}
+
+fn naive_nanos(t: &NaiveDateTime) -> i128 {
+    unix_nanos(&t.and_utc())
+}
+
+fn from_unix_nanos(n: i128) -> Option<DateTime<Utc>> {
+    let secs = i64::try_from(n.div_euclid(NANOS_PER_SEC)).ok()?;
+    let nsec = u32::try_from(n.rem_euclid(NANOS_PER_SEC)).ok()?;
+    DateTime::from_timestamp(secs, nsec)
+}
+
+/// Go's `Date(…, loc)` conversion of a wall time: the offset in effect at the wall time read as
+/// UTC, corrected once by the offset in effect at the resulting instant.
+fn local_to_instant(wall: &NaiveDateTime, zone: Zone) -> Option<DateTime<Utc>> {
+    let n = naive_nanos(wall);
+    let guess = zone.offset_at(wall);
+    let utc = from_unix_nanos(n - i128::from(guess) * NANOS_PER_SEC)?.naive_utc();
+    from_unix_nanos(n - i128::from(zone.offset_at(&utc)) * NANOS_PER_SEC)
+}
+
+/// Go's `time.Date` normalisation: months beyond 1–12 carry into the year, days beyond the
+/// month into the next months.
+pub fn make_time(
+    year: i64,
+    month: i64,
+    day: i64,
+    clock: &NaiveDateTime,
+    zone: Zone,
+) -> Option<Time> {
+    let m0 = month.checked_sub(1)?;
+    let year = year.checked_add(m0.div_euclid(12))?;
+    let month = u32::try_from(m0.rem_euclid(12) + 1).ok()?;
+    let first = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, 1)?;
+    let date = first.checked_add_signed(chrono::TimeDelta::try_days(day.checked_sub(1)?)?)?;
+    let wall = date.and_time(clock.time());
+    let instant = local_to_instant(&wall, zone)?;
+    Some(Time { instant, zone })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durations
+
+/// Go's `time.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, units ns us µs ms s m h.
+pub fn parse_duration(orig: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", quote(orig.as_bytes()));
+    let mut s = orig.as_bytes();
+    let mut neg = false;
+    if let Some((&c @ (b'-' | b'+'), rest)) = s.split_first() {
+        neg = c == b'-';
+        s = rest;
+    }
+    if s == b"0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut d: u64 = 0;
+    while !s.is_empty() {
+        if !matches!(s.first(), Some(b'.' | b'0'..=b'9')) {
+            return Err(invalid());
+        }
+        let (v, rest) = leading_int(s).ok_or_else(invalid)?;
+        let pre = rest.len() != s.len();
+        s = rest;
+        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+        if let Some((b'.', rest)) = s.split_first() {
+            let (ff, sc, rest2) = leading_fraction(rest);
+            post = rest2.len() != rest.len();
+            (f, scale, s) = (ff, sc, rest2);
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        let n = s
+            .iter()
+            .take_while(|&&c| c != b'.' && !c.is_ascii_digit())
+            .count();
+        if n == 0 {
+            return Err(format!(
+                "time: missing unit in duration {}",
+                quote(orig.as_bytes())
+            ));
+        }
+        let (u, rest) = s.split_at(n);
+        s = rest;
+        let unit: u64 = match u {
+            b"ns" => 1,
+            // "µs" with the micro sign U+00B5 or the Greek mu U+03BC.
+            b"us" | b"\xc2\xb5s" | b"\xce\xbcs" => 1_000,
+            b"ms" => 1_000_000,
+            b"s" => 1_000_000_000,
+            b"m" => 60_000_000_000,
+            b"h" => 3_600_000_000_000,
+            _ => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    quote(u),
+                    quote(orig.as_bytes())
+                ))
+            }
+        };
+        if v > (1 << 63) / unit {
+            return Err(invalid());
+        }
+        let mut v = v * unit;
+        if f > 0 {
+            // As Go: float64 keeps fractions of hours nanosecond-accurate.
+            v += (f as f64 * (unit as f64 / scale)) as u64;
+            if v > 1 << 63 {
+                return Err(invalid());
+            }
+        }
+        d = d.checked_add(v).ok_or_else(invalid)?;
+        if d > 1 << 63 {
+            return Err(invalid());
+        }
+    }
+    if neg {
+        return Ok((d as i64).wrapping_neg());
+    }
+    i64::try_from(d).map_err(|_| invalid())
+}
+
+/// Go's `leadingFraction`: digits after the point, accumulating until precision runs out.
+fn leading_fraction(s: &[u8]) -> (u64, f64, &[u8]) {
+    let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (mut x, mut scale, mut overflow) = (0u64, 1f64, false);
+    for &c in s.iter().take(n) {
+        if overflow {
+            continue;
+        }
+        if x > (i64::MAX as u64) / 10 {
+            overflow = true;
+            continue;
+        }
+        let y = x * 10 + u64::from(c - b'0');
+        if y > 1 << 63 {
+            overflow = true;
+            continue;
+        }
+        x = y;
+        scale *= 10.0;
+    }
+    (x, scale, s.get(n..).unwrap_or_default())
+}
+
+/// Go's `Duration.String()`: `1h30m0s`, `1.5s`, `500ms`, `0s`, `-1m30s`, `1.5µs`.
+pub fn format_duration(nanos: i64) -> String {
+    let mut out = String::new();
+    if nanos < 0 {
+        out.push('-');
+    }
+    let u = nanos.unsigned_abs();
+    if u == 0 {
+        return "0s".into();
+    }
+    if u < 1_000_000_000 {
+        let (prec, unit) = match u {
+            0..1_000 => (0, "ns"),
+            1_000..1_000_000 => (3, "µs"),
+            _ => (6, "ms"),
+        };
+        push_decimal(&mut out, u, prec);
+        out.push_str(unit);
+        return out;
+    }
+    let secs = u / 1_000_000_000;
+    if secs >= 3600 {
+        out.push_str(&format!("{}h", secs / 3600));
+    }
+    if secs >= 60 {
+        out.push_str(&format!("{}m", secs / 60 % 60));
+    }
+    push_decimal(&mut out, secs % 60 * 1_000_000_000 + u % 1_000_000_000, 9);
+    out.push('s');
+    out
+}
+
+/// `v / 10^prec` with the fraction's trailing zeros (and a bare point) left out.
+fn push_decimal(out: &mut String, v: u64, prec: u32) {
+    let scale = 10u64.pow(prec);
+    out.push_str(&(v / scale).to_string());
+    let frac = v % scale;
+    if frac != 0 {
+        let digits = format!("{frac:0width$}", width = prec as usize);
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+}
+
+pub fn duration_truncate(d: i64, m: i64) -> i64 {
+    if m <= 0 {
+        return d;
+    }
+    d - d % m
+}
+
+/// Go's `Duration.Round`: halves away from zero, saturating.
+pub fn duration_round(d: i64, m: i64) -> i64 {
+    if m <= 0 {
+        return d;
+    }
+    let r = d % m;
+    if d < 0 {
+        let r = -r;
+        if less_than_half(r, m) {
+            return d + r;
+        }
+        return d.checked_sub(m - r).unwrap_or(i64::MIN);
+    }
+    if less_than_half(r, m) {
+        return d - r;
+    }
+    d.checked_add(m - r).unwrap_or(i64::MAX)
+}
+
+fn less_than_half(x: i64, y: i64) -> bool {
+    (x as u64).wrapping_add(x as u64) < y as u64
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators
+
+/// `a - b` as Go's `Time.Sub`: saturates at the limits of a Duration.
+pub fn sub_times(a: &Time, b: &Time) -> EvalResult<i64> {
+    let d = unix_nanos(&a.instant) - unix_nanos(&b.instant);
+    Ok(i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX }))
+}
+
+/// `t + d`; clamped to the representable range (beyond about ±262,000 years).
+pub fn add_duration(t: &Time, nanos: i64) -> Time {
+    let n = unix_nanos(&t.instant) + i128::from(nanos);
+    let instant = from_unix_nanos(n).unwrap_or(if nanos < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    });
+    Time {
+        instant,
+        zone: t.zone,
+    }
+}
+
+/// Go's `Time.Truncate`/`Round`: by the time elapsed since Go's zero time, whatever the zone.
+pub fn time_round(t: &Time, d: i64, round: bool) -> Time {
+    if d <= 0 {
+        return *t;
+    }
+    let since_zero = unix_nanos(&t.instant) + ZERO_TO_UNIX * NANOS_PER_SEC;
+    // rem_euclid by a positive i64 fits an i64.
+    let r = i64::try_from(since_zero.rem_euclid(i128::from(d))).unwrap_or(0);
+    if round && !less_than_half(r, d) {
+        add_duration(t, d - r)
+    } else {
+        add_duration(t, -r)
+    }
+}
+
+/// Go's `time.LoadLocation` over the IANA database (`Local` is UTC).
+pub fn load_location(name: &str) -> Result<Zone, String> {
+    match name {
+        "" | "UTC" | "Local" => Ok(Zone::Utc),
+        _ => name
+            .parse::<chrono_tz::Tz>()
+            .map(Zone::Named)
+            .map_err(|_| format!("unknown time zone {name}")),
+    }
+}
