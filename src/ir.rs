@@ -8,6 +8,7 @@ use crate::diagnostic::Span;
 use crate::runtime::builtins::NativeFn;
 use crate::runtime::time::Layout;
 use crate::schema::ScimType;
+pub use crate::syntax::ast::Predicate;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -204,67 +205,6 @@ pub enum Op {
         index: usize,
         node: Box<Node>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Predicate {
-    All,
-    Any,
-    One,
-    None,
-    Map,
-    Filter,
-    Find,
-    FindIndex,
-    FindLast,
-    FindLastIndex,
-    Count,
-    Sum,
-    GroupBy,
-    SortBy,
-    Reduce,
-}
-
-impl Predicate {
-    /// Every predicate builtin with its name: the one list the checker and evaluator use.
-    const NAMES: [(Predicate, &'static str); 15] = {
-        use Predicate::*;
-        [
-            (All, "all"),
-            (Any, "any"),
-            (One, "one"),
-            (None, "none"),
-            (Map, "map"),
-            (Filter, "filter"),
-            (Find, "find"),
-            (FindIndex, "findIndex"),
-            (FindLast, "findLast"),
-            (FindLastIndex, "findLastIndex"),
-            (Count, "count"),
-            (Sum, "sum"),
-            (GroupBy, "groupBy"),
-            (SortBy, "sortBy"),
-            (Reduce, "reduce"),
-        ]
-    };
-
-    pub fn names() -> impl Iterator<Item = &'static str> {
-        Self::NAMES.iter().map(|(_, n)| *n)
-    }
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(p, _)| *p == self)
-            .map_or("", |(_, n)| n)
-    }
-
-    pub fn from_name(name: &str) -> Option<Predicate> {
-        Self::NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-    }
 }
 
 /// The shape of the payload, fixed at compile time: every key where the first entry targeting

@@ -1268,11 +1268,7 @@ impl<'c> ExprChecker<'c> {
         args: &[Expr],
         span: Span,
     ) -> (Node, Type) {
-        let (min, max) = match func {
-            Predicate::Count | Predicate::Sum => (1, 2),
-            Predicate::SortBy | Predicate::Reduce => (2, 3),
-            _ => (2, 2),
-        };
+        let (min, max) = func.arity();
         if args.len() < min || args.len() > max {
             self.arity(name, name_span, args.len(), min, Some(max));
             for a in args {

@@ -281,3 +281,75 @@ impl BinaryOp {
         }
     }
 }
+
+/// A builtin whose second argument is a predicate (a closure over `#`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predicate {
+    All,
+    Any,
+    One,
+    None,
+    Map,
+    Filter,
+    Find,
+    FindIndex,
+    FindLast,
+    FindLastIndex,
+    Count,
+    Sum,
+    GroupBy,
+    SortBy,
+    Reduce,
+}
+
+impl Predicate {
+    /// Every predicate builtin with its name: the one list the parser, the checker and the
+    /// evaluator use (the grammar's `pred_name` lists the same words, which a test checks).
+    const NAMES: [(Predicate, &'static str); 15] = {
+        use Predicate::*;
+        [
+            (All, "all"),
+            (Any, "any"),
+            (One, "one"),
+            (None, "none"),
+            (Map, "map"),
+            (Filter, "filter"),
+            (Find, "find"),
+            (FindIndex, "findIndex"),
+            (FindLast, "findLast"),
+            (FindLastIndex, "findLastIndex"),
+            (Count, "count"),
+            (Sum, "sum"),
+            (GroupBy, "groupBy"),
+            (SortBy, "sortBy"),
+            (Reduce, "reduce"),
+        ]
+    };
+
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::NAMES.iter().map(|(_, n)| *n)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    /// The fewest and most arguments it takes (Expr's `predicates`).
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            Predicate::Count | Predicate::Sum => (1, 2),
+            Predicate::SortBy | Predicate::Reduce => (2, 3),
+            _ => (2, 2),
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Predicate> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+    }
+}

@@ -91,24 +91,6 @@ pub fn expression(source: &str, limit: usize) -> Result<Result<Expr, Vec<Diagnos
     }
 }
 
-const PREDICATES: [&str; 15] = [
-    "all",
-    "any",
-    "one",
-    "none",
-    "map",
-    "filter",
-    "findLastIndex",
-    "findLast",
-    "findIndex",
-    "find",
-    "count",
-    "sum",
-    "groupBy",
-    "sortBy",
-    "reduce",
-];
-
 /// Words that are never an identifier (`reserved` in the grammar).
 fn reserved(word: &str) -> bool {
     matches!(word, "true" | "false" | "nil") || op_word(word)
@@ -1345,7 +1327,7 @@ impl<'s> Descent<'s> {
     /// a pipe), any other function plain arguments.
     fn call_parts(&mut self, piped: bool) -> R<(Spanned<String>, Vec<E>)> {
         let word = self.word();
-        let predicate = PREDICATES.contains(&word) && {
+        let predicate = crate::syntax::ast::Predicate::from_name(word).is_some() && {
             let save = self.pos;
             self.pos += word.len();
             let paren = self.ws().map(|_| self.peek() == b'(');

@@ -54,13 +54,7 @@ fn significant<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>>
 
 /// The builtins whose second argument is a predicate, with their arity (Expr's `predicates`).
 fn predicate_arity(name: &str) -> Option<(usize, usize)> {
-    match name {
-        "all" | "any" | "one" | "none" | "map" | "filter" | "find" | "findIndex" | "findLast"
-        | "findLastIndex" | "groupBy" => Some((2, 2)),
-        "count" | "sum" => Some((1, 2)),
-        "sortBy" | "reduce" => Some((2, 3)),
-        _ => None,
-    }
+    crate::syntax::ast::Predicate::from_name(name).map(crate::syntax::ast::Predicate::arity)
 }
 
 /// An expression with the height of its tree.

@@ -1140,3 +1140,18 @@ fn profile_and_create_only_entries() {
         assert_eq!(file_errs(bad)[0].code, "scimap::syntax", "{bad:?}");
     }
 }
+
+#[test]
+fn the_grammar_names_the_predicates_the_syntax_tree_knows() {
+    let grammar = include_str!("../../../grammar/mapping.pest");
+    let rule = grammar
+        .split("pred_name = @{")
+        .nth(1)
+        .and_then(|r| r.split('}').next())
+        .expect("the grammar has pred_name");
+    let mut in_grammar: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
+    let mut known: Vec<&str> = crate::syntax::ast::Predicate::names().collect();
+    in_grammar.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(in_grammar, known);
+}
