@@ -304,10 +304,11 @@ impl Section {
         for l in &self.lets {
             l.value.fields_read(&mut fields)?;
         }
-        fields.extend(self.fields.iter().cloned());
-        fields.sort();
-        fields.dedup();
-        Some(fields)
+        // `fields` first, in their order: a record read for this list has `Op::Field(i)` at
+        // position `i` (`record::Positions`).
+        let mut seen: std::collections::HashSet<String> = self.fields.iter().cloned().collect();
+        let rest = fields.into_iter().filter(|f| seen.insert(f.clone()));
+        Some(self.fields.iter().cloned().chain(rest).collect())
     }
 }
 

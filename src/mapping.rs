@@ -8,7 +8,7 @@ use crate::ir::{self, Source};
 use crate::limits::Limits;
 use crate::payload::{self, Leaf, Slot};
 use crate::plan::{self, Cause, Plan};
-use crate::record::{Doc, EntryError, Obj, RecordError};
+use crate::record::{Doc, EntryError, Obj, Reading, RecordError};
 use crate::runtime::budget::Budget;
 use crate::runtime::error::EvalError;
 use crate::runtime::time::{Time, Zone};
@@ -70,7 +70,7 @@ pub struct Mapping {
     source: String,
     sections: Vec<(SectionKind, ir::Section)>,
     /// Per section, the top-level fields a record is read for (its id field included).
-    fields: Vec<Option<Vec<String>>>,
+    fields: Vec<Option<crate::record::Fields>>,
     warnings: Vec<Diagnostic>,
     options: Options,
     profile: crate::profile::Profile,
@@ -226,8 +226,10 @@ impl Mapping {
                         SectionKind::User => Kind::User.id_field(),
                         SectionKind::Group => Kind::Group.id_field(),
                     };
-                    f.push(id.to_string());
-                    f
+                    if !f.iter().any(|name| name == id) {
+                        f.push(id.to_string());
+                    }
+                    crate::record::Fields::new(f)
                 })
             })
             .collect();
@@ -297,7 +299,7 @@ impl Mapping {
     pub fn evaluate(&self, kind: Kind, record: &Json) -> Result<Json, RecordError> {
         let section = self.section_for(kind)?;
         let record = self.view(kind, record)?;
-        let slots = self.outcome(section, &record, 0, false)?;
+        let slots = self.outcome(section, &record, Reading::default(), false)?;
         Ok(payload::assemble(
             &section.core_urn,
             &section.payload,
@@ -310,35 +312,38 @@ impl Mapping {
     }
 
     /// The top-level fields a record of this kind is read for; `None` for all of them.
-    fn fields(&self, kind: Kind) -> Option<&[String]> {
+    fn fields(&self, kind: Kind) -> Option<&crate::record::Fields> {
         let k = kind.section();
         self.sections
             .iter()
             .position(|(s, _)| *s == k)
             .and_then(|i| self.fields.get(i))
-            .and_then(|f| f.as_deref())
+            .and_then(Option::as_ref)
     }
 
     /// A library record seen as the evaluator reads records, without copying its strings.
     fn view<'r>(&self, kind: Kind, record: &'r Json) -> Result<Doc<'r>, RecordError> {
         crate::record::check_depth(record, &self.options.limits)?;
         match record {
-            Json::Object(map) => Ok(Doc::Object(Obj::from_json(map, self.fields(kind)))),
+            Json::Object(map) => Ok(Doc::Object(Obj::from_json(
+                map,
+                self.fields(kind).map(crate::record::Fields::names),
+            ))),
             other => Err(crate::record::not_an_object(json_kind(other))),
         }
     }
 
     /// Every entry's value, or every failure including required attributes left absent.
-    /// `record_memory`: what reading the record already charged to `memory`. For an `update`,
+    /// `reading`: what reading the record already charged to `memory`, and where its fields are. For an `update`,
     /// only the entries that may change after creation (`changes`) are evaluated.
     fn outcome<'a>(
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
-        record_memory: usize,
+        reading: Reading,
         update: bool,
     ) -> Result<Vec<Slot<'a>>, RecordError> {
-        let run = self.run(section, record, record_memory, update)?;
+        let run = self.run(section, record, reading, update)?;
         let mut errors: Vec<EntryError> = run.errors.into_iter().map(|(_, e)| e).collect();
         for (i, name) in &section.required {
             let entry = &section.entries[*i];
@@ -376,7 +381,7 @@ impl Mapping {
         let run = match record
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|r| self.run(section, r, 0, false))
+            .and_then(|r| self.run(section, r, Reading::default(), false))
         {
             Ok(run) => run,
             Err(e) => Run {
@@ -448,7 +453,7 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
-        let slots = self.outcome(section, &record.doc, record.memory, false)?;
+        let slots = self.outcome(section, &record.doc, Reading::memory(record.memory), false)?;
         payload::write(&section.core_urn, &section.payload, &slots, out);
         Ok(())
     }
@@ -465,14 +470,14 @@ impl Mapping {
         let read = self
             .section_for(kind)
             .and_then(|section| Ok((section, self.read_line(line, self.fields(kind), None)?)));
-        let (section, (record, record_memory)) = match read {
+        let (section, (record, reading)) = match read {
             Ok(read) => read,
             Err(e) => {
                 crate::json::write(&e.to_json(Some(line_no), None), out);
                 return false;
             }
         };
-        match self.outcome(section, &record, record_memory, false) {
+        match self.outcome(section, &record, reading, false) {
             Ok(slots) => {
                 payload::write(&section.core_urn, &section.payload, &slots, out);
                 true
@@ -529,7 +534,7 @@ impl Mapping {
         let section = self.section_for(kind)?;
         let current = self.current(current)?;
         let record = self.view(kind, record)?;
-        self.plan_doc(kind, section, &record, 0, current.as_ref())
+        self.plan_doc(kind, section, &record, Reading::default(), current.as_ref())
     }
 
     /// The app's resource seen as records are, once its nesting is known to be bounded.
@@ -606,7 +611,7 @@ impl Mapping {
         let section = self.section_for(kind)?;
         let not_a_pair = || bad_pair("the line is not a JSON object");
         let read = self.read_line(line, self.fields(kind), Some("record"));
-        let (pair, memory) = read.map_err(|e| match e.errors.first() {
+        let (pair, reading) = read.map_err(|e| match e.errors.first() {
             Some(first) if first.code == "scimap::not-an-object" => not_a_pair(),
             _ => e,
         })?;
@@ -634,7 +639,7 @@ impl Mapping {
         };
         if current.is_none() && pair.get("members").is_none() {
             self.targets(kind)?;
-            let slots = self.outcome(section, record, memory, false)?;
+            let slots = self.outcome(section, record, reading, false)?;
             let catalogue = catalogue(kind, &self.schemas);
             out.push(b'[');
             plan::write_request(plan::Method::Post, plan::endpoint(&catalogue), out);
@@ -642,7 +647,7 @@ impl Mapping {
             out.extend_from_slice(b"}]");
             return Ok(None);
         }
-        let mut plan = self.plan_doc(kind, section, record, memory, current)?;
+        let mut plan = self.plan_doc(kind, section, record, reading, current)?;
         if let Some(members) = pair.get("members") {
             let ids = match (kind, members) {
                 (Kind::Group, Doc::Array(items)) => items
@@ -665,11 +670,11 @@ impl Mapping {
         kind: Kind,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
-        record_memory: usize,
+        reading: Reading,
         current: Option<&Doc<'_>>,
     ) -> Result<Plan, RecordError> {
         let targets = self.targets(kind)?;
-        let slots = self.outcome(section, record, record_memory, current.is_some())?;
+        let slots = self.outcome(section, record, reading, current.is_some())?;
         let catalogue = catalogue(kind, &self.schemas);
         let Some(current) = current else {
             let desired = payload::assemble(&section.core_urn, &section.payload, &slots);
@@ -749,9 +754,9 @@ impl Mapping {
     fn read_line<'l>(
         &self,
         line: &'l [u8],
-        fields: Option<&[String]>,
+        fields: Option<&crate::record::Fields>,
         inside: Option<&str>,
-    ) -> Result<(Doc<'l>, usize), RecordError> {
+    ) -> Result<(Doc<'l>, Reading), RecordError> {
         let limits = &self.options.limits;
         if line.len() > limits.line_bytes {
             return Err(RecordError::whole(
@@ -768,11 +773,17 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        let read = match inside {
-            Some(key) => crate::record::read_inside(line, limits, key, fields),
-            None => crate::record::read(line, limits, fields),
+        let read = match (fields, inside) {
+            (Some(fields), inside) => crate::record::read_fields(line, limits, fields, inside),
+            (None, inside) => {
+                let read = match inside {
+                    Some(key) => crate::record::read_inside(line, limits, key, None),
+                    None => crate::record::read(line, limits, None),
+                };
+                read.map(|(obj, memory)| (obj, Reading::memory(memory)))
+            }
         };
-        read.map(|(obj, memory)| (Doc::Object(obj), memory))
+        read.map(|(obj, reading)| (Doc::Object(obj), reading))
     }
 
     /// Evaluates every entry of a section for one record (for an `update`, every entry that
@@ -781,7 +792,7 @@ impl Mapping {
         &self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
-        record_memory: usize,
+        reading: Reading,
         update: bool,
     ) -> Result<Run<'a>, RecordError> {
         let Doc::Object(fields) = record else {
@@ -789,9 +800,10 @@ impl Mapping {
         };
         let mut budget = Budget::new(self.options.limits);
         budget
-            .alloc(record_memory)
+            .alloc(reading.memory)
             .map_err(|e| RecordError::whole(e.code, e.into_message()))?;
         let mut ctx = Ctx::new(record, fields, section, budget, self.now());
+        ctx.found_at(reading.positions);
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         for (i, entry) in section.entries.iter().enumerate() {

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
-use crate::record::{Doc, Obj};
+use crate::record::{Doc, Obj, Positions};
 use crate::runtime::budget::{compare_cost, Budget};
 use crate::runtime::error::{excerpt, EvalError, EvalResult};
 use crate::runtime::format::go_string;
@@ -16,7 +16,9 @@ use std::cmp::Ordering;
 pub struct Ctx<'a> {
     whole: &'a Doc<'a>,
     record: &'a Obj<'a>,
-    /// `Section::fields` found in the record so far.
+    /// Where the reader found `Section::fields` (`found_at`): each found by position.
+    positions: Option<Positions>,
+    /// Otherwise, the fields looked up by name so far.
     fields: Vec<Option<Option<&'a Doc<'a>>>>,
     section: &'a Section,
     locals: Vec<Value<'a>>,
@@ -60,7 +62,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             whole,
             record,
-            fields: vec![None; section.fields.len()],
+            positions: None,
+            fields: Vec::new(),
             section,
             locals: vec![Value::Nil; section.locals],
             stack: Vec::new(),
@@ -70,6 +73,12 @@ impl<'a> Ctx<'a> {
             budget,
             now,
         }
+    }
+
+    /// The record was read for the section's fields (`Mapping`'s list starts with them), and
+    /// the reader says where they are.
+    pub fn found_at(&mut self, positions: Option<Positions>) {
+        self.positions = positions;
     }
 
     /// One node: the leaves most nodes are, and shared values, are answered here, in a small
@@ -403,6 +412,12 @@ impl<'a> Ctx<'a> {
     /// A record field, looked up on its first use in this record.
     #[inline]
     fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
+        if let Some(at) = self.positions.as_ref().and_then(|p| p.entry(i)) {
+            return at.and_then(|e| self.record.entry(e)).map(|(_, v)| v);
+        }
+        if self.fields.is_empty() {
+            self.fields = vec![None; self.section.fields.len()];
+        }
         if let Some(Some(found)) = self.fields.get(i) {
             return *found;
         }

@@ -25,8 +25,9 @@ pub fn read<'a>(
     limits: &Limits,
     fields: Option<&[String]>,
 ) -> Result<(Obj<'a>, usize), RecordError> {
-    let wanted = fields.map(Wanted::new);
-    read_keeping(bytes, limits, wanted.as_ref().map_or(Keep::All, Keep::Only))
+    let wanted = fields.map(|f| Fields::new(f.to_vec()));
+    let keep = wanted.as_ref().map_or(Keep::All, Keep::Only);
+    read_keeping(bytes, limits, keep).map(|(obj, read)| (obj, read.memory))
 }
 
 /// Reads an object as [`read`] does, keeping every top-level field, but of the object under
@@ -37,9 +38,61 @@ pub fn read_inside<'a>(
     key: &str,
     fields: Option<&[String]>,
 ) -> Result<(Obj<'a>, usize), RecordError> {
-    match fields.map(Wanted::new) {
-        Some(inner) => read_keeping(bytes, limits, Keep::Inside(key.as_bytes(), &inner)),
-        None => read_keeping(bytes, limits, Keep::All),
+    let wanted = fields.map(|f| Fields::new(f.to_vec()));
+    let keep = match &wanted {
+        Some(inner) => Keep::Inside(key.as_bytes(), inner),
+        None => Keep::All,
+    };
+    read_keeping(bytes, limits, keep).map(|(obj, read)| (obj, read.memory))
+}
+
+/// Reads a record for a list of fields prepared once ([`read`] with fields, or
+/// [`read_inside`] with `inside`), and says where the fields are.
+pub fn read_fields<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    fields: &Fields,
+    inside: Option<&str>,
+) -> Result<(Obj<'a>, Reading), RecordError> {
+    let keep = match inside {
+        Some(key) => Keep::Inside(key.as_bytes(), fields),
+        None => Keep::Only(fields),
+    };
+    read_keeping(bytes, limits, keep)
+}
+
+/// What reading a record learned besides its tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reading {
+    /// The bytes charged to `memory`.
+    pub memory: usize,
+    /// Where the fields it was read for are, when it was read for a list of them.
+    pub positions: Option<Positions>,
+}
+
+/// For each of the first 64 fields a record was read for, by position in that list: its entry
+/// index in the record's object + 1, 0 when absent. The evaluator finds a field by position,
+/// without comparing names.
+#[derive(Clone, Copy, Debug)]
+pub struct Positions([u8; 64]);
+
+impl Reading {
+    /// A reading that charged `memory` and has no positions.
+    pub fn memory(memory: usize) -> Reading {
+        Reading {
+            memory,
+            positions: None,
+        }
+    }
+}
+
+impl Positions {
+    /// The entry of field `i`: `None` past the 64th (look it up by name), `Some(None)` when
+    /// the record has no such field.
+    #[inline]
+    pub fn entry(&self, i: usize) -> Option<Option<usize>> {
+        let at = *self.0.get(i)?;
+        Some(usize::from(at).checked_sub(1))
     }
 }
 
@@ -47,7 +100,7 @@ fn read_keeping<'a>(
     bytes: &'a [u8],
     limits: &Limits,
     keep: Keep<'_>,
-) -> Result<(Obj<'a>, usize), RecordError> {
+) -> Result<(Obj<'a>, Reading), RecordError> {
     // Validated once, so strings can be sliced at any ASCII delimiter.
     let text = std::str::from_utf8(bytes).map_err(|bad| {
         RecordError::whole(
@@ -66,9 +119,16 @@ fn read_keeping<'a>(
         depth: limits.nesting(),
         memory: limits.memory,
         charged: 0,
+        positions: None,
     };
     match reader.record(keep) {
-        Ok(Ok(obj)) => Ok((obj, reader.charged)),
+        Ok(Ok(obj)) => Ok((
+            obj,
+            Reading {
+                memory: reader.charged,
+                positions: reader.positions,
+            },
+        )),
         Ok(Err(kind)) => Err(not_an_object(kind)),
         Err(Fail::Memory(limit)) => Err(RecordError::whole(
             "scimap::limit",
@@ -237,15 +297,16 @@ impl Open {
 #[derive(Clone, Copy)]
 enum Keep<'w> {
     All,
-    Only(&'w Wanted<'w>),
-    /// Every field, but of the object under this key only the `Wanted` ones.
-    Inside(&'w [u8], &'w Wanted<'w>),
+    Only(&'w Fields),
+    /// Every field, but of the object under this key only the wanted ones.
+    Inside(&'w [u8], &'w Fields),
 }
 
-/// The top-level fields to keep: a Bloom filter rejects most other keys at once, and the
-/// rest are compared with the few fields of their length.
-struct Wanted<'f> {
-    fields: &'f [String],
+/// The top-level fields to keep, prepared once: a Bloom filter rejects most other keys at
+/// once, and the rest are compared with the few fields of their length.
+#[derive(Debug)]
+pub struct Fields {
+    fields: Vec<String>,
     /// Bit `i` of `by_len[n]`: `fields[i]` is `n` bytes long (for `i < 64` and `n < 32`;
     /// longer keys are compared with every field, later fields with every key).
     by_len: [u64; 32],
@@ -260,8 +321,8 @@ fn sketch(key: &[u8]) -> usize {
     (((key.len() as u64) << 16 | ends).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
 }
 
-impl<'f> Wanted<'f> {
-    fn new(fields: &'f [String]) -> Self {
+impl Fields {
+    pub fn new(fields: Vec<String>) -> Self {
         let mut by_len = [0u64; 32];
         let mut sketches = [0u64; 4];
         for (i, field) in fields.iter().enumerate() {
@@ -273,11 +334,16 @@ impl<'f> Wanted<'f> {
                 *mask |= 1 << i;
             }
         }
-        Wanted {
+        Fields {
             fields,
             by_len,
             sketches,
         }
+    }
+
+    /// The fields, in their order.
+    pub fn names(&self) -> &[String] {
+        &self.fields
     }
 
     /// The index in `fields` of the field `key` names, if it is one.
@@ -347,6 +413,8 @@ struct Reader<'a> {
     memory: usize,
     /// Bytes the kept tree has allocated so far.
     charged: usize,
+    /// Set by the object read for a list of fields (`Reading::positions`).
+    positions: Option<Positions>,
 }
 
 const ONES: u64 = u64::MAX / 255;
@@ -470,6 +538,8 @@ impl<'a> Reader<'a> {
         // a field past the 64th sends it back to that search.
         let mut seen = 0u64;
         let mut indexed = matches!(keep, Keep::Only(_));
+        // `Positions` of the wanted fields, while `indexed`.
+        let mut positions = [0u8; 64];
         match self.whitespace() {
             Some(b'"') => {}
             Some(b'}') => {
@@ -529,6 +599,12 @@ impl<'a> Reader<'a> {
                     }
                     seen |= bit;
                     self.push(&mut entries, (key, value))?;
+                    if let (Some(at), Ok(entry)) = (
+                        slot.and_then(|i| positions.get_mut(i)),
+                        u8::try_from(entries.len()),
+                    ) {
+                        *at = entry;
+                    }
                 }
             } else {
                 self.skip(room)?;
@@ -550,6 +626,8 @@ impl<'a> Reader<'a> {
                         self.charge(entries.len().saturating_mul(5))?;
                     }
                     if indexed {
+                        // Entries stay where they were pushed: the positions hold.
+                        self.positions = Some(Positions(positions));
                         return Ok(Obj::new_unique(entries));
                     }
                     return Ok(Obj::new(entries));
