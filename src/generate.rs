@@ -10,9 +10,10 @@
 //! let settings = scimap::generate::Settings { records: 200, ..Default::default() };
 //! let report = scimap::generate::run(&mapping, scimap::Kind::User, &settings).unwrap();
 //! let display = &report.entries[1];
-//! assert_eq!(display.status(), scimap::generate::Status::SometimesAbsent);
-//! // The smallest record found without a displayName: it has no `displayname`.
+//! assert_eq!(display.status(), scimap::generate::Status::AbsentWithInput);
+//! // The smallest record found without a displayName has a `username`, but no `displayname`.
 //! assert!(display.absent_example.as_ref().unwrap().get("displayname").is_none());
+//! assert_eq!(display.absent_reads, ["username"]);
 //! ```
 //!
 //! Records are a function of the seed and their number alone (a SplitMix64 stream each), so a
@@ -262,14 +263,17 @@ pub fn run(mapping: &Mapping, kind: Kind, settings: &Settings) -> Option<Report>
         .enumerate()
         .map(|(i, (entry, t))| {
             let at = Some((entry.line, entry.column));
-            let absent_example = (t.present > 0).then_some(t.first_absent).flatten().map(|first| {
-                let absent = |record: &Json| {
-                    let rows = mapping.explain(kind, record);
-                    rows.get(i)
-                        .is_some_and(|r| r.error.is_none() && !has_value(r.value.as_ref()))
-                };
-                shrink(first, &absent).0
-            });
+            let absent_example = (t.present > 0)
+                .then_some(t.first_absent)
+                .flatten()
+                .map(|first| {
+                    let absent = |record: &Json| {
+                        let rows = mapping.explain(kind, record);
+                        rows.get(i)
+                            .is_some_and(|r| r.error.is_none() && !has_value(r.value.as_ref()))
+                    };
+                    shrink(first, &absent).0
+                });
             let absent_reads = absent_example
                 .as_ref()
                 .map(|record| held(record, &reads(section, entry)))
@@ -310,9 +314,7 @@ fn reads(section: &ir::Section, entry: &ir::Entry) -> Vec<Option<String>> {
             Some(ir::Segment::Field(name)) => out.push(Some(name.clone())),
             _ => out.push(None),
         },
-        Source::Direct(ir::Path::General(path)) => {
-            out.push(path.first_field().map(str::to_string))
-        }
+        Source::Direct(ir::Path::General(path)) => out.push(path.first_field().map(str::to_string)),
         Source::Const(_) => {}
     }
     while let Some(node) = nodes.pop() {
@@ -601,7 +603,16 @@ const INTS: &[i64] = &[
     i64::MIN,
 ];
 
-const FLOATS: &[f64] = &[0.0, 0.5, -1.25, 1e-9, 3.14159, 1e21, -1e300, 1.7976931348623157e308];
+const FLOATS: &[f64] = &[
+    0.0,
+    0.5,
+    -1.25,
+    1e-9,
+    3.14159,
+    1e21,
+    -1e300,
+    1.7976931348623157e308,
+];
 
 /// Makes records of a section's schema, biased towards what its mapping reads.
 struct Generator<'m> {
@@ -864,8 +875,8 @@ fn cost(record: &Json) -> (usize, usize) {
     (text.len(), plain)
 }
 
-/// Every simplification of `record`, shallow ones first: a path and the value to put there
-/// (`None`: remove it).
+/// Every simplification of `record`, removals first, shallow ones first: a path and the value
+/// to put there (`None`: remove it).
 fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
     let mut out = Vec::new();
     let mut todo = vec![(Vec::new(), record, schema.clone(), false)];
@@ -896,13 +907,29 @@ fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
                 let chars: Vec<char> = s.chars().collect();
                 if chars.len() > 1 {
                     let last = chars.len() - 1;
-                    push(&path, Some(json!(chars[..=last / 2].iter().collect::<String>())), filled);
-                    push(&path, Some(json!(chars[1..].iter().collect::<String>())), filled);
-                    push(&path, Some(json!(chars[..last].iter().collect::<String>())), filled);
+                    push(
+                        &path,
+                        Some(json!(chars[..=last / 2].iter().collect::<String>())),
+                        filled,
+                    );
+                    push(
+                        &path,
+                        Some(json!(chars[1..].iter().collect::<String>())),
+                        filled,
+                    );
+                    push(
+                        &path,
+                        Some(json!(chars[..last].iter().collect::<String>())),
+                        filled,
+                    );
                 }
             }
             Json::Number(n) if n.as_f64() != Some(0.0) => {
-                let zero = if matches!(ty, Type::Float) { json!(0.0) } else { json!(0) };
+                let zero = if matches!(ty, Type::Float) {
+                    json!(0.0)
+                } else {
+                    json!(0)
+                };
                 push(&path, Some(zero), false);
             }
             Json::Bool(true) => push(&path, Some(json!(false)), false),
@@ -934,6 +961,8 @@ fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
             _ => {}
         }
     }
+    // Removals first: they cut the most.
+    out.sort_by_key(|(_, replacement)| replacement.is_some());
     out
 }
 
@@ -978,7 +1007,11 @@ mod tests {
         let mut r = Rng(1234567);
         assert_eq!(
             [r.next(), r.next(), r.next()],
-            [6457827717110365317, 3203168211198807973, 9817491932198370423]
+            [
+                6457827717110365317,
+                3203168211198807973,
+                9817491932198370423
+            ]
         );
     }
 
@@ -1011,9 +1044,20 @@ mod tests {
             "addresses": [{"type": "work"}, {"type": "home"}]});
         let keep = |r: &Json| r["username"].as_str().is_some_and(|s| s.contains('n'));
         let (small, steps) = shrink(record, schema(Kind::User), &keep, 1000);
-        assert_eq!(small, json!({"_id": "x", "username": "n"}), "required strings stay filled");
+        assert_eq!(
+            small,
+            json!({"_id": "a", "username": "n"}),
+            "required strings stay filled"
+        );
         assert!(steps <= 1000);
-        let (_, steps) = shrink(json!({"username": "abcdef"}), schema(Kind::User), &|_| true, 3);
+        let record =
+            json!({"username": "abcdef", "firstname": "x", "lastname": "y", "jobTitle": "z"});
+        let (small, steps) = shrink(record, schema(Kind::User), &|_| true, 3);
         assert_eq!(steps, 3, "the step bound holds");
+        assert_eq!(
+            small,
+            json!({"username": "abcdef"}),
+            "three fields dropped, then no more"
+        );
     }
 }

@@ -201,7 +201,10 @@ mod tests {
                  nothing in it"
             )
         );
-        assert_eq!(unreachable("$.phoneNumbers[?@.type == 'work'].number"), None);
+        assert_eq!(
+            unreachable("$.phoneNumbers[?@.type == 'work'].number"),
+            None
+        );
         assert_eq!(unreachable("$.phoneNumbers[0].number"), None);
     }
 

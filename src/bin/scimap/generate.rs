@@ -97,9 +97,9 @@ pub fn test(args: TestArgs) -> Outcome {
         }
     }
     match args.format {
-        TestFormat::Human => {
-            print_stdout(&format!("{passed_entries} passed, {failed_entries} failed\n"))?
-        }
+        TestFormat::Human => print_stdout(&format!(
+            "{passed_entries} passed, {failed_entries} failed\n"
+        ))?,
         TestFormat::Json => {
             let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
             print_stdout(&format!("{text}\n"))?;
@@ -134,12 +134,7 @@ fn human(path: &Path, report: &Report) -> String {
     let mut entries: Vec<_> = report.entries.iter().collect();
     entries.sort_by_key(|e| e.status() as u8);
     for e in entries {
-        let at = format!(
-            "{} ({}:{})",
-            escape_controls(&e.target),
-            e.line,
-            e.column
-        );
+        let at = format!("{} ({}:{})", escape_controls(&e.target), e.line, e.column);
         match e.status() {
             Status::Failed => {
                 for f in &e.failures {
