@@ -196,11 +196,13 @@ fn a_hostile_mapping_or_tight_limits_stay_bounded() {
     assert!(failure.shrink_steps <= 20);
 
     // Records nested deeper than `depth` fail whole, and say so.
-    let mut options = Options::default();
-    options.limits = Limits {
-        depth: 2,
-        string_bytes: 8,
-        ..Limits::default()
+    let options = Options {
+        limits: Limits {
+            depth: 2,
+            string_bytes: 8,
+            ..Limits::default()
+        },
+        ..Options::default()
     };
     let mapping = Mapping::compile_with("user {\n  userName = $.username\n}\n", &options).unwrap();
     let report = generate::run(&mapping, Kind::User, &settings).unwrap();

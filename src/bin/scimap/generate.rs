@@ -23,8 +23,8 @@ pub struct TestArgs {
     #[arg(required = true, value_name = "MAPPING")]
     mappings: Vec<PathBuf>,
     /// Evaluate each section against N records generated from the JumpCloud record schema
-    #[arg(long, value_name = "N", required = true)]
-    generate: usize,
+    #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..))]
+    generate: u64,
     /// Seed of the generated records: the same seed, the same records and report
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
@@ -59,7 +59,8 @@ pub fn test(args: TestArgs) -> Outcome {
             .unwrap_or_else(|| DateTime::parse_from_rfc3339(NOW).expect("a valid constant")),
     );
     let settings = generate::Settings {
-        records: args.generate,
+        records: usize::try_from(args.generate)
+            .map_err(|_| "--generate is too large".to_string())?,
         seed: args.seed,
         shrink_steps: args.shrink_steps,
     };
