@@ -213,6 +213,32 @@ fn a_hostile_mapping_or_tight_limits_stay_bounded() {
     assert!(!report.record_failures.is_empty());
     assert!(report.failed(false));
 
+    // Many failing entries share one shrinking budget: 32 records' worth.
+    let mut source =
+        String::from("schema \"urn:example:x:2.0:User\"\nuser {\n  userName = $.username\n");
+    for i in 0..40 {
+        source.push_str(&format!(
+            "  urn:example:x:2.0:User:a{i} = lower(displayname)\n"
+        ));
+    }
+    source.push_str("}\n");
+    let mapping = Mapping::compile(&source).unwrap();
+    let settings = Settings {
+        records: 100,
+        seed: 1,
+        shrink_steps: 5,
+    };
+    let report = generate::run(&mapping, Kind::User, &settings).unwrap();
+    let spent: Vec<usize> = report
+        .entries
+        .iter()
+        .flat_map(|e| &e.failures)
+        .map(|f| f.shrink_steps)
+        .collect();
+    assert_eq!(spent.len(), 40);
+    assert!(spent.iter().sum::<usize>() <= 32 * 5, "{spent:?}");
+    assert_eq!(spent.last(), Some(&0), "the budget ran out: {spent:?}");
+
     // No such section: nothing to run.
     assert!(generate::run(&mapping, Kind::Group, &settings).is_none());
 }
