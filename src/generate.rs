@@ -1025,26 +1025,101 @@ mod tests {
     }
 
     #[test]
-    fn records_keep_to_the_schema() {
+    fn records_are_a_function_of_seed_and_number() {
         let mapping = Mapping::compile("user {\n  userName = $.username\n}").unwrap();
         let section = mapping.section(Kind::User).unwrap();
         let generator = Generator::new(&mapping, section, schema(Kind::User));
-        let Type::Object(user) = schema(Kind::User) else {
-            panic!("the user record is an object")
-        };
-        for i in 0..200 {
-            let record = generator.record(7, i);
-            let fields = record.as_object().unwrap();
-            for (name, ty) in &user.fields {
-                assert!(
-                    ty.is_nullable() || fields.contains_key(name),
-                    "{name} is required"
-                );
-            }
-            assert!(fields.keys().all(|k| user.field(k).is_some()));
-        }
         assert_eq!(generator.record(7, 3), generator.record(7, 3));
         assert_ne!(generator.record(7, 3), generator.record(8, 3));
+        assert_ne!(generator.record(7, 3), generator.record(7, 4));
+    }
+
+    /// Whether `value` is one the type allows.
+    fn conforms(value: &Json, ty: &Type) -> bool {
+        match (value, ty) {
+            (Json::Null, t) => t.is_nullable() || matches!(t, Type::Any),
+            (v, Type::Nullable(t)) => conforms(v, t),
+            (_, Type::Any) => true,
+            (Json::Bool(_), Type::Bool) => true,
+            (Json::Number(n), Type::Int) => n.is_i64(),
+            (Json::Number(_), Type::Float) => true,
+            (Json::String(_), Type::String) => true,
+            (Json::Array(items), Type::Array(t)) => items.iter().all(|i| conforms(i, t)),
+            (Json::Object(_), Type::Map) => true,
+            (Json::Object(map), Type::Object(o)) => {
+                map.iter()
+                    .all(|(k, v)| o.field(k).is_some_and(|t| conforms(v, t)))
+                    && o.fields
+                        .iter()
+                        .all(|(k, t)| t.is_nullable() || map.contains_key(k))
+            }
+            _ => false,
+        }
+    }
+
+    /// The JSON type of a value, by name.
+    fn kind(value: &Json) -> &'static str {
+        match value {
+            Json::Null => "null",
+            Json::Bool(_) => "bool",
+            Json::Number(_) => "number",
+            Json::String(_) => "string",
+            Json::Array(_) => "array",
+            Json::Object(_) => "object",
+        }
+    }
+
+    #[test]
+    fn every_shape_the_schema_allows_is_made() {
+        // A mapping that reads the whole record (`$env`), so every field is read.
+        let mapping = Mapping::compile("user {\n  userName = $env.username\n}").unwrap();
+        let section = mapping.section(Kind::User).unwrap();
+        let user = schema(Kind::User);
+        let generator = Generator::new(&mapping, section, user);
+        let Type::Object(o) = user else {
+            panic!("the user record is an object")
+        };
+        let mut seen: std::collections::HashMap<&str, std::collections::BTreeSet<&str>> =
+            Default::default();
+        let (mut unicode, mut long) = (false, false);
+        for i in 0..1000 {
+            let record = generator.record(1, i);
+            assert!(conforms(&record, user), "{record}");
+            for (name, _) in &o.fields {
+                let shape = record.get(name).map_or("missing", kind);
+                seen.entry(name).or_default().insert(shape);
+            }
+            let text = record.to_string();
+            unicode |= text.contains("Zoe\u{308}") && text.contains('𝔘');
+            long |= record["username"].as_str().is_some_and(|s| s.len() > 1000);
+        }
+        for (name, ty) in &o.fields {
+            let shapes = &seen[name.as_str()];
+            if ty.is_nullable() {
+                assert!(
+                    shapes.contains("missing") && shapes.contains("null") && shapes.len() == 3,
+                    "{name}: {shapes:?}"
+                );
+            } else {
+                assert_eq!(shapes.len(), 1, "{name}: {shapes:?}");
+            }
+        }
+        assert!(unicode && long);
+
+        // A group's open maps hold every JSON type.
+        let mapping = Mapping::compile("group {\n  displayName = $.name\n}").unwrap();
+        let section = mapping.section(Kind::Group).unwrap();
+        let group = schema(Kind::Group);
+        let generator = Generator::new(&mapping, section, group);
+        let mut inside = std::collections::BTreeSet::new();
+        for i in 0..1000 {
+            let record = generator.record(1, i);
+            assert!(conforms(&record, group), "{record}");
+            if let Some(Json::Object(map)) = record.get("attributes") {
+                inside.extend(map.values().map(kind));
+            }
+        }
+        assert_eq!(inside.len(), 6, "{inside:?}");
     }
 
     #[test]
