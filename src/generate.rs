@@ -624,6 +624,64 @@ const FLOATS: &[f64] = &[
     1.7976931348623157e308,
 ];
 
+/// What JumpCloud writes in some string fields, whatever else the schema would allow: a
+/// generated value keeps to it, and shrinking leaves it as it is (it may still drop or null
+/// the field where the schema allows), so that `date(created)` is not reported as failing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Format {
+    /// RFC 3339 in UTC with milliseconds, between 2015 and mid-2025, as JumpCloud sends
+    /// them: `2021-03-04T17:22:05.123Z`.
+    Timestamp,
+    /// `ACTIVATED`, `SUSPENDED` or `STAGED`.
+    State,
+    /// 24 hexadecimal digits.
+    ObjectId,
+}
+
+/// The formatted fields, by object type (as the schema names it) and field.
+const FORMATS: &[(&str, &str, Format)] = &[
+    ("user", "_id", Format::ObjectId),
+    ("user", "state", Format::State),
+    ("user", "created", Format::Timestamp),
+    ("user", "account_locked_date", Format::Timestamp),
+    ("user", "password_date", Format::Timestamp),
+    ("user", "password_expiration_date", Format::Timestamp),
+    (
+        "user",
+        "external_password_expiration_date",
+        Format::Timestamp,
+    ),
+    ("recoveryEmail", "verifiedAt", Format::Timestamp),
+    ("mfa", "exclusionUntil", Format::Timestamp),
+    ("sshKey", "create_date", Format::Timestamp),
+];
+
+fn format_of(object: &str, field: &str) -> Option<Format> {
+    FORMATS
+        .iter()
+        .find(|(o, f, _)| *o == object && *f == field)
+        .map(|(_, _, format)| *format)
+}
+
+impl Format {
+    fn value(self, rng: &mut Rng) -> String {
+        match self {
+            Format::Timestamp => {
+                // 2015-01-01 to 2025-06-01.
+                let seconds = 1_420_070_400 + rng.below(1_748_736_000 - 1_420_070_400) as i64;
+                let millis = rng.below(1000) as u32;
+                chrono::DateTime::from_timestamp(seconds, millis * 1_000_000)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                    .unwrap_or_default()
+            }
+            Format::State => rng.pick(&["ACTIVATED", "SUSPENDED", "STAGED"]).to_string(),
+            Format::ObjectId => (0..24)
+                .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+                .collect(),
+        }
+    }
+}
+
 /// Makes records of a section's schema, biased towards what its mapping reads.
 struct Generator<'m> {
     schema: &'static Type,
@@ -704,9 +762,13 @@ impl<'m> Generator<'m> {
             if ty.is_nullable() && rng.below(100) < missing {
                 continue;
             }
-            let value = match ty {
-                Type::String if top => Json::String(self.filled(rng)),
-                _ => self.value(rng, ty, self.depth),
+            let value = match format_of(&o.name, name) {
+                Some(format) if !ty.is_nullable() || rng.below(8) != 0 => {
+                    Json::String(format.value(rng))
+                }
+                Some(_) => Json::Null,
+                None if top && matches!(ty, Type::String) => Json::String(self.filled(rng)),
+                None => self.value(rng, ty, self.depth),
             };
             out.insert(name.clone(), value);
         }
@@ -889,7 +951,8 @@ fn cost(record: &Json) -> (usize, usize) {
 /// to put there (`None`: remove it).
 fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
     let mut out = Vec::new();
-    let mut todo = vec![(Vec::new(), record, schema.clone(), false)];
+    // (path, value, type, whether it may be removed, whether it has a format).
+    let mut todo = vec![(Vec::new(), record, schema.clone(), false, false)];
     let mut push = |path: &Vec<Key>, value: Option<Json>, filled: bool| {
         if !(filled && value.as_ref().and_then(Json::as_str).is_some_and(blank)) {
             out.push((path.clone(), value));
@@ -898,7 +961,7 @@ fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
     // Breadth first: dropping a whole field is tried before simplifying inside it.
     let mut at = 0;
     while at < todo.len() {
-        let (path, value, ty, removable) = todo[at].clone();
+        let (path, value, ty, removable, formatted) = todo[at].clone();
         at += 1;
         if removable {
             push(&path, None, false);
@@ -911,7 +974,7 @@ fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
         }
         let ty = ty.non_nil().clone();
         match value {
-            Json::String(s) if !s.is_empty() => {
+            Json::String(s) if !s.is_empty() && !formatted => {
                 push(&path, Some(json!("")), filled);
                 push(&path, Some(json!("a")), filled);
                 let chars: Vec<char> = s.chars().collect();
@@ -950,21 +1013,23 @@ fn edits(record: &Json, schema: &Type) -> Vec<(Vec<Key>, Option<Json>)> {
                 for (k, v) in items.iter().enumerate() {
                     let mut p = path.clone();
                     p.push(Key::Item(k));
-                    todo.push((p, v, item.clone(), true));
+                    todo.push((p, v, item.clone(), true, false));
                 }
             }
             Json::Object(map) => {
                 for (k, v) in map {
-                    let (field, removable) = match &ty {
+                    let (field, removable, formatted) = match &ty {
                         Type::Object(o) => match o.field(k) {
-                            Some(t) => (t.clone(), t.is_nullable()),
-                            None => (Type::Any, true),
+                            Some(t) => {
+                                (t.clone(), t.is_nullable(), format_of(&o.name, k).is_some())
+                            }
+                            None => (Type::Any, true, false),
                         },
-                        _ => (Type::Any, true),
+                        _ => (Type::Any, true, false),
                     };
                     let mut p = path.clone();
                     p.push(Key::Field(k.clone()));
-                    todo.push((p, v, field, removable));
+                    todo.push((p, v, field, removable, formatted));
                 }
             }
             _ => {}
@@ -1089,6 +1154,12 @@ mod tests {
                 let shape = record.get(name).map_or("missing", kind);
                 seen.entry(name).or_default().insert(shape);
             }
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(record["created"].as_str().unwrap()).is_ok()
+            );
+            assert!(
+                ["ACTIVATED", "SUSPENDED", "STAGED"].contains(&record["state"].as_str().unwrap())
+            );
             let text = record.to_string();
             unicode |= text.contains("Zoe\u{308}") && text.contains('𝔘');
             long |= record["username"].as_str().is_some_and(|s| s.len() > 1000);
@@ -1124,14 +1195,14 @@ mod tests {
 
     #[test]
     fn shrinking_drops_what_does_not_matter() {
-        let record = json!({"_id": "x", "username": "long name here", "firstname": "Zoë",
+        let record = json!({"_id": "5f1b", "username": "long name here", "firstname": "Zoë",
             "addresses": [{"type": "work"}, {"type": "home"}]});
         let keep = |r: &Json| r["username"].as_str().is_some_and(|s| s.contains('n'));
         let (small, steps) = shrink(record, schema(Kind::User), &keep, 1000);
         assert_eq!(
             small,
-            json!({"_id": "a", "username": "n"}),
-            "required strings stay filled"
+            json!({"_id": "5f1b", "username": "n"}),
+            "required strings stay filled, formatted ones as they are"
         );
         assert!(steps <= 1000);
         let record =
