@@ -654,6 +654,7 @@ const FORMATS: &[(&str, &str, Format)] = &[
     ("recoveryEmail", "verifiedAt", Format::Timestamp),
     ("mfa", "exclusionUntil", Format::Timestamp),
     ("sshKey", "create_date", Format::Timestamp),
+    ("group", "id", Format::ObjectId),
 ];
 
 fn format_of(object: &str, field: &str) -> Option<Format> {
