@@ -99,7 +99,8 @@ pub enum Status {
     Failed,
     /// A Direct path that no record of the schema can match: the run fails.
     Unreachable,
-    /// No generated record gave it a value: a warning (the sample may just have missed).
+    /// No generated record gave it a value, and some gave it none without failing: a warning
+    /// (the sample may just have missed).
     AlwaysAbsent,
     /// Sometimes absent, and the smallest record found without it holds a field the entry
     /// reads (`displayname != "" ? displayname : username` with `username` but no
@@ -139,7 +140,7 @@ impl EntryReport {
             Status::Failed
         } else if self.unreachable.is_some() {
             Status::Unreachable
-        } else if self.present == 0 {
+        } else if self.present == 0 && self.absent > 0 {
             Status::AlwaysAbsent
         } else if !self.absent_reads.is_empty() {
             Status::AbsentWithInput
