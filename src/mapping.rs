@@ -269,6 +269,11 @@ impl Mapping {
         &self.profile
     }
 
+    /// The options it was compiled with, which its evaluations use.
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
+    }
+
     /// The warnings of a mapping that compiled.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
@@ -282,7 +287,7 @@ impl Mapping {
         self.section(kind).is_some()
     }
 
-    fn section(&self, kind: Kind) -> Option<&ir::Section> {
+    pub(crate) fn section(&self, kind: Kind) -> Option<&ir::Section> {
         let k = kind.section();
         self.sections.iter().find(|(s, _)| *s == k).map(|(_, s)| s)
     }

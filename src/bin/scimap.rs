@@ -23,6 +23,8 @@ use scimap::{
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
 #[path = "scimap/diff.rs"]
 mod diff;
+#[path = "scimap/generate.rs"]
+mod generate;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -94,6 +96,9 @@ enum Command {
     Plan(PlanArgs),
     /// Evaluate one expression against a record and print its value as JSON
     Expr(ExprArgs),
+    /// Test mappings against generated records: failing entries, with the smallest failing
+    /// record, and entries always or sometimes absent
+    Test(generate::TestArgs),
     /// List the standard library, or show one function in full
     Functions {
         /// A function name
@@ -385,6 +390,7 @@ fn main() -> ExitCode {
             let options = args.options.options();
             expr(args, &options)
         }
+        Command::Test(args) => generate::test(args),
         Command::Functions { name } => functions(name.as_deref()),
         Command::Fmt {
             files,

@@ -12,6 +12,7 @@
 mod eval;
 mod iregexp;
 mod parse;
+mod reach;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,182 @@
+//! `scimap test --generate N` (reference §generate): each section of each mapping evaluated
+//! against N generated records; a report per section, then the summary line.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, ValueEnum};
+use scimap::generate::{self, Report, Status};
+use scimap::Kind;
+use serde_json::Value;
+
+use super::{
+    escape_controls, kind_name, load_mapping, parse_now, print_stdout, shown, LimitArgs, Outcome,
+};
+
+/// The clock of a generated run unless `--now` fixes another, so that a run gives the same
+/// report on every day.
+const NOW: &str = "2025-06-01T00:00:00Z";
+
+#[derive(Args)]
+pub struct TestArgs {
+    /// Mapping files (.scimap)
+    #[arg(required = true, value_name = "MAPPING")]
+    mappings: Vec<PathBuf>,
+    /// Evaluate each section against N records generated from the JumpCloud record schema
+    #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..))]
+    generate: u64,
+    /// Seed of the generated records: the same seed, the same records and report
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Evaluations spent shrinking one failing record, at most
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    shrink_steps: usize,
+    /// How to report
+    #[arg(long, value_enum, default_value = "human")]
+    format: TestFormat,
+    /// Make warnings (entries always absent, or absent with their input) fail the run
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Fix the clock for now() (RFC 3339) [default: 2025-06-01T00:00:00Z]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<DateTime<FixedOffset>>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TestFormat {
+    /// A report per section on stdout, then `N passed, N failed` (entries)
+    Human,
+    /// One JSON array on stdout: a report per section
+    Json,
+}
+
+pub fn test(args: TestArgs) -> Outcome {
+    let mut options = args.limits.options();
+    options.now = Some(
+        args.now
+            .unwrap_or_else(|| DateTime::parse_from_rfc3339(NOW).expect("a valid constant")),
+    );
+    let settings = generate::Settings {
+        records: usize::try_from(args.generate)
+            .map_err(|_| "--generate is too large".to_string())?,
+        seed: args.seed,
+        shrink_steps: args.shrink_steps,
+    };
+    let mut failed = false;
+    let (mut passed_entries, mut failed_entries) = (0, 0);
+    let mut json = Vec::new();
+    for path in &args.mappings {
+        let Some(mapping) = load_mapping(path, &options)? else {
+            failed = true;
+            continue;
+        };
+        for kind in [Kind::User, Kind::Group] {
+            let Some(report) = generate::run(&mapping, kind, &settings) else {
+                continue;
+            };
+            failed |= report.failed(args.deny_warnings);
+            for e in &report.entries {
+                let status = e.status();
+                if status.fails() || (args.deny_warnings && status.warns()) {
+                    failed_entries += 1;
+                } else {
+                    passed_entries += 1;
+                }
+            }
+            match args.format {
+                TestFormat::Human => print_stdout(&human(path, &report))?,
+                TestFormat::Json => {
+                    let mut value = report.to_json();
+                    if let Value::Object(o) = &mut value {
+                        o.insert("file".into(), path.display().to_string().into());
+                    }
+                    json.push(value);
+                }
+            }
+        }
+    }
+    match args.format {
+        TestFormat::Human => print_stdout(&format!(
+            "{passed_entries} passed, {failed_entries} failed\n"
+        ))?,
+        TestFormat::Json => {
+            let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+            print_stdout(&format!("{text}\n"))?;
+        }
+    }
+    Ok(if failed {
+        super::Status::Failed
+    } else {
+        super::Status::Ok
+    })
+}
+
+/// One section's report for a terminal: failures first, then warnings, then the rest.
+fn human(path: &Path, report: &Report) -> String {
+    let mut out = format!(
+        "{}: {} section, {} generated records (seed {})\n",
+        shown(path),
+        kind_name(report.kind),
+        report.records,
+        report.seed
+    );
+    let record = |r: &Value| escape_controls(&r.to_string()).into_owned();
+    for f in &report.record_failures {
+        out.push_str(&format!(
+            "  FAIL  the whole record, for {} records: {}: {}\n        smallest failing record: {}\n",
+            f.records,
+            f.code,
+            escape_controls(&f.message),
+            record(&f.record)
+        ));
+    }
+    let mut entries: Vec<_> = report.entries.iter().collect();
+    entries.sort_by_key(|e| e.status() as u8);
+    for e in entries {
+        let at = format!("{} ({}:{})", escape_controls(&e.target), e.line, e.column);
+        match e.status() {
+            Status::Failed => {
+                for f in &e.failures {
+                    out.push_str(&format!(
+                        "  FAIL  {at}: fails for {} of {} records: {}: {}\n        smallest failing record: {}\n",
+                        f.records,
+                        report.records,
+                        f.code,
+                        escape_controls(&f.message),
+                        record(&f.record)
+                    ));
+                }
+            }
+            Status::Unreachable => out.push_str(&format!(
+                "  FAIL  {at}: the path selects nothing in any {} record: {}\n",
+                kind_name(report.kind),
+                escape_controls(e.unreachable.as_deref().unwrap_or_default())
+            )),
+            Status::AlwaysAbsent => out.push_str(&format!(
+                "  WARN  {at}: absent for all {} records\n",
+                e.absent
+            )),
+            Status::AbsentWithInput => out.push_str(&format!(
+                "  WARN  {at}: absent for {} of {} records, although the record holds {}: e.g. {}\n",
+                e.absent,
+                report.records,
+                e.absent_reads
+                    .iter()
+                    .map(|f| format!("`{}`", escape_controls(f)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                e.absent_example.as_ref().map(record).unwrap_or_default()
+            )),
+            Status::SometimesAbsent => out.push_str(&format!(
+                "  ok    {at}: absent for {} of {} records, e.g. {}\n",
+                e.absent,
+                report.records,
+                e.absent_example.as_ref().map(record).unwrap_or_default()
+            )),
+            Status::NeverAbsent => out.push_str(&format!("  ok    {at}: never absent\n")),
+        }
+    }
+    out
+}
