@@ -18,14 +18,14 @@
 //! field of the record:
 //!
 //! * scimap: a [`Record`] (`Record::parse`, as `bulk` reads it: strings borrowed from the
-//!   line), evaluated by a mapping of the entry `displayName = EXPR` (the list:
-//!   `roles[].value = EXPR`) beside the required `userName`, a constant, with
-//!   [`Mapping::write_payload`] into a reused buffer. It is the library's per-record path for
-//!   a mapping compiled once (`eval_expression` parses and checks its source on every call),
-//!   and it leaves an empty string or list out of the payload. Its time includes
-//!   writing the payload JSON (`{"schemas":[…],"userName":"bench","displayName":"…"}`), which
-//!   the engines returning a value do not do: `floor/scimap` measures that part alone (the
-//!   mapping of the constant `userName` only).
+//!   line), evaluated by an [`Expression`] compiled once, returning a `serde_json::Value`
+//!   (`NAME/scimap`): what an engine embeds for one computed value, as CEL's `Program` and
+//!   Rhai's `AST` are. `NAME/scimap-payload` evaluates the same expression as the entry
+//!   `displayName = EXPR` (the list: `roles[].value = EXPR`) of a mapping beside the required
+//!   `userName`, a constant, with [`Mapping::write_payload`] into a reused buffer: the
+//!   per-record path of a whole mapping, whose time includes writing the payload JSON
+//!   (`{"schemas":[…],"userName":"bench","displayName":"…"}`); `floor/scimap` measures that
+//!   part alone (the mapping of the constant `userName` only).
 //! * CEL: a `Context` per record with each top-level field a variable (`cel::to_value` of the
 //!   JSON), `Program::execute` returning a `cel::Value`.
 //! * Rhai: a `Scope` per record with each top-level field a constant (`Engine::parse_json`),
@@ -40,7 +40,7 @@
 //! once; `-- embed/lower` filters.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scimap::{Kind, Limits, Mapping, Record};
+use scimap::{Expression, Kind, Limits, Mapping, Options, Record};
 use serde_json::{json, Value as Json};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -213,6 +213,8 @@ fn bench_embed(c: &mut Criterion) {
     });
     for case in CASES {
         let mapping = scimap_mapping(case);
+        let expression = Expression::compile(case.scimap, Kind::User, &Options::default())
+            .unwrap_or_else(|e| panic!("scimap `{}`: {e}", case.scimap));
         let program = cel_env
             .compile(case.cel)
             .unwrap_or_else(|e| panic!("CEL `{}`: {e:?}", case.cel));
@@ -226,6 +228,10 @@ fn bench_embed(c: &mut Criterion) {
                 .write_payload(Kind::User, record, &mut out)
                 .unwrap_or_else(|e| panic!("scimap {} on user {i}: {e}", case.name));
             let expected = scimap_answer(case, &out);
+            let value = expression
+                .evaluate(record)
+                .unwrap_or_else(|e| panic!("scimap {} on user {i}: {e}", case.name));
+            assert_eq!(value, expected, "scimap's Expression {} on user {i}", case.name);
             let cel = program
                 .execute(&cel_contexts[i])
                 .unwrap_or_else(|e| panic!("CEL {} on user {i}: {e:?}", case.name));
@@ -242,6 +248,13 @@ fn bench_embed(c: &mut Criterion) {
         }
 
         group.bench_function(format!("{}/scimap", case.name), |b| {
+            b.iter(|| {
+                for record in &records {
+                    black_box(expression.evaluate(black_box(record)).expect("checked above"));
+                }
+            })
+        });
+        group.bench_function(format!("{}/scimap-payload", case.name), |b| {
             b.iter(|| {
                 for record in &records {
                     out.clear();

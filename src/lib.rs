@@ -17,6 +17,7 @@ pub mod bulk;
 mod check;
 mod diagnostic;
 mod eval;
+mod expression;
 pub mod fmt;
 pub mod generate;
 mod ir;
@@ -40,10 +41,8 @@ pub mod wasm;
 
 pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WARNING_CODES};
 pub use limits::Limits;
-pub use mapping::{
-    eval_expression, parse_record, CompileError, Explained, ExprError, Kind, Mapping, Options,
-    Phase, Record,
-};
+pub use expression::{eval_expression, ExprError, Expression, Phase};
+pub use mapping::{parse_record, CompileError, Explained, Kind, Mapping, Options, Record};
 pub use profile::{Profile, UpdateStyle};
 pub use record::{EntryError, RecordError};
 pub use runtime::builtins::catalogue::FunctionDoc;

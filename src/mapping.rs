@@ -839,11 +839,17 @@ impl Mapping {
     /// The fixed clock of the options; `None`: the system clock, read when `now()` is first
     /// evaluated for a record.
     fn now(&self) -> Option<Time> {
-        self.options.now.map(|t| Time {
-            instant: t.to_utc(),
-            zone: Zone::Fixed(*t.offset()),
-        })
+        clock(&self.options)
     }
+}
+
+/// The fixed clock of `options`; `None`: the system clock, read when `now()` is first
+/// evaluated for a record.
+pub(crate) fn clock(options: &Options) -> Option<Time> {
+    options.now.map(|t| Time {
+        instant: t.to_utc(),
+        zone: Zone::Fixed(*t.offset()),
+    })
 }
 
 /// The resource type's schemas and a file's declared extensions.
@@ -919,6 +925,16 @@ pub struct Record<'a> {
     doc: Doc<'a>,
     /// What reading it charged to `memory`: every evaluation of it starts from there.
     memory: usize,
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn doc(&self) -> &Doc<'a> {
+        &self.doc
+    }
+
+    pub(crate) fn memory(&self) -> usize {
+        self.memory
+    }
 }
 
 impl<'a> Record<'a> {
@@ -1016,106 +1032,6 @@ fn only<'a>(mut values: Vec<Value<'a>>, entry: &ir::Entry) -> Result<Value<'a>, 
         ));
     }
     Ok(values.pop().unwrap_or(Value::Nil))
-}
-
-/// Why `scimap expr` failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    Compile,
-    Run,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Compile => "compile",
-            Phase::Run => "run",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ExprError {
-    pub phase: Phase,
-    pub message: String,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl fmt::Display for ExprError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ExprError {}
-
-/// Compiles and evaluates one expression against a record (`scimap expr`).
-///
-/// ```
-/// use scimap::{eval_expression, Kind, Options};
-/// let user = serde_json::json!({"firstname": "Ada"});
-/// let v = eval_expression(r#"upper(firstname ?? "") + "!""#, Kind::User, &user, &Options::default()).unwrap();
-/// assert_eq!(v, "ADA!");
-/// ```
-pub fn eval_expression(
-    source: &str,
-    kind: Kind,
-    record: &Json,
-    options: &Options,
-) -> Result<Json, ExprError> {
-    let compile_error = |diagnostics: Vec<Diagnostic>| {
-        let message = diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| d.message.clone())
-            .unwrap_or_default();
-        ExprError {
-            phase: Phase::Compile,
-            message,
-            diagnostics,
-        }
-    };
-    let limits = &options.limits;
-    let expr = parser::parse_expression(source, limits).map_err(compile_error)?;
-    let (section, node) = check::check_expression(&expr, source, kind == Kind::Group, limits)
-        .map_err(compile_error)?;
-    let run_error = |message: String| ExprError {
-        phase: Phase::Run,
-        message,
-        diagnostics: Vec::new(),
-    };
-    let Json::Object(fields) = record else {
-        return Err(run_error("the record is not a JSON object".into()));
-    };
-    crate::record::check_depth(record, limits).map_err(|e| run_error(e.to_string()))?;
-    let whole = Doc::Object(Obj::from_json(fields, None));
-    let Doc::Object(fields) = &whole else {
-        return Err(run_error("the record is not a JSON object".into()));
-    };
-    let mapping = Mapping {
-        source: String::new(),
-        sections: Vec::new(),
-        fields: Vec::new(),
-        warnings: Vec::new(),
-        options: options.clone(),
-        profile: crate::profile::Profile::default(),
-        schemas: Vec::new(),
-        targets: Vec::new(),
-    };
-    let mut ctx = Ctx::new(
-        &whole,
-        fields,
-        &section,
-        Budget::new(*limits),
-        mapping.now(),
-    );
-    let value = ctx.eval(&node).map_err(|e| run_error(e.into_message()))?;
-    // Printed by the bounded printer: a list can share sub-lists and print as far more text
-    // than it occupies, so `string-bytes` caps the result.
-    let mut text = String::new();
-    crate::runtime::format::write_json(&value, &mut text, &mut ctx.budget)
-        .map_err(|e| run_error(e.into_message()))?;
-    serde_json::from_str(&text).map_err(|e| run_error(e.to_string()))
 }
 
 #[cfg(test)]

@@ -313,6 +313,30 @@ pub fn write_json(v: &Value, out: &mut String, budget: &mut Budget) -> EvalResul
     write_json_styled(v, out, budget, JsonStyle { go: false })
 }
 
+/// A value as JSON for the library (`Expression`, `eval_expression`): strings, numbers and
+/// the like directly, each charged as printing charges it; anything else printed by the
+/// bounded printer and read back (a list can share sub-lists and print as far more text than
+/// it occupies, so `string-bytes` caps it).
+pub fn to_json(v: &Value, budget: &mut Budget) -> EvalResult<serde_json::Value> {
+    use serde_json::Value as Json;
+    match v {
+        Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Str(_) => {
+            charge(v, budget)?;
+            Ok(match v {
+                Value::Bool(b) => Json::Bool(*b),
+                Value::Int(i) => Json::from(*i),
+                Value::Str(s) => Json::String(s.to_string()),
+                _ => Json::Null,
+            })
+        }
+        _ => {
+            let mut text = String::new();
+            write_json(v, &mut text, budget)?;
+            serde_json::from_str(&text).map_err(|e| EvalError::invalid(e.to_string()))
+        }
+    }
+}
+
 /// Expr's `toJSON(v)`: Go's `json.MarshalIndent` with a two-space indent, map keys sorted,
 /// `<`, `>`, `&` escaped as `\u003c`, `\u003e`, `\u0026`, durations as nanoseconds.
 pub fn to_json_pretty(v: &Value, budget: &mut Budget) -> EvalResult<String> {

@@ -1,0 +1,78 @@
+//! `Expression`: one expression compiled once, evaluated against many records, through the
+//! library API; the same answers and errors as `eval_expression` (`scimap expr`).
+
+use scimap::{eval_expression, Expression, Kind, Limits, Options, Phase, Record};
+use serde_json::{json, Value};
+
+const USERS: &str = include_str!("fixtures/users.ndjson");
+
+const SOURCES: &[&str] = &[
+    r#"firstname + " " + lastname"#,
+    "lower(email)",
+    r#"state == "ACTIVATED" ? "active" : "inactive""#,
+    r#"map(filter(attributes, .name == "costCenter"), .value)"#,
+    r#"displayname ?? username"#,
+    "len(attributes ?? []) * 2 + 0.5",
+    r#"date(created).Format("2006-01-02")"#,
+    "{name: username, n: 1}",
+    "$env.nosuchfield == nil",
+];
+
+#[test]
+fn a_compiled_expression_answers_as_eval_expression_on_every_fixture_user() {
+    let options = Options::default();
+    for source in SOURCES {
+        let compiled = Expression::compile(source, Kind::User, &options)
+            .unwrap_or_else(|e| panic!("{source}: {e}"));
+        for line in USERS.lines() {
+            let user: Value = serde_json::from_str(line).expect("fixture JSON");
+            let want = eval_expression(source, Kind::User, &user, &options);
+            let record = Record::parse(line.as_bytes(), &options.limits).expect("a record");
+            for got in [compiled.evaluate(&record), compiled.evaluate_json(&user)] {
+                match (&want, &got) {
+                    (Ok(w), Ok(g)) => assert_eq!(w, g, "{source} on {line}"),
+                    (Err(w), Err(g)) => {
+                        assert_eq!((w.phase, &w.message), (g.phase, &g.message), "{source}")
+                    }
+                    _ => panic!("{source} on {line}: {want:?} against {got:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn errors_say_whether_the_expression_or_the_record_failed() {
+    let options = Options::default();
+    let e = Expression::compile("lower(1)", Kind::User, &options).expect_err("not a string");
+    assert_eq!(e.phase, Phase::Compile);
+    assert!(!e.diagnostics.is_empty());
+    let upper = Expression::compile("upper(firstname)", Kind::User, &options).expect("compiles");
+    let e = upper
+        .evaluate_json(&json!({"firstname": null}))
+        .expect_err("nil");
+    assert_eq!(e.phase, Phase::Run);
+    assert_eq!(upper.evaluate_json(&json!({"firstname": "ada"})).unwrap(), "ADA");
+    let e = upper.evaluate_json(&json!([1])).expect_err("not an object");
+    assert_eq!(e.message, "the record is not a JSON object");
+}
+
+#[test]
+fn every_evaluation_has_the_whole_budget() {
+    // The limits hold per evaluation: the hundredth evaluation is not refused for the work of
+    // the ninety-nine before it.
+    let options = Options {
+        limits: Limits {
+            steps: 400,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let e = Expression::compile("len(map(1..50, # * 2))", Kind::User, &options).expect("ok");
+    for _ in 0..100 {
+        assert_eq!(e.evaluate_json(&json!({})).unwrap(), 50);
+    }
+    let over = Expression::compile("len(map(1..500, # * 2))", Kind::User, &options).expect("ok");
+    let err = over.evaluate_json(&json!({})).expect_err("over the steps");
+    assert!(err.message.contains("limit `steps`"), "{}", err.message);
+}
