@@ -31,6 +31,7 @@ pub mod render;
 mod schema;
 mod suggest;
 mod syntax;
+pub mod testing;
 mod types;
 /// The WASM exports (reference §wasm); public so that `tests/wasm.rs` can call them.
 #[cfg(feature = "wasm")]

@@ -280,6 +280,11 @@ impl Mapping {
         self.section(kind).is_some()
     }
 
+    /// The compiled sections, for coverage (`testing`).
+    pub(crate) fn ir_section(&self, kind: Kind) -> Option<&ir::Section> {
+        self.section(kind)
+    }
+
     fn section(&self, kind: Kind) -> Option<&ir::Section> {
         let k = kind.section();
         self.sections.iter().find(|(s, _)| *s == k).map(|(_, s)| s)

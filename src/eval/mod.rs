@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod builtins;
+pub mod coverage;
 pub mod error;
 pub mod format;
 pub mod gomath;
