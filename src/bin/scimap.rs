@@ -1,4 +1,4 @@
-//! The `scimap` command (reference §cli): check, eval, bulk, expr, functions, fmt.
+//! The `scimap` command (reference §cli): check, eval, bulk, plan, expr, test, functions, fmt.
 //!
 //! Exit codes: 0 success; 1 the input was processed and something in it is wrong; 2 usage or
 //! I/O error. Diagnostics go to stderr, results to stdout.
@@ -23,6 +23,8 @@ use scimap::{
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
 #[path = "scimap/diff.rs"]
 mod diff;
+#[path = "scimap/test.rs"]
+mod test;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -99,6 +101,8 @@ enum Command {
         /// A function name
         name: Option<String>,
     },
+    /// Run a mapping's test cases (NAME.test.toml beside NAME.scimap) and report what differs
+    Test(test::TestArgs),
     /// Rewrite mappings in the canonical layout
     Fmt {
         /// Mapping files (.scimap)
@@ -385,6 +389,7 @@ fn main() -> ExitCode {
             let options = args.options.options();
             expr(args, &options)
         }
+        Command::Test(args) => test::run(args),
         Command::Functions { name } => functions(name.as_deref()),
         Command::Fmt {
             files,

@@ -518,7 +518,7 @@ pub fn bless(text: &str, updates: &[(usize, &str, &Json)]) -> Result<String, Str
         return Err("the file has no cases".into());
     };
     for &(i, key, json) in updates {
-        let snapshot = format!("\n{}\n", crate::json::pretty(json));
+        let snapshot = format!("{}\n", crate::json::pretty(json));
         if let Some(tables) = cases.as_array_of_tables_mut() {
             let case = tables
                 .get_mut(i)
