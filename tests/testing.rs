@@ -103,7 +103,10 @@ payload = '''
             ("/active", Some(json!(false)), Some(json!(true))),
         ]
     );
-    assert_eq!(report.cases[0].mismatches[2].entry.as_ref().unwrap().line, 9);
+    assert_eq!(
+        report.cases[0].mismatches[2].entry.as_ref().unwrap().line,
+        9
+    );
 }
 
 #[test]
@@ -138,7 +141,10 @@ expect = { "/userName" = "ada" }
     let unexpected = &report.cases[3].mismatches[0];
     assert_eq!(unexpected.what, "errors");
     assert_eq!(unexpected.entry.as_ref().unwrap().line, 3);
-    assert_eq!(unexpected.actual.as_ref().unwrap()["code"], "scimap::type-error");
+    assert_eq!(
+        unexpected.actual.as_ref().unwrap()["code"],
+        "scimap::type-error"
+    );
 }
 
 #[test]
@@ -171,7 +177,10 @@ plan = "[]"
     let passed: Vec<bool> = report.cases.iter().map(|c| c.passed()).collect();
     assert_eq!(passed, [true, true, false], "{report:#?}");
     let m = &report.cases[2].mismatches[0];
-    assert_eq!((m.what, m.path.as_str(), m.expected.clone()), ("plan", "/0", None));
+    assert_eq!(
+        (m.what, m.path.as_str(), m.expected.clone()),
+        ("plan", "/0", None)
+    );
 }
 
 #[test]
@@ -238,7 +247,10 @@ fn a_case_without_expectations_fails_until_blessed() {
     assert_eq!(report.failed(), 1);
     let payload = report.cases[0].payload.clone().unwrap();
     let blessed = testing::bless(text, &[(0, "payload", &payload)]).unwrap();
-    assert!(blessed.starts_with("# kept\n[[case]]\nname = \"new\" # kept too\n"), "{blessed}");
+    assert!(
+        blessed.starts_with("# kept\n[[case]]\nname = \"new\" # kept too\n"),
+        "{blessed}"
+    );
     assert!(blessed.contains("\"userName\": \"ada\""), "{blessed}");
     let again = run(TRELLO, &blessed);
     assert_eq!((again.passed(), again.failed()), (1, 0), "{blessed}");
@@ -282,8 +294,13 @@ expect = { "/userName" = "bo" }
         .iter()
         .map(|b| (b.kind, b.side, b.line, b.column, b.hits))
         .collect();
-    assert_eq!(branches, [("?:", "then", 3, 17, 2), ("?:", "else", 3, 17, 0)]);
-    assert!(coverage.branches[1].excerpt.starts_with("displayname != \"\" ?"));
+    assert_eq!(
+        branches,
+        [("?:", "then", 3, 17, 2), ("?:", "else", 3, 17, 0)]
+    );
+    assert!(coverage.branches[1]
+        .excerpt
+        .starts_with("displayname != \"\" ?"));
     // A case that does give the fallback's input shows the bug: displayName absent.
     let bug = run(
         source,
@@ -365,7 +382,10 @@ fn hostile_test_files_fail_cleanly() {
     let deep = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
     assert!(TestFile::parse(&deep, &Limits::default()).is_err());
     // Deeply nested JSON in a string: refused before serde_json recurses.
-    let json = format!("[[case]]\nname = \"a\"\nrecord = '{}'\n", "[".repeat(1_000_000));
+    let json = format!(
+        "[[case]]\nname = \"a\"\nrecord = '{}'\n",
+        "[".repeat(1_000_000)
+    );
     let e = TestFile::parse(&json, &Limits::default()).unwrap_err();
     assert!(e.message.contains("limit `depth`"), "{e}");
     // Over the size read.

@@ -102,7 +102,10 @@ impl Coverage {
             } else {
                 b.hits.to_string()
             };
-            out.push_str(&format!("BRDA:{},{},{},{taken}\n", b.line, b.block, b.index));
+            out.push_str(&format!(
+                "BRDA:{},{},{},{taken}\n",
+                b.line, b.block, b.index
+            ));
         }
         let branches_hit = self.branches.iter().filter(|b| b.hits > 0).count();
         out.push_str(&format!(
@@ -114,7 +117,10 @@ impl Coverage {
             out.push_str(&format!("DA:{line},{hits}\n"));
         }
         let lines_hit = lines.iter().filter(|(_, h)| *h > 0).count();
-        out.push_str(&format!("LF:{}\nLH:{lines_hit}\nend_of_record\n", lines.len()));
+        out.push_str(&format!(
+            "LF:{}\nLH:{lines_hit}\nend_of_record\n",
+            lines.len()
+        ));
         out
     }
 }
@@ -254,7 +260,11 @@ fn branch_points(root: &Node, out: &mut Vec<(Span, Branch)>) {
         }
         n.for_each_child(|c| stack.push(c));
         // A `map` body fused into a `filter` is not a child, but is evaluated.
-        if let Op::Predicate { map: Some((body, _)), .. } = &n.op {
+        if let Op::Predicate {
+            map: Some((body, _)),
+            ..
+        } = &n.op
+        {
             stack.push(body);
         }
     }

@@ -106,8 +106,8 @@ pub const MAX_FILE_BYTES: usize = 64 << 20;
 
 const TOP_KEYS: [&str; 4] = ["mapping", "fixtures", "now", "case"];
 const CASE_KEYS: [&str; 12] = [
-    "name", "kind", "record", "fixture", "now", "payload", "expect", "absent", "errors",
-    "current", "plan", "members",
+    "name", "kind", "record", "fixture", "now", "payload", "expect", "absent", "errors", "current",
+    "plan", "members",
 ];
 
 struct Reader<'t> {
@@ -180,7 +180,12 @@ impl Reader<'_> {
             Toml::Integer(i) => Json::from(*i.value()),
             Toml::Float(f) => serde_json::Number::from_f64(*f.value())
                 .map(Json::Number)
-                .ok_or_else(|| self.at(item.span(), format!("`{what}` holds a NaN or infinity, which JSON has not")))?,
+                .ok_or_else(|| {
+                    self.at(
+                        item.span(),
+                        format!("`{what}` holds a NaN or infinity, which JSON has not"),
+                    )
+                })?,
             Toml::Boolean(b) => Json::Bool(*b.value()),
             Toml::Datetime(d) => Json::String(d.value().to_string()),
             Toml::Array(items) => {
@@ -207,7 +212,11 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn case(&self, table: &dyn TableLike, span: Option<std::ops::Range<usize>>) -> Result<Case, FileError> {
+    fn case(
+        &self,
+        table: &dyn TableLike,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Result<Case, FileError> {
         let (line, column) = self.index.line_col(span.as_ref().map_or(0, |s| s.start));
         self.keys(table, &CASE_KEYS, "a case")?;
         let get = |k: &str| table.get(k);
@@ -247,7 +256,10 @@ impl Reader<'_> {
                 return Err(self.at(f.span(), "a case has a `record` or a `fixture`, not both"))
             }
             (None, None) => {
-                return Err(self.at(span, format!("case \"{name}\" needs a `record` or a `fixture`")))
+                return Err(self.at(
+                    span,
+                    format!("case \"{name}\" needs a `record` or a `fixture`"),
+                ))
             }
         };
         let now = get("now").map(|n| self.now(n)).transpose()?;
@@ -257,7 +269,10 @@ impl Reader<'_> {
         let mut expect = Vec::new();
         if let Some(item) = get("expect") {
             let table = item.as_table_like().ok_or_else(|| {
-                self.at(item.span(), "`expect` is a table of JSON pointers and values")
+                self.at(
+                    item.span(),
+                    "`expect` is a table of JSON pointers and values",
+                )
             })?;
             for (k, v) in table.iter() {
                 let span = table.key(k).and_then(|k| k.span());
@@ -267,9 +282,9 @@ impl Reader<'_> {
         }
         let mut absent = Vec::new();
         if let Some(item) = get("absent") {
-            let list = item.as_array().ok_or_else(|| {
-                self.at(item.span(), "`absent` is an array of JSON pointers")
-            })?;
+            let list = item
+                .as_array()
+                .ok_or_else(|| self.at(item.span(), "`absent` is an array of JSON pointers"))?;
             for v in list.iter() {
                 let p = v.as_str().ok_or_else(|| {
                     self.at(v.span(), "`absent` is an array of JSON pointers (strings)")
@@ -281,7 +296,10 @@ impl Reader<'_> {
         let errors = get("errors").map(|e| self.errors(e)).transpose()?;
         if let (Some(_), Some(item)) = (
             &errors,
-            get("payload").or(get("expect")).or(get("absent")).or(get("plan")),
+            get("payload")
+                .or(get("expect"))
+                .or(get("absent"))
+                .or(get("plan")),
         ) {
             return Err(self.at(
                 item.span(),
@@ -297,7 +315,9 @@ impl Reader<'_> {
                 }
             })
             .transpose()?;
-        let plan = get("plan").map(|p| self.json(p, "plan", true)).transpose()?;
+        let plan = get("plan")
+            .map(|p| self.json(p, "plan", true))
+            .transpose()?;
         if let (Some(c), None) = (get("current"), &plan) {
             return Err(self.at(c.span(), "`current` is only read with a `plan` to expect"));
         }
@@ -350,7 +370,12 @@ impl Reader<'_> {
     }
 
     fn errors(&self, item: &Item) -> Result<Vec<ExpectedError>, FileError> {
-        let bad = |span| self.at(span, "`errors` is an array of { target = \"…\", code = \"…\" }");
+        let bad = |span| {
+            self.at(
+                span,
+                "`errors` is an array of { target = \"…\", code = \"…\" }",
+            )
+        };
         let mut tables: Vec<(&dyn TableLike, Option<std::ops::Range<usize>>)> = Vec::new();
         if let Some(list) = item.as_array() {
             for v in list.iter() {
@@ -431,7 +456,9 @@ impl TestFile {
             }
             Some(other) => {
                 let Some(list) = other.as_array() else {
-                    return Err(reader.at(other.span(), "`case` is an array of tables: write [[case]]"));
+                    return Err(
+                        reader.at(other.span(), "`case` is an array of tables: write [[case]]")
+                    );
                 };
                 for v in list.iter() {
                     let t = v
@@ -447,7 +474,10 @@ impl TestFile {
                 return Err(FileError {
                     line: case.line,
                     column: case.column,
-                    message: format!("two cases are named \"{}\" (the first at line {line})", case.name),
+                    message: format!(
+                        "two cases are named \"{}\" (the first at line {line})",
+                        case.name
+                    ),
                 });
             }
         }

@@ -22,7 +22,9 @@ mod file;
 
 pub use coverage::{BranchCoverage, Coverage, EntryCoverage};
 pub use diff::MAX_DIFFERENCES;
-pub use file::{bless, Case, ExpectedError, FileError, Pick, RecordSource, TestFile, MAX_FILE_BYTES};
+pub use file::{
+    bless, Case, ExpectedError, FileError, Pick, RecordSource, TestFile, MAX_FILE_BYTES,
+};
 
 use crate::bulk::records::Records;
 use crate::mapping::{CompileError, Kind, Mapping, Options};
@@ -134,7 +136,9 @@ pub fn records(
         };
         if read.is_none() {
             let Some(bytes) = fixtures else {
-                return Err(at("a `fixture` needs `fixtures = \"FILE\"` at the top of the test file".into()));
+                return Err(at(
+                    "a `fixture` needs `fixtures = \"FILE\"` at the top of the test file".into(),
+                ));
             };
             read = Some(fixture_records(bytes, limits).map_err(at)?);
         }
@@ -241,7 +245,9 @@ pub fn run(
             if run.coverage {
                 let (explained, hits) =
                     crate::eval::coverage::record(|| mapping.explain(case.kind, record));
-                let valued = explained.iter().map(|e| e.value.is_some() && e.error.is_none());
+                let valued = explained
+                    .iter()
+                    .map(|e| e.value.is_some() && e.error.is_none());
                 tally.case(case.kind, valued, hits);
             }
         }
@@ -308,13 +314,15 @@ fn run_case(mapping: &Mapping, case: &Case, record: &Json) -> CaseResult {
                 let actual = plan.to_json();
                 let mut found = Vec::new();
                 diff::diff("", expected, &actual, &mut found);
-                result.mismatches.extend(found.into_iter().map(|(path, e, a)| Mismatch {
-                    what: "plan",
-                    path,
-                    expected: e,
-                    actual: a,
-                    entry: None,
-                }));
+                result
+                    .mismatches
+                    .extend(found.into_iter().map(|(path, e, a)| Mismatch {
+                        what: "plan",
+                        path,
+                        expected: e,
+                        actual: a,
+                        entry: None,
+                    }));
                 result.plan = Some(actual);
             }
             Err(e) => unexpected_errors(&e, &mut result.mismatches),
@@ -389,17 +397,20 @@ fn check_errors(case: &Case, e: &RecordError, out: &mut Vec<Mismatch>) {
     for want in expected {
         let found = e.errors.iter().any(|got| {
             want.code.as_ref().is_none_or(|c| *c == got.code)
-                && want
-                    .target
-                    .as_ref()
-                    .is_none_or(|t| got.target.as_ref().is_some_and(|g| g.eq_ignore_ascii_case(t)))
+                && want.target.as_ref().is_none_or(|t| {
+                    got.target
+                        .as_ref()
+                        .is_some_and(|g| g.eq_ignore_ascii_case(t))
+                })
         });
         if !found {
             out.push(Mismatch {
                 what: "errors",
                 path: String::new(),
                 expected: Some(expected_json(want)),
-                actual: Some(Json::Array(e.errors.iter().map(EntryError::to_json).collect())),
+                actual: Some(Json::Array(
+                    e.errors.iter().map(EntryError::to_json).collect(),
+                )),
                 entry: None,
             });
         }
@@ -494,11 +505,16 @@ mod tests {
 
     #[test]
     fn targets_and_pointers_meet() {
-        assert_eq!(target_path("emails[type eq \"work\"].value"), "emails.value");
+        assert_eq!(
+            target_path("emails[type eq \"work\"].value"),
+            "emails.value"
+        );
         assert_eq!(attribute_path("/emails/0/value"), "emails.value");
         assert_eq!(
             target_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"),
-            attribute_path("/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value")
+            attribute_path(
+                "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager/value"
+            )
         );
     }
 }

@@ -89,10 +89,9 @@ pub fn run(args: TestArgs) -> Outcome {
     options.now = None;
     let files = discover(&args.paths)?;
     let run_options = RunOptions {
-        threads: args.threads.map_or_else(
-            || RunOptions::default().threads,
-            |n| usize::from(n),
-        ),
+        threads: args
+            .threads
+            .map_or_else(|| RunOptions::default().threads, |n| usize::from(n)),
         coverage: args.coverage || args.min_coverage.is_some() || args.lcov.is_some(),
     };
     let mut runs = Vec::with_capacity(files.len());
@@ -100,7 +99,11 @@ pub fn run(args: TestArgs) -> Outcome {
         runs.push(run_file(&test, &options, &run_options, &args)?);
     }
     let coverage = merged_coverage(&runs);
-    let passed: usize = runs.iter().filter_map(|r| r.report.as_ref()).map(Report::passed).sum();
+    let passed: usize = runs
+        .iter()
+        .filter_map(|r| r.report.as_ref())
+        .map(Report::passed)
+        .sum();
     let failed: usize = runs
         .iter()
         .map(|r| match (&r.problem, &r.report) {
@@ -156,10 +159,15 @@ pub fn run(args: TestArgs) -> Outcome {
 /// The test files the paths name, in order, each once.
 fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let mut found = Vec::new();
     for path in paths {
-        let meta = fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta =
+            fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         if meta.is_dir() {
             let before = found.len();
             walk(path, 0, &mut found)?;
@@ -362,8 +370,7 @@ fn bless(
     if updates.is_empty() {
         return Ok(None);
     }
-    let blessed =
-        testing::bless(text, &updates).map_err(|e| format!("{}: {e}", test.display()))?;
+    let blessed = testing::bless(text, &updates).map_err(|e| format!("{}: {e}", test.display()))?;
     write_atomically(test, Some(original), &blessed)?;
     Ok(Some(blessed))
 }
@@ -541,8 +548,14 @@ fn human(runs: &[FileRun], coverage: &[(PathBuf, Coverage)], show: bool) -> Stri
             out.push_str(&format!(
                 "coverage of {file}: {:.1}% (entries {}, branch sides {})\n",
                 c.percent(),
-                covered(c.entries.iter().filter(|e| e.hits > 0).count(), c.entries.len()),
-                covered(c.branches.iter().filter(|b| b.hits > 0).count(), c.branches.len()),
+                covered(
+                    c.entries.iter().filter(|e| e.hits > 0).count(),
+                    c.entries.len()
+                ),
+                covered(
+                    c.branches.iter().filter(|b| b.hits > 0).count(),
+                    c.branches.len()
+                ),
             ));
             for e in c.entries.iter().filter(|e| e.hits == 0) {
                 out.push_str(&format!(
