@@ -119,7 +119,7 @@ pub fn records(
     fixtures: Option<&[u8]>,
     limits: &Limits,
 ) -> Result<Vec<Json>, FileError> {
-    let mut read: Option<Vec<(usize, Result<Json, RecordError>)>> = None;
+    let mut read: Option<Vec<Fixture>> = None;
     let mut out = Vec::with_capacity(file.cases.len());
     for case in &file.cases {
         let at = |message: String| FileError {
@@ -183,11 +183,11 @@ pub fn records(
     Ok(out)
 }
 
-/// Every record of a fixtures file, by the line it starts on.
-fn fixture_records(
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<Vec<(usize, Result<Json, RecordError>)>, String> {
+/// A fixture: the line it starts on, and the record (or why it cannot be read).
+type Fixture = (usize, Result<Json, RecordError>);
+
+/// Every record of a fixtures file.
+fn fixture_records(bytes: &[u8], limits: &Limits) -> Result<Vec<Fixture>, String> {
     let mut records = Records::new(bytes, limits.line_bytes);
     let mut out = Vec::new();
     while let Some(r) = records

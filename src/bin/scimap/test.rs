@@ -91,7 +91,7 @@ pub fn run(args: TestArgs) -> Outcome {
     let run_options = RunOptions {
         threads: args
             .threads
-            .map_or_else(|| RunOptions::default().threads, |n| usize::from(n)),
+            .map_or_else(|| RunOptions::default().threads, usize::from),
         coverage: args.coverage || args.min_coverage.is_some() || args.lcov.is_some(),
     };
     let mut runs = Vec::with_capacity(files.len());
