@@ -48,6 +48,22 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// `{percent, entries: [{target, line, column, hits}], branches: [{kind, side, line,
+    /// column, endLine, endColumn, source, hits}]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "percent": self.percent(),
+            "entries": self.entries.iter().map(|e| serde_json::json!({
+                "target": e.target, "line": e.line, "column": e.column, "hits": e.hits,
+            })).collect::<Vec<_>>(),
+            "branches": self.branches.iter().map(|b| serde_json::json!({
+                "kind": b.kind, "side": b.side, "line": b.line, "column": b.column,
+                "endLine": b.end_line, "endColumn": b.end_column, "source": b.excerpt,
+                "hits": b.hits,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// Covered entries and branch sides over all of them, as a percentage (100 when there
     /// are none).
     pub fn percent(&self) -> f64 {

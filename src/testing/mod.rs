@@ -92,6 +92,35 @@ impl CaseResult {
     pub fn passed(&self) -> bool {
         self.mismatches.is_empty()
     }
+
+    /// `{name, line, column, passed, mismatches}`, as `scimap test --format json` and the
+    /// WASM module report a case.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "name": self.name,
+            "line": self.line,
+            "column": self.column,
+            "passed": self.passed(),
+            "mismatches": self.mismatches.iter().map(Mismatch::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl Mismatch {
+    /// `{what, path, expected, actual, entry: {target, line, column} or null}`.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "what": self.what,
+            "path": self.path,
+            "expected": self.expected,
+            "actual": self.actual,
+            "entry": self.entry.as_ref().map(|e| json!({
+                "target": e.target,
+                "line": e.line,
+                "column": e.column,
+            })),
+        })
+    }
 }
 
 /// Every case's outcome, in file order, and the coverage when asked for.

@@ -594,31 +594,18 @@ fn json_report(
                 .iter()
                 .flat_map(|r| &r.cases)
                 .map(|c| {
-                    let mismatches: Vec<Value> = c
-                        .mismatches
-                        .iter()
-                        .map(|m| {
-                            json!({
-                                "what": m.what,
-                                "path": m.path,
-                                "expected": m.expected,
-                                "actual": m.actual,
-                                "entry": m.entry.as_ref().map(|e| json!({
-                                    "target": e.target,
-                                    "file": run.mapping.display().to_string(),
-                                    "line": e.line,
-                                    "column": e.column,
-                                })),
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "name": c.name,
-                        "line": c.line,
-                        "column": c.column,
-                        "passed": c.passed(),
-                        "mismatches": mismatches,
-                    })
+                    let mut case = c.to_json();
+                    // Each entry blamed also names its file.
+                    let entries = case["mismatches"]
+                        .as_array_mut()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m["entry"].as_object_mut());
+                    for entry in entries {
+                        let file = run.mapping.display().to_string();
+                        entry.insert("file".into(), Value::String(file));
+                    }
+                    case
                 })
                 .collect();
             json!({
@@ -632,18 +619,11 @@ fn json_report(
     let coverage: Vec<Value> = coverage
         .iter()
         .map(|(mapping, c)| {
-            json!({
-                "mapping": mapping.display().to_string(),
-                "percent": c.percent(),
-                "entries": c.entries.iter().map(|e| json!({
-                    "target": e.target, "line": e.line, "column": e.column, "hits": e.hits,
-                })).collect::<Vec<_>>(),
-                "branches": c.branches.iter().map(|b| json!({
-                    "kind": b.kind, "side": b.side, "line": b.line, "column": b.column,
-                    "endLine": b.end_line, "endColumn": b.end_column, "source": b.excerpt,
-                    "hits": b.hits,
-                })).collect::<Vec<_>>(),
-            })
+            let mut coverage = c.to_json();
+            if let Some(obj) = coverage.as_object_mut() {
+                obj.insert("mapping".into(), json!(mapping.display().to_string()));
+            }
+            coverage
         })
         .collect();
     let doc = json!({"files": files, "coverage": coverage, "passed": passed, "failed": failed});
