@@ -269,9 +269,7 @@ pub fn run_tests(source: &str, tests: &str, fixtures: &str) -> Result<JsValue, J
 fn tests_json(source: &str, tests: &str, fixtures: &str) -> Json {
     use crate::testing::{self, RunOptions, TestFile};
     let options = Options::default();
-    let failed = |error: Json| {
-        json!({ "error": error, "cases": [], "passed": 0, "failed": 0, "coverage": null })
-    };
+    let failed = |error: Json| json!({ "error": error, "cases": [], "passed": 0, "failed": 0, "coverage": null });
     let file_error = |e: testing::FileError| {
         failed(json!({
             "input": "tests", "message": e.message, "line": e.line, "column": e.column,

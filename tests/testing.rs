@@ -319,6 +319,7 @@ fn every_kind_of_branch_is_covered_side_by_side() {
   title = (jobTitle != nil or department != nil) ? "staff" : "guest"
   nickName = given
   phoneNumbers.value = find(phoneNumbers ?? [], .type == "work")?.number
+  locale = if state == "ACTIVATED" { "en" } else { "fr" }
 }
 "#;
     let text = r#"
@@ -348,6 +349,8 @@ expect = { "/active" = true }
             (7, "closure", "non-empty input", 1),
             (7, "??", "left", 1),
             (7, "??", "right", 0),
+            (8, "?:", "then", 1),
+            (8, "?:", "else", 0),
         ]
     );
     let lcov = coverage.lcov("m.scimap");

@@ -697,7 +697,10 @@ expect = { "/displayName" = "Ada" }
     let fixtures = "{\"username\": \"bo\", \"displayname\": \"Bo D.\"}\n";
     let out = to_json(&run_tests(source, tests, fixtures).unwrap());
     assert_eq!(out["error"], Json::Null);
-    assert_eq!((out["passed"].as_u64(), out["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (out["passed"].as_u64(), out["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(out["cases"][0]["passed"], true);
     assert_eq!(
         out["cases"][1]["mismatches"][0],
@@ -708,16 +711,25 @@ expect = { "/displayName" = "Ada" }
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| (b["side"].as_str().unwrap().to_string(), b["hits"].as_u64().unwrap()))
+        .map(|b| {
+            (
+                b["side"].as_str().unwrap().to_string(),
+                b["hits"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(sides, [("left".to_string(), 1), ("right".to_string(), 1)]);
 
     let broken = to_json(&run_tests(source, "[[case]]\nname = 1\n", "").unwrap());
     assert_eq!(
-        (broken["error"]["input"].as_str(), broken["error"]["line"].as_u64()),
+        (
+            broken["error"]["input"].as_str(),
+            broken["error"]["line"].as_u64()
+        ),
         (Some("tests"), Some(2))
     );
-    let uncompiled = to_json(&run_tests("user {\n  usrName = $.username\n}\n", tests, fixtures).unwrap());
+    let uncompiled =
+        to_json(&run_tests("user {\n  usrName = $.username\n}\n", tests, fixtures).unwrap());
     assert_eq!(uncompiled["error"]["input"], "mapping");
     assert_eq!(uncompiled["cases"], json!([]));
 }
