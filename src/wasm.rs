@@ -279,7 +279,8 @@ fn tests_json(source: &str, tests: &str, fixtures: &str) -> Json {
         Ok(file) => file,
         Err(e) => return file_error(e),
     };
-    let fixtures = (!fixtures.is_empty()).then_some(fixtures.as_bytes());
+    let mut fixtures = fixtures.as_bytes();
+    let fixtures = (!fixtures.is_empty()).then_some(&mut fixtures as &mut dyn std::io::BufRead);
     let records = match testing::records(&file, fixtures, &options.limits) {
         Ok(records) => records,
         Err(e) => return file_error(e),

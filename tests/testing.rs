@@ -11,6 +11,8 @@ fn parse(text: &str) -> TestFile {
 
 fn run_with(source: &str, text: &str, fixtures: Option<&[u8]>, coverage: bool) -> Report {
     let file = parse(text);
+    let mut fixtures = fixtures;
+    let fixtures = fixtures.as_mut().map(|f| f as &mut dyn std::io::BufRead);
     let records = testing::records(&file, fixtures, &Limits::default()).unwrap();
     let options = RunOptions {
         threads: 2,
@@ -210,11 +212,31 @@ expect = { "/userName" = "bo", "/active" = false }
     assert_eq!((report.passed(), report.failed()), (3, 0), "{report:#?}");
 
     let missing = parse("fixtures = \"f\"\n[[case]]\nname = \"x\"\nfixture = { id = \"zz\" }\n");
-    let e = testing::records(&missing, Some(fixtures), &Limits::default()).unwrap_err();
+    let e = testing::records(&missing, Some(&mut &fixtures[..]), &Limits::default()).unwrap_err();
     assert_eq!((e.line, e.column), (2, 1));
     assert!(e.message.contains("no record has _id = \"zz\""), "{e}");
     let none = testing::records(&missing, None, &Limits::default()).unwrap_err();
     assert!(none.message.contains("fixtures"), "{none}");
+
+    // Fixtures are read as `eval` reads a record file: not JSON, or a record over a limit.
+    let by_line = parse("fixtures = \"f\"\n[[case]]\nname = \"x\"\nfixture = { line = 2 }\n");
+    let e =
+        testing::records(&by_line, Some(&mut &b"{}\nxyz\n"[..]), &Limits::default()).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("case \"x\": the fixtures file: not JSON"),
+        "{e}"
+    );
+    let small = Limits {
+        line_bytes: 40,
+        ..Limits::default()
+    };
+    let e = testing::records(&by_line, Some(&mut &fixtures[..]), &small).unwrap_err();
+    assert!(
+        e.message
+            .contains("the fixture at line 2: the record is over the limit `line-bytes` (40)"),
+        "{e}"
+    );
 }
 
 #[test]

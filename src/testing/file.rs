@@ -102,7 +102,7 @@ impl fmt::Display for FileError {
 impl std::error::Error for FileError {}
 
 /// The largest test file read (its JSON snapshots included).
-pub const MAX_FILE_BYTES: usize = 64 << 20;
+pub const MAX_FILE_BYTES: usize = 16 << 20;
 
 const TOP_KEYS: [&str; 4] = ["mapping", "fixtures", "now", "case"];
 const CASE_KEYS: [&str; 12] = [

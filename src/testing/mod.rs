@@ -32,6 +32,8 @@ use crate::record::{EntryError, RecordError};
 use crate::Limits;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{json, Value as Json};
+use std::borrow::Cow;
+use std::io::BufRead;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How to run a test file.
@@ -140,62 +142,39 @@ impl Report {
     }
 }
 
-/// Each case's record: its inline one, or the one it picks from `fixtures` (the bytes of the
-/// file the test file names: NDJSON or a JSON array). A case whose record cannot be had is an
-/// error naming the case's line.
-pub fn records(
-    file: &TestFile,
-    fixtures: Option<&[u8]>,
+/// Each case's record: its inline one, or the one it picks from `fixtures` (the file the test
+/// file names: NDJSON or a JSON array). The fixtures are read once, one record at a time, and
+/// only the records picked are kept. A case whose record cannot be had is an error naming the
+/// case's line.
+pub fn records<'f>(
+    file: &'f TestFile,
+    fixtures: Option<&mut dyn BufRead>,
     limits: &Limits,
-) -> Result<Vec<Json>, FileError> {
-    let mut read: Option<Vec<Fixture>> = None;
-    let mut out = Vec::with_capacity(file.cases.len());
-    for case in &file.cases {
-        let at = |message: String| FileError {
-            line: case.line,
-            column: case.column,
-            message: format!("case \"{}\": {message}", case.name),
+) -> Result<Vec<Cow<'f, Json>>, FileError> {
+    let mut out: Vec<Option<Cow<'f, Json>>> = file
+        .cases
+        .iter()
+        .map(|c| match &c.record {
+            RecordSource::Inline(json) => Some(Cow::Borrowed(json)),
+            RecordSource::Fixture(_) => None,
+        })
+        .collect();
+    if let Some(first) = out.iter().position(Option::is_none) {
+        let Some(fixtures) = fixtures else {
+            let needs = "a `fixture` needs `fixtures = \"FILE\"` at the top of the test file";
+            return Err(case_error(&file.cases[first], needs.into()));
         };
-        let pick = match &case.record {
-            RecordSource::Inline(json) => {
-                out.push(json.clone());
-                continue;
-            }
-            RecordSource::Fixture(pick) => pick,
-        };
-        if read.is_none() {
-            let Some(bytes) = fixtures else {
-                return Err(at(
-                    "a `fixture` needs `fixtures = \"FILE\"` at the top of the test file".into(),
-                ));
-            };
-            read = Some(fixture_records(bytes, limits).map_err(at)?);
-        }
-        let all = read.as_deref().unwrap_or_default();
-        let id_field = match case.kind {
-            Kind::User => "_id",
-            Kind::Group => "id",
-        };
-        let found = all.iter().find(|(line, record)| match pick {
-            Pick::Line(n) => line == n,
-            Pick::Id(id) => record
-                .as_ref()
-                .is_ok_and(|r| r.get(id_field).and_then(Json::as_str) == Some(id)),
-            Pick::Where(fields) => record.as_ref().is_ok_and(|r| {
-                fields
-                    .iter()
-                    .all(|(k, v)| r.get(k).is_some_and(|x| diff::same(x, v)))
-            }),
-        });
-        match found {
-            Some((_, Ok(record))) => out.push(record.clone()),
-            Some((line, Err(e))) => {
-                return Err(at(format!("the fixture at line {line}: {}", e.message())))
-            }
-            None => {
+        pick_fixtures(file, fixtures, limits, &mut out)?;
+    }
+    file.cases
+        .iter()
+        .zip(out)
+        .map(|(case, record)| match (record, &case.record) {
+            (Some(record), _) => Ok(record),
+            (None, RecordSource::Fixture(pick)) => {
                 let what = match pick {
                     Pick::Line(n) => format!("no record starts on line {n}"),
-                    Pick::Id(id) => format!("no record has {id_field} = {id:?}"),
+                    Pick::Id(id) => format!("no record has {} = {id:?}", id_field(case.kind)),
                     Pick::Where(fields) => format!(
                         "no record has {}",
                         fields
@@ -205,31 +184,89 @@ pub fn records(
                             .join(" and ")
                     ),
                 };
-                return Err(at(format!("no fixture selected: {what}")));
+                Err(case_error(case, format!("no fixture selected: {what}")))
+            }
+            (None, RecordSource::Inline(json)) => Ok(Cow::Borrowed(json)),
+        })
+        .collect()
+}
+
+fn case_error(case: &Case, message: String) -> FileError {
+    FileError {
+        line: case.line,
+        column: case.column,
+        message: format!("case \"{}\": {message}", case.name),
+    }
+}
+
+fn id_field(kind: Kind) -> &'static str {
+    match kind {
+        Kind::User => "_id",
+        Kind::Group => "id",
+    }
+}
+
+/// Fills `out[i]` for each case picking from the fixtures, reading them until every pick is
+/// found or the file ends.
+fn pick_fixtures<'f>(
+    file: &'f TestFile,
+    fixtures: &mut dyn BufRead,
+    limits: &Limits,
+    out: &mut [Option<Cow<'f, Json>>],
+) -> Result<(), FileError> {
+    let picks: Vec<(usize, &Case, &Pick)> = file
+        .cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.record {
+            RecordSource::Fixture(pick) => Some((i, c, pick)),
+            RecordSource::Inline(_) => None,
+        })
+        .collect();
+    let mut records = Records::new(fixtures, limits.line_bytes);
+    loop {
+        let pending = || picks.iter().filter(|(i, ..)| out[*i].is_none());
+        let Some(&(_, first, _)) = pending().next() else {
+            return Ok(());
+        };
+        let record = records
+            .next_record()
+            .map_err(|e| case_error(first, format!("the fixtures file: {e}")))?;
+        let Some(record) = record else {
+            return Ok(());
+        };
+        // Only a field match, or the line asked for, needs the record parsed.
+        let wanted = pending().any(|(_, _, p)| !matches!(p, Pick::Line(n) if *n != record.line));
+        if !wanted {
+            continue;
+        }
+        let parsed = match &record.text {
+            Some(text) => crate::parse_record(text, limits),
+            None => Err(RecordError::over_line_bytes(limits.line_bytes)),
+        };
+        let found: Vec<(usize, &Case)> = pending()
+            .filter(|(_, case, pick)| match (pick, &parsed) {
+                (Pick::Line(n), _) => *n == record.line,
+                (_, Err(_)) => false,
+                (Pick::Id(id), Ok(r)) => {
+                    r.get(id_field(case.kind)).and_then(Json::as_str) == Some(id.as_str())
+                }
+                (Pick::Where(fields), Ok(r)) => fields
+                    .iter()
+                    .all(|(k, v)| r.get(k).is_some_and(|x| diff::same(x, v))),
+            })
+            .map(|&(i, case, _)| (i, case))
+            .collect();
+        for (i, case) in found {
+            match &parsed {
+                Ok(r) => out[i] = Some(Cow::Owned(r.clone())),
+                Err(e) => {
+                    let why = format!("the fixture at line {}: {}", record.line, e.message());
+                    return Err(case_error(case, why));
+                }
             }
         }
     }
-    Ok(out)
-}
-
-/// A fixture: the line it starts on, and the record (or why it cannot be read).
-type Fixture = (usize, Result<Json, RecordError>);
-
-/// Every record of a fixtures file.
-fn fixture_records(bytes: &[u8], limits: &Limits) -> Result<Vec<Fixture>, String> {
-    let mut records = Records::new(bytes, limits.line_bytes);
-    let mut out = Vec::new();
-    while let Some(r) = records
-        .next_record()
-        .map_err(|e| format!("the fixtures file: {e}"))?
-    {
-        let parsed = match r.text {
-            Some(text) => crate::parse_record(&text, limits),
-            None => Err(RecordError::over_line_bytes(limits.line_bytes)),
-        };
-        out.push((r.line, parsed));
-    }
-    Ok(out)
 }
 
 /// Runs every case of `file` against the mapping `source` (compiled with `options`, once per
@@ -238,7 +275,7 @@ pub fn run(
     source: &str,
     options: &Options,
     file: &TestFile,
-    records: &[Json],
+    records: &[Cow<'_, Json>],
     run: &RunOptions,
 ) -> Result<Report, CompileError> {
     // One compiled mapping per clock: `now` is a compile option.

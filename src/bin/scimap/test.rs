@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -285,21 +285,24 @@ fn run_file(
         }
     };
     run.inputs.push(run.mapping.clone());
-    let fixtures = match &file.fixtures {
+    let mut fixtures = match &file.fixtures {
         Some(f) => {
             let path = dir.join(f);
             run.inputs.push(path.clone());
-            match read_within(&path, FIXTURES_BYTES) {
-                Ok(bytes) => Some(bytes),
+            match File::open(&path) {
+                // Read one record at a time: only the records cases pick are kept.
+                Ok(file) => Some(BufReader::new(file)),
                 Err(e) => {
-                    run.problem = Some(format!("{}: fixtures: {e}", shown(test)));
+                    let why = format!("cannot read {}: {e}", path.display());
+                    run.problem = Some(format!("{}: fixtures: {why}", shown(test)));
                     return Ok(run);
                 }
             }
         }
         None => None,
     };
-    let records = match testing::records(&file, fixtures.as_deref(), &options.limits) {
+    let fixtures = fixtures.as_mut().map(|f| f as &mut dyn std::io::BufRead);
+    let records = match testing::records(&file, fixtures, &options.limits) {
         Ok(r) => r,
         Err(e) => {
             run.problem = Some(format!("{}:{e}", shown(test)));
@@ -340,9 +343,6 @@ fn run_file(
     run.report = Some(report);
     Ok(run)
 }
-
-/// The largest fixtures file read.
-const FIXTURES_BYTES: usize = 256 << 20;
 
 /// Writes the snapshots that differ into the test file; the new text, if it changed.
 fn bless(
