@@ -231,7 +231,11 @@ fn bench_embed(c: &mut Criterion) {
             let value = expression
                 .evaluate(record)
                 .unwrap_or_else(|e| panic!("scimap {} on user {i}: {e}", case.name));
-            assert_eq!(value, expected, "scimap's Expression {} on user {i}", case.name);
+            assert_eq!(
+                value, expected,
+                "scimap's Expression {} on user {i}",
+                case.name
+            );
             let cel = program
                 .execute(&cel_contexts[i])
                 .unwrap_or_else(|e| panic!("CEL {} on user {i}: {e:?}", case.name));
@@ -250,7 +254,11 @@ fn bench_embed(c: &mut Criterion) {
         group.bench_function(format!("{}/scimap", case.name), |b| {
             b.iter(|| {
                 for record in &records {
-                    black_box(expression.evaluate(black_box(record)).expect("checked above"));
+                    black_box(
+                        expression
+                            .evaluate(black_box(record))
+                            .expect("checked above"),
+                    );
                 }
             })
         });

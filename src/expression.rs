@@ -77,7 +77,9 @@ impl Expression {
             .alloc(memory)
             .map_err(|e| run_error(e.into_message()))?;
         let mut ctx = Ctx::new(whole, fields, &self.section, budget, clock(&self.options));
-        let value = ctx.eval(&self.node).map_err(|e| run_error(e.into_message()))?;
+        let value = ctx
+            .eval(&self.node)
+            .map_err(|e| run_error(e.into_message()))?;
         crate::runtime::format::to_json(&value, &mut ctx.budget)
             .map_err(|e| run_error(e.into_message()))
     }

@@ -34,14 +34,15 @@ mod runtime;
 mod schema;
 mod suggest;
 mod syntax;
+pub mod testing;
 mod types;
 /// The WASM exports (reference §wasm); public so that `tests/wasm.rs` can call them.
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
 pub use diagnostic::{warning_code, Counts, Diagnostic, Label, Severity, Span, WARNING_CODES};
-pub use limits::Limits;
 pub use expression::{eval_expression, ExprError, Expression, Phase};
+pub use limits::Limits;
 pub use mapping::{parse_record, CompileError, Explained, Kind, Mapping, Options, Record};
 pub use profile::{Profile, UpdateStyle};
 pub use record::{EntryError, RecordError};

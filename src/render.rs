@@ -73,7 +73,7 @@ pub fn github_line(d: &Diagnostic, file: &str, index: &LineIndex) -> String {
 
 /// GitHub's escapes for a workflow command's data, and [`visible`]'s for the other unsafe
 /// characters: the runner's log shows them to readers.
-fn escape_data(s: &str) -> String {
+pub fn escape_data(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -86,7 +86,8 @@ fn escape_data(s: &str) -> String {
     out
 }
 
-fn escape_property(s: &str) -> String {
+/// [`escape_data`], and `:` and `,`, for a workflow command's properties (`file=`, `title=`).
+pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

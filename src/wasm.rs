@@ -254,6 +254,57 @@ fn preview_json(source: &str, record_json: &str, kind: Kind, options: &Options) 
     })
 }
 
+/// `run_tests(source, testsToml, fixtures) → { error, cases, passed, failed, coverage }`
+/// (reference §wasm-run-tests): the cases of a test file run against the mapping, one thread,
+/// coverage gathered. `fixtures` is the text of the file the test file's `fixtures` names
+/// (empty when none). `error`: `null`, or `{ input: "tests"|"mapping", message, line?,
+/// column?, diagnostics? }` when the test file cannot be read or the mapping does not compile
+/// (then `cases` is empty and `coverage` null); each case is `{ name, line, column, passed,
+/// mismatches }` as `scimap test --format json` has it.
+#[wasm_bindgen]
+pub fn run_tests(source: &str, tests: &str, fixtures: &str) -> Result<JsValue, JsError> {
+    to_js(&tests_json(source, tests, fixtures))
+}
+
+fn tests_json(source: &str, tests: &str, fixtures: &str) -> Json {
+    use crate::testing::{self, RunOptions, TestFile};
+    let options = Options::default();
+    let failed = |error: Json| json!({ "error": error, "cases": [], "passed": 0, "failed": 0, "coverage": null });
+    let file_error = |e: testing::FileError| {
+        failed(json!({
+            "input": "tests", "message": e.message, "line": e.line, "column": e.column,
+        }))
+    };
+    let file = match TestFile::parse(tests, &options.limits) {
+        Ok(file) => file,
+        Err(e) => return file_error(e),
+    };
+    let mut fixtures = fixtures.as_bytes();
+    let fixtures = (!fixtures.is_empty()).then_some(&mut fixtures as &mut dyn std::io::BufRead);
+    let records = match testing::records(&file, fixtures, &options.limits) {
+        Ok(records) => records,
+        Err(e) => return file_error(e),
+    };
+    let run = RunOptions {
+        threads: 1,
+        coverage: true,
+    };
+    match testing::run(source, &options, &file, &records, &run) {
+        Ok(report) => json!({
+            "error": null,
+            "cases": report.cases.iter().map(testing::CaseResult::to_json).collect::<Vec<_>>(),
+            "passed": report.passed(),
+            "failed": report.failed(),
+            "coverage": report.coverage.as_ref().map(testing::Coverage::to_json),
+        }),
+        Err(e) => failed(json!({
+            "input": "mapping",
+            "message": "the mapping does not compile",
+            "diagnostics": diagnostics_json(&e.diagnostics, &e.source),
+        })),
+    }
+}
+
 /// `functions() → [{ name, signature, summary, details, examples: [{ expression, expected }] }]`
 /// in catalogue order.
 #[wasm_bindgen]

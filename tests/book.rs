@@ -18,6 +18,8 @@
 //!   with the `scimap` under test first on the PATH. `[..]` in an expected line matches any
 //!   text, a line `...` any number of lines. A command that exits non-zero must be followed
 //!   by `$ echo $?`.
+//! * `toml,file=NAME` — a test file (reference §testing-format) written into the scratch
+//!   directory, for the `console` blocks after it to run.
 //! * `rust` — exactly `{{#include FILE.rs:ANCHOR}}` of a file compiled into this test (below).
 //! * `text` — prose-like material, not checked.
 //!
@@ -250,6 +252,12 @@ impl Chapter<'_> {
                 self.console(block);
             }
             "rust" => self.rust(&info, block),
+            "toml" => match info.one("file") {
+                Some(name) if info.unknown(&["file"]).is_none() => {
+                    self.write_file(line, name, &block.body)
+                }
+                _ => self.fail(line, "a `toml` block is a test file: `toml,file=NAME`"),
+            },
             "" => self.fail(
                 line,
                 "a code block without an info string (use `text` for prose)",

@@ -1161,6 +1161,7 @@ fn help_shows_options_only_where_they_apply() {
         ("bulk", true, true),
         ("expr", true, true),
         ("functions", false, false),
+        ("test", false, true),
         ("fmt", false, true),
     ] {
         let text = help(command);
@@ -1185,11 +1186,12 @@ fn help_shows_options_only_where_they_apply() {
 // ---------------------------------------------------------------------------------------------
 // completions and man pages
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "check",
     "eval",
     "bulk",
     "expr",
+    "test",
     "functions",
     "fmt",
     "completions",

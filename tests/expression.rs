@@ -52,7 +52,10 @@ fn errors_say_whether_the_expression_or_the_record_failed() {
         .evaluate_json(&json!({"firstname": null}))
         .expect_err("nil");
     assert_eq!(e.phase, Phase::Run);
-    assert_eq!(upper.evaluate_json(&json!({"firstname": "ada"})).unwrap(), "ADA");
+    assert_eq!(
+        upper.evaluate_json(&json!({"firstname": "ada"})).unwrap(),
+        "ADA"
+    );
     let e = upper.evaluate_json(&json!([1])).expect_err("not an object");
     assert_eq!(e.message, "the record is not a JSON object");
 }

@@ -4,7 +4,7 @@
 #![cfg(all(target_arch = "wasm32", feature = "wasm"))]
 
 use js_sys::{Array, Reflect};
-use scimap::wasm::{check, functions, plan, preview, schemas};
+use scimap::wasm::{check, functions, plan, preview, run_tests, schemas};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -676,4 +676,60 @@ fn the_reference_example_of_plan() {
             "error": null
         })
     );
+}
+
+#[wasm_bindgen_test]
+fn run_tests_reports_each_case_and_the_coverage() {
+    let source = "user {\n  userName = $.username\n  displayName = displayname ?? username\n}\n";
+    let tests = r#"
+fixtures = "users.ndjson"
+
+[[case]]
+name = "picked"
+fixture = { where = { username = "bo" } }
+expect = { "/displayName" = "Bo D." }
+
+[[case]]
+name = "wrong"
+record = { username = "ada" }
+expect = { "/displayName" = "Ada" }
+"#;
+    let fixtures = "{\"username\": \"bo\", \"displayname\": \"Bo D.\"}\n";
+    let out = to_json(&run_tests(source, tests, fixtures).unwrap());
+    assert_eq!(out["error"], Json::Null);
+    assert_eq!(
+        (out["passed"].as_u64(), out["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(out["cases"][0]["passed"], true);
+    assert_eq!(
+        out["cases"][1]["mismatches"][0],
+        json!({"what": "payload", "path": "/displayName", "expected": "Ada", "actual": "ada",
+               "entry": {"target": "displayName", "line": 3, "column": 17}})
+    );
+    let sides: Vec<(String, u64)> = out["coverage"]["branches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["side"].as_str().unwrap().to_string(),
+                b["hits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sides, [("left".to_string(), 1), ("right".to_string(), 1)]);
+
+    let broken = to_json(&run_tests(source, "[[case]]\nname = 1\n", "").unwrap());
+    assert_eq!(
+        (
+            broken["error"]["input"].as_str(),
+            broken["error"]["line"].as_u64()
+        ),
+        (Some("tests"), Some(2))
+    );
+    let uncompiled =
+        to_json(&run_tests("user {\n  usrName = $.username\n}\n", tests, fixtures).unwrap());
+    assert_eq!(uncompiled["error"]["input"], "mapping");
+    assert_eq!(uncompiled["cases"], json!([]));
 }

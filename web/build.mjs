@@ -1,5 +1,5 @@
-// Bundles the page into dist/: app.js (CodeMirror, the wasm-bindgen glue, the seed mappings
-// and sample records), index.html, style.css and the engine's .wasm.
+// Bundles the page into dist/: app.js (CodeMirror, the wasm-bindgen glue, the seed mappings,
+// their tests and sample records), index.html, style.css and the engine's .wasm.
 // Run after `wasm-bindgen --target web --out-dir web/pkg` (`cargo xtask wasm` does both).
 import * as esbuild from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -23,7 +23,7 @@ await esbuild.build({
   format: "esm",
   target: "es2022",
   minify: true,
-  loader: { ".scimap": "text" },
+  loader: { ".scimap": "text", ".toml": "text", ".ndjson": "text" },
   logLevel: "warning",
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(join(here, file), join(dist, file));

@@ -342,6 +342,61 @@ test("the Request panel shows the plan, each operation linked to its entry", asy
   await setCurrent("");
 });
 
+/** The Tests panel's summary, once it starts with `prefix` (or the last one seen). */
+async function testsSummaryBecomes(prefix) {
+  try {
+    await page.waitForFunction(
+      (want) => document.getElementById("tests-summary").textContent.startsWith(want),
+      prefix,
+      { timeout: 5_000 },
+    );
+  } catch {
+    // Fall through: the assertion shows the difference.
+  }
+  return page.textContent("#tests-summary");
+}
+
+test("the Tests panel runs the seed app's tests and highlights what they leave uncovered", async () => {
+  await page.fill("#now-input", "");
+  await page.selectOption("#app-select", "trello");
+  // The seed app's own test file, run as `scimap test examples` runs it.
+  assert.match(await testsSummaryBecomes("8 passed"), /^8 passed, 0 failed · coverage 100\.0%$/);
+  assert.equal(await page.locator("#test-results li.passed").count(), 8);
+  assert.equal(await page.locator("#uncovered li").count(), 0);
+  assert.equal(await page.locator("#editor .cm-lintRange-hint").count(), 0);
+
+  // One case that fails, and leaves branches and entries uncovered.
+  await page.fill("#tests-input", [
+    "[[case]]",
+    'name = "a wrong name"',
+    'record = { username = "ada", firstname = "Ada", lastname = "L", state = "ACTIVATED" }',
+    'expect = { "/name/formatted" = "Ada Lovelace" }',
+  ].join("\n"));
+  assert.match(await testsSummaryBecomes("0 passed"), /^0 passed, 1 failed/);
+  const failure = await page.textContent("#test-results li.failed");
+  assert.match(failure, /a wrong name/);
+  assert.match(failure, /payload \/name\/formatted: expected "Ada Lovelace", got "Ada L"/);
+  // The entry to blame is a button that selects it in the editor.
+  await page.click("#test-results li.failed button.cause");
+  const selected = await page.evaluate(() => {
+    const v = window.scimapEditor;
+    const s = v.state.selection.main;
+    return v.state.doc.sliceString(s.from, s.to);
+  });
+  assert.match(selected, /^name\.formatted\s*=\s*fullName/);
+  const uncovered = await page.locator("#uncovered li").allTextContents();
+  assert.ok(uncovered.some((t) => /`\?\?` right never taken: firstname \?\? ""/.test(t)), uncovered.join("\n"));
+  assert.ok(uncovered.some((t) => /no case gives `displayName` a value/.test(t)), uncovered.join("\n"));
+  assert.ok((await page.locator("#editor .cm-lintRange-hint").count()) > 0);
+  await page.screenshot({ path: join(here, "test-results", "tests-panel.png"), fullPage: true });
+
+  // A test file that is not TOML says where.
+  await page.fill("#tests-input", "[[case]]\nname = \n");
+  assert.match(await testsSummaryBecomes("test file"), /^test file 2:8: not TOML/);
+  await page.selectOption("#app-select", "trello");
+  assert.match(await testsSummaryBecomes("8 passed"), /^8 passed, 0 failed/);
+});
+
 test("compile + preview of the Trello mapping: median time in Chromium (printed)", async () => {
   const source = readFileSync(join(repo, "examples", "trello.scimap"), "utf8");
   const times = await page.evaluate(

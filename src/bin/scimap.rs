@@ -1,4 +1,4 @@
-//! The `scimap` command (reference §cli): check, eval, bulk, expr, functions, fmt.
+//! The `scimap` command (reference §cli): check, eval, bulk, plan, expr, test, functions, fmt.
 //!
 //! Exit codes: 0 success; 1 the input was processed and something in it is wrong; 2 usage or
 //! I/O error. Diagnostics go to stderr, results to stdout.
@@ -25,6 +25,8 @@ use scimap::{
 mod diff;
 #[path = "scimap/generate.rs"]
 mod generate;
+#[path = "scimap/test.rs"]
+mod test;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -96,14 +98,14 @@ enum Command {
     Plan(PlanArgs),
     /// Evaluate one expression against a record and print its value as JSON
     Expr(ExprArgs),
-    /// Test mappings against generated records: failing entries, with the smallest failing
-    /// record, and entries always or sometimes absent
-    Test(generate::TestArgs),
     /// List the standard library, or show one function in full
     Functions {
         /// A function name
         name: Option<String>,
     },
+    /// Run a mapping's test cases (NAME.test.toml beside NAME.scimap) and report what differs;
+    /// with --generate, test mappings against generated records
+    Test(test::TestArgs),
     /// Rewrite mappings in the canonical layout
     Fmt {
         /// Mapping files (.scimap)
@@ -390,7 +392,7 @@ fn main() -> ExitCode {
             let options = args.options.options();
             expr(args, &options)
         }
-        Command::Test(args) => generate::test(args),
+        Command::Test(args) => test::run(args),
         Command::Functions { name } => functions(name.as_deref()),
         Command::Fmt {
             files,

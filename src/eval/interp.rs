@@ -1,5 +1,6 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
+use super::coverage::{self, Branch};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj, Positions};
@@ -33,6 +34,9 @@ pub struct Ctx<'a> {
     pub budget: Budget,
     /// `now()`: fixed by the options, or the system clock once read for this record.
     now: Option<Time>,
+    /// Whether branches are recorded (`scimap test --coverage`); shared values are then
+    /// evaluated at each occurrence, so that each one's branches count.
+    covering: bool,
 }
 
 fn nil_error(what: &str, action: String) -> EvalError {
@@ -72,6 +76,14 @@ impl<'a> Ctx<'a> {
             scratch: String::new(),
             budget,
             now,
+            covering: coverage::recording(),
+        }
+    }
+
+    /// Records the side a branch point took, when coverage is on.
+    fn branch(&self, span: Span, branch: Branch, side: bool) {
+        if self.covering {
+            coverage::hit(span, branch, side);
         }
     }
 
@@ -97,7 +109,7 @@ impl<'a> Ctx<'a> {
 
     /// An `Op::Shared` value: computed the first time, then the kept value.
     fn shared(&mut self, index: usize, node: &'a Node, span: Span) -> EvalResult<Value<'a>> {
-        if let Some(Some(v)) = self.shared.get(index) {
+        if let (Some(Some(v)), false) = (self.shared.get(index), self.covering) {
             return Ok(v.clone());
         }
         let v = self.eval_op(node).map_err(|e| e.at(span))?;
@@ -150,7 +162,7 @@ impl<'a> Ctx<'a> {
                 let v = self.eval(operand)?;
                 unary(*op, v)?
             }
-            Op::Binary(op, l, r) => self.binary(*op, l, r)?,
+            Op::Binary(op, l, r) => self.binary(*op, l, r, n.span)?,
             Op::MatchesConst {
                 subject,
                 regex,
@@ -235,7 +247,7 @@ impl<'a> Ctx<'a> {
                 self.budget.step(1 + s.len() as u64 / 16)?;
                 Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
             }
-            Op::Predicate { .. } => self.predicate(&n.op)?,
+            Op::Predicate { .. } => self.predicate(&n.op, n.span)?,
             Op::Now => Value::Time(*self.now.get_or_insert_with(|| Time {
                 instant: chrono::Utc::now(),
                 zone: Zone::Utc,
@@ -275,8 +287,14 @@ impl<'a> Ctx<'a> {
                 then,
                 otherwise,
             } => match self.eval(cond)? {
-                Value::Bool(true) => self.eval(then)?,
-                Value::Bool(false) => self.eval(otherwise)?,
+                Value::Bool(true) => {
+                    self.branch(n.span, Branch::Conditional, false);
+                    self.eval(then)?
+                }
+                Value::Bool(false) => {
+                    self.branch(n.span, Branch::Conditional, true);
+                    self.eval(otherwise)?
+                }
                 other => {
                     return Err(EvalError::type_error(format!(
                         "non-bool expression (type {}) used as condition",
@@ -528,7 +546,13 @@ impl<'a> Ctx<'a> {
         result.map(Some).map_err(|e| e.at(n.span))
     }
 
-    fn binary(&mut self, op: BinaryOp, l: &'a Node, r: &'a Node) -> EvalResult<Value<'a>> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        l: &'a Node,
+        r: &'a Node,
+        span: Span,
+    ) -> EvalResult<Value<'a>> {
         use BinaryOp::*;
         match op {
             And | Or => {
@@ -540,7 +564,10 @@ impl<'a> Ctx<'a> {
                         a.type_name()
                     )));
                 };
-                if (op == And) != a {
+                let kind = if op == And { Branch::And } else { Branch::Or };
+                let stops = (op == And) != a;
+                self.branch(span, kind, !stops);
+                if stops {
                     return Ok(Value::Bool(a));
                 }
                 // Expr's VM leaves the right operand as it is: `true && x` is `x`.
@@ -548,6 +575,7 @@ impl<'a> Ctx<'a> {
             }
             Coalesce => {
                 let a = self.eval(l)?;
+                self.branch(span, Branch::Coalesce, a.is_nil());
                 return if a.is_nil() { self.eval(r) } else { Ok(a) };
             }
             _ => {}
@@ -632,7 +660,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// An `Op::Predicate`, named in messages as written (`filter` for a fused `find`).
-    fn predicate(&mut self, op: &'a Op) -> EvalResult<Value<'a>> {
+    fn predicate(&mut self, op: &'a Op, span: Span) -> EvalResult<Value<'a>> {
         let Op::Predicate {
             func,
             list,
@@ -662,6 +690,7 @@ impl<'a> Ctx<'a> {
             extra_values.push(self.eval(e)?);
         }
         let len = items.len();
+        self.branch(span, Branch::Closure, len > 0);
         self.budget.step(len as u64)?;
         // Runs the body for item i; the predicate's own result.
         macro_rules! run {

@@ -9,7 +9,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { syntaxHighlighting, bracketMatching, indentOnInput } from "@codemirror/language";
 import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 import { setDiagnostics, lintGutter, lintKeymap } from "@codemirror/lint";
-import init, { preview, plan, check, functions, schemas } from "../pkg/scimap.js";
+import init, { preview, plan, check, functions, schemas, run_tests } from "../pkg/scimap.js";
 import { scimapLanguage, scimapHighlight, scimapCompletions } from "./language.js";
 import users from "../../examples/users.json";
 import groups from "../../examples/groups.json";
@@ -17,8 +17,15 @@ import trello from "../../examples/trello.scimap";
 import miro from "../../examples/miro.scimap";
 import monday from "../../examples/monday.scimap";
 import trelica from "../../examples/trelica.scimap";
+import trelloTests from "../../examples/trello.test.toml";
+import miroTests from "../../examples/miro.test.toml";
+import mondayTests from "../../examples/monday.test.toml";
+import trelicaTests from "../../examples/trelica.test.toml";
+// The seed apps' tests pick their records from it (`fixtures = "users.ndjson"`).
+import usersNdjson from "../../examples/users.ndjson";
 
 const SEEDS = { trello, miro, monday, trelica };
+const SEED_TESTS = { trello: trelloTests, miro: miroTests, monday: mondayTests, trelica: trelicaTests };
 const $ = (id) => document.getElementById(id);
 
 /** JSON text with BigInts (integers beyond 2^53 − 1) written exactly. */
@@ -65,7 +72,7 @@ function el(tag, props = {}, ...children) {
 async function main() {
   await init({ module_or_path: new URL("./scimap_bg.wasm", import.meta.url) });
   // For the end-to-end test and the curious: the engine itself.
-  window.scimapEngine = { preview, plan, check, functions, schemas };
+  window.scimapEngine = { preview, plan, check, functions, schemas, run_tests };
 
   // `payload`: the last one the record gave, for "from the payload".
   const state = { kind: "user", records: users, payload: null };
@@ -76,6 +83,8 @@ async function main() {
   const nowInput = $("now-input");
   const currentInput = $("current-input");
   const deactivateInput = $("deactivate-input");
+  const testsInput = $("tests-input");
+  testsInput.value = SEED_TESTS[appSelect.value] ?? "";
   // The profile is the mapping's, read again only when the mapping changes.
   let profileOf = { source: null, profile: null };
 
@@ -263,6 +272,73 @@ async function main() {
     );
   }
 
+  /** The test file's cases, pass or fail; the marks of what they leave uncovered. */
+  function renderTests(result, doc) {
+    const summary = $("tests-summary");
+    const marks = [];
+    if (testsInput.value.trim() === "") {
+      summary.textContent = "";
+      $("test-results").replaceChildren();
+      $("uncovered").replaceChildren();
+      return marks;
+    }
+    if (result.error) {
+      // A mapping that does not compile: the problems list says why.
+      summary.className = "failed";
+      summary.textContent = result.error.input === "tests"
+        ? `test file ${result.error.line}:${result.error.column}: ${result.error.message}`
+        : result.error.message;
+      $("test-results").replaceChildren();
+      $("uncovered").replaceChildren();
+      return marks;
+    }
+    summary.className = result.failed > 0 ? "failed" : "ok";
+    summary.textContent = `${result.passed} passed, ${result.failed} failed`
+      + ` · coverage ${result.coverage.percent.toFixed(1)}%`;
+    $("test-results").replaceChildren(
+      ...result.cases.map((c) => el(
+        "li",
+        { className: c.passed ? "passed" : "failed" },
+        el("span", { className: "mark", textContent: c.passed ? "✓ " : "✗ " }),
+        `${c.name} `,
+        el("code", { textContent: `line ${c.line}` }),
+        ...c.mismatches.map((m) => {
+          const shown = (v) => (v === null ? "nothing" : stringify(v));
+          const where = m.path ? `${m.what} ${m.path}` : m.what;
+          const item = el("div", { className: "mismatch" },
+            `${where}: expected ${shown(m.expected)}, got ${shown(m.actual)}`);
+          if (m.entry) item.append(" ", ...causeButtons([m.entry], doc));
+          return item;
+        }),
+      )),
+    );
+    const uncovered = [];
+    for (const e of result.coverage.entries.filter((e) => e.hits === 0)) {
+      const message = `not covered by the tests: no case gives \`${e.target}\` a value`;
+      marks.push({ ...entrySpan(doc, e.line, e.column), severity: "hint", source: "coverage", message });
+      uncovered.push({ line: e.line, column: e.column, text: message });
+    }
+    for (const b of result.coverage.branches.filter((b) => b.hits === 0)) {
+      const message = `not covered by the tests: \`${b.kind}\` ${b.side} never taken`;
+      marks.push({
+        from: position(doc, b.line, b.column),
+        to: position(doc, b.endLine, b.endColumn),
+        severity: "hint",
+        source: "coverage",
+        message,
+      });
+      uncovered.push({ line: b.line, column: b.column, text: `${message}: ${b.source}` });
+    }
+    $("uncovered").replaceChildren(
+      ...uncovered.map((u) => {
+        const li = el("li", {}, el("code", { textContent: `${u.line}:${u.column} ` }), u.text);
+        li.addEventListener("click", () => select({ from: position(doc, u.line, u.column) }));
+        return li;
+      }),
+    );
+    return marks;
+  }
+
   function setStatus(text, kind) {
     status.textContent = text;
     status.className = `status ${kind}`;
@@ -297,6 +373,7 @@ async function main() {
         message: `this record: ${e.message}`,
       });
     }
+    marks.push(...renderTests(run_tests(source, testsInput.value, usersNdjson), doc));
     view.dispatch(setDiagnostics(view.state, marks));
     renderProblems(result.diagnostics, doc);
     renderExplain(result.explain);
@@ -330,6 +407,7 @@ async function main() {
   }
 
   appSelect.addEventListener("change", () => {
+    testsInput.value = SEED_TESTS[appSelect.value] ?? "";
     view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: SEEDS[appSelect.value] } });
   });
   $("kind-select").addEventListener("change", (e) => {
@@ -351,6 +429,7 @@ async function main() {
     schedule();
   });
   nowInput.addEventListener("input", schedule);
+  testsInput.addEventListener("input", schedule);
   currentInput.addEventListener("input", schedule);
   deactivateInput.addEventListener("change", schedule);
   $("current-from-payload").addEventListener("click", () => {

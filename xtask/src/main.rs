@@ -107,6 +107,22 @@ fn ci() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    // The seed apps' own tests, through the command as a user runs them (reference §testing),
+    // every entry and branch of each mapping covered.
+    run(
+        "cargo",
+        &[
+            "run",
+            "--quiet",
+            "--bin",
+            "scimap",
+            "--",
+            "test",
+            "examples",
+            "--min-coverage",
+            "100",
+        ],
+    )?;
     scim_server::run_step()?;
     wasm::web_test()?;
     book::build()?;

@@ -21,6 +21,7 @@ pub fn build() -> Result<(), String> {
         "eval",
         "bulk",
         "expr",
+        "test",
         "functions",
         "fmt",
         "completions",

@@ -1,73 +1,48 @@
 //! `scimap test --generate N` (reference §generate): each section of each mapping evaluated
 //! against N generated records; a report per section, then the summary line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono::{DateTime, FixedOffset};
-use clap::{Args, ValueEnum};
+use chrono::DateTime;
 use scimap::generate::{self, Report, Status};
 use scimap::Kind;
 use serde_json::Value;
 
-use super::{
-    escape_controls, kind_name, load_mapping, parse_now, print_stdout, shown, LimitArgs, Outcome,
-};
+use super::test::{TestArgs, TestFormat};
+use super::{escape_controls, kind_name, load_mapping, print_stdout, shown, Outcome};
 
 /// The clock of a generated run unless `--now` fixes another, so that a run gives the same
 /// report on every day.
 const NOW: &str = "2025-06-01T00:00:00Z";
 
-#[derive(Args)]
-pub struct TestArgs {
-    /// Mapping files (.scimap)
-    #[arg(required = true, value_name = "MAPPING")]
-    mappings: Vec<PathBuf>,
-    /// Evaluate each section against N records generated from the JumpCloud record schema
-    #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..))]
-    generate: u64,
-    /// Seed of the generated records: the same seed, the same records and report
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    seed: u64,
-    /// Evaluations spent shrinking one failing record, at most
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    shrink_steps: usize,
-    /// How to report
-    #[arg(long, value_enum, default_value = "human")]
-    format: TestFormat,
-    /// Make warnings (entries always absent, or absent with their input) fail the run
-    #[arg(long)]
-    deny_warnings: bool,
-    /// Fix the clock for now() (RFC 3339) [default: 2025-06-01T00:00:00Z]
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
-    now: Option<DateTime<FixedOffset>>,
-    #[command(flatten)]
-    limits: LimitArgs,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TestFormat {
-    /// A report per section on stdout, then `N passed, N failed` (entries)
-    Human,
-    /// One JSON array on stdout: a report per section
-    Json,
-}
-
-pub fn test(args: TestArgs) -> Outcome {
+/// `scimap test --generate N MAPPING…`: `count` is `--generate`'s N.
+pub fn test(args: &TestArgs, count: u64) -> Outcome {
+    let as_json = match args.format {
+        TestFormat::Human => false,
+        TestFormat::Json => true,
+        TestFormat::Junit | TestFormat::Github => {
+            return Err("--generate reports for people or as JSON (--format human or json)".into())
+        }
+    };
+    if args.paths.is_empty() {
+        return Err(
+            "--generate needs the mappings to test: scimap test --generate N MAPPING…".into(),
+        );
+    }
     let mut options = args.limits.options();
     options.now = Some(
         args.now
             .unwrap_or_else(|| DateTime::parse_from_rfc3339(NOW).expect("a valid constant")),
     );
     let settings = generate::Settings {
-        records: usize::try_from(args.generate)
-            .map_err(|_| "--generate is too large".to_string())?,
+        records: usize::try_from(count).map_err(|_| "--generate is too large".to_string())?,
         seed: args.seed,
         shrink_steps: args.shrink_steps,
     };
     let mut failed = false;
     let (mut passed_entries, mut failed_entries) = (0, 0);
     let mut json = Vec::new();
-    for path in &args.mappings {
+    for path in &args.paths {
         let Some(mapping) = load_mapping(path, &options)? else {
             failed = true;
             continue;
@@ -85,26 +60,24 @@ pub fn test(args: TestArgs) -> Outcome {
                     passed_entries += 1;
                 }
             }
-            match args.format {
-                TestFormat::Human => print_stdout(&human(path, &report))?,
-                TestFormat::Json => {
-                    let mut value = report.to_json();
-                    if let Value::Object(o) = &mut value {
-                        o.insert("file".into(), path.display().to_string().into());
-                    }
-                    json.push(value);
+            if as_json {
+                let mut value = report.to_json();
+                if let Value::Object(o) = &mut value {
+                    o.insert("file".into(), path.display().to_string().into());
                 }
+                json.push(value);
+            } else {
+                print_stdout(&human(path, &report))?;
             }
         }
     }
-    match args.format {
-        TestFormat::Human => print_stdout(&format!(
+    if as_json {
+        let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        print_stdout(&format!("{text}\n"))?;
+    } else {
+        print_stdout(&format!(
             "{passed_entries} passed, {failed_entries} failed\n"
-        ))?,
-        TestFormat::Json => {
-            let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
-            print_stdout(&format!("{text}\n"))?;
-        }
+        ))?;
     }
     Ok(if failed {
         super::Status::Failed
