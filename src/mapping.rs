@@ -1042,5 +1042,6 @@ mod tests {
     fn a_mapping_is_send_and_sync() {
         fn shared<T: Send + Sync>() {}
         shared::<Mapping>();
+        shared::<crate::Expression>();
     }
 }

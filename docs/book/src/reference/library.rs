@@ -200,6 +200,26 @@ fn expressions() {
 }
 
 #[test]
+fn expression_compiled_once() -> Result<(), Box<dyn Error>> {
+    // ANCHOR: expression_compiled
+    use scimap::{Expression, Kind, Options, Record};
+    let options = Options::default();
+    let status = Expression::compile(
+        r#"state == "ACTIVATED" ? "active" : "inactive""#,
+        Kind::User,
+        &options,
+    )?;
+    for line in [r#"{"state":"ACTIVATED"}"#, r#"{"state":"SUSPENDED"}"#] {
+        let record = Record::parse(line.as_bytes(), &options.limits)?;
+        println!("{}", status.evaluate(&record)?);
+    }
+    let user = serde_json::json!({"state": "ACTIVATED"});
+    assert_eq!(status.evaluate_json(&user)?, "active");
+    // ANCHOR_END: expression_compiled
+    Ok(())
+}
+
+#[test]
 fn functions_and_formatting() -> Result<(), Box<dyn Error>> {
     // ANCHOR: functions
     let lower = scimap::functions()
