@@ -18,6 +18,7 @@ mod check;
 mod diagnostic;
 mod eval;
 pub mod fmt;
+pub mod ide;
 mod ir;
 pub mod json;
 mod jsonpath;

@@ -23,6 +23,8 @@ use scimap::{
 // Beside this file rather than in `src/bin/`, where it would be taken for a binary.
 #[path = "scimap/diff.rs"]
 mod diff;
+#[path = "scimap/lsp.rs"]
+mod lsp;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -107,6 +109,11 @@ enum Command {
         /// Change nothing: print a diff of what would change, and fail if anything would
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Run the language server (LSP over stdin and stdout) for editors
+    Lsp {
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -391,6 +398,7 @@ fn main() -> ExitCode {
             check,
             limits,
         } => fmt(&files, check, &limits.options()),
+        Command::Lsp { limits } => lsp::run(limits.options()).map(|()| Status::Ok),
         Command::Completions { shell } => completions(shell),
     };
     match outcome {
