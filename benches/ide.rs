@@ -25,10 +25,8 @@ const ENTRIES: usize = 200;
 const URN: &str = "urn:example:params:scim:schemas:extension:bench:2.0:User";
 
 fn mapping() -> String {
-    let mut out = format!("schema \"{URN}\" {{\n");
-    for i in 1..ENTRIES {
-        out.push_str(&format!("  a{i}: string\n"));
-    }
+    let attributes: Vec<String> = (1..ENTRIES).map(|i| format!("  a{i}: string")).collect();
+    let mut out = format!("schema \"{URN}\" {{\n{}\n", attributes.join(",\n"));
     out.push_str(
         "}\n\nuser {\n  let fullName = trim((firstname ?? \"\") + \" \" + (lastname ?? \"\"))\n\n",
     );

@@ -348,6 +348,36 @@ fn a_session_over_stdio() {
     let cursor = json!({"line": profile_line["line"], "character": 5});
     let settings = labels(&client.at("textDocument/completion", &doc, cursor));
     insta::assert_json_snapshot!("completions_profile", settings);
+
+    let next = json!({"line": profile_line["line"].as_u64().unwrap() + 1, "character": 0});
+    client.change(
+        &doc,
+        version + 1,
+        json!({"start": profile_line, "end": next}),
+        "",
+    );
+
+    // In a schema declaration: the types an attribute may have.
+    let schema_line = pos(&text, "  hireYear:", 0);
+    client.change(
+        &doc,
+        version + 2,
+        json!({"start": schema_line, "end": schema_line}),
+        "  hireMonth: int\n",
+    );
+    let cursor = json!({"line": schema_line["line"], "character": 16});
+    let types = labels(&client.at("textDocument/completion", &doc, cursor));
+    assert_eq!(
+        types,
+        [
+            "string",
+            "boolean",
+            "integer",
+            "decimal",
+            "dateTime",
+            "reference"
+        ]
+    );
     client.shutdown();
 }
 

@@ -42,10 +42,12 @@ impl Shared {
     }
 }
 
-/// The expressions whose span holds `at`, with the type the checker gave each.
+/// The expressions whose span holds `at`, with the type the checker gave each; and every
+/// section `let` (its name's span) with its type.
 pub struct Probe {
     at: usize,
     found: std::cell::RefCell<Vec<(Span, Type)>>,
+    lets: std::cell::RefCell<Vec<(Span, Type)>>,
 }
 
 impl Probe {
@@ -54,6 +56,15 @@ impl Probe {
             self.found.borrow_mut().push((span, ty.clone()));
         }
     }
+}
+
+/// What [`probe`] found.
+#[derive(Default)]
+pub struct Probed {
+    /// The expressions around the offset (nested ones after those they are in).
+    pub around: Vec<(Span, Type)>,
+    /// The `let`s of every section, by their name's span.
+    pub lets: Vec<(Span, Type)>,
 }
 
 /// The checked program: each section's IR, and its diagnostics (errors and warnings) in
@@ -70,21 +81,22 @@ pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) 
     check_in(file, source, Shared::new(limits), allow).0
 }
 
-/// Checks a file and answers what the language service asks (`ide`): every expression whose
-/// span holds the offset `at` (the innermost last among nested ones), with its type.
-pub fn probe(file: &ast::File, source: &str, limits: &Limits, at: usize) -> Vec<(Span, Type)> {
+/// Checks a file and answers what the language service asks (`ide`): the expressions whose
+/// span holds the offset `at`, and the `let`s, with their types.
+pub fn probe(file: &ast::File, source: &str, limits: &Limits, at: usize) -> Probed {
     let shared = Shared {
         probe: Some(Probe {
             at,
             found: Default::default(),
+            lets: Default::default(),
         }),
         ..Shared::new(limits)
     };
     let shared = check_in(file, source, shared, &[]).1;
-    shared
-        .probe
-        .map(|p| p.found.into_inner())
-        .unwrap_or_default()
+    shared.probe.map_or_else(Probed::default, |p| Probed {
+        around: p.found.into_inner(),
+        lets: p.lets.into_inner(),
+    })
 }
 
 fn check_in(file: &ast::File, source: &str, shared: Shared, allow: &[String]) -> (Checked, Shared) {
@@ -266,6 +278,9 @@ fn check_section(
                     depth = 0;
                 }
                 let_depths.push(depth);
+                if let Some(probe) = &shared.probe {
+                    probe.lets.borrow_mut().push((l.name.span, ty.clone()));
+                }
                 lets.push(SectionLet {
                     name: l.name.node.clone(),
                     ty,

@@ -51,24 +51,18 @@ enum Block {
     Outside,
 }
 
-/// The profile settings (check/profile.rs checks them) and what each takes.
-const SETTINGS: [(&str, &str); 6] = [
-    ("update", "`patch` or `put`: how the app takes changes"),
-    (
-        "updatable",
-        "the attributes the app lets change after creation",
-    ),
-    ("patchOnly", "the attributes the app changes only by PATCH"),
-    ("groups", "`true` or `false`: whether the app takes groups"),
-    (
-        "matching",
-        "the attribute the app matches existing users by",
-    ),
-    (
-        "maxPatchOperations",
-        "the most operations one PATCH request may hold",
-    ),
-];
+/// What a profile setting (check/profile.rs) takes.
+fn setting_doc(name: &str) -> &'static str {
+    match name {
+        "update" => "`patch` or `put`: how the app takes changes",
+        "updatable" => "the attributes the app lets change after creation",
+        "patchOnly" => "the attributes the app changes only by PATCH",
+        "groups" => "`true` or `false`: whether the app takes groups",
+        "matching" => "the attribute the app matches existing users by",
+        "maxPatchOperations" => "the most operations one PATCH request may hold",
+        _ => "",
+    }
+}
 
 const KEYWORDS: [&str; 15] = [
     "nil",
@@ -101,6 +95,13 @@ impl Analysis {
         match block_at(text, line_start) {
             Block::App => self.in_profile(before, offset),
             Block::Section(kind) => self.in_section(kind, before, offset, line_start),
+            Block::Schema if before.contains(':') => {
+                let word = word_span(before, offset, char::is_alphanumeric);
+                crate::schema::DECLARABLE
+                    .iter()
+                    .map(|t| self.item(t.name(), CompletionKind::Value, None, None, word))
+                    .collect()
+            }
             Block::Schema | Block::Outside => Vec::new(),
         }
     }
@@ -129,16 +130,11 @@ impl Analysis {
             c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
         });
         let Some((key, value)) = before.split_once('=') else {
-            return SETTINGS
+            return crate::check::profile::SETTINGS
                 .iter()
-                .map(|(k, doc)| {
-                    self.item(
-                        *k,
-                        CompletionKind::Setting,
-                        None,
-                        Some(doc.to_string()),
-                        word,
-                    )
+                .map(|k| {
+                    let doc = Some(setting_doc(k).to_string());
+                    self.item(*k, CompletionKind::Setting, None, doc, word)
                 })
                 .collect();
         };
@@ -146,7 +142,8 @@ impl Analysis {
             "update" => vec!["patch", "put"],
             "groups" => vec!["true", "false"],
             "updatable" | "patchOnly" | "matching" if !value.contains(']') => {
-                return self.targets(SectionKind::User, word, offset, false);
+                let file = self.tree_at(offset);
+                return self.targets(SectionKind::User, file.as_deref(), word, false);
             }
             _ => Vec::new(),
         };
@@ -217,7 +214,7 @@ impl Analysis {
                 .strip_prefix("create ")
                 .map_or(trimmed, str::trim_start);
             let word = Span::new(offset - target.len(), offset);
-            let mut out = self.targets(kind, word, offset, true);
+            let mut out = self.targets(kind, file, word, true);
             if !trimmed.contains(char::is_whitespace) {
                 for k in ["let", "create"] {
                     out.push(self.item(k, CompletionKind::Keyword, None, None, word));
@@ -239,14 +236,11 @@ impl Analysis {
     fn targets(
         &self,
         kind: SectionKind,
+        file: Option<&ast::File>,
         word: Span,
-        offset: usize,
         with_filters: bool,
     ) -> Vec<Completion> {
-        let declared = self
-            .tree_at(offset)
-            .map(|f| declared_schemas(&f))
-            .unwrap_or_default();
+        let declared = file.map(declared_schemas).unwrap_or_default();
         let mut schemas = builtin_schemas(kind);
         if kind == SectionKind::User {
             schemas.extend(declared.iter());
@@ -422,6 +416,7 @@ impl Analysis {
         else {
             return Vec::new();
         };
+        let types: std::collections::HashMap<_, _> = self.let_types(file).into_iter().collect();
         section
             .items
             .iter()
@@ -429,14 +424,7 @@ impl Analysis {
                 ast::Item::Let(l) if l.span.end < offset => Some(l),
                 _ => None,
             })
-            .map(|l| {
-                let ty = self
-                    .types_at(file, l.value.span.start)
-                    .into_iter()
-                    .find(|(s, _)| *s == l.value.span)
-                    .map(|(_, t)| t);
-                (l.name.node.clone(), ty)
-            })
+            .map(|l| (l.name.node.clone(), types.get(&l.name.span).cloned()))
             .collect()
     }
 

@@ -38,9 +38,9 @@ impl Analysis {
             }) if contains(p.span, offset) => (direct_hover(section.kind, &p.node)?, p.span),
             ast::Item::Let(l) if contains(l.name.span, offset) => {
                 let ty = self
-                    .types_at(file, l.value.span.start)
+                    .let_types(file)
                     .into_iter()
-                    .find(|(s, _)| *s == l.value.span)
+                    .find(|(s, _)| *s == l.name.span)
                     .map(|(_, t)| t)?;
                 (
                     format!(
@@ -87,7 +87,7 @@ impl Analysis {
                 innermost = Some(x);
             }
         });
-        let mut markdown = format!("```scimap\n{}: {ty}\n```", excerpt(text));
+        let mut markdown = format!("```scimap\n{}: {ty}\n```", super::one_line(text));
         if let Some(ExprKind::Ident(name)) = innermost.map(|x| &x.kind) {
             let section = file.sections.iter().find(|s| contains(s.span, offset));
             let is_let = section.is_some_and(|s| {
@@ -206,26 +206,17 @@ fn direct_hover(kind: SectionKind, path: &str) -> Option<String> {
     ))
 }
 
-/// The object behind nullables and arrays.
-pub(super) fn non_array(ty: &Type) -> &Type {
-    match ty {
-        Type::Nullable(t) | Type::Array(t) => non_array(t),
-        t => t,
+/// The type behind nullables and arrays (an array literal may nest as deep as `depth`).
+pub(super) fn non_array(mut ty: &Type) -> &Type {
+    while let Type::Nullable(t) | Type::Array(t) = ty {
+        ty = t;
     }
+    ty
 }
 
 pub(super) fn section_name(kind: SectionKind) -> &'static str {
     match kind {
         SectionKind::User => "user",
         SectionKind::Group => "group",
-    }
-}
-
-/// An expression's text for a hover heading: one line, at most 60 characters.
-fn excerpt(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
     }
 }

@@ -160,9 +160,18 @@ impl Analysis {
 
     /// The types of the expressions around `offset`, outermost first.
     fn types_at(&self, file: &ast::File, offset: usize) -> Vec<(Span, crate::types::Type)> {
-        let mut found = crate::check::probe(file, &self.source(), &self.options.limits, offset);
+        let mut found = self.probe(file, offset).around;
         found.sort_by_key(|(s, _)| (s.start, std::cmp::Reverse(s.end)));
         found
+    }
+
+    /// The type of every section `let`, by its name's span (one check of the file).
+    fn let_types(&self, file: &ast::File) -> Vec<(Span, crate::types::Type)> {
+        self.probe(file, usize::MAX).lets
+    }
+
+    fn probe(&self, file: &ast::File, offset: usize) -> crate::check::Probed {
+        crate::check::probe(file, &self.source(), &self.options.limits, offset)
     }
 }
 
@@ -354,4 +363,13 @@ fn item_span(item: &ast::Item) -> Span {
 
 fn contains(span: Span, offset: usize) -> bool {
     span.start <= offset && offset <= span.end
+}
+
+/// Source text for a heading or an outline: on one line, at most 60 characters.
+fn one_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
 }

@@ -114,7 +114,8 @@ impl Analysis {
                 .map(|item| match item {
                     ast::Item::Let(l) => symbol(
                         l.name.node.clone(),
-                        text.get(l.value.span.start..l.value.span.end).map(one_line),
+                        text.get(l.value.span.start..l.value.span.end)
+                            .map(super::one_line),
                         SymbolKind::Let,
                         l.span,
                         l.name.span,
@@ -338,18 +339,9 @@ fn source_text(e: &ast::Entry, text: &str) -> String {
         ast::Source::Const(c) => c.span,
         ast::Source::Expr(x) => x.span,
     };
-    let s = one_line(text.get(span.start..span.end).unwrap_or(""));
+    let s = super::one_line(text.get(span.start..span.end).unwrap_or(""));
     match &e.source {
         ast::Source::Const(_) => format!("const {s}"),
         _ => s,
-    }
-}
-
-/// A source excerpt on one line, at most 60 characters.
-fn one_line(s: &str) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
     }
 }
