@@ -84,14 +84,20 @@ impl Client {
 
     /// The result of a request (an error response fails the test).
     fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.response(method, params);
+        assert!(response.get("error").is_none(), "{method}: {response}");
+        response["result"].clone()
+    }
+
+    /// The whole response to a request.
+    fn response(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
             let message = self.receive();
             if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
-                assert!(message.get("error").is_none(), "{method}: {message}");
-                return message["result"].clone();
+                return message;
             }
             self.notifications.push(message);
         }
@@ -377,6 +383,56 @@ fn a_session_over_stdio() {
             "dateTime",
             "reference"
         ]
+    );
+    client.shutdown();
+}
+
+/// Requests the server cannot answer get an error response, and it stays up: an unknown method,
+/// bad parameters, a document that is not open, positions past the end of the text.
+#[test]
+fn bad_requests_get_errors_and_the_server_stays_up() {
+    let mut client = Client::start(json!({"userRecord": "no/such/file.json"}));
+    let warning = client.receive();
+    assert_eq!(warning["method"], "window/showMessage", "{warning}");
+    assert!(
+        warning["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the sample record"),
+        "{warning}"
+    );
+    let error = |response: Value| response["error"]["code"].as_i64();
+    assert_eq!(
+        error(client.response("textDocument/unknown", json!({}))),
+        Some(-32601)
+    );
+    assert_eq!(
+        error(client.response("textDocument/hover", json!({"bad": 1}))),
+        Some(-32602)
+    );
+    let closed = json!({"textDocument": {"uri": uri("closed.scimap")}, "position": {"line": 0, "character": 0}});
+    assert_eq!(
+        error(client.response("textDocument/hover", closed)),
+        Some(-32602)
+    );
+    let doc = uri("far.scimap");
+    client.open(&doc, "user {\n  userName = $.username\n}\n");
+    let far = json!({"line": 999, "character": 999});
+    assert_eq!(
+        client.at("textDocument/hover", &doc, far.clone()),
+        Value::Null
+    );
+    assert!(client
+        .at("textDocument/completion", &doc, far)
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // A change past the end appends; the server still answers.
+    let end = json!({"start": {"line": 99, "character": 0}, "end": {"line": 99, "character": 0}});
+    let diagnostics = client.change(&doc, 2, end, "group {\n}\n");
+    assert_eq!(
+        diagnostics[0]["code"], "scimap::missing-required",
+        "{diagnostics}"
     );
     client.shutdown();
 }
