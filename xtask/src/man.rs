@@ -23,6 +23,7 @@ pub fn build() -> Result<(), String> {
         "expr",
         "functions",
         "fmt",
+        "lsp",
         "completions",
     ] {
         let page = dir.join(format!("scimap-{command}.1"));
