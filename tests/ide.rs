@@ -175,3 +175,42 @@ fn questions_at_every_position_never_panic() {
         }
     }
 }
+
+/// The position of the `nth` (0-based) `needle` in an ASCII text.
+fn at(text: &str, needle: &str, nth: usize) -> Position {
+    let offset = text.match_indices(needle).nth(nth).expect("in the text").0;
+    let line = text[..offset].matches('\n').count() as u32;
+    let character = (offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    Position { line, character }
+}
+
+/// An expression's own `let` is found from its uses, and a section `let` of the same name is
+/// not one of them: each name has its scope.
+#[test]
+fn expression_lets_have_their_scope() {
+    let text =
+        "user {\n  let x = username\n  userName = let x = lower(x); x + x\n  displayName = x\n}\n";
+    let analysis = Analysis::new(text, &Options::default());
+    // The `x` of `x + x` is the expression's.
+    let inner = at(text, "x + x", 0);
+    let declared = at(text, "x = lower", 0);
+    assert_eq!(analysis.definition(inner).map(|r| r.start), Some(declared));
+    let starts = |position: Position| -> Vec<Position> {
+        analysis
+            .references(position, true)
+            .iter()
+            .map(|r| r.start)
+            .collect()
+    };
+    let second = Position {
+        character: inner.character + 4,
+        ..inner
+    };
+    assert_eq!(starts(inner), [declared, inner, second]);
+    // The section `let`: used in the inner `let`'s value and by `displayName`, not in its body.
+    let section = at(text, "x = username", 0);
+    assert_eq!(
+        starts(section),
+        [section, at(text, "x); ", 0), at(text, "x\n}", 0)]
+    );
+}
