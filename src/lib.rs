@@ -20,6 +20,7 @@ mod eval;
 mod expression;
 pub mod fmt;
 pub mod generate;
+pub mod ide;
 mod ir;
 pub mod json;
 mod jsonpath;

@@ -152,7 +152,7 @@ impl ScimType {
 }
 
 /// The types a `schema "urn:…" { name: type }` declaration may use (reference §file-schema).
-const DECLARABLE: [ScimType; 6] = [
+pub const DECLARABLE: [ScimType; 6] = [
     ScimType::String,
     ScimType::Boolean,
     ScimType::Integer,

@@ -1,7 +1,8 @@
 //! The WASM exports of the preview page (reference §wasm): the same engine as the command line,
 //! returning plain JavaScript objects.
 
-use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
+use crate::schema::{self, ScimSchema};
+use crate::syntax::ast::SectionKind;
 use crate::types::Type;
 use crate::{
     parse_record, render, Diagnostic, EntryError, Explained, Kind, Mapping, Options, RecordError,
@@ -378,46 +379,26 @@ fn object_of(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// The mappable attribute paths of a schema (reference §targets-forbidden: not complex attributes
-/// themselves, `schemas`, read-only ones, nor a group's `members`); extension attributes are
-/// qualified with their URN.
+/// The mappable attribute paths of a schema (reference §targets-forbidden), as the language
+/// service lists them (`ide::target_paths`) but without the typed filters.
 fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {
-    let core = matches!(schema.urn.as_str(), schema::CORE_USER | schema::CORE_GROUP);
-    let prefix = if core {
-        String::new()
-    } else {
-        format!("{}:", schema.urn)
+    let kind = match kind {
+        Kind::User => SectionKind::User,
+        Kind::Group => SectionKind::Group,
     };
-    let mappable = |a: &ScimAttribute| {
-        a.mutability != Mutability::ReadOnly
-            && a.name != "schemas"
-            && !(kind == Kind::Group && a.name == "members")
-    };
-    let target = |name: String, a: &ScimAttribute, multi_valued: bool| {
-        json!({
-            "name": name,
-            "type": a.ty.name(),
-            "multiValued": multi_valued,
-            "required": a.required,
-            "canonicalValues": a.canonical_values,
+    crate::ide::target_paths(schema, kind)
+        .into_iter()
+        .filter(|t| !t.path.contains('['))
+        .map(|t| {
+            json!({
+                "name": t.path,
+                "type": t.attribute.ty.name(),
+                "multiValued": t.parent.map_or(t.attribute.multi_valued, |p| p.multi_valued),
+                "required": t.attribute.required,
+                "canonicalValues": t.attribute.canonical_values,
+            })
         })
-    };
-    let mut out = Vec::new();
-    for attr in schema.attributes.iter().filter(|a| mappable(a)) {
-        if attr.ty == ScimType::Complex {
-            for sub in attr.sub_attributes.iter().filter(|a| mappable(a)) {
-                let name = format!("{prefix}{}.{}", attr.name, sub.name);
-                out.push(target(name, sub, attr.multi_valued));
-            }
-        } else {
-            out.push(target(
-                format!("{prefix}{}", attr.name),
-                attr,
-                attr.multi_valued,
-            ));
-        }
-    }
-    out
+        .collect()
 }
 
 fn diagnostics_json(diagnostics: &[Diagnostic], source: &str) -> Json {

@@ -25,6 +25,8 @@ use scimap::{
 mod diff;
 #[path = "scimap/generate.rs"]
 mod generate;
+#[path = "scimap/lsp.rs"]
+mod lsp;
 #[path = "scimap/test.rs"]
 mod test;
 
@@ -114,6 +116,11 @@ enum Command {
         /// Change nothing: print a diff of what would change, and fail if anything would
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Run the language server (LSP over stdin and stdout) for editors
+    Lsp {
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -399,6 +406,7 @@ fn main() -> ExitCode {
             check,
             limits,
         } => fmt(&files, check, &limits.options()),
+        Command::Lsp { limits } => lsp::run(limits.options()).map(|()| Status::Ok),
         Command::Completions { shell } => completions(shell),
     };
     match outcome {

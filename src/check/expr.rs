@@ -264,6 +264,14 @@ impl<'c> ExprChecker<'c> {
 
     /// Checks and lowers one expression.
     pub fn check(&mut self, e: &Expr) -> (Node, Type) {
+        let checked = self.check_kind(e);
+        if let Some(probe) = &self.shared.probe {
+            probe.record(e.span, &checked.1);
+        }
+        checked
+    }
+
+    fn check_kind(&mut self, e: &Expr) -> (Node, Type) {
         let span = e.span;
         match &e.kind {
             ExprKind::Nil => (node(Op::Nil, span), Type::Nil),

@@ -26,6 +26,9 @@ pub struct Shared {
     pub limits: Limits,
     pub suggest: Suggester,
     pub patterns: Patterns,
+    /// The language service's question (`probe`): the expressions around one offset and
+    /// their types, recorded as they are checked.
+    pub probe: Option<Probe>,
 }
 
 impl Shared {
@@ -34,8 +37,34 @@ impl Shared {
             limits: *limits,
             suggest: Suggester::new(diagnostic::MAX_DIAGNOSTICS),
             patterns: Patterns::new(limits.regex_bytes),
+            probe: None,
         }
     }
+}
+
+/// The expressions whose span holds `at`, with the type the checker gave each; and every
+/// section `let` (its name's span) with its type.
+pub struct Probe {
+    at: usize,
+    found: std::cell::RefCell<Vec<(Span, Type)>>,
+    lets: std::cell::RefCell<Vec<(Span, Type)>>,
+}
+
+impl Probe {
+    pub fn record(&self, span: Span, ty: &Type) {
+        if span.start <= self.at && self.at <= span.end {
+            self.found.borrow_mut().push((span, ty.clone()));
+        }
+    }
+}
+
+/// What [`probe`] found.
+#[derive(Default)]
+pub struct Probed {
+    /// The expressions around the offset (nested ones after those they are in).
+    pub around: Vec<(Span, Type)>,
+    /// The `let`s of every section, by their name's span.
+    pub lets: Vec<(Span, Type)>,
 }
 
 /// The checked program: each section's IR, and its diagnostics (errors and warnings) in
@@ -49,9 +78,30 @@ pub struct Checked {
 }
 
 pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) -> Checked {
+    check_in(file, source, Shared::new(limits), allow).0
+}
+
+/// Checks a file and answers what the language service asks (`ide`): the expressions whose
+/// span holds the offset `at`, and the `let`s, with their types.
+pub fn probe(file: &ast::File, source: &str, limits: &Limits, at: usize) -> Probed {
+    let shared = Shared {
+        probe: Some(Probe {
+            at,
+            found: Default::default(),
+            lets: Default::default(),
+        }),
+        ..Shared::new(limits)
+    };
+    let shared = check_in(file, source, shared, &[]).1;
+    shared.probe.map_or_else(Probed::default, |p| Probed {
+        around: p.found.into_inner(),
+        lets: p.lets.into_inner(),
+    })
+}
+
+fn check_in(file: &ast::File, source: &str, shared: Shared, allow: &[String]) -> (Checked, Shared) {
     let mut diagnostics = Vec::new();
     let declared = declare_schemas(file, &mut diagnostics);
-    let shared = Shared::new(limits);
     let app_profile = profile::check(
         file.profile.as_ref(),
         &declared,
@@ -64,19 +114,34 @@ pub fn check(file: &ast::File, source: &str, limits: &Limits, allow: &[String]) 
         let mut facts = Vec::new();
         let ir = check_section(section, source, &declared, &shared, &mut diags, &mut facts);
         let group = (section.kind == SectionKind::Group).then_some(section.keyword);
-        profile::check_entries(&app_profile, group, &facts, &mut diags);
+        let mut entry_diags = Vec::new();
+        profile::check_entries(&app_profile, group, &facts, &mut entry_diags);
+        // An entry's allow comment silences the profile's warnings about it too.
+        entry_diags.retain(|d| d.is_error() || !allowed_by_entry(section, d));
+        diags.extend(entry_diags);
         diagnostics.extend(diags);
         sections.push((section.kind, ir));
     }
     let allowed =
         |d: &Diagnostic| d.severity == Severity::Warning && allow.iter().any(|c| c == d.code);
     diagnostics.retain(|d| !allowed(d));
-    Checked {
+    let checked = Checked {
         sections,
         profile: app_profile.profile,
         schemas: declared.into_schemas(),
         diagnostics: diagnostic::cap(diagnostics),
-    }
+    };
+    (checked, shared)
+}
+
+/// Whether the entry a warning points into names its code in its allow comment.
+fn allowed_by_entry(section: &ast::Section, d: &Diagnostic) -> bool {
+    section.items.iter().any(|item| {
+        matches!(item, ast::Item::Entry(e)
+            if e.span.start <= d.span.start
+                && d.span.end <= e.span.end
+                && e.allow.iter().any(|c| c == d.code))
+    })
 }
 
 fn declare_schemas(file: &ast::File, diagnostics: &mut Vec<Diagnostic>) -> Declared {
@@ -213,6 +278,9 @@ fn check_section(
                     depth = 0;
                 }
                 let_depths.push(depth);
+                if let Some(probe) = &shared.probe {
+                    probe.lets.borrow_mut().push((l.name.span, ty.clone()));
+                }
                 lets.push(SectionLet {
                     name: l.name.node.clone(),
                     ty,

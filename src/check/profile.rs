@@ -10,7 +10,7 @@ use crate::syntax::ast::{ProfileDecl, SettingValue, Spanned};
 use std::collections::HashMap;
 
 /// The settings a profile may have, as written.
-const SETTINGS: [&str; 6] = [
+pub const SETTINGS: [&str; 6] = [
     "update",
     "updatable",
     "patchOnly",

@@ -14,10 +14,13 @@
 //! * `fuzz [SECONDS] [--keep-going] [TARGET…]` — every fuzz target with resource oracles (see
 //!   fuzz.rs).
 //! * `scim-server` — update plans applied to a real SCIM server, scim2-server (scim_server.rs).
+//! * `nvim` — `scimap lsp` driven by Neovim's built-in LSP client, headless (editors.rs).
+//! * `vscode` — the VS Code extension of editors/vscode, packaged (editors.rs).
 
 mod bench;
 mod bench_plan;
 mod book;
+mod editors;
 mod fuzz;
 mod hostile;
 mod man;
@@ -40,8 +43,10 @@ fn main() -> ExitCode {
         Some("man") => man::build(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("scim-server") => scim_server::run_step(),
+        Some("nvim") => editors::nvim(),
+        Some("vscode") => editors::vscode(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  bench-plan [N]  plan --input beside bulk on N generated users (default 100000), one thread\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  bench-plan [N]  plan --input beside bulk on N generated users (default 100000), one thread\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)\n  nvim      scimap lsp driven by Neovim's built-in LSP client, headless (Debian's neovim)\n  vscode    the VS Code extension (editors/vscode) packaged into scimap.vsix");
             return ExitCode::from(2);
         }
     };
@@ -124,6 +129,8 @@ fn ci() -> Result<(), String> {
         ],
     )?;
     scim_server::run_step()?;
+    editors::nvim()?;
+    editors::vscode()?;
     wasm::web_test()?;
     book::build()?;
     man::build()?;

@@ -24,6 +24,7 @@ pub fn build() -> Result<(), String> {
         "test",
         "functions",
         "fmt",
+        "lsp",
         "completions",
     ] {
         let page = dir.join(format!("scimap-{command}.1"));

@@ -19,7 +19,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 pub fn build(release: bool) -> Result<(), String> {
     install_toolchain()?;
-    npm_ci()?;
+    npm_ci("web")?;
     let (profile_flag, profile_dir) = if release {
         (vec!["--profile", "wasm-release"], "wasm-release")
     } else {
@@ -113,16 +113,17 @@ fn install_toolchain() -> Result<(), String> {
     Ok(())
 }
 
-/// `npm ci` in web/, unless node_modules was installed from the current lockfile already.
-fn npm_ci() -> Result<(), String> {
-    let web = root().join("web");
+/// `npm ci` in a directory of the repository (`web`), unless node_modules was installed from
+/// the current lockfile already.
+pub fn npm_ci(dir: &str) -> Result<(), String> {
+    let web = root().join(dir);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let lock = modified(&web.join("package-lock.json"));
     let installed = modified(&web.join("node_modules/.package-lock.json"));
     if matches!((lock, installed), (Some(lock), Some(installed)) if installed >= lock) {
         return Ok(());
     }
-    eprintln!("$ (cd web && npm ci)");
+    eprintln!("$ (cd {dir} && npm ci)");
     let status = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&web)
@@ -131,7 +132,7 @@ fn npm_ci() -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`npm ci` in web/ failed ({status})"))
+        Err(format!("`npm ci` in {dir}/ failed ({status})"))
     }
 }
 

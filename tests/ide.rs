@@ -1,0 +1,216 @@
+//! The language service (`scimap::ide`) on every UI, hostile and example mapping: each quick
+//! fix leaves a mapping that compiles further than before, fixing all of a file's fixable
+//! diagnostics makes it compile, and no question at any position panics.
+
+use scimap::ide::{Analysis, Position, Range};
+use scimap::{Kind, Options, Severity};
+use std::path::PathBuf;
+
+/// Every fixture mapping that is text (the invalid-UTF-8 ones are not: no editor opens them
+/// as text).
+fn fixtures() -> Vec<(String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in [
+        "tests/ui",
+        "tests/hostile/mappings",
+        "examples",
+        "examples/mistakes",
+    ] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "scimap"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let name = path.strip_prefix(&root).unwrap().display().to_string();
+                out.push((name, text));
+            }
+        }
+    }
+    assert!(out.len() > 80, "the fixtures are there");
+    out
+}
+
+fn counts(a: &Analysis) -> (usize, usize) {
+    let d = a.diagnostics();
+    let errors = d.iter().filter(|d| d.severity == Severity::Error).count();
+    (errors, d.len() - errors)
+}
+
+/// The text after an action's edits (applied last first, so that earlier ranges hold).
+fn apply(text: &str, action: &scimap::ide::CodeAction) -> String {
+    let mut out = text.to_string();
+    let mut edits = action.edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    for e in edits {
+        scimap::ide::edit(&mut out, e.range, &e.new_text);
+    }
+    out
+}
+
+#[test]
+fn every_quick_fix_leaves_a_mapping_that_compiles_further() {
+    let options = Options::default();
+    let mut fixes = 0;
+    let mut codes = std::collections::BTreeSet::new();
+    for (name, text) in fixtures() {
+        let before = Analysis::new(&text, &options);
+        let (errors, warnings) = counts(&before);
+        for d in before.problems() {
+            for action in before.code_actions(d.range) {
+                if action.diagnostic != d.range || action.code != d.code {
+                    continue; // Another diagnostic's, checked with it.
+                }
+                let fixed = apply(&text, &action);
+                let after = Analysis::new(&fixed, &options);
+                let (errors_after, warnings_after) = counts(&after);
+                let what = format!("{name}: {:?} on {}\n{fixed}", action.title, d.code);
+                match d.severity {
+                    Severity::Error => assert!(errors_after < errors, "{what}"),
+                    Severity::Warning => {
+                        assert!(errors_after <= errors, "{what}");
+                        assert!(warnings_after < warnings, "{what}");
+                    }
+                }
+                fixes += 1;
+                codes.insert(d.code);
+            }
+        }
+    }
+    // Each kind of fix met at least once: the property is not vacuous.
+    assert!(fixes >= 10, "{fixes} fixes");
+    for code in [
+        "scimap::unknown-target",
+        "scimap::unknown-field",
+        "scimap::maybe-nil",
+        "scimap::non-singular-path",
+    ] {
+        assert!(codes.contains(code), "a fix for {code} among {codes:?}");
+    }
+}
+
+/// Applying the preferred fix of each diagnostic in turn: a file whose diagnostics all have
+/// one ends up compiling.
+#[test]
+fn fixing_everything_fixable_compiles() {
+    let options = Options::default();
+    let mut compiled = 0;
+    for (name, mut text) in fixtures() {
+        let mut fixable = true;
+        for _ in 0..50 {
+            let analysis = Analysis::new(&text, &options);
+            let Some(first) = analysis
+                .problems()
+                .into_iter()
+                .find(|d| d.severity == Severity::Error)
+            else {
+                break;
+            };
+            let Some(action) = analysis
+                .code_actions(first.range)
+                .into_iter()
+                .find(|a| a.preferred && a.diagnostic == first.range && a.code == first.code)
+            else {
+                fixable = false;
+                break;
+            };
+            text = apply(&text, &action);
+        }
+        let after = Analysis::new(&text, &options);
+        if fixable {
+            assert_eq!(counts(&after).0, 0, "{name}:\n{text}");
+            compiled += 1;
+        }
+    }
+    assert!(compiled > 5, "{compiled} fixtures fixed whole");
+}
+
+/// Completion, hover, definitions, references, actions and hints at every position where a
+/// token starts or ends: answers, never a panic, ranges inside the text.
+#[test]
+fn questions_at_every_position_never_panic() {
+    let options = Options::default();
+    let record =
+        serde_json::json!({"username": "ada", "email": "ada@example.com", "state": "ACTIVATED"});
+    for (name, text) in fixtures() {
+        let analysis = Analysis::new(&text, &options);
+        let lines: Vec<&str> = text.split('\n').collect();
+        let last = Position {
+            line: lines.len() as u32 - 1,
+            character: lines.last().map_or(0, |l| l.encode_utf16().count()) as u32,
+        };
+        let inside = |r: &Range| r.start <= r.end && r.end <= last;
+        let _ = analysis.symbols();
+        let _ = analysis.folding();
+        let _ = analysis.format();
+        for kind in [Kind::User, Kind::Group] {
+            let _ = analysis.inlay_hints(kind, &record);
+        }
+        for (line, l) in lines.iter().enumerate().take(200) {
+            let mut previous = None;
+            let mut column = 0u32;
+            for c in l.chars().chain(std::iter::once('\n')) {
+                let class = (c.is_alphanumeric(), c.is_whitespace());
+                if previous != Some(class) {
+                    let at = Position {
+                        line: line as u32,
+                        character: column,
+                    };
+                    for c in analysis.completions(at) {
+                        assert!(inside(&c.range), "{name} {at:?}: {c:?}");
+                    }
+                    if let Some(h) = analysis.hover(at) {
+                        assert!(inside(&h.range), "{name} {at:?}: {h:?}");
+                    }
+                    let _ = analysis.definition(at);
+                    let _ = analysis.references(at, true);
+                    let _ = analysis.code_actions(Range { start: at, end: at });
+                }
+                previous = Some(class);
+                column += c.len_utf16() as u32;
+            }
+        }
+    }
+}
+
+/// The position of the `nth` (0-based) `needle` in an ASCII text.
+fn at(text: &str, needle: &str, nth: usize) -> Position {
+    let offset = text.match_indices(needle).nth(nth).expect("in the text").0;
+    let line = text[..offset].matches('\n').count() as u32;
+    let character = (offset - text[..offset].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    Position { line, character }
+}
+
+/// An expression's own `let` is found from its uses, and a section `let` of the same name is
+/// not one of them: each name has its scope.
+#[test]
+fn expression_lets_have_their_scope() {
+    let text =
+        "user {\n  let x = username\n  userName = let x = lower(x); x + x\n  displayName = x\n}\n";
+    let analysis = Analysis::new(text, &Options::default());
+    // The `x` of `x + x` is the expression's.
+    let inner = at(text, "x + x", 0);
+    let declared = at(text, "x = lower", 0);
+    assert_eq!(analysis.definition(inner).map(|r| r.start), Some(declared));
+    let starts = |position: Position| -> Vec<Position> {
+        analysis
+            .references(position, true)
+            .iter()
+            .map(|r| r.start)
+            .collect()
+    };
+    let second = Position {
+        character: inner.character + 4,
+        ..inner
+    };
+    assert_eq!(starts(inner), [declared, inner, second]);
+    // The section `let`: used in the inner `let`'s value and by `displayName`, not in its body.
+    let section = at(text, "x = username", 0);
+    assert_eq!(
+        starts(section),
+        [section, at(text, "x); ", 0), at(text, "x\n}", 0)]
+    );
+}
