@@ -1161,7 +1161,7 @@ fn help_shows_options_only_where_they_apply() {
         ("bulk", true, true),
         ("expr", true, true),
         ("functions", false, false),
-        ("test", false, true),
+        ("test", true, true),
         ("fmt", false, true),
     ] {
         let text = help(command);

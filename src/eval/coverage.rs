@@ -43,7 +43,9 @@ pub fn recording() -> bool {
     HITS.with(|h| h.borrow().is_some())
 }
 
-/// Notes a side taken.
+/// Notes a side taken (out of line: only a coverage run gets here).
+#[cold]
+#[inline(never)]
 pub fn hit(span: Span, branch: Branch, side: bool) {
     HITS.with(|h| {
         if let Some(set) = h.borrow_mut().as_mut() {

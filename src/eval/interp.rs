@@ -81,6 +81,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records the side a branch point took, when coverage is on.
+    #[inline]
     fn branch(&self, span: Span, branch: Branch, side: bool) {
         if self.covering {
             coverage::hit(span, branch, side);
@@ -107,7 +108,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// An `Op::Shared` value: computed the first time, then the kept value.
+    /// An `Op::Shared` value: computed the first time, then the kept value (out of line, so
+    /// that `eval` stays small).
+    #[inline(never)]
     fn shared(&mut self, index: usize, node: &'a Node, span: Span) -> EvalResult<Value<'a>> {
         if let (Some(Some(v)), false) = (self.shared.get(index), self.covering) {
             return Ok(v.clone());
