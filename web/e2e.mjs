@@ -26,6 +26,9 @@ const FLAGS = [
 let server, url, browser, page;
 const requests = [];
 const pageErrors = [];
+// The page's confirm() dialogs: their messages, answered as `acceptDialogs` says.
+const dialogs = [];
+let acceptDialogs = true;
 
 before(async () => {
   mkdirSync(join(here, "test-results"), { recursive: true });
@@ -35,6 +38,10 @@ before(async () => {
   page.on("request", (r) => requests.push(r.url()));
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    return acceptDialogs ? d.accept() : d.dismiss();
+  });
   await page.goto(url);
   await page.waitForSelector("#status.ok", { timeout: 30_000 });
 });
@@ -395,6 +402,46 @@ test("the Tests panel runs the seed app's tests and highlights what they leave u
   assert.match(await testsSummaryBecomes("test file"), /^test file 2:8: not TOML/);
   await page.selectOption("#app-select", "trello");
   assert.match(await testsSummaryBecomes("8 passed"), /^8 passed, 0 failed/);
+});
+
+test("Start from asks before replacing an edit; a share link restores the page; the payload downloads", async () => {
+  await page.selectOption("#app-select", "trello");
+  await replaceMapping(["user {", 'userName = lower(username ?? "")', 'title = const "Shared"', "}"]);
+  const expected = {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName: users[0].username.toLowerCase(),
+    title: "Shared",
+  };
+  assert.deepEqual(await payloadBecomes(expected), expected);
+  // Refused: the edit stays, and so does the app it started from.
+  dialogs.length = 0;
+  acceptDialogs = false;
+  await page.selectOption("#app-select", "miro");
+  acceptDialogs = true;
+  assert.equal(dialogs.length, 1);
+  assert.match(dialogs[0], /^Replace the edited mapping with .*Miro.*\? Your changes are lost\.$/);
+  assert.equal(await page.inputValue("#app-select"), "trello");
+  assert.match(await page.textContent("#editor .cm-content"), /title = const "Shared"/);
+
+  await page.fill("#now-input", NOW);
+  await page.click("#share");
+  const link = await page.inputValue("#share-link");
+  assert.ok(link.startsWith(`${url}#s=`), link);
+  const other = await browser.newPage();
+  other.on("request", (r) => requests.push(r.url()));
+  other.on("pageerror", (e) => pageErrors.push(e.message));
+  await other.goto(link);
+  await other.waitForSelector("#status.ok", { timeout: 30_000 });
+  assert.match(await other.textContent("#editor .cm-content"), /title = const "Shared"/);
+  assert.equal(await other.inputValue("#now-input"), NOW);
+  assert.equal(await other.inputValue("#app-select"), "trello");
+  await other.waitForFunction(() => document.getElementById("payload").textContent.includes("Shared"));
+  assert.deepEqual(JSON.parse(await other.textContent("#payload")), expected);
+  await other.close();
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#payload-download")]);
+  assert.equal(download.suggestedFilename(), "payload.json");
+  assert.deepEqual(JSON.parse(readFileSync(await download.path(), "utf8")), expected);
 });
 
 test("compile + preview of the Trello mapping: median time in Chromium (printed)", async () => {

@@ -62,6 +62,26 @@ function entrySpan(doc, line, column) {
   return { from: l.from + (l.text.length - l.text.trimStart().length), to };
 }
 
+/** What a share link carries, as URL-safe base64 of its JSON (UTF-8). */
+function encodeShare(value) {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The value of a share link's fragment (`#s=…`), or null when it has none or it is damaged. */
+function decodeShare(hash) {
+  if (!hash.startsWith("#s=")) return null;
+  try {
+    const text = atob(hash.slice(3).replace(/-/g, "+").replace(/_/g, "/"));
+    const value = JSON.parse(new TextDecoder().decode(Uint8Array.from(text, (c) => c.charCodeAt(0))));
+    return value && typeof value.mapping === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 function el(tag, props = {}, ...children) {
   const e = document.createElement(tag);
   Object.assign(e, props);
@@ -406,9 +426,43 @@ async function main() {
     }
   }
 
+  // The seed app the editor started from, to tell an edited mapping from it.
+  let startedFrom = appSelect.value;
   appSelect.addEventListener("change", () => {
+    const edited = view.state.doc.toString() !== SEEDS[startedFrom];
+    const name = appSelect.selectedOptions[0]?.textContent ?? appSelect.value;
+    if (edited && !window.confirm(`Replace the edited mapping with ${name}'s? Your changes are lost.`)) {
+      appSelect.value = startedFrom;
+      return;
+    }
+    startedFrom = appSelect.value;
     testsInput.value = SEED_TESTS[appSelect.value] ?? "";
     view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: SEEDS[appSelect.value] } });
+  });
+  $("share").addEventListener("click", () => {
+    const link = new URL(window.location.href);
+    link.hash = "s=" + encodeShare({
+      app: startedFrom,
+      kind: state.kind,
+      mapping: view.state.doc.toString(),
+      record: recordInput.value,
+      now: nowInput.value,
+    });
+    window.history.replaceState(null, "", link);
+    const field = $("share-link");
+    field.hidden = false;
+    field.value = link.href;
+    field.select();
+    navigator.clipboard?.writeText(link.href).catch(() => {});
+  });
+  $("payload-copy").addEventListener("click", () => {
+    navigator.clipboard?.writeText($("payload").textContent).catch(() => {});
+  });
+  $("payload-download").addEventListener("click", () => {
+    const blob = new Blob([$("payload").textContent], { type: "application/json" });
+    const a = el("a", { href: URL.createObjectURL(blob), download: "payload.json" });
+    a.click();
+    URL.revokeObjectURL(a.href);
   });
   $("kind-select").addEventListener("change", (e) => {
     state.kind = e.target.value;
@@ -440,6 +494,25 @@ async function main() {
   });
 
   fillRecords();
+  // A share link: the mapping, record and clock it carries replace the seed app's.
+  const shared = decodeShare(window.location.hash);
+  if (shared) {
+    if (SEEDS[shared.app]) {
+      appSelect.value = shared.app;
+      startedFrom = shared.app;
+      testsInput.value = SEED_TESTS[shared.app] ?? "";
+    }
+    if (shared.kind === "group" && state.kind !== "group") {
+      $("kind-select").value = "group";
+      $("kind-select").dispatchEvent(new Event("change"));
+    }
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: shared.mapping } });
+    if (typeof shared.record === "string") {
+      recordInput.value = shared.record;
+      recordSelect.value = "custom";
+    }
+    if (typeof shared.now === "string") nowInput.value = shared.now;
+  }
   update();
 }
 
