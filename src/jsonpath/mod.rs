@@ -20,6 +20,7 @@ use crate::limits::Limits;
 use crate::record::Doc;
 use crate::runtime::budget::Budget;
 use crate::runtime::error::EvalResult;
+use std::ops::ControlFlow;
 
 /// A parsed JSON Path, ready to run on any number of records.
 #[derive(Debug)]
@@ -199,7 +200,20 @@ impl Query {
 
     /// Whether the query, or a filter inside it, starts a query at the root.
     fn reads_root(&self) -> bool {
-        // Iterative: the filters nest at most `depth` deep, but the walk needs no stack.
+        self.walk_filters(|inner| match inner {
+            Inner::Query(q) if !q.relative => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .is_break()
+    }
+
+    /// Calls `visit` on every query and value inside the query's filters (nested ones too, the
+    /// query itself not), until it breaks. Iterative: the filters nest at most `depth` deep,
+    /// but the walk needs no stack.
+    fn walk_filters<'q>(
+        &'q self,
+        mut visit: impl FnMut(Inner<'q>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let mut queries = vec![self];
         let mut logicals: Vec<&Logical> = Vec::new();
         let mut values: Vec<&Value> = Vec::new();
@@ -216,8 +230,10 @@ impl Query {
                 match l {
                     Logical::Or(v) | Logical::And(v) => logicals.extend(v),
                     Logical::Not(l) => logicals.push(l),
-                    Logical::Exists(q) if !q.relative => return true,
-                    Logical::Exists(q) => queries.push(q),
+                    Logical::Exists(q) => {
+                        visit(Inner::Query(q))?;
+                        queries.push(q);
+                    }
                     Logical::Compare(c) => values.extend([&c.left, &c.right]),
                     Logical::Regex(r) => {
                         values.push(&r.subject);
@@ -227,17 +243,24 @@ impl Query {
                     }
                 }
             } else if let Some(v) = values.pop() {
+                visit(Inner::Value(v))?;
                 match v {
                     Value::Literal(_) => {}
-                    Value::Query(q) | Value::Count(q) | Value::Single(q) if !q.relative => {
-                        return true
+                    Value::Query(q) | Value::Count(q) | Value::Single(q) => {
+                        visit(Inner::Query(q))?;
+                        queries.push(q);
                     }
-                    Value::Query(q) | Value::Count(q) | Value::Single(q) => queries.push(q),
                     Value::Length(v) => values.push(v),
                 }
             } else {
-                return false;
+                return ControlFlow::Continue(());
             }
         }
     }
+}
+
+/// What `Query::walk_filters` meets inside filters.
+enum Inner<'q> {
+    Query(&'q Query),
+    Value(&'q Value),
 }

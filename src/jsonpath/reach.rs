@@ -2,9 +2,10 @@
 //! §generate): whether any record the schema allows gives it a node, and the string literals
 //! its filters compare against (which generated records should hold).
 
-use super::{JsonPath, Logical, Segment, Selector, Value};
+use super::{Inner, JsonPath, Segment, Selector, Value};
 use crate::record::Doc;
 use crate::types::Type;
+use std::ops::ControlFlow;
 
 impl JsonPath {
     /// Why the path selects nothing in every record of type `record`, or `None` when some
@@ -47,37 +48,15 @@ impl JsonPath {
     /// `$.phoneNumbers[?@.type == 'work']`), at most `most`.
     pub fn string_literals(&self, most: usize) -> Vec<String> {
         let mut out = Vec::new();
-        let mut queries = vec![&self.query];
-        let mut logicals: Vec<&Logical> = Vec::new();
-        let mut values: Vec<&Value> = Vec::new();
-        while out.len() < most {
-            if let Some(q) = queries.pop() {
-                for s in &q.segments {
-                    for sel in &s.selectors {
-                        if let Selector::Filter(l) = sel {
-                            logicals.push(l);
-                        }
-                    }
-                }
-            } else if let Some(l) = logicals.pop() {
-                match l {
-                    Logical::Or(v) | Logical::And(v) => logicals.extend(v),
-                    Logical::Not(l) => logicals.push(l),
-                    Logical::Exists(q) => queries.push(q),
-                    Logical::Compare(c) => values.extend([&c.left, &c.right]),
-                    Logical::Regex(r) => values.push(&r.subject),
-                }
-            } else if let Some(v) = values.pop() {
-                match v {
-                    Value::Literal(Doc::Str(s)) => out.push(s.to_string()),
-                    Value::Literal(_) => {}
-                    Value::Query(q) | Value::Count(q) | Value::Single(q) => queries.push(q),
-                    Value::Length(v) => values.push(v),
-                }
-            } else {
-                break;
+        let _ = self.query.walk_filters(|inner| {
+            if out.len() >= most {
+                return ControlFlow::Break(());
             }
-        }
+            if let Inner::Value(Value::Literal(Doc::Str(s))) = inner {
+                out.push(s.to_string());
+            }
+            ControlFlow::Continue(())
+        });
         out
     }
 }
