@@ -171,56 +171,7 @@ fn walk<'f>(file: &'f ast::File, mut visit: impl FnMut(&'f Expr, usize)) {
         .collect();
     while let Some((e, height)) = stack.pop() {
         visit(e, height);
-        let mut push = |x: &'f Expr| stack.push((x, height + 1));
-        match &e.kind {
-            ExprKind::Binary(_, l, r) => {
-                push(l);
-                push(r);
-            }
-            ExprKind::Call { args, .. } | ExprKind::Array(args) | ExprKind::Sequence(args) => {
-                args.iter().for_each(push)
-            }
-            ExprKind::Map(entries) => {
-                for (k, v) in entries {
-                    push(k);
-                    push(v);
-                }
-            }
-            ExprKind::Unary(_, x) | ExprKind::Closure(x) => push(x),
-            ExprKind::Member { object, index, .. } => {
-                push(object);
-                push(index);
-            }
-            ExprKind::Slice { object, from, to } => {
-                push(object);
-                from.iter().chain(to.iter()).for_each(|b| push(b));
-            }
-            ExprKind::Method { receiver, args, .. } => {
-                push(receiver);
-                args.iter().for_each(push);
-            }
-            ExprKind::Conditional {
-                cond,
-                then,
-                otherwise,
-            } => {
-                push(cond);
-                push(then);
-                push(otherwise);
-            }
-            ExprKind::Let { value, body, .. } => {
-                push(value);
-                push(body);
-            }
-            ExprKind::Nil
-            | ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Ident(_)
-            | ExprKind::Pointer(_)
-            | ExprKind::PointerField(_) => {}
-        }
+        e.for_each_child(|x| stack.push((x, height + 1)));
     }
 }
 

@@ -21,7 +21,7 @@ pub use position::{Position, Range};
 use crate::diagnostic::{Diagnostic, Severity, Span};
 use crate::mapping::{Mapping, Options};
 use crate::schema::{self, Mutability, ScimAttribute, ScimSchema, ScimType};
-use crate::syntax::ast::{self, Expr, ExprKind, SectionKind};
+use crate::syntax::ast::{self, Expr, SectionKind};
 use crate::syntax::parser;
 use position::Lines;
 use std::sync::OnceLock;
@@ -286,59 +286,7 @@ fn walk<'e>(e: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
         visit(e);
-        children(e, &mut stack);
-    }
-}
-
-fn children<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match &e.kind {
-        ExprKind::Array(items) | ExprKind::Sequence(items) => out.extend(items),
-        ExprKind::Call { args, .. } => out.extend(args),
-        ExprKind::Map(pairs) => {
-            for (k, v) in pairs {
-                out.push(k);
-                out.push(v);
-            }
-        }
-        ExprKind::Unary(_, x) | ExprKind::Closure(x) => out.push(x),
-        ExprKind::Binary(_, l, r) => {
-            out.push(l);
-            out.push(r);
-        }
-        ExprKind::Member { object, index, .. } => {
-            out.push(object);
-            out.push(index);
-        }
-        ExprKind::Slice { object, from, to } => {
-            out.push(object);
-            out.extend(from.as_deref());
-            out.extend(to.as_deref());
-        }
-        ExprKind::Method { receiver, args, .. } => {
-            out.push(receiver);
-            out.extend(args);
-        }
-        ExprKind::Conditional {
-            cond,
-            then,
-            otherwise,
-        } => {
-            out.push(cond);
-            out.push(then);
-            out.push(otherwise);
-        }
-        ExprKind::Let { value, body, .. } => {
-            out.push(value);
-            out.push(body);
-        }
-        ExprKind::Nil
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Str(_)
-        | ExprKind::Ident(_)
-        | ExprKind::Pointer(_)
-        | ExprKind::PointerField(_) => {}
+        e.for_each_child(|c| stack.push(c));
     }
 }
 

@@ -328,7 +328,7 @@ fn uses(e: &ast::Expr, name: &str, out: &mut Vec<Span>) {
         match &e.kind {
             ExprKind::Ident(n) if n == name => out.push(e.span),
             ExprKind::Let { name: n, value, .. } if n.node == name => stack.push(value),
-            _ => super::children(e, &mut stack),
+            _ => e.for_each_child(|c| stack.push(c)),
         }
     }
 }

@@ -143,6 +143,58 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on each expression directly below this one, in source order.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Array(items) | ExprKind::Sequence(items) => items.iter().for_each(f),
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+                f(k);
+                f(v);
+            }),
+            ExprKind::Unary(_, x) | ExprKind::Closure(x) => f(x),
+            ExprKind::Binary(_, l, r) => {
+                f(l);
+                f(r);
+            }
+            ExprKind::Member { object, index, .. } => {
+                f(object);
+                f(index);
+            }
+            ExprKind::Slice { object, from, to } => {
+                f(object);
+                from.iter().chain(to).for_each(|b| f(b));
+            }
+            ExprKind::Method { receiver, args, .. } => {
+                f(receiver);
+                args.iter().for_each(f);
+            }
+            ExprKind::Conditional {
+                cond,
+                then,
+                otherwise,
+            } => {
+                f(cond);
+                f(then);
+                f(otherwise);
+            }
+            ExprKind::Let { value, body, .. } => {
+                f(value);
+                f(body);
+            }
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Ident(_)
+            | ExprKind::Pointer(_)
+            | ExprKind::PointerField(_) => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Nil,
