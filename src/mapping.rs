@@ -778,15 +778,11 @@ impl Mapping {
                 "the line is empty: expected a JSON object",
             ));
         }
-        let read = match (fields, inside) {
-            (Some(fields), inside) => crate::record::read_fields(line, limits, fields, inside),
-            (None, inside) => {
-                let read = match inside {
-                    Some(key) => crate::record::read_inside(line, limits, key, None),
-                    None => crate::record::read(line, limits, None),
-                };
-                read.map(|(obj, memory)| (obj, Reading::memory(memory)))
-            }
+        // Without a field list every field is kept, inside `inside` too.
+        let read = match fields {
+            Some(fields) => crate::record::read_fields(line, limits, fields, inside),
+            None => crate::record::read(line, limits, None)
+                .map(|(obj, memory)| (obj, Reading::memory(memory))),
         };
         read.map(|(obj, reading)| (Doc::Object(obj), reading))
     }

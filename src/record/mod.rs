@@ -9,9 +9,7 @@ mod error;
 mod parse;
 
 pub use error::{EntryError, RecordError};
-pub use parse::{
-    check_depth, not_an_object, read, read_fields, read_inside, Fields, Positions, Reading,
-};
+pub use parse::{check_depth, not_an_object, read, read_fields, Fields, Positions, Reading};
 
 use serde_json::Value as Json;
 use std::borrow::Cow;

@@ -30,24 +30,9 @@ pub fn read<'a>(
     read_keeping(bytes, limits, keep).map(|(obj, read)| (obj, read.memory))
 }
 
-/// Reads an object as [`read`] does, keeping every top-level field, but of the object under
-/// `key` only its `fields` (`plan --input`'s pairs: the record, read as `bulk` reads it).
-pub fn read_inside<'a>(
-    bytes: &'a [u8],
-    limits: &Limits,
-    key: &str,
-    fields: Option<&[String]>,
-) -> Result<(Obj<'a>, usize), RecordError> {
-    let wanted = fields.map(|f| Fields::new(f.to_vec()));
-    let keep = match &wanted {
-        Some(inner) => Keep::Inside(key.as_bytes(), inner),
-        None => Keep::All,
-    };
-    read_keeping(bytes, limits, keep).map(|(obj, read)| (obj, read.memory))
-}
-
-/// Reads a record for a list of fields prepared once ([`read`] with fields, or
-/// [`read_inside`] with `inside`), and says where the fields are.
+/// Reads a record as [`read`] does, for a list of fields prepared once, and says where the
+/// fields are. With `inside`, every top-level field is kept, but of the object under that key
+/// only the `fields` (`plan --input`'s pairs: the record, read as `bulk` reads it).
 pub fn read_fields<'a>(
     bytes: &'a [u8],
     limits: &Limits,
