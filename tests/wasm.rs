@@ -4,7 +4,9 @@
 #![cfg(all(target_arch = "wasm32", feature = "wasm"))]
 
 use js_sys::{Array, Reflect};
-use scimap::wasm::{check, functions, plan, preview, run_tests, schemas};
+use scimap::wasm::{
+    check, functions, plan, preview, preview_all, run_tests, schemas, LanguageService,
+};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -732,4 +734,109 @@ expect = { "/displayName" = "Ada" }
         to_json(&run_tests("user {\n  usrName = $.username\n}\n", tests, fixtures).unwrap());
     assert_eq!(uncompiled["error"]["input"], "mapping");
     assert_eq!(uncompiled["cases"], json!([]));
+}
+
+#[wasm_bindgen_test]
+fn preview_all_runs_each_line_alone() {
+    let source = "user {\n  userName = $.username\n  title = upper(jobTitle)\n}\n";
+    let records = concat!(
+        r#"{"username": "ada", "jobTitle": "Engineer"}"#,
+        "\n\n",
+        r#"{"username": "bob"}"#,
+        "\n",
+        r#"{"username": "#,
+        "\n",
+    );
+    let out = to_json(&preview_all(source, records, options("user", None)).unwrap());
+    let results = out["results"].as_array().unwrap();
+    let lines: Vec<u64> = results
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [1, 3, 4], "the blank line is skipped: {out}");
+    assert_eq!(results[0]["payload"]["title"], "ENGINEER");
+    assert_eq!(results[0]["errors"], json!([]));
+    assert_eq!(results[1]["payload"], Json::Null);
+    assert_eq!(results[1]["errors"][0]["target"], "title");
+    assert_eq!(results[1]["errors"][0]["line"], 3);
+    assert_eq!(results[2]["errors"][0]["code"], "scimap::invalid-json");
+    assert_eq!(out["diagnostics"][0]["code"], "scimap::maybe-nil");
+
+    let uncompiled = to_json(
+        &preview_all(
+            "user {\n  usrName = $.username\n}\n",
+            records,
+            JsValue::UNDEFINED,
+        )
+        .unwrap(),
+    );
+    assert_eq!(uncompiled["results"], json!([]));
+    assert_eq!(
+        uncompiled["diagnostics"][0]["code"],
+        "scimap::unknown-target"
+    );
+    assert!(preview_all(source, records, options("robot", None)).is_err());
+}
+
+#[wasm_bindgen_test]
+fn language_service_answers_as_the_editor_service_does() {
+    // `😀` is two UTF-16 units (four bytes): positions count as JavaScript does.
+    let source = "user {\n  // é\n  userName = $.usernamx\n  title = \"😀\" + upper(jobTitle)\n}\n";
+    let service = LanguageService::new(source);
+
+    let problems = to_json(&service.problems().unwrap());
+    let codes: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["scimap::unknown-field", "scimap::maybe-nil"]);
+    assert_eq!(
+        problems[0]["range"],
+        json!({"start": {"line": 2, "character": 13}, "end": {"line": 2, "character": 23}})
+    );
+    assert_eq!(
+        problems[1]["range"],
+        json!({"start": {"line": 3, "character": 23}, "end": {"line": 3, "character": 31}})
+    );
+    assert_eq!(problems[0]["severity"], "error");
+    assert!(problems[0]["help"].as_str().unwrap().contains("username"));
+
+    let fixes = to_json(&service.code_actions(2, 13, 2, 23).unwrap());
+    assert_eq!(fixes[0]["title"], "Replace with `username`");
+    assert_eq!(fixes[0]["preferred"], true);
+    assert_eq!(fixes[0]["edits"][0]["newText"], "username");
+    assert_eq!(fixes[0]["diagnostic"], problems[0]["range"]);
+
+    let items = to_json(&service.completions(3, 25).unwrap());
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"jobTitle"), "{labels:?}");
+    let job = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["label"] == "jobTitle")
+        .unwrap();
+    assert_eq!(job["kind"], "field");
+
+    let hover = to_json(&service.hover(3, 18).unwrap());
+    assert!(
+        hover["markdown"].as_str().unwrap().contains("upper("),
+        "{hover}"
+    );
+    assert_eq!(hover["range"]["start"], json!({"line": 3, "character": 17}));
+    assert_eq!(to_json(&service.hover(0, 0).unwrap()), Json::Null);
+
+    let formatted = LanguageService::new("user {\nuserName=$.username\n}\n").format();
+    assert_eq!(
+        formatted.as_deref(),
+        Some("user {\n  userName = $.username\n}\n")
+    );
+    assert_eq!(LanguageService::new("user {").format(), None);
 }

@@ -23,7 +23,7 @@ await esbuild.build({
   format: "esm",
   target: "es2022",
   minify: true,
-  loader: { ".scimap": "text", ".toml": "text", ".ndjson": "text" },
+  loader: { ".scimap": "text", ".toml": "text", ".ndjson": "text", ".md": "text" },
   logLevel: "warning",
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(join(here, file), join(dist, file));

@@ -145,13 +145,10 @@ test("an error is underlined at its span, with its message on hover", async () =
   assert.equal(problems.length, 1, problems.join("\n"));
   assert.match(problems[0], /^2:14 /);
   await page.screenshot({ path: join(here, "test-results", "error.png") });
-  // Fixing it clears the mark.
-  await page.locator(".cm-line", { hasText: "userName = $.usernamx" }).click();
-  await page.keyboard.press("End");
-  await page.keyboard.press("Backspace");
-  await page.keyboard.type("e");
-  await page.keyboard.press("Escape");
+  // The service's quick fix, offered in the tooltip, repairs it and clears the mark.
+  await tooltip.locator(".cm-diagnosticAction", { hasText: "Replace with `username`" }).click();
   await page.waitForSelector("#status.ok");
+  assert.match(await page.textContent("#editor .cm-content"), /userName = \$\.username\b/);
   assert.equal(await page.locator(".cm-lintRange-error").count(), 0);
 });
 
@@ -225,7 +222,8 @@ test("completion offers targets, record fields and functions", async () => {
   await page.keyboard.type("nickName = low");
   await page.locator(".cm-tooltip-autocomplete", { hasText: "lower" }).waitFor({ timeout: 5_000 });
   await accept();
-  await page.keyboard.type("(username)");
+  // The service inserts a function with its opening parenthesis.
+  await page.keyboard.type("username)");
   await page.keyboard.press("Escape");
   const payload = await payloadBecomes({
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -237,6 +235,136 @@ test("completion offers targets, record fields and functions", async () => {
   await page.screenshot({ path: join(here, "test-results", "completion.png") });
   assert.equal(payload?.name?.givenName, users[3].firstname, doc);
   assert.equal(payload.nickName, users[3].username.toLowerCase());
+});
+
+/** The tooltip the editor shows with the pointer on the `k`th character of `text`'s first occurrence. */
+async function hoverOn(text, k = 1) {
+  await page.mouse.move(0, 0);
+  const point = await page.evaluate(([text, k]) => {
+    const view = window.scimapEditor;
+    const at = view.state.doc.toString().indexOf(text) + k;
+    const c = view.coordsAtPos(at);
+    return { x: c.left + 1, y: (c.top + c.bottom) / 2 };
+  }, [text, k]);
+  await page.mouse.move(point.x, point.y);
+  const tooltip = page.locator(".cm-tooltip .scimap-hover");
+  await tooltip.waitFor({ timeout: 5_000 });
+  return tooltip.textContent();
+}
+
+test("hover shows the language service's answer: a function's entry, a target, a field, a type", async () => {
+  await replaceMapping(["user {", "userName = lower(username)", "name.givenName = $.firstname", "}"]);
+  await page.waitForSelector("#status.ok");
+  const fn = await hoverOn("lower(", 2);
+  assert.match(fn, /lower\(/);
+  assert.match(fn, /Lower-cases/);
+  const target = await hoverOn("userName", 2);
+  assert.match(target, /userName/);
+  assert.match(target, /mutability: readWrite/);
+  const field = await hoverOn("$.firstname", 4);
+  assert.match(field, /\$\.firstname: string\?/);
+  await page.screenshot({ path: join(here, "test-results", "hover.png") });
+  await page.mouse.move(0, 0);
+});
+
+/** `scimap bulk` of a mapping over the sample users: per record, its error objects (none: a payload). */
+function cliBulk(lines) {
+  const dir = join(here, "test-results");
+  writeFileSync(join(dir, "all.scimap"), lines.join("\n") + "\n");
+  writeFileSync(join(dir, "users.ndjson"), users.map((u) => JSON.stringify(u)).join("\n") + "\n");
+  const r = spawnSync(scimap, ["bulk", join(dir, "all.scimap"), "--input", join(dir, "users.ndjson")], { cwd: repo, encoding: "utf8" });
+  assert.ok(r.status === 0 || r.status === 1, `scimap bulk: exit ${r.status}: ${r.stderr}`);
+  return r.stdout.trim().split("\n").map((l) => JSON.parse(l).error?.errors ?? []);
+}
+
+test("every sample record is run; a maybe-nil quick fix makes them all pass", async () => {
+  await page.fill("#now-input", "");
+  const lines = ["user {", "userName = $.username", "title = upper(jobTitle)", "}"];
+  await replaceMapping(lines);
+  const want = cliBulk(lines);
+  const failing = want.flatMap((errors, i) => (errors.length > 0 ? [i] : []));
+  assert.ok(failing.length > 0 && failing.length < users.length, "some sample users have no jobTitle");
+  const summary = `${users.length - failing.length} of ${users.length} records give a payload, ${failing.length} fail`;
+  await page.waitForFunction((s) => document.getElementById("all-summary").textContent === s, summary, { timeout: 5_000 })
+    .catch(() => {});
+  assert.equal(await page.textContent("#all-summary"), summary);
+  await page.locator(".all").screenshot({ path: join(here, "test-results", "all-records.png") });
+  const shown = await page.locator("#all-results li.failed").evaluateAll((items) => items.map((li) => ({
+    record: li.querySelector("button.record").textContent,
+    why: [...li.querySelectorAll(".mismatch")].map((m) => m.firstChild.textContent),
+  })));
+  assert.deepEqual(shown, failing.map((i) => ({
+    record: `${i}: ${users[i].username} — ${[users[i].firstname, users[i].lastname].filter(Boolean).join(" ")}`,
+    why: want[i].map((e) => `${e.target}: ${e.message} [${e.code}]`),
+  })));
+  // A failed record's entry selects its line; its name picks it as the record.
+  await page.locator("#all-results li.failed button.cause").first().click();
+  const selected = await page.evaluate(() => {
+    const v = window.scimapEditor;
+    return v.state.doc.sliceString(v.state.selection.main.from, v.state.selection.main.to);
+  });
+  assert.equal(selected, "title = upper(jobTitle)");
+  await page.locator("#all-results li.failed button.record").first().click();
+  assert.equal(await page.inputValue("#record-select"), String(failing[0]));
+  await page.waitForSelector("#status.failed");
+
+  // The warning under `jobTitle` offers the service's fix; applied, every record passes.
+  const mark = page.locator(".cm-lintRange-warning", { hasText: "jobTitle" });
+  await mark.first().hover();
+  const tooltip = page.locator(".cm-tooltip-lint");
+  await tooltip.waitFor({ timeout: 5_000 });
+  await tooltip.locator(".cm-diagnosticAction", { hasText: 'Default to `""` when nil' }).click();
+  await page.waitForSelector("#status.ok");
+  assert.match(await page.textContent("#editor .cm-content"), /title = upper\(\(jobTitle \?\? ""\)\)/);
+  await page.waitForFunction(
+    (n) => document.getElementById("all-summary").textContent === `${n} of ${n} records give a payload`,
+    users.length,
+    { timeout: 5_000 },
+  );
+  assert.equal(await page.locator("#problems li").count(), 0);
+  assert.equal(await page.textContent("#problems-count"), "none");
+  await page.mouse.move(0, 0);
+});
+
+test("the Docs panel: a problem's code opens its entry; functions and targets are searchable", async () => {
+  await replaceMapping(["user {", "userName = $.username", "usrName = $.username", "}"]);
+  await page.locator("#problems li button.code").first().waitFor({ timeout: 5_000 });
+  await page.locator("#problems li button.code").first().click();
+  const open = page.locator("#docs details[open]");
+  assert.equal(await open.getAttribute("data-name"), "scimap::unknown-target");
+  assert.equal(await open.locator("summary").textContent(), "scimap::unknown-target compile error");
+  // The entry's text is the reference chapter's.
+  const chapter = readFileSync(join(repo, "docs/book/src/reference/diagnostics.md"), "utf8");
+  const body = (await open.locator(".markdown p").first().textContent()).trim();
+  assert.ok(body.length > 20 && chapter.replace(/`/g, "").replace(/\s+/g, " ").includes(body.slice(0, 40)), body);
+
+  await page.click("#docs [data-tab=functions]");
+  await page.fill("#docs .docs-search", "lower");
+  const names = await page.locator("#docs details").evaluateAll((d) => d.map((x) => x.dataset.name));
+  assert.ok(names.includes("lower"), names.join(", "));
+  await page.locator("#docs details[data-name=lower] summary").click();
+  assert.match(await page.textContent("#docs details[data-name=lower]"), /lower\(/);
+
+  await page.click("#docs [data-tab=targets]");
+  await page.fill("#docs .docs-search", "givenName");
+  assert.deepEqual(
+    await page.locator("#docs details").evaluateAll((d) => d.map((x) => x.dataset.name)),
+    ["name.givenName"],
+  );
+  await page.fill("#docs .docs-search", "");
+});
+
+test("the problems list stays in view under a long mapping", async () => {
+  const long = ["user {", "  usrName = $.username", ...Array.from({ length: 200 }, (_, i) => `  // line ${i}`), "}"].join("\n");
+  await page.evaluate((text) => {
+    const v = window.scimapEditor;
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: text } });
+  }, long);
+  await page.locator("#problems li").first().waitFor({ timeout: 5_000 });
+  const box = await page.locator("#problems li").first().boundingBox();
+  const viewport = page.viewportSize();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, JSON.stringify({ box, viewport }));
+  assert.equal(await page.textContent("#problems-count"), "1 error");
 });
 
 /** `scimap plan` of a seed app for user N against a current resource (none: creation). */

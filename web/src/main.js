@@ -9,8 +9,10 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { syntaxHighlighting, bracketMatching, indentOnInput } from "@codemirror/language";
 import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 import { setDiagnostics, lintGutter, lintKeymap } from "@codemirror/lint";
-import init, { preview, plan, check, functions, schemas, run_tests } from "../pkg/scimap.js";
-import { scimapLanguage, scimapHighlight, scimapCompletions } from "./language.js";
+import init, { preview, preview_all, plan, check, functions, schemas, run_tests } from "../pkg/scimap.js";
+import { scimapLanguage, scimapHighlight } from "./language.js";
+import { Service } from "./service.js";
+import { docsPanel } from "./docs.js";
 import users from "../../examples/users.json";
 import groups from "../../examples/groups.json";
 import trello from "../../examples/trello.scimap";
@@ -92,7 +94,9 @@ function el(tag, props = {}, ...children) {
 async function main() {
   await init({ module_or_path: new URL("./scimap_bg.wasm", import.meta.url) });
   // For the end-to-end test and the curious: the engine itself.
-  window.scimapEngine = { preview, plan, check, functions, schemas, run_tests };
+  window.scimapEngine = { preview, preview_all, plan, check, functions, schemas, run_tests };
+  const service = new Service();
+  const docs = docsPanel($("docs"), { functions: functions(), schemas: schemas() });
 
   // `payload`: the last one the record gave, for "from the payload".
   const state = { kind: "user", records: users, payload: null };
@@ -133,7 +137,8 @@ async function main() {
         indentOnInput(),
         scimapLanguage,
         syntaxHighlighting(scimapHighlight),
-        autocompletion({ override: [scimapCompletions(functions(), schemas())] }),
+        autocompletion({ override: [service.completions()] }),
+        service.hover(),
         lintGutter(),
         keymap.of([...completionKeymap, ...lintKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.updateListener.of((u) => {
@@ -146,15 +151,17 @@ async function main() {
 
   function fillRecords() {
     recordSelect.replaceChildren(
-      ...state.records.map((r, i) => {
-        const label = state.kind === "user"
-          ? `${r.username} — ${[r.firstname, r.lastname].filter(Boolean).join(" ")}`
-          : `${r.name}`;
-        return el("option", { value: String(i), textContent: `${i}: ${label}` });
-      }),
+      ...state.records.map((r, i) => el("option", { value: String(i), textContent: recordLabel(r, i) })),
       el("option", { value: "custom", textContent: "custom: paste or edit JSON below" }),
     );
     showRecord(0);
+  }
+
+  function recordLabel(r, i) {
+    const label = state.kind === "user"
+      ? `${r.username} — ${[r.firstname, r.lastname].filter(Boolean).join(" ")}`
+      : `${r.name}`;
+    return `${i}: ${label}`;
   }
 
   function showRecord(i) {
@@ -168,17 +175,29 @@ async function main() {
     view.focus();
   }
 
-  function renderProblems(diagnostics, doc) {
+  /** The problems list: each selects its span; its code opens its entry in the docs. */
+  function renderProblems(diagnostics) {
+    const errors = diagnostics.filter((d) => d.severity === "error").length;
+    const warnings = diagnostics.length - errors;
+    $("problems-count").textContent = diagnostics.length === 0
+      ? "none"
+      : [errors && `${errors} error${errors > 1 ? "s" : ""}`, warnings && `${warnings} warning${warnings > 1 ? "s" : ""}`]
+        .filter(Boolean).join(", ");
     $("problems").replaceChildren(
       ...diagnostics.map((d) => {
+        const code = el("button", { type: "button", className: "code", textContent: `[${d.source}]`, title: "what this code means" });
+        code.addEventListener("click", (e) => {
+          e.stopPropagation();
+          docs.show("diagnostics", d.source);
+        });
         const li = el(
           "li",
           { className: d.severity },
           el("code", { textContent: `${d.line}:${d.column} ` }),
-          `${d.message} `,
-          el("code", { textContent: `[${d.code}]` }),
+          `${d.message.split("\n")[0]} `,
+          code,
         );
-        li.addEventListener("click", () => select({ from: position(doc, d.line, d.column) }));
+        li.addEventListener("click", () => select({ from: d.from, to: d.to }));
         return li;
       }),
     );
@@ -268,6 +287,42 @@ async function main() {
         }
         parts.push(el("pre", { className: "body", textContent: stringify(r.body, 2) }));
         return el("div", { className: "request" }, ...parts);
+      }),
+    );
+  }
+
+  /** Every sample record of the kind through the mapping: which give a payload, which fail and why. */
+  function renderAll(source, doc) {
+    const records = state.records.map((r) => JSON.stringify(r)).join("\n");
+    const { results } = preview_all(source, records, { kind: state.kind, now: nowInput.value || undefined });
+    const summary = $("all-summary");
+    // A mapping that does not compile: the last run stays, dimmed; the problems list says why.
+    $("all-results").classList.toggle("stale", results.length === 0);
+    if (results.length === 0) return;
+    const failed = results.filter((r) => r.payload === null).length;
+    summary.className = failed > 0 ? "failed" : "ok";
+    summary.textContent = `${results.length - failed} of ${results.length} records give a payload`
+      + (failed > 0 ? `, ${failed} fail` : "");
+    $("all-results").replaceChildren(
+      ...results.map((r) => {
+        const i = r.line - 1;
+        const ok = r.payload !== null;
+        const pick = el("button", { type: "button", className: "record", textContent: recordLabel(state.records[i], i) });
+        pick.addEventListener("click", () => {
+          showRecord(i);
+          schedule();
+        });
+        return el(
+          "li",
+          { className: ok ? "passed" : "failed" },
+          el("span", { className: "mark", textContent: ok ? "✓ " : "✗ " }),
+          pick,
+          ...r.errors.map((e) => {
+            const why = el("div", { className: "mismatch" }, `${e.target ?? "record"}: ${e.message} [${e.code}]`);
+            if (e.line != null) why.append(" ", ...causeButtons([e], doc));
+            return why;
+          }),
+        );
       }),
     );
   }
@@ -376,14 +431,9 @@ async function main() {
       return;
     }
     const ms = (performance.now() - started).toFixed(1);
-    const errors = result.diagnostics.filter((d) => d.severity === "error");
-    const marks = result.diagnostics.map((d) => ({
-      from: position(doc, d.line, d.column),
-      to: position(doc, d.end_line, d.end_column),
-      severity: d.severity,
-      source: d.code,
-      message: d.message + (d.help ? `\nhelp: ${d.help}` : ""),
-    }));
+    const diagnostics = service.diagnostics(doc);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    const marks = [...diagnostics];
     for (const e of result.errors) {
       if (e.line == null) continue;
       marks.push({
@@ -395,7 +445,8 @@ async function main() {
     }
     marks.push(...renderTests(run_tests(source, testsInput.value, usersNdjson), doc));
     view.dispatch(setDiagnostics(view.state, marks));
-    renderProblems(result.diagnostics, doc);
+    renderProblems(diagnostics);
+    renderAll(source, doc);
     renderExplain(result.explain);
     if (profileOf.source !== source) profileOf = { source, profile: check(source).profile };
     renderProfile(profileOf.profile);
@@ -467,6 +518,7 @@ async function main() {
   $("kind-select").addEventListener("change", (e) => {
     state.kind = e.target.value;
     state.records = state.kind === "user" ? users : groups;
+    docs.setKind(state.kind);
     // A user's resource is no group's: start the other kind from creation.
     currentInput.value = "";
     deactivateInput.checked = false;

@@ -2,7 +2,7 @@
 //!
 //! * `ci` — everything CI checks: formatting, clippy, the test suite, the real-server test, a
 //!   short fuzz run (what `.ci/run` runs).
-//! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests (wasm.rs).
+//! * `wasm [--release]`, `web-test` — the WASM package and preview page, and their tests; clippy of the WASM-only code (wasm.rs).
 //! * `bench-compare [N] [--million]` — scimap vs Expr 1.8.9 and json-baseline (see bench.rs).
 //! * `bench-plan [N]` — `plan --input` beside `bulk`, one thread (see bench_plan.rs).
 //! * `book` — the language reference (docs/book) with mdBook, into target/book (book.rs).
@@ -111,6 +111,8 @@ fn ci() -> Result<(), String> {
             "warnings",
         ],
     )?;
+    // The WASM exports are compiled for wasm32 only: lint them there too.
+    wasm::clippy()?;
     run("cargo", &["test", "--workspace"])?;
     // The seed apps' own tests, through the command as a user runs them (reference §testing),
     // every entry and branch of each mapping covered.

@@ -64,6 +64,28 @@ pub fn build(release: bool) -> Result<(), String> {
     run("node", &["web/build.mjs"])
 }
 
+/// Clippy over the code only the WASM build compiles (`src/wasm/`, `tests/wasm.rs`).
+pub fn clippy() -> Result<(), String> {
+    run("rustup", &["target", "add", TARGET])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--lib",
+            "--test",
+            "wasm",
+            "--target",
+            TARGET,
+            "--no-default-features",
+            "--features",
+            "wasm",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
+}
+
 pub fn web_test() -> Result<(), String> {
     build(false)?;
     install_chromium()?;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::prelude::*;
 
+mod service;
+pub use service::LanguageService;
+
 /// Panics reach the browser console with their message instead of "unreachable".
 #[wasm_bindgen(start)]
 fn start() {
@@ -49,6 +52,41 @@ pub fn preview(source: &str, record_json: &str, options: JsValue) -> Result<JsVa
     let (kind, compile_options) =
         kind_and_options(opts.kind.as_deref(), opts.now.as_deref(), "preview")?;
     to_js(&preview_json(source, record_json, kind, &compile_options))
+}
+
+/// `preview_all(source, recordsNdjson, { kind, now? }) → { results: [{ line, payload, errors }],
+/// diagnostics }` (reference §wasm-preview-all): the mapping compiled once and run over every
+/// line of the text, as `scimap bulk` reads it (blank lines skipped); a failed line has
+/// `payload: null` and its error objects. A mapping that does not compile gives no results.
+/// Throws on bad options.
+#[wasm_bindgen]
+pub fn preview_all(source: &str, records: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let opts: PreviewOptions = read_options(options, "preview_all")?;
+    let (kind, compile_options) =
+        kind_and_options(opts.kind.as_deref(), opts.now.as_deref(), "preview_all")?;
+    let mapping = match Mapping::compile_with(source, &compile_options) {
+        Ok(m) => m,
+        Err(e) => {
+            let diagnostics = diagnostics_json(&e.diagnostics, &e.source);
+            return to_js(&json!({ "results": [], "diagnostics": diagnostics }));
+        }
+    };
+    let results: Vec<Json> = records
+        .lines()
+        .enumerate()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(i, text)| {
+            let evaluated = read_record(text, &compile_options.limits)
+                .and_then(|record| mapping.evaluate(kind, &record));
+            let (payload, errors) = match evaluated {
+                Ok(payload) => (payload, Json::Array(Vec::new())),
+                Err(e) => (Json::Null, errors_json(&e)),
+            };
+            json!({ "line": i + 1, "payload": payload, "errors": errors })
+        })
+        .collect();
+    let diagnostics = diagnostics_json(mapping.warnings(), mapping.source());
+    to_js(&json!({ "results": results, "diagnostics": diagnostics }))
 }
 
 #[derive(Deserialize, Default)]
