@@ -214,3 +214,40 @@ fn expression_lets_have_their_scope() {
         [section, at(text, "x); ", 0), at(text, "x\n}", 0)]
     );
 }
+
+/// Formatting's edits, applied as an editor applies them (last first), give `scimap fmt`'s
+/// text on every fixture that parses; they touch only the lines `fmt` changes.
+#[test]
+fn formatting_edits_give_the_formatted_text() {
+    let options = Options::default();
+    let mut formatted_files = 0;
+    for (name, text) in fixtures() {
+        let analysis = Analysis::new(&text, &options);
+        let (Some(formatted), Some(edits)) = (analysis.format(), analysis.format_edits()) else {
+            assert!(analysis.format_edits().is_none(), "{name}");
+            continue;
+        };
+        formatted_files += 1;
+        let mut applied = text.clone();
+        for e in edits.iter().rev() {
+            scimap::ide::edit(&mut applied, e.range, &e.new_text);
+        }
+        assert_eq!(applied, formatted, "{name}");
+        assert!(
+            edits.windows(2).all(|w| w[0].range.end <= w[1].range.start),
+            "{name}: edits in order, apart"
+        );
+        if formatted == text {
+            assert!(edits.is_empty(), "{name}");
+        }
+    }
+    assert!(formatted_files > 30, "{formatted_files}");
+
+    // Alignment changes lines in place: one edit per changed line, none for the others.
+    let text =
+        "user {\n  userName = $.username\n  displayName = $.displayname\n  title = jobTitle\n}\n";
+    let edits = Analysis::new(text, &options).format_edits().unwrap();
+    let lines: Vec<u32> = edits.iter().map(|e| e.range.start.line).collect();
+    assert_eq!(lines, [1, 3], "{edits:?}");
+    assert_eq!(edits[0].new_text, "  userName    = $.username\n");
+}

@@ -123,6 +123,22 @@ impl Analysis {
         crate::fmt::format_with(&self.text, &self.options.limits).ok()
     }
 
+    /// `scimap fmt`'s layout as edits of the lines it changes, each where it is, so that an
+    /// editor keeps the cursor and marks of the lines it leaves alone; `None` when the text
+    /// does not parse, no edit when it is laid out already.
+    pub fn format_edits(&self) -> Option<Vec<TextEdit>> {
+        let formatted = self.format()?;
+        Some(
+            line_edits(&self.text, &formatted)
+                .into_iter()
+                .map(|(span, new_text)| TextEdit {
+                    range: self.range(span),
+                    new_text: new_text.to_string(),
+                })
+                .collect(),
+        )
+    }
+
     /// The syntax tree of the text, if it parses.
     fn tree(&self) -> Option<&ast::File> {
         self.tree
@@ -173,6 +189,42 @@ impl Analysis {
     fn probe(&self, file: &ast::File, offset: usize) -> crate::check::Probed {
         crate::check::probe(file, &self.source(), &self.options.limits, offset)
     }
+}
+
+/// The edits turning `old` into `new`, by whole lines: the lines both share at the start and at
+/// the end are kept; between them, when both have as many lines (a re-layout changes lines in
+/// place), each changed line is its own edit, else one edit replaces them all.
+fn line_edits<'n>(old: &str, new: &'n str) -> Vec<(Span, &'n str)> {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let prefix = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let suffix = old_lines[prefix..]
+        .iter()
+        .rev()
+        .zip(new_lines[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_middle = &old_lines[prefix..old_lines.len() - suffix];
+    let new_middle = &new_lines[prefix..new_lines.len() - suffix];
+    let mut start: usize = old_lines[..prefix].iter().map(|l| l.len()).sum();
+    if old_middle.len() != new_middle.len() {
+        let end = start + old_middle.iter().map(|l| l.len()).sum::<usize>();
+        let from: usize = new_lines[..prefix].iter().map(|l| l.len()).sum();
+        let to = from + new_middle.iter().map(|l| l.len()).sum::<usize>();
+        return vec![(Span::new(start, end), &new[from..to])];
+    }
+    let mut edits = Vec::new();
+    for (a, b) in old_middle.iter().zip(new_middle) {
+        if a != b {
+            edits.push((Span::new(start, start + a.len()), *b));
+        }
+        start += a.len();
+    }
+    edits
 }
 
 /// Applies an editor's change to a text: `range` of the text as it is now, replaced.

@@ -325,22 +325,11 @@ impl Server {
             req::Formatting::METHOD => {
                 let p: lsp::DocumentFormattingParams = parse(params)?;
                 let doc = self.document(&p.text_document.uri)?;
-                // The whole text, replaced: `fmt` lays out every line. None when it does not
-                // parse (the diagnostics say why).
-                let edits = doc.format().map(|formatted| {
-                    let text = doc.text();
-                    if formatted == text {
-                        return Vec::new();
-                    }
-                    let end = doc.range(scimap::Span::new(text.len(), text.len())).end;
-                    vec![lsp::TextEdit {
-                        range: lsp::Range {
-                            start: lsp::Position::new(0, 0),
-                            end: lsp::Position::new(end.line, end.character),
-                        },
-                        new_text: formatted,
-                    }]
-                });
+                // The lines `fmt` changes, each where it is; None when the text does not parse
+                // (the diagnostics say why).
+                let edits = doc
+                    .format_edits()
+                    .map(|edits| edits.into_iter().map(text_edit).collect::<Vec<_>>());
                 json(serde_json::to_value(edits))
             }
             req::DocumentSymbolRequest::METHOD => {
@@ -374,14 +363,7 @@ impl Server {
                     .code_actions(convert(p.range))
                     .into_iter()
                     .map(|a| {
-                        let edits = a
-                            .edits
-                            .into_iter()
-                            .map(|e| lsp::TextEdit {
-                                range: range(e.range),
-                                new_text: e.new_text,
-                            })
-                            .collect();
+                        let edits = a.edits.into_iter().map(text_edit).collect();
                         let diagnostics = p
                             .context
                             .diagnostics
@@ -519,6 +501,13 @@ fn range(r: ide::Range) -> lsp::Range {
     lsp::Range {
         start: lsp::Position::new(r.start.line, r.start.character),
         end: lsp::Position::new(r.end.line, r.end.character),
+    }
+}
+
+fn text_edit(e: ide::TextEdit) -> lsp::TextEdit {
+    lsp::TextEdit {
+        range: range(e.range),
+        new_text: e.new_text,
     }
 }
 
