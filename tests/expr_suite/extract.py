@@ -319,7 +319,11 @@ def main():
             p = peer.get(c["expr"], {})
             mine = c["want"]
             if "repr" in p:
-                same = mine.get("message", "").startswith("not representable")
+                # exprpeer17 cannot encode a map with untyped keys; the oracle writes one
+                # whose keys are all strings as an object.
+                same = (mine.get("message", "").startswith("not representable")
+                        or (mine.get("type", "").startswith("map[interface {}]")
+                            and p["repr"].startswith("map[")))
             elif p.get("type") == "time.Duration":  # the oracle writes it as its String()
                 same = mine.get("type") == "time.Duration"
             elif "ok" in p:

@@ -8,7 +8,8 @@
 // fields have no static type either. It differs from exprpeer17 in one point: an integral JSON
 // number of the environment is a Go int, as in Expr's own test environments (exprpeer17 makes
 // every number a float64, as encoding/json does). A time.Duration is written as its String()
-// ("1h0m0s"), as scimap writes durations, rather than encoding/json's count of nanoseconds.
+// ("1h0m0s"), as scimap writes durations, rather than encoding/json's count of nanoseconds; a
+// map with untyped keys that are all strings is written as a JSON object.
 package main
 
 import (
@@ -79,7 +80,26 @@ func durations(v any) any {
 		}
 		return out
 	}
-	return v
+	return stringKeys(v)
+}
+
+// stringKeys turns a map with untyped keys (fromPairs's map[any]any, groupBy's map[any][]any)
+// whose keys are all strings into a map[string]any, which encoding/json can write; with any
+// other key it stays as it is, and is unrepresentable.
+func stringKeys(v any) any {
+	m := reflect.ValueOf(v)
+	if m.Kind() != reflect.Map || m.Type().Key().Kind() != reflect.Interface || m.IsNil() {
+		return v
+	}
+	out := make(map[string]any, m.Len())
+	for it := m.MapRange(); it.Next(); {
+		k, ok := it.Key().Interface().(string)
+		if !ok {
+			return v
+		}
+		out[k] = durations(it.Value().Interface())
+	}
+	return out
 }
 
 func encode(v any) (string, error) {
