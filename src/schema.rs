@@ -9,7 +9,7 @@ use crate::diagnostic::quote;
 use crate::types::{ObjectType, Type};
 use serde::Deserialize;
 use serde_json::Value as Json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
 pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -101,17 +101,22 @@ fn parse_type(json: &Json) -> Result<Type, String> {
             let ty = match (kind, inner, map.get("fields")) {
                 ("array", item, None) => Type::Array(Box::new(parse_type(item)?)),
                 ("object", Json::String(name), Some(Json::Object(fields))) => {
+                    let mut descriptions = BTreeMap::new();
                     let fields = fields
                         .iter()
-                        .map(|(field, ty)| {
-                            parse_type(ty)
-                                .map(|ty| (field.clone(), ty))
-                                .map_err(|e| format!("{name}.{field}: {e}"))
+                        .map(|(field, json)| {
+                            let (ty, description) =
+                                parse_field(json).map_err(|e| format!("{name}.{field}: {e}"))?;
+                            if let Some(text) = description {
+                                descriptions.insert(field.clone(), text);
+                            }
+                            Ok((field.clone(), ty))
                         })
-                        .collect::<Result<_, _>>()?;
+                        .collect::<Result<_, String>>()?;
                     Type::Object(Arc::new(ObjectType {
                         name: name.clone(),
                         fields,
+                        descriptions,
                     }))
                 }
                 _ => return Err(format!("malformed `{key}` type: {json}")),
@@ -120,6 +125,28 @@ fn parse_type(json: &Json) -> Result<Type, String> {
         }
         _ => Err(format!("expected a type, found {json}")),
     }
+}
+
+/// An object's field: its type, or `{"type": T, "description": "…"}`.
+fn parse_field(json: &Json) -> Result<(Type, Option<String>), String> {
+    let Json::Object(map) = json else {
+        return Ok((parse_type(json)?, None));
+    };
+    let Some(ty) = map.get("type") else {
+        return Ok((parse_type(json)?, None));
+    };
+    if let Some(key) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "type" | "description"))
+    {
+        return Err(format!("unexpected `{key}` beside `type`"));
+    }
+    let description = match map.get("description") {
+        None => None,
+        Some(Json::String(text)) => Some(text.clone()),
+        Some(other) => return Err(format!("a description is a string, found {other}")),
+    };
+    Ok((parse_type(ty)?, description))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -177,6 +204,9 @@ pub struct ScimAttribute {
     #[serde(rename = "type")]
     pub ty: ScimType,
     pub multi_valued: bool,
+    /// RFC 7643 §7's: what the attribute is (empty for a declared schema's).
+    #[serde(default)]
+    pub description: String,
     pub required: bool,
     pub mutability: Mutability,
     #[serde(default)]
@@ -194,6 +224,7 @@ impl ScimAttribute {
             name: name.to_owned(),
             ty: ScimType::String,
             multi_valued: false,
+            description: String::new(),
             required: false,
             mutability: Mutability::ReadWrite,
             canonical_values: Vec::new(),
@@ -262,6 +293,7 @@ impl ScimSchema {
                 name: name.to_owned(),
                 ty,
                 multi_valued: false,
+                description: String::new(),
                 required: false,
                 mutability: Mutability::ReadWrite,
                 canonical_values: Vec::new(),
@@ -530,6 +562,7 @@ mod tests {
             Ok(nullable(Type::Object(Arc::new(ObjectType {
                 name: "o".into(),
                 fields: vec![("a".into(), Type::Time)],
+                descriptions: BTreeMap::new(),
             }))))
         );
         assert_eq!(parse(r#""strng""#), Err("unknown type `strng`".into()));
@@ -541,6 +574,58 @@ mod tests {
             Err("o.a: unknown type `bad`".into())
         );
         assert!(parse("3").is_err());
+
+        // A field may carry a description; the type notation itself does not.
+        let described =
+            parse(r#"{"object": "o", "fields": {"a": {"type": "int?", "description": "A."}, "b": "bool"}}"#)
+                .unwrap();
+        assert_eq!(field(&described, "a"), &nullable(Type::Int));
+        assert_eq!(object(&described).description("a"), Some("A."));
+        assert_eq!(object(&described).description("b"), None);
+        assert_eq!(
+            parse(r#"{"object": "o", "fields": {"a": {"type": "int", "note": "A."}}}"#),
+            Err("o.a: unexpected `note` beside `type`".into())
+        );
+        assert_eq!(
+            parse(r#"{"object": "o", "fields": {"a": {"type": "int", "description": 1}}}"#),
+            Err("o.a: a description is a string, found 1".into())
+        );
+        assert!(parse(r#"{"array": {"type": "int"}}"#).is_err());
+        assert!(parse(r#"{"type": "int", "description": "A."}"#).is_err());
+    }
+
+    /// Every attribute and sub-attribute of the shipped SCIM schemas, and every field of the
+    /// records at every depth, has a description: a new one without text fails here.
+    #[test]
+    fn everything_shipped_is_described() {
+        for schema in [core_user(), enterprise_user(), core_group()] {
+            for attr in &schema.attributes {
+                assert!(!attr.description.trim().is_empty(), "{}", attr.name);
+                for sub in &attr.sub_attributes {
+                    let described = !sub.description.trim().is_empty();
+                    assert!(described, "{}.{}", attr.name, sub.name);
+                }
+            }
+        }
+        fn described(ty: &Type, path: &str, count: &mut usize) {
+            let mut inner = ty;
+            while let Type::Nullable(t) | Type::Array(t) = inner {
+                inner = t;
+            }
+            let Type::Object(o) = inner else {
+                return;
+            };
+            for (name, t) in &o.fields {
+                let text = o.description(name).unwrap_or("");
+                assert!(!text.trim().is_empty(), "{path}.{name}");
+                *count += 1;
+                described(t, &format!("{path}.{name}"), count);
+            }
+        }
+        let mut count = 0;
+        described(user_record(), "user", &mut count);
+        described(group_record(), "group", &mut count);
+        assert!(count > 100, "nested fields are visited: {count}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Static types of expressions (reference §types).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -75,15 +76,29 @@ pub enum Type {
 }
 
 /// The known fields of a record object, in schema order.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub struct ObjectType {
     pub name: String,
     pub fields: Vec<(String, Type)>,
+    /// What the schema says a field is, by field name (for the language service; a field may
+    /// have none).
+    pub descriptions: BTreeMap<String, String>,
 }
 
 impl ObjectType {
     pub fn field(&self, name: &str) -> Option<&Type> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+
+    pub fn description(&self, name: &str) -> Option<&str> {
+        self.descriptions.get(name).map(String::as_str)
+    }
+}
+
+/// Descriptions are documentation: two objects with the same name and fields are one type.
+impl PartialEq for ObjectType {
+    fn eq(&self, other: &ObjectType) -> bool {
+        self.name == other.name && self.fields == other.fields
     }
 }
 

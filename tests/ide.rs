@@ -251,3 +251,192 @@ fn formatting_edits_give_the_formatted_text() {
     assert_eq!(lines, [1, 3], "{edits:?}");
     assert_eq!(edits[0].new_text, "  userName    = $.username\n");
 }
+
+/// The description `stdlib/` gives a field: `path` names it from the record's top (`mfa`,
+/// `addresses.country`), through lists.
+fn field_description(file: &str, path: &str) -> String {
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file));
+    let mut json: serde_json::Value = serde_json::from_str(&text.unwrap()).unwrap();
+    let mut field = serde_json::Value::Null;
+    for name in path.split('.') {
+        field = json["fields"][name].clone();
+        json = field["type"].clone();
+        while let Some(inner) = json.get("array").or(json.get("array?")) {
+            json = inner.clone();
+        }
+    }
+    let description = field["description"].as_str().unwrap_or("");
+    assert!(!description.is_empty(), "{file}: {path}");
+    description.to_string()
+}
+
+fn hover(analysis: &Analysis, text: &str, needle: &str, delta: u32) -> String {
+    let mut position = at(text, needle, 0);
+    position.character += delta;
+    analysis
+        .hover(position)
+        .unwrap_or_else(|| panic!("a hover at {needle:?}"))
+        .markdown
+}
+
+const DESCRIBED: &str = r#"user {
+  userName = username
+  name.givenName = firstname ?? ""
+  title = mfa?.configured != nil ? "mfa" : "none"
+  displayName = $.recoveryEmail.address
+  nickName = join(map(addresses ?? [], .country ?? ""), ",")
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department = department
+}
+group {
+  displayName = name
+}
+"#;
+
+/// Hover on a target gives its SCIM description (RFC 7643 §8.7.1's) with its properties; on a
+/// record field — a name, a member, a predicate's `.field`, a `$.` path — its type and its
+/// JumpCloud description.
+#[test]
+fn hover_describes_targets_and_fields() {
+    let text = DESCRIBED;
+    let analysis = Analysis::new(text, &Options::default());
+    let user_json = "stdlib/jumpcloud-user.json";
+
+    let target = hover(&analysis, text, "userName", 1);
+    assert!(
+        target.starts_with("**userName**: SCIM `string` of User")
+            && target.contains(
+                "\n\nUnique identifier for the User, typically used by the user to directly \
+                 authenticate to the service provider."
+            )
+            && target.contains("\n\nmutability: readWrite · required: yes"),
+        "{target}"
+    );
+    let sub = hover(&analysis, text, "givenName", 1);
+    assert!(
+        sub.contains("The given name of the User, or first name in most Western languages"),
+        "{sub}"
+    );
+    let extension = hover(&analysis, text, "department =", 1);
+    assert!(
+        extension.contains("of EnterpriseUser")
+            && extension.contains("Identifies the name of a department."),
+        "{extension}"
+    );
+
+    let field = hover(&analysis, text, "username", 1);
+    assert_eq!(
+        field,
+        format!(
+            "```scimap\nusername: string\n```\nA field of the JumpCloud user record.\n\n{}",
+            field_description(user_json, "username")
+        )
+    );
+    assert!(field.contains("unique in the organization"), "{field}");
+    let member = hover(&analysis, text, "configured", 2);
+    assert_eq!(
+        member,
+        format!(
+            "```scimap\nmfa?.configured: bool?\n```\nA field of `mfa`.\n\n{}",
+            field_description(user_json, "mfa.configured")
+        )
+    );
+    let element = hover(&analysis, text, ".country", 2);
+    assert!(
+        element.starts_with("```scimap\n.country: ")
+            && element.ends_with(&format!(
+                "\n```\nA field of `address`.\n\n{}",
+                field_description(user_json, "addresses.country")
+            )),
+        "{element}"
+    );
+    let path = hover(&analysis, text, "$.recoveryEmail", 3);
+    assert!(
+        path.starts_with("```scimap\n$.recoveryEmail.address: string?\n```")
+            && path.ends_with(&format!(
+                "\n\n{}",
+                field_description(user_json, "recoveryEmail.address")
+            )),
+        "{path}"
+    );
+    let group = hover(&analysis, text, "= name", 3);
+    assert!(
+        group.ends_with(&field_description("stdlib/jumpcloud-group.json", "name")),
+        "{group}"
+    );
+    // The object a field is read from is described as a field of the record.
+    let object = hover(&analysis, text, "mfa?", 1);
+    assert!(
+        object.ends_with(&field_description(user_json, "mfa")),
+        "{object}"
+    );
+}
+
+/// Completion items carry the same descriptions as their documentation: every target a
+/// section may map (each built-in attribute has one), and the fields offered in an expression,
+/// after `x.`, after `$.` and inside a predicate.
+#[test]
+fn completions_carry_descriptions() {
+    let options = Options::default();
+    let documentation = |text: &str, needle: &str, label: &str| -> String {
+        let analysis = Analysis::new(text, &options);
+        let position = at(text, needle, 0);
+        let position = Position {
+            character: position.character + needle.len() as u32,
+            ..position
+        };
+        let items = analysis.completions(position);
+        let item = items
+            .iter()
+            .find(|c| c.label == label)
+            .unwrap_or_else(|| panic!("{label} offered after {needle:?}"));
+        item.documentation.clone().unwrap_or_default()
+    };
+    let user_json = "stdlib/jumpcloud-user.json";
+
+    for (section, least) in [("user", 50), ("group", 2)] {
+        let text = format!("{section} {{\n  x\n}}\n");
+        let analysis = Analysis::new(&text, &options);
+        let items = analysis.completions(Position {
+            line: 1,
+            character: 2,
+        });
+        let targets: Vec<_> = items
+            .iter()
+            .filter(|c| c.kind == scimap::ide::CompletionKind::Target)
+            .collect();
+        assert!(targets.len() >= least, "{section}: {targets:?}");
+        for t in targets {
+            // heading, description, properties
+            let doc = t.documentation.as_deref().unwrap_or("");
+            let paragraphs: Vec<&str> = doc.split("\n\n").collect();
+            assert!(
+                paragraphs.len() >= 3 && paragraphs[1].len() > 10,
+                "{section} {}: {doc}",
+                t.label
+            );
+        }
+    }
+    let text = "user {\n  title = recoveryEmail.\n  nickName = $.addresses[0].\n  \
+                displayName = join(map(phoneNumbers ?? [], .), \"\")\n  locale = \n  \
+                profileUrl = first(filter(addresses ?? [], t))\n}\n";
+    assert!(documentation(text, "recoveryEmail.", "verified")
+        .ends_with(&field_description(user_json, "recoveryEmail.verified")));
+    assert!(documentation(text, "addresses[0].", "postalCode")
+        .ends_with(&field_description(user_json, "addresses.postalCode")));
+    assert!(documentation(text, "?? [], .", "number")
+        .ends_with(&field_description(user_json, "phoneNumbers.number")));
+    assert_eq!(
+        documentation(text, "[], t", ".type"),
+        format!(
+            "A field of the element of `filter`'s list.\n\n{}",
+            field_description(user_json, "addresses.type")
+        )
+    );
+    assert_eq!(
+        documentation(text, "locale = ", "employeeIdentifier"),
+        format!(
+            "A field of the JumpCloud user record.\n\n{}",
+            field_description(user_json, "employeeIdentifier")
+        )
+    );
+}

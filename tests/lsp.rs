@@ -266,6 +266,7 @@ fn a_session_over_stdio() {
         ("let fullName", 6),
         ("$.email", 4),
         ("state ==", 1),
+        (".type ==", 2),
         ("hireYear =", 2),
     ]
     .iter()
@@ -320,6 +321,14 @@ fn a_session_over_stdio() {
     let line = pos(&text, "  active =", 0);
     let mut version = 4;
     let mut completions = serde_json::Map::new();
+    // The documentation of one item of some lists: descriptions of targets and fields.
+    let documented = [
+        ("  nam", "name.givenName"),
+        ("  title = $.recoveryEmail.", "verified"),
+        ("  title = tri", "firstname"),
+        ("  title = map(addresses ?? [], .", "country"),
+    ];
+    let mut documentation = serde_json::Map::new();
     for typed in [
         "  nam",
         "  emails[type eq \"",
@@ -340,8 +349,18 @@ fn a_session_over_stdio() {
         client.change(&doc, version + 1, json!({"start": line, "end": end}), "");
         version += 2;
         completions.insert(typed.to_string(), json!(labels(&list)));
+        if let Some((_, label)) = documented.iter().find(|(t, _)| *t == typed) {
+            let item = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["label"] == *label);
+            let item = item.unwrap_or_else(|| panic!("{label} offered after {typed:?}"));
+            documentation.insert(format!("{typed} → {label}"), item["documentation"].clone());
+        }
     }
     insta::assert_json_snapshot!("completions", completions);
+    insta::assert_json_snapshot!("completion_documentation", documentation);
 
     // In the app profile: the settings, then an attribute for `updatable`.
     let profile_line = pos(&text, "  updatable", 0);

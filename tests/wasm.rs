@@ -306,7 +306,8 @@ fn schemas_give_record_fields_and_targets() {
     let field = |fields: &[Json], name: &str| fields.iter().find(|f| f["name"] == name).cloned();
     assert_eq!(field(user, "username").unwrap()["type"], "string");
     let addresses = field(user, "addresses").unwrap();
-    assert!(field(addresses["fields"].as_array().unwrap(), "streetAddress").is_some());
+    let street = field(addresses["fields"].as_array().unwrap(), "streetAddress").unwrap();
+    assert_eq!(street["description"], "Street address.");
     assert!(field(out["group"].as_array().unwrap(), "name").is_some());
     let names = |kind: &str| -> Vec<String> {
         out["targets"][kind]
@@ -336,6 +337,11 @@ fn schemas_give_record_fields_and_targets() {
             "{t} in {user_targets:?}"
         );
     }
+    let user_name = field(out["targets"]["user"].as_array().unwrap(), "userName").unwrap();
+    assert!(user_name["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Unique identifier for the User"));
     let group_targets = names("group");
     assert!(group_targets.iter().any(|n| n == "displayName"));
     assert!(!group_targets.iter().any(|n| n.starts_with("members")));

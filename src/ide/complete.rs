@@ -6,7 +6,7 @@
 //! (which block, left or right of `=`, inside which call), and names from the tree of the rest
 //! of the file ([`Analysis::tree_at`]).
 
-use super::hover::{attribute_markdown, function_markdown, non_array, section_name};
+use super::hover::{attribute_markdown, field_markdown, function_markdown, non_array, owner};
 use super::{
     builtin_schemas, declared_schemas, record_of, target_paths, Analysis, Position, Range,
 };
@@ -291,18 +291,24 @@ impl Analysis {
             ty = t;
         }
         let replace = Span::new(offset - last.len(), offset);
-        self.fields(ty, replace, kind, "")
+        self.fields(ty, replace, kind, None)
     }
 
-    /// The fields of an object type (behind nullables and arrays).
-    fn fields(&self, ty: &Type, replace: Span, kind: SectionKind, prefix: &str) -> Vec<Completion> {
+    /// The fields of an object type (behind nullables and arrays), with their descriptions;
+    /// inside a predicate (`element` names it), as `.field`s of its list's element.
+    fn fields(
+        &self,
+        ty: &Type,
+        replace: Span,
+        kind: SectionKind,
+        element: Option<&str>,
+    ) -> Vec<Completion> {
         let Type::Object(o) = non_array(ty) else {
             return Vec::new();
         };
-        let owner = if std::ptr::eq(ty, record_of(kind)) {
-            format!("the JumpCloud {} record", section_name(kind))
-        } else {
-            format!("`{}`", o.name)
+        let (prefix, owner) = match element {
+            Some(name) => (".", format!("the element of `{name}`'s list")),
+            None => ("", owner(o, kind)),
         };
         o.fields
             .iter()
@@ -311,7 +317,7 @@ impl Analysis {
                     format!("{prefix}{name}"),
                     CompletionKind::Field,
                     Some(t.to_string()),
-                    Some(format!("A field of {owner}.")),
+                    Some(field_markdown(&owner, o, name)),
                     replace,
                 )
             })
@@ -345,7 +351,7 @@ impl Analysis {
             } else {
                 self.chain_type(kind, file, chain, offset)
             };
-            return ty.map_or(Vec::new(), |t| self.fields(&t, word, kind, ""));
+            return ty.map_or(Vec::new(), |t| self.fields(&t, word, kind, None));
         }
         let mut out = Vec::new();
         if let Some((name, items)) = &predicate {
@@ -367,18 +373,10 @@ impl Analysis {
                 ));
             }
             if let Some(t) = self.chain_type(kind, file, items, offset) {
-                out.extend(self.fields(
-                    &Type::Array(Box::new(non_array(&t).clone())),
-                    word,
-                    kind,
-                    ".",
-                ));
-                for c in out.iter_mut().filter(|c| c.label.starts_with('.')) {
-                    c.documentation = Some(format!("A field of the element of `{name}`'s list."));
-                }
+                out.extend(self.fields(&t, word, kind, Some(name)));
             }
         }
-        out.extend(self.fields(record_of(kind), word, kind, ""));
+        out.extend(self.fields(record_of(kind), word, kind, None));
         if let Some(file) = file {
             for (name, ty) in self.lets_before(file, offset) {
                 out.push(self.item(

@@ -1,5 +1,6 @@
-//! Hover: a target's SCIM attribute, a function's catalogue entry, a field of the record, a
-//! `let`, or else the type of the expression under the cursor.
+//! Hover: a target's SCIM attribute, a function's catalogue entry, a field of the record (or of
+//! an object in it), a `let`, or else the type of the expression under the cursor. Attributes
+//! and fields come with their description from `stdlib/`.
 
 use super::{
     builtin_schemas, contains, declared_schemas, item_expr, record_of, walk, Analysis, Position,
@@ -7,8 +8,9 @@ use super::{
 };
 use crate::diagnostic::Span;
 use crate::schema::{Mutability, ScimAttribute, ScimSchema};
-use crate::syntax::ast::{self, ExprKind, SectionKind};
-use crate::types::Type;
+use crate::syntax::ast::{self, BinaryOp, ExprKind, SectionKind};
+use crate::types::{ObjectType, Type};
+use std::sync::Arc;
 
 /// Markdown about what is under the cursor, and the range it is about.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +81,9 @@ impl Analysis {
             return Some((function_markdown(doc), name.span));
         }
         let types = self.types_at(file, offset);
+        if let Some(hover) = self.member_hover(file, kind, e, offset, &types) {
+            return Some(hover);
+        }
         let (span, ty) = types.last()?;
         let text = self.text.get(span.start..span.end).unwrap_or("");
         let mut innermost = None;
@@ -99,10 +104,8 @@ impl Analysis {
             if !is_let {
                 if let Type::Object(o) = record {
                     if o.field(name).is_some() {
-                        markdown.push_str(&format!(
-                            "\nA field of the JumpCloud {} record.",
-                            section_name(kind)
-                        ));
+                        markdown.push('\n');
+                        markdown.push_str(&field_markdown(&owner(o, kind), o, name));
                     }
                 }
             } else {
@@ -110,6 +113,70 @@ impl Analysis {
             }
         }
         Some((markdown, *span))
+    }
+
+    /// A field read from an object: `mfa.configured` (the cursor on `configured`), or `.type`
+    /// inside a predicate over a list of objects. Its type and the field's description.
+    fn member_hover(
+        &self,
+        file: &ast::File,
+        kind: SectionKind,
+        e: &ast::Expr,
+        offset: usize,
+        types: &[(Span, Type)],
+    ) -> Option<(String, Span)> {
+        // The innermost: `walk` visits an expression before those inside it.
+        let mut found = None;
+        let mut list = None;
+        walk(e, &mut |x| match &x.kind {
+            ExprKind::Member { object, index, .. } if contains(index.span, offset) => {
+                if let ExprKind::Str(name) = &index.kind {
+                    found = Some((x.span, object.as_ref(), name, false));
+                }
+            }
+            ExprKind::PointerField(name) if contains(x.span, offset) => {
+                found = list.map(|l| (x.span, l, name, true));
+            }
+            ExprKind::Call { args, .. }
+                if args.iter().any(|a| {
+                    matches!(a.kind, ExprKind::Closure(_)) && contains(a.span, offset)
+                }) =>
+            {
+                list = args.first();
+            }
+            _ => {}
+        });
+        let (span, mut object, name, element) = found?;
+        // `x ?? []` is typed `array<any>` (the empty list's item wins the join); its objects are
+        // `x`'s.
+        while let (true, ExprKind::Binary(BinaryOp::Coalesce, left, _)) = (element, &object.kind) {
+            object = left;
+        }
+        // The object's type, asked where its span ends (the cursor is past it).
+        let object_type = self
+            .types_at(file, object.span.end)
+            .into_iter()
+            .find(|(s, _)| *s == object.span)?
+            .1;
+        let owner_type = if element {
+            non_array(&object_type)
+        } else {
+            object_type.non_nil()
+        };
+        let Type::Object(o) = owner_type else {
+            return None;
+        };
+        let ty = match types.iter().find(|(s, _)| *s == span) {
+            Some((_, t)) => t.clone(),
+            None => o.field(name)?.clone(),
+        };
+        let text = self.text.get(span.start..span.end).unwrap_or("");
+        let markdown = format!(
+            "```scimap\n{}: {ty}\n```\n{}",
+            super::one_line(text),
+            field_markdown(&owner(o, kind), o, name)
+        );
+        Some((markdown, span))
     }
 
     fn target_hover(
@@ -156,14 +223,21 @@ pub(super) fn attribute_markdown(
     };
     let multi = parent.map_or(attr.multi_valued, |p| p.multi_valued);
     let mut out = format!(
-        "**{name}**: SCIM `{}` of {} (`{}`)\n\nmutability: {mutability} · required: {} · multi-valued: {} · case-exact: {}",
+        "**{name}**: SCIM `{}` of {} (`{}`)\n\n",
         attr.ty.name(),
         schema.name,
         schema.urn,
+    );
+    if !attr.description.is_empty() {
+        out.push_str(&attr.description);
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!(
+        "mutability: {mutability} · required: {} · multi-valued: {} · case-exact: {}",
         yes(attr.required),
         yes(multi),
         yes(attr.case_exact),
-    );
+    ));
     if !attr.canonical_values.is_empty() {
         out.push_str(&format!(
             "\n\ncanonical values: {}",
@@ -189,9 +263,11 @@ pub(super) fn function_markdown(doc: &crate::FunctionDoc) -> String {
     out
 }
 
-/// `$.a.b`: the type of the record field the path names, when it names one.
+/// `$.a.b`: the type of the record field the path names, when it names one, and what the
+/// field is.
 fn direct_hover(kind: SectionKind, path: &str) -> Option<String> {
     let mut ty = record_of(kind);
+    let mut last = None;
     let rest = path.strip_prefix('$')?;
     for name in rest.split('.').skip(1) {
         let name = name.split('[').next()?;
@@ -199,11 +275,35 @@ fn direct_hover(kind: SectionKind, path: &str) -> Option<String> {
             return None;
         };
         ty = o.field(name)?;
+        last = Some((o, name));
     }
-    Some(format!(
+    let mut out = format!(
         "```scimap\n{path}: {ty}\n```\nA path into the JumpCloud {} record, copied as it is.",
         section_name(kind)
-    ))
+    );
+    if let Some(description) = last.and_then(|(o, name)| o.description(name)) {
+        out.push_str("\n\n");
+        out.push_str(description);
+    }
+    Some(out)
+}
+
+/// Whose field a field of `o` is: "the JumpCloud user record", or "`address`".
+pub(super) fn owner(o: &Arc<ObjectType>, kind: SectionKind) -> String {
+    match record_of(kind) {
+        Type::Object(record) if Arc::ptr_eq(record, o) => {
+            format!("the JumpCloud {} record", section_name(kind))
+        }
+        _ => format!("`{}`", o.name),
+    }
+}
+
+/// "A field of OWNER." and the field's description from the record schema.
+pub(super) fn field_markdown(owner: &str, o: &ObjectType, name: &str) -> String {
+    match o.description(name) {
+        Some(description) => format!("A field of {owner}.\n\n{description}"),
+        None => format!("A field of {owner}."),
+    }
 }
 
 /// The type behind nullables and arrays (an array literal may nest as deep as `depth`).

@@ -371,8 +371,9 @@ pub fn functions() -> Result<JsValue, JsError> {
 }
 
 /// `schemas() → { user, group, targets: { user, group } }`: the record fields
-/// (`[{ name, type, fields? }]`, nested for objects and arrays of objects) and every attribute
-/// path a section may map (`[{ name, type, multiValued, required, canonicalValues }]`).
+/// (`[{ name, type, description, fields? }]`, nested for objects and arrays of objects) and every
+/// attribute path a section may map (`[{ name, type, description, multiValued, required,
+/// canonicalValues }]`).
 #[wasm_bindgen]
 pub fn schemas() -> Result<JsValue, JsError> {
     let user_targets: Vec<Json> = [schema::core_user(), schema::enterprise_user()]
@@ -398,7 +399,9 @@ fn record_fields(ty: &Type) -> Json {
         .fields
         .iter()
         .map(|(name, ty)| {
-            let mut field = json!({ "name": name, "type": ty.to_string() });
+            let description = object.description(name).unwrap_or("");
+            let mut field =
+                json!({ "name": name, "type": ty.to_string(), "description": description });
             if let (Some(obj), Some(Type::Object(_))) = (field.as_object_mut(), object_of(ty)) {
                 obj.insert("fields".into(), record_fields(ty));
             }
@@ -431,6 +434,7 @@ fn targets(schema: &ScimSchema, kind: Kind) -> Vec<Json> {
             json!({
                 "name": t.path,
                 "type": t.attribute.ty.name(),
+                "description": t.attribute.description,
                 "multiValued": t.parent.map_or(t.attribute.multi_valued, |p| p.multi_valued),
                 "required": t.attribute.required,
                 "canonicalValues": t.attribute.canonical_values,
