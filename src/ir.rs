@@ -11,6 +11,7 @@ use crate::schema::ScimType;
 pub use crate::syntax::ast::Predicate;
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// One section (`user { … }` or `group { … }`) compiled.
@@ -21,6 +22,8 @@ pub struct Section {
     pub lets: Vec<Let>,
     /// The top-level record fields expressions read, by `Op::Field` index.
     pub fields: Vec<String>,
+    /// Where each of `fields` was last found in a record read without the reader's positions.
+    pub hints: FieldHints,
     /// Local slots an evaluation needs (expression `let`s and predicate variables).
     pub locals: usize,
     /// Slots of `Op::Shared` values: common subexpressions, each evaluated once per record.
@@ -28,6 +31,30 @@ pub struct Section {
     pub payload: PayloadPlan,
     /// Indices of entries that target a required attribute, with its canonical name.
     pub required: Vec<(usize, String)>,
+}
+
+/// For each of a section's fields, its position in the last record that was searched for it
+/// by name (a [`crate::Record`] or `serde_json` record: the bulk reader says where fields are).
+/// Records from one source mostly share a layout, so a lookup compares the key found there
+/// before it searches. A cache shared by every thread that evaluates the section: relaxed
+/// atomics, and any value it holds only costs a search.
+#[derive(Debug, Default)]
+pub struct FieldHints(Box<[AtomicU32]>);
+
+impl FieldHints {
+    pub fn new(fields: usize) -> FieldHints {
+        FieldHints((0..fields).map(|_| AtomicU32::new(0)).collect())
+    }
+
+    pub fn get(&self, field: usize) -> usize {
+        self.0.get(field).map_or(0, |h| h.load(Relaxed) as usize)
+    }
+
+    pub fn set(&self, field: usize, position: usize) {
+        if let (Some(h), Ok(position)) = (self.0.get(field), u32::try_from(position)) {
+            h.store(position, Relaxed);
+        }
+    }
 }
 
 /// A section-level `let`, evaluated at most once per record when first needed.

@@ -991,8 +991,12 @@ impl<'c> ExprChecker<'c> {
                 T::Array(Box::new(T::Int))
             }
             Coalesce => {
+                let empty_list = matches!(&rn.op, Op::Array(items) if items.is_empty());
                 if lt == T::Nil {
                     rt.clone()
+                } else if empty_list && matches!(lt.non_nil(), T::Array(_)) {
+                    // `addresses ?? []`: the list's items keep their type.
+                    lt.non_nil().clone()
                 } else if lt.is_nullable() || lt == T::Any {
                     unify(a, &rt)
                 } else {

@@ -19,8 +19,6 @@ pub struct Ctx<'a> {
     record: &'a Obj<'a>,
     /// Where the reader found `Section::fields` (`found_at`): each found by position.
     positions: Option<Positions>,
-    /// Otherwise, the fields looked up by name so far.
-    fields: Vec<Option<Option<&'a Doc<'a>>>>,
     section: &'a Section,
     locals: Vec<Value<'a>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
@@ -67,7 +65,6 @@ impl<'a> Ctx<'a> {
             whole,
             record,
             positions: None,
-            fields: Vec::new(),
             section,
             locals: vec![Value::Nil; section.locals],
             stack: Vec::new(),
@@ -330,6 +327,8 @@ impl<'a> Ctx<'a> {
     fn concat(&mut self, parts: &'a [Node], joins: &[Span]) -> EvalResult<Value<'a>> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
+        // Room for a name or two at once, rather than regrowing from 8 bytes.
+        buf.reserve(64);
         let result = self.concat_into(&mut buf, parts, joins);
         self.scratch = buf;
         result
@@ -430,27 +429,21 @@ impl<'a> Ctx<'a> {
         result
     }
 
-    /// A record field, looked up on its first use in this record.
+    /// A record field: where the reader found it, or else by name.
     #[inline]
-    fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
+    fn field(&self, i: usize) -> Option<&'a Doc<'a>> {
         if let Some(at) = self.positions.as_ref().and_then(|p| p.entry(i)) {
             return at.and_then(|e| self.record.entry(e)).map(|(_, v)| v);
         }
-        if self.fields.is_empty() {
-            self.fields = vec![None; self.section.fields.len()];
+        // Else by name: first where the last record searched had it (`FieldHints`).
+        let name = self.section.fields.get(i)?;
+        let hints = &self.section.hints;
+        if let Some(found) = self.record.get_at(hints.get(i), name) {
+            return Some(found);
         }
-        if let Some(Some(found)) = self.fields.get(i) {
-            return *found;
-        }
-        let found = self
-            .section
-            .fields
-            .get(i)
-            .and_then(|name| self.record.get(name));
-        if let Some(slot) = self.fields.get_mut(i) {
-            *slot = Some(found);
-        }
-        found
+        let (at, found) = self.record.find(name)?;
+        hints.set(i, at);
+        Some(found)
     }
 
     fn attr(&self, name: &str, group: bool) -> Value<'a> {

@@ -33,8 +33,8 @@ pub enum Doc<'a> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Obj<'a> {
     entries: Vec<(Cow<'a, str>, Doc<'a>)>,
-    /// Entry indices sorted by key, for objects too large to scan: a hostile record with a
-    /// million keys must not make each lookup linear.
+    /// Entry indices sorted by key ([`key_order`]), for objects too large to scan: a hostile
+    /// record with a million keys must not make each lookup linear.
     sorted: Option<Box<[u32]>>,
 }
 
@@ -63,7 +63,7 @@ impl<'a> Obj<'a> {
         }
         let mut order: Vec<u32> = (0..entries.len() as u32).collect();
         // Stable: equal keys stay in input order, so the last of a run is the value kept.
-        order.sort_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
+        order.sort_by(|&a, &b| key_order(&entries[a as usize].0, &entries[b as usize].0));
         let mut dropped = vec![false; entries.len()];
         let mut moves = Vec::new();
         for run in order.chunk_by(|&a, &b| entries[a as usize].0 == entries[b as usize].0) {
@@ -95,25 +95,38 @@ impl<'a> Obj<'a> {
     fn new_unique(entries: Vec<(Cow<'a, str>, Doc<'a>)>) -> Obj<'a> {
         let sorted = (entries.len() > SCAN).then(|| {
             let mut order: Vec<u32> = (0..entries.len() as u32).collect();
-            order.sort_unstable_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
+            order.sort_unstable_by(|&a, &b| key_order(&entries[a as usize].0, &entries[b as usize].0));
             order.into_boxed_slice()
         });
         Obj { entries, sorted }
     }
 
     pub fn get(&self, key: &str) -> Option<&Doc<'a>> {
-        match &self.sorted {
-            // Length and first byte first: most keys differ there, without a call to memcmp.
+        self.find(key).map(|(_, v)| v)
+    }
+
+    /// The value of `key` if it is the key at position `i` (a guess), without a search.
+    #[inline]
+    pub fn get_at(&self, i: usize, key: &str) -> Option<&Doc<'a>> {
+        self.entries
+            .get(i)
+            .filter(|(k, _)| same_key(k.as_bytes(), key.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// The position (input order) of `key`, and its value.
+    pub fn find(&self, key: &str) -> Option<(usize, &Doc<'a>)> {
+        let at = match &self.sorted {
             None => self
                 .entries
                 .iter()
-                .find(|(k, _)| same_key(k.as_bytes(), key.as_bytes()))
-                .map(|(_, v)| v),
+                .position(|(k, _)| same_key(k.as_bytes(), key.as_bytes()))?,
             Some(order) => order
-                .binary_search_by(|&i| (*self.entries[i as usize].0).cmp(key))
+                .binary_search_by(|&i| key_order(&self.entries[i as usize].0, key))
                 .ok()
-                .map(|at| &self.entries[order[at] as usize].1),
-        }
+                .map(|at| order[at] as usize)?,
+        };
+        self.entries.get(at).map(|(_, v)| (at, v))
     }
 
     pub fn len(&self) -> usize {
@@ -150,6 +163,14 @@ impl<'a> Obj<'a> {
 /// `a == b` for keys: a field name is short, so its bytes are compared in at most two
 /// overlapping words each way, not by a call to `memcmp`.
 #[inline]
+/// The order of [`Obj`]'s index: by length, then by bytes. Any total order serves a binary
+/// search; this one settles most comparisons of a record's keys on their lengths, so that a
+/// lookup among 41 keys compares bytes once or twice instead of at every probe.
+#[inline]
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
 fn same_key(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -241,6 +262,43 @@ mod tests {
                 .map(|(k, v)| (Cow::Borrowed(*k), Doc::Int(*v)))
                 .collect(),
         )
+    }
+
+    /// Keys are ordered by length, then bytes; every key of a large object is found where its
+    /// input order puts it.
+    #[test]
+    fn key_order_is_length_then_bytes() {
+        let alphabet = [b'a', b'b', b'z', 0xc3, 0xa9, b'_', b'0'];
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut keys = Vec::new();
+        for _ in 0..3000 {
+            let n = next() % 20;
+            let bytes: Vec<u8> = (0..n).map(|_| alphabet[next() % alphabet.len()]).collect();
+            keys.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        for pair in keys.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let want = a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()));
+            assert_eq!(key_order(a, b), want, "{a:?} {b:?}");
+            assert_eq!(key_order(a, a), std::cmp::Ordering::Equal);
+        }
+        keys.sort();
+        keys.dedup();
+        let entries: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (Cow::Owned(k.clone()), Doc::Int(i as i64)))
+            .collect();
+        let object = Obj::new(entries);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(object.find(k), Some((i, &Doc::Int(i as i64))), "{k:?}");
+            assert_eq!(object.get_at(i, k), Some(&Doc::Int(i as i64)));
+        }
+        assert_eq!(object.find("not a key of it"), None);
     }
 
     #[test]

@@ -325,9 +325,22 @@ pub fn to_json(v: &Value, budget: &mut Budget) -> EvalResult<serde_json::Value> 
             Ok(match v {
                 Value::Bool(b) => Json::Bool(*b),
                 Value::Int(i) => Json::from(*i),
-                Value::Str(s) => Json::String(s.to_string()),
+                Value::Str(s) => Json::String(String::from(&**s)),
                 _ => Json::Null,
             })
+        }
+        // A list of strings (what `map` gives most often) needs no JSON text in between; the
+        // steps are those of writing it.
+        Value::List(items) if items.iter().all(|i| matches!(i, Value::Str(_))) => {
+            charge(v, budget)?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                charge(&item, budget)?;
+                if let Value::Str(s) = item {
+                    out.push(Json::String(String::from(&*s)));
+                }
+            }
+            Ok(Json::Array(out))
         }
         _ => {
             let mut text = String::new();
