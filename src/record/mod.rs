@@ -95,7 +95,9 @@ impl<'a> Obj<'a> {
     fn new_unique(entries: Vec<(Cow<'a, str>, Doc<'a>)>) -> Obj<'a> {
         let sorted = (entries.len() > SCAN).then(|| {
             let mut order: Vec<u32> = (0..entries.len() as u32).collect();
-            order.sort_unstable_by(|&a, &b| key_order(&entries[a as usize].0, &entries[b as usize].0));
+            order.sort_unstable_by(|&a, &b| {
+                key_order(&entries[a as usize].0, &entries[b as usize].0)
+            });
             order.into_boxed_slice()
         });
         Obj { entries, sorted }
@@ -168,7 +170,9 @@ impl<'a> Obj<'a> {
 /// lookup among 41 keys compares bytes once or twice instead of at every probe.
 #[inline]
 fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 fn same_key(a: &[u8], b: &[u8]) -> bool {
@@ -271,7 +275,9 @@ mod tests {
         let alphabet = [b'a', b'b', b'z', 0xc3, 0xa9, b'_', b'0'];
         let mut state = 7u64;
         let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
         let mut keys = Vec::new();
@@ -282,7 +288,10 @@ mod tests {
         }
         for pair in keys.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
-            let want = a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()));
+            let want = a
+                .len()
+                .cmp(&b.len())
+                .then_with(|| a.as_bytes().cmp(b.as_bytes()));
             assert_eq!(key_order(a, b), want, "{a:?} {b:?}");
             assert_eq!(key_order(a, a), std::cmp::Ordering::Equal);
         }

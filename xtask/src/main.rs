@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Some("hostile-compile") => hostile::compile(&args[1..]),
         Some("hostile-bulk") => hostile::bulk(&args[1..]),
         Some("wasm") => wasm::build(args.iter().any(|a| a == "--release")),
-        Some("web-test") => wasm::web_test(),
+        Some("web-test") => wasm::web_test(args.iter().any(|a| a == "--release")),
         Some("book") => book::build(),
         Some("man") => man::build(),
         Some("fuzz") => fuzz::run(&args[1..]),
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         Some("nvim") => editors::nvim(),
         Some("vscode") => editors::vscode(),
         _ => {
-            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised, within its size budget)\n  web-test  WASM tests under node and the preview page in headless Chromium\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  bench-plan [N]  plan --input beside bulk on N generated users (default 100000), one thread\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)\n  nvim      scimap lsp driven by Neovim's built-in LSP client, headless (Debian's neovim)\n  vscode    the VS Code extension (editors/vscode) packaged into scimap.vsix");
+            eprintln!("usage: cargo xtask <task>\n\ntasks:\n  ci        formatting, clippy and every test (what CI runs)\n  wasm      build the WASM package and the preview page (--release: optimised, within its size budget)\n  web-test  WASM tests under node and the preview page in headless Chromium (--release: on the optimised module)\n  book      the language reference (docs/book) built with mdBook into target/book\n  man       the man pages of scimap (clap_mangen) into target/man\n  bench-compare [N] [--million]  scimap vs the peers on N generated users (default 100000); --million adds the 1M-record memory check\n  bench-plan [N]  plan --input beside bulk on N generated users (default 100000), one thread\n  hostile-compile [--size B] [--bin P] [--only S]  CPU of `scimap check` per MiB of each hostile mapping shape\n  hostile-bulk [--bin P] [--only NAME]  peak RSS and CPU per record of `bulk` on the hostile records\n  fuzz [SECONDS] [--keep-going] [TARGET...]  each fuzz target for SECONDS (default 60) with resource oracles\n  scim-server  update plans of every example mapping applied to scim2-server (pinned, in target/scim-venv)\n  nvim      scimap lsp driven by Neovim's built-in LSP client, headless (Debian's neovim)\n  vscode    the VS Code extension (editors/vscode) packaged into scimap.vsix");
             return ExitCode::from(2);
         }
     };
@@ -133,9 +133,8 @@ fn ci() -> Result<(), String> {
     scim_server::run_step()?;
     editors::nvim()?;
     editors::vscode()?;
-    // The optimised module within its size budget; then web_test's dev build, which it tests.
-    wasm::build(true)?;
-    wasm::web_test()?;
+    // The optimised module, within its size budget, is the one the page tests run on.
+    wasm::web_test(true)?;
     book::build()?;
     man::build()?;
     // A short run of every fuzz target with its resource oracles (SECURITY.md, "Fuzzing").

@@ -3,7 +3,7 @@
 //! * `wasm [--release]` — the engine as a wasm-bindgen package (`web/pkg`) and the preview page
 //!   (`web/dist`); `--release` builds with the `wasm-release` profile, runs npm's wasm-opt and
 //!   fails when the module is over its size budget (CI runs it).
-//! * `web-test` — the WASM exports' tests under node, then the page end to end in headless
+//! * `web-test [--release]` — the WASM exports' tests under node, then the page end to end in headless
 //!   Chromium, checked against the command line.
 //!
 //! Both install what they need when it is missing: the wasm32 target, wasm-bindgen-cli at the
@@ -99,8 +99,10 @@ pub fn clippy() -> Result<(), String> {
     )
 }
 
-pub fn web_test() -> Result<(), String> {
-    build(false)?;
+/// The exports' tests under node, then the page in Chromium, on the module `build(release)`
+/// makes: CI tests the optimised one, the module the page ships.
+pub fn web_test(release: bool) -> Result<(), String> {
+    build(release)?;
     install_chromium()?;
     // The runner is set in .cargo/config.toml: wasm-bindgen-test-runner, under node.
     run(
