@@ -303,8 +303,10 @@ async function main() {
     summary.className = failed > 0 ? "failed" : "ok";
     summary.textContent = `${results.length - failed} of ${results.length} records give a payload`
       + (failed > 0 ? `, ${failed} fail` : "");
+    // The records that fail first, each with why; then those that pass.
+    const shown = [...results.filter((r) => r.payload === null), ...results.filter((r) => r.payload !== null)];
     $("all-results").replaceChildren(
-      ...results.map((r) => {
+      ...shown.map((r) => {
         const i = r.line - 1;
         const ok = r.payload !== null;
         const pick = el("button", { type: "button", className: "record", textContent: recordLabel(state.records[i], i) });
