@@ -162,9 +162,6 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// `a == b` for keys: a field name is short, so its bytes are compared in at most two
-/// overlapping words each way, not by a call to `memcmp`.
-#[inline]
 /// The order of [`Obj`]'s index: by length, then by bytes. Any total order serves a binary
 /// search; this one settles most comparisons of a record's keys on their lengths, so that a
 /// lookup among 41 keys compares bytes once or twice instead of at every probe.
@@ -175,6 +172,9 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
         .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
+/// `a == b` for keys: a field name is short, so its bytes are compared in at most two
+/// overlapping words each way, not by a call to `memcmp`.
+#[inline]
 fn same_key(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
