@@ -240,6 +240,8 @@ test("completion offers targets, record fields and functions", async () => {
 /** The tooltip the editor shows with the pointer on the `k`th character of `text`'s first occurrence. */
 async function hoverOn(text, k = 1) {
   await page.mouse.move(0, 0);
+  // The last tooltip gone first, so that the one read is this position's.
+  await page.locator(".cm-tooltip .scimap-hover").waitFor({ state: "detached", timeout: 5_000 });
   const point = await page.evaluate(([text, k]) => {
     const view = window.scimapEditor;
     const at = view.state.doc.toString().indexOf(text) + k;
@@ -328,8 +330,10 @@ test("every sample record is run; a maybe-nil quick fix makes them all pass", as
 
 test("the Docs panel: a problem's code opens its entry; functions and targets are searchable", async () => {
   await replaceMapping(["user {", "userName = $.username", "usrName = $.username", "}"]);
-  await page.locator("#problems li button.code").first().waitFor({ timeout: 5_000 });
-  await page.locator("#problems li button.code").first().click();
+  // The typed mapping's problem, not one of a line typed halfway.
+  const code = page.locator("#problems li", { hasText: "[scimap::unknown-target]" }).locator("button.code");
+  await code.waitFor({ timeout: 5_000 });
+  await code.click();
   const open = page.locator("#docs details[open]");
   assert.equal(await open.getAttribute("data-name"), "scimap::unknown-target");
   assert.equal(await open.locator("summary").textContent(), "scimap::unknown-target compile error");
@@ -343,7 +347,10 @@ test("the Docs panel: a problem's code opens its entry; functions and targets ar
   const names = await page.locator("#docs details").evaluateAll((d) => d.map((x) => x.dataset.name));
   assert.ok(names.includes("lower"), names.join(", "));
   await page.locator("#docs details[data-name=lower] summary").click();
-  assert.match(await page.textContent("#docs details[data-name=lower]"), /lower\(/);
+  // The body is built when the entry opens (its toggle event).
+  const lower = page.locator("#docs details[data-name=lower] .markdown");
+  await lower.waitFor({ timeout: 5_000 });
+  assert.match(await lower.textContent(), /lower\(s: string\) -> string/);
 
   await page.click("#docs [data-tab=targets]");
   await page.fill("#docs .docs-search", "givenName");
@@ -360,8 +367,10 @@ test("the problems list stays in view under a long mapping", async () => {
     const v = window.scimapEditor;
     v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: text } });
   }, long);
-  await page.locator("#problems li").first().waitFor({ timeout: 5_000 });
-  const box = await page.locator("#problems li").first().boundingBox();
+  // The problem of this text (the last test left another one listed).
+  const problem = page.locator("#problems li", { hasText: /^2:3 / });
+  await problem.waitFor({ timeout: 5_000 });
+  const box = await problem.boundingBox();
   const viewport = page.viewportSize();
   assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, JSON.stringify({ box, viewport }));
   assert.equal(await page.textContent("#problems-count"), "1 error");
