@@ -8,7 +8,7 @@ use super::{
 };
 use crate::diagnostic::Span;
 use crate::schema::{Mutability, ScimAttribute, ScimSchema};
-use crate::syntax::ast::{self, BinaryOp, ExprKind, SectionKind};
+use crate::syntax::ast::{self, ExprKind, SectionKind};
 use crate::types::{ObjectType, Type};
 use std::sync::Arc;
 
@@ -146,12 +146,7 @@ impl Analysis {
             }
             _ => {}
         });
-        let (span, mut object, name, element) = found?;
-        // `x ?? []` is typed `array<any>` (the empty list's item wins the join); its objects are
-        // `x`'s.
-        while let (true, ExprKind::Binary(BinaryOp::Coalesce, left, _)) = (element, &object.kind) {
-            object = left;
-        }
+        let (span, object, name, element) = found?;
         // The object's type, asked where its span ends (the cursor is past it).
         let object_type = self
             .types_at(file, object.span.end)
