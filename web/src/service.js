@@ -44,13 +44,14 @@ export class Service {
    */
   diagnostics(doc) {
     const service = this.at(doc);
+    // The fixes of every problem at once, each then given to the problem it fixes.
+    const last = toPosition(doc, doc.length);
+    const all = service.codeActions(0, 0, last.line, last.character);
     return service.problems().map((p) => {
       const from = toOffset(doc, p.range.start);
       const to = toOffset(doc, p.range.end);
-      const { start, end } = p.range;
-      const fixes = service
-        .codeActions(start.line, start.character, end.line, end.character)
-        .filter((a) => a.code === p.code && same(a.diagnostic, p.range));
+      const { start } = p.range;
+      const fixes = all.filter((a) => a.code === p.code && same(a.diagnostic, p.range));
       const line = doc.line(start.line + 1);
       return {
         from,
