@@ -86,16 +86,21 @@ fn read_keeping<'a>(
     limits: &Limits,
     keep: Keep<'_>,
 ) -> Result<(Obj<'a>, Reading), RecordError> {
-    // Validated once, so strings can be sliced at any ASCII delimiter.
-    let text = std::str::from_utf8(bytes).map_err(|bad| {
-        RecordError::whole(
-            "scimap::invalid-utf8",
-            format!(
-                "the record is not valid UTF-8 (bad byte at offset {})",
-                bad.valid_up_to()
-            ),
-        )
-    })?;
+    // Validated once, so strings can be sliced at any ASCII delimiter: by simdutf8, several
+    // times faster than std on these lines (BENCHMARKS.md); std again for an invalid line's
+    // offset.
+    let valid = simdutf8::basic::from_utf8(bytes);
+    let text = valid
+        .or_else(|_| std::str::from_utf8(bytes))
+        .map_err(|bad| {
+            RecordError::whole(
+                "scimap::invalid-utf8",
+                format!(
+                    "the record is not valid UTF-8 (bad byte at offset {})",
+                    bad.valid_up_to()
+                ),
+            )
+        })?;
     let mut reader = Reader {
         text,
         bytes,
@@ -402,15 +407,56 @@ struct Reader<'a> {
     positions: Option<Positions>,
 }
 
-const ONES: u64 = u64::MAX / 255;
-
-/// Bytes the eight-byte scan covers before a string's run is handed to `memchr2`: most strings
+/// Bytes the sixteen-byte scan covers before a string's run is handed to `memchr2`: most strings
 /// end sooner, and on short runs the call costs more than the scan (BENCHMARKS.md).
 const SHORT: usize = 32;
 
 /// Whether a byte ends the plain run of a string.
 fn is_special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// The position of the first byte of `chunk` that ends a string's plain run ([`is_special`]):
+/// one SSE2 comparison of all sixteen, which every x86-64 processor has.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn first_special(chunk: &[u8; 16]) -> Option<usize> {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86-64 itself (every such processor has it, and Rust's x86_64
+    // targets assume it); the load reads exactly the sixteen bytes `chunk` borrows.
+    let found = unsafe {
+        let x = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `x <= 0x1f`: the smaller of the two is `x` itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+    };
+    (found != 0).then(|| found.trailing_zeros() as usize)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use first_special_in_words as first_special;
+
+/// [`first_special`] elsewhere (the WASM module): eight bytes at a time in a word, as
+/// serde_json does. The high bit of each byte of `(y - n) & !y` is set for the lowest byte of
+/// `y` below `n` (n <= 0x80) and possibly for bytes above it (borrows), never below, so the
+/// lowest set bit finds the first.
+#[cfg_attr(target_arch = "x86_64", cfg(test))]
+#[inline(always)]
+fn first_special_in_words(chunk: &[u8; 16]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    let (words, _) = chunk.as_chunks::<8>();
+    words.iter().enumerate().find_map(|(i, word)| {
+        let x = u64::from_le_bytes(*word);
+        // `^ 0x02` turns `"` into 0x20 and keeps control bytes below it.
+        let quote = x ^ (ONES * 0x02);
+        let quote_or_control = quote.wrapping_sub(ONES * 0x21) & !quote;
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let backslash = backslash.wrapping_sub(ONES) & !backslash;
+        let found = (quote_or_control | backslash) & (ONES << 7);
+        (found != 0).then(|| i * 8 + (found.trailing_zeros() / 8) as usize)
+    })
 }
 
 impl<'a> Reader<'a> {
@@ -819,30 +865,21 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The offset of the first `"`, `\` or control byte from `from` on (or the end). Tests
-    /// eight bytes at once, as serde_json does: the high bit of each byte of
-    /// `(y - n) & !y` is set for the lowest byte of `y` below `n` (n <= 0x80) and possibly
-    /// for bytes above it (borrows), never below, so the lowest set bit finds the first.
-    /// Past `SHORT` bytes, the rest goes to [`Reader::scan_long`].
+    /// The offset of the first `"`, `\\` or control byte from `from` on (or the end), sixteen
+    /// bytes at a time ([`first_special`]). Past `SHORT` bytes, the rest goes to
+    /// [`Reader::scan_long`]; the last few bytes of a line are looked at one by one.
     #[inline]
     fn scan(&self, from: usize) -> usize {
         let rest = self.bytes.get(from..).unwrap_or_default();
-        let (chunks, tail) = rest.as_chunks::<8>();
+        let (chunks, tail) = rest.as_chunks::<16>();
         let mut at = from;
-        for chunk in chunks.iter().take(SHORT / 8) {
-            let x = u64::from_le_bytes(*chunk);
-            // `^ 0x02` turns `"` into 0x20 and keeps control bytes below it.
-            let quote = x ^ (ONES * 0x02);
-            let quote_or_control = quote.wrapping_sub(ONES * 0x21) & !quote;
-            let backslash = x ^ (ONES * u64::from(b'\\'));
-            let backslash = backslash.wrapping_sub(ONES) & !backslash;
-            let found = (quote_or_control | backslash) & (ONES << 7);
-            if found != 0 {
-                return at + (found.trailing_zeros() / 8) as usize;
+        for chunk in chunks.iter().take(SHORT / 16) {
+            if let Some(i) = first_special(chunk) {
+                return at + i;
             }
-            at += 8;
+            at += 16;
         }
-        if chunks.len() > SHORT / 8 {
+        if chunks.len() > SHORT / 16 {
             return self.scan_long(at);
         }
         at + tail
@@ -1151,6 +1188,27 @@ mod tests {
 
     fn fields(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Both sixteen-byte finders against the byte-by-byte rule: each byte value at each
+    /// position, with a later special byte that must not win, and none at all.
+    #[test]
+    fn first_special_finds_the_first_special_byte() {
+        let finders: [fn(&[u8; 16]) -> Option<usize>; 2] = [first_special, first_special_in_words];
+        for finder in finders {
+            assert_eq!(finder(&[b'a'; 16]), None);
+            for b in 0..=u8::MAX {
+                for at in 0..16 {
+                    let mut chunk = [0xe9; 16];
+                    chunk[at] = b;
+                    if at < 15 {
+                        chunk[15] = b'"';
+                    }
+                    let expected = chunk.iter().position(|&c| is_special(c));
+                    assert_eq!(finder(&chunk), expected, "byte {b:#04x} at {at}");
+                }
+            }
+        }
     }
 
     /// The record alone, without what it charged to `memory`.
