@@ -1194,8 +1194,7 @@ mod tests {
     /// position, with a later special byte that must not win, and none at all.
     #[test]
     fn first_special_finds_the_first_special_byte() {
-        let finders: [fn(&[u8; 16]) -> Option<usize>; 2] = [first_special, first_special_in_words];
-        for finder in finders {
+        for finder in [first_special, first_special_in_words] {
             assert_eq!(finder(&[b'a'; 16]), None);
             for b in 0..=u8::MAX {
                 for at in 0..16 {
