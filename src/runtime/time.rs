@@ -510,6 +510,20 @@ fn push_frac(out: &mut String, nanos: u32, digits: usize, trim: bool, comma: boo
 
 /// Go's `appendInt`: a sign, then at least `width` digits, zero-padded.
 fn push_int(out: &mut String, x: i64, width: usize) {
+    // Most numbers a layout prints: a month, day, hour, minute or second, or a year.
+    if let (Ok(n @ 0..100), 0..=2) = (u8::try_from(x), width) {
+        if n >= 10 || width == 2 {
+            out.push(char::from(b'0' + n / 10));
+        }
+        out.push(char::from(b'0' + n % 10));
+        return;
+    }
+    if let (Ok(n @ 1000..10000), 0..=4) = (u16::try_from(x), width) {
+        for d in [n / 1000, n / 100 % 10, n / 10 % 10, n % 10] {
+            out.push(char::from(b'0' + d as u8));
+        }
+        return;
+    }
     if x < 0 {
         out.push('-');
     }
@@ -529,7 +543,7 @@ fn push_int(out: &mut String, x: i64, width: usize) {
     for _ in digits.len()..width {
         out.push('0');
     }
-    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+    out.extend(digits.iter().map(|&d| char::from(d)));
 }
 
 fn rfc3339_nano_layout() -> &'static Layout {
@@ -1621,5 +1635,24 @@ pub fn load_location(name: &str) -> Result<Zone, String> {
         _ => NamedZone::load(name)
             .map(Zone::Named)
             .ok_or_else(|| format!("unknown time zone {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_int;
+
+    /// The short paths agree with Go's `appendInt` around each of their edges.
+    #[test]
+    fn push_int_pads_as_go_does() {
+        for x in (-1100..=10100).chain([i64::MIN, i64::MAX, 99_999, -99_999]) {
+            for width in 0..=5 {
+                let mut out = String::new();
+                push_int(&mut out, x, width);
+                let sign = if x < 0 { "-" } else { "" };
+                let expected = format!("{sign}{:0width$}", x.unsigned_abs());
+                assert_eq!(out, expected, "{x} in {width}");
+            }
+        }
     }
 }
