@@ -173,7 +173,7 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// `a == b` for keys: a field name is short, so its bytes are compared in at most two
-/// overlapping words each way, not by a call to `memcmp`.
+/// overlapping words, not by a call to `memcmp`.
 #[inline]
 fn same_key(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -185,8 +185,14 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
             .map(u64::from_ne_bytes)
     };
+    let half = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_ne_bytes)
+    };
     match n {
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         _ => a == b,
     }
 }
@@ -259,6 +265,21 @@ impl<'a> Doc<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Equal keys of every length a word path covers, and each one byte off at each position.
+    #[test]
+    fn same_key_compares_every_byte() {
+        for n in 0usize..24 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + i as u8).collect();
+            assert!(same_key(&a, &a.clone()));
+            assert!(!same_key(&a, &a[..n.saturating_sub(1)]) || n == 0);
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_key(&a, &b), "length {n}, byte {at}");
+            }
+        }
+    }
 
     fn obj(keys: &[(&'static str, i64)]) -> Obj<'static> {
         Obj::new(

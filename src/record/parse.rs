@@ -354,8 +354,7 @@ impl Fields {
     // Out of line, so that `position` inlines into the key loop.
     #[inline(never)]
     fn compare(&self, key: &[u8]) -> Option<usize> {
-        // Keys of the same length mostly differ in their first byte.
-        let same = |f: &String| f.as_bytes().first() == key.first() && f.as_bytes() == key;
+        let same = |f: &String| super::same_key(f.as_bytes(), key);
         let Some(&mask) = self.by_len.get(key.len()) else {
             return self.fields.iter().position(same);
         };
