@@ -37,6 +37,16 @@ pub struct Ctx<'a> {
     covering: bool,
 }
 
+/// `n` slots holding `empty`: nothing at all when there are none (most single expressions),
+/// where `vec![empty; 0]` still builds and drops `empty`.
+fn slots<T: Clone>(n: usize, empty: T) -> Vec<T> {
+    if n == 0 {
+        Vec::new()
+    } else {
+        vec![empty; n]
+    }
+}
+
 fn nil_error(what: &str, action: String) -> EvalError {
     EvalError::new(
         "scimap::nil-access",
@@ -66,10 +76,10 @@ impl<'a> Ctx<'a> {
             record,
             positions: None,
             section,
-            locals: vec![Value::Nil; section.locals],
+            locals: slots(section.locals, Value::Nil),
             stack: Vec::new(),
-            lets: vec![None; section.lets.len()],
-            shared: vec![None; section.shared],
+            lets: slots(section.lets.len(), None),
+            shared: slots(section.shared, None),
             scratch: String::new(),
             budget,
             now,
