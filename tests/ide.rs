@@ -440,3 +440,30 @@ fn completions_carry_descriptions() {
         )
     );
 }
+
+/// The nil default of a subject that binds looser than `??` wraps the whole subject: applied to
+/// `c ? addresses : []`, it defaults the conditional (still a list of addresses, whose fields
+/// are checked), not its last operand.
+#[test]
+fn the_nil_default_wraps_a_loose_subject() {
+    let text = "user {\n  userName = username\n  addresses[type eq \"work\"].locality = first(filter(state == \"ACTIVATED\" ? addresses : [], .tpye == \"work\"))?.locality\n}\n";
+    let analysis = Analysis::new(text, &Options::default());
+    let nil = analysis
+        .problems()
+        .into_iter()
+        .find(|d| d.code == "scimap::maybe-nil")
+        .expect("a maybe-nil warning on the conditional");
+    let action = analysis
+        .code_actions(nil.range)
+        .into_iter()
+        .find(|a| a.code == "scimap::maybe-nil")
+        .expect("its default");
+    let fixed = apply(text, &action);
+    assert!(
+        fixed.contains("filter(((state == \"ACTIVATED\" ? addresses : []) ?? []), .tpye"),
+        "{fixed}"
+    );
+    let after = Analysis::new(&fixed, &Options::default());
+    let codes: Vec<_> = after.problems().into_iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["scimap::unknown-field"], "{fixed}");
+}

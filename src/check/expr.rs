@@ -241,7 +241,10 @@ impl<'c> ExprChecker<'c> {
                     Type::Map | Type::Object(_) => "{}",
                     _ => "…",
                 };
-                format!("give it a default, `({text} ?? {default})`, or test `{text} != nil` first")
+                let subject = crate::syntax::grouped(&text);
+                format!(
+                    "give it a default, `({subject} ?? {default})`, or test `{subject} != nil` first"
+                )
             };
             self.error(
                 Diagnostic::warning(
@@ -409,6 +412,7 @@ impl<'c> ExprChecker<'c> {
                 }
                 let (en, et) = self.check(otherwise);
                 self.narrowed.truncate(depth);
+                let ty = unify(&empty_list_as(&tn, &tt, &et), &empty_list_as(&en, &et, &tt));
                 (
                     node(
                         Op::Conditional {
@@ -418,7 +422,7 @@ impl<'c> ExprChecker<'c> {
                         },
                         span,
                     ),
-                    unify(&tt, &et),
+                    ty,
                 )
             }
             ExprKind::Let { name, value, body } => {
@@ -991,12 +995,9 @@ impl<'c> ExprChecker<'c> {
                 T::Array(Box::new(T::Int))
             }
             Coalesce => {
-                let empty_list = matches!(&rn.op, Op::Array(items) if items.is_empty());
+                let rt = empty_list_as(&rn, &rt, &lt);
                 if lt == T::Nil {
                     rt.clone()
-                } else if empty_list && matches!(lt.non_nil(), T::Array(_)) {
-                    // `addresses ?? []`: the list's items keep their type.
-                    lt.non_nil().clone()
                 } else if lt.is_nullable() || lt == T::Any {
                     unify(a, &rt)
                 } else {
@@ -1489,6 +1490,16 @@ impl<'c> ExprChecker<'c> {
 /// The reason in a `regex` error ("unclosed character class"), without its drawing of the
 /// pattern.
 /// `l + r` of strings: left-nested sums are built in one buffer (`Op::Concat`).
+/// The type of an empty list literal (`n`) beside a list of known items (`other`): that list's
+/// type, so that `xs ?? []` and `c ? xs : []` keep the items' fields and types. `[]` has no
+/// item to contradict them; alone it is a list of `any`.
+fn empty_list_as(n: &Node, t: &Type, other: &Type) -> Type {
+    match (&n.op, other.non_nil()) {
+        (Op::Array(items), list @ Type::Array(_)) if items.is_empty() => list.clone(),
+        _ => t.clone(),
+    }
+}
+
 fn concat(l: Node, r: Node, span: Span) -> Node {
     let (mut parts, mut joins) = match l.op {
         Op::Concat { parts, joins } => (parts, joins),

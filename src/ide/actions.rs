@@ -66,7 +66,10 @@ impl Analysis {
             if let Some(default) = nil_default(d) {
                 action(
                     format!("Default to `{default}` when nil"),
-                    vec![(d.span, format!("({written} ?? {default})"))],
+                    vec![(
+                        d.span,
+                        format!("({} ?? {default})", crate::syntax::grouped(written)),
+                    )],
                     true,
                 );
             }
