@@ -13,12 +13,14 @@
 //!    package is installed when missing): peak RSS, failure counts (scimap's stderr summary
 //!    "N records, OK ok, F failed"; exprpeer's output lines holding `"$error"`, i.e. records
 //!    with at least one failing target), and a warm page cache for the timed rounds.
-//! 4. Five interleaved rounds; each runs, in this order, `scimap bulk benches/trello15.scimap
+//! 4. Nine interleaved rounds; each runs, in this order, `scimap bulk benches/trello15.scimap
 //!    --threads 1`, the same with `--threads <all cores>`, `exprpeer map --mapping trello.tsv`
 //!    (end to end), `exprpeer map --mapping trello.tsv --bench` (its `BENCH` line gives Expr's
 //!    evaluation-only ns/expression and records/s), `json-baseline` and `json-baseline --typed`,
 //!    stdout to /dev/null, wall clock per run. Medians are reported, with the load average
-//!    before and after the rounds.
+//!    before and after the rounds, and the medians of each round's own ratios (scimap on one
+//!    thread against `json-baseline --typed`, and on all cores against one), which a neighbour's
+//!    burst moves less than a ratio of medians from different rounds.
 //! 5. scimap's evaluation-only cost: criterion's `records/trello15` (benches/eval.rs, short
 //!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::write_payload`
 //!    of the same 15 expressions over its first 2000 records, read beforehand with
@@ -41,7 +43,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const SEED: &str = "42";
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 const MILLION: u64 = 1_000_000;
 /// Entries of benches/trello15.scimap and targets of trello.tsv.
 const EXPRESSIONS: f64 = 15.0;
@@ -510,6 +512,26 @@ impl Report<'_> {
             .map_or(f64::NAN, |i| median(&self.times[i]))
     }
 
+    /// Each round's `slow` time over its `fast` time (a speed ratio of `fast` against `slow`):
+    /// their median, least and greatest. A round's runs are seconds apart, so on a shared
+    /// machine this is steadier than the ratio of two medians taken from different rounds.
+    fn paired(&self, fast: &str, slow: &str) -> (f64, f64, f64) {
+        let times = |name: &str| {
+            self.programs
+                .iter()
+                .position(|p| p.end_to_end && p.name.starts_with(name))
+                .map_or(&[][..], |i| &self.times[i][..])
+        };
+        let ratios: Vec<f64> = times(slow)
+            .iter()
+            .zip(times(fast))
+            .map(|(s, f)| s / f)
+            .collect();
+        let least = ratios.iter().copied().fold(f64::NAN, f64::min);
+        let most = ratios.iter().copied().fold(f64::NAN, f64::max);
+        (median(&ratios), least, most)
+    }
+
     fn markdown(&self) -> String {
         let n = self.count as f64;
         let mib = |kib: u64| kib as f64 / 1024.0;
@@ -546,6 +568,18 @@ impl Report<'_> {
                 pass.and_then(|p| p.failed.clone()).unwrap_or("–".into()),
             ));
         }
+        let threads = format!("scimap bulk, {} threads", self.cores);
+        let (vs_typed, vs_typed_least, vs_typed_most) =
+            self.paired("scimap bulk, 1 thread", "json-baseline --typed");
+        let (scaling, scaling_least, scaling_most) = self.paired(&threads, "scimap bulk, 1 thread");
+        md.push_str(&format!(
+            "\nPer-round ratios (each round's runs are seconds apart: steadier than a ratio of \
+             medians on a shared machine), median (least–greatest):\n\n\
+             * scimap bulk, 1 thread vs json-baseline --typed: {vs_typed:.2}× \
+             ({vs_typed_least:.2}–{vs_typed_most:.2}×)\n\
+             * scimap bulk, {} threads vs 1 thread: {scaling:.2}× ({scaling_least:.2}–{scaling_most:.2}×)\n",
+            self.cores
+        ));
         let expr_ns = median(&self.expr_eval.iter().map(|e| e.0).collect::<Vec<_>>());
         let expr_rate = median(&self.expr_eval.iter().map(|e| e.1).collect::<Vec<_>>());
         md.push_str(&format!(
