@@ -228,9 +228,10 @@ impl<'c> ExprChecker<'c> {
     fn maybe_nil(&mut self, span: Span, what: &str, t: &Type) {
         if t.is_nullable() {
             let text = self.text(span);
+            let subject = crate::syntax::grouped(&text);
             // Member access and method calls have `?.`; values have a default of their type.
             let help = if what.contains("member") || what.contains("method") {
-                format!("use `?.` to get nil instead of an error, or test `{text} != nil` first")
+                format!("use `?.` to get nil instead of an error, or test `{subject} != nil` first")
             } else {
                 let default = match t.non_nil() {
                     Type::String => "\"\"",
@@ -241,7 +242,6 @@ impl<'c> ExprChecker<'c> {
                     Type::Map | Type::Object(_) => "{}",
                     _ => "…",
                 };
-                let subject = crate::syntax::grouped(&text);
                 format!(
                     "give it a default, `({subject} ?? {default})`, or test `{subject} != nil` first"
                 )
@@ -1487,9 +1487,6 @@ impl<'c> ExprChecker<'c> {
     }
 }
 
-/// The reason in a `regex` error ("unclosed character class"), without its drawing of the
-/// pattern.
-/// `l + r` of strings: left-nested sums are built in one buffer (`Op::Concat`).
 /// The type of an empty list literal (`n`) beside a list of known items (`other`): that list's
 /// type, so that `xs ?? []` and `c ? xs : []` keep the items' fields and types. `[]` has no
 /// item to contradict them; alone it is a list of `any`.
@@ -1500,6 +1497,7 @@ fn empty_list_as(n: &Node, t: &Type, other: &Type) -> Type {
     }
 }
 
+/// `l + r` of strings: left-nested sums are built in one buffer (`Op::Concat`).
 fn concat(l: Node, r: Node, span: Span) -> Node {
     let (mut parts, mut joins) = match l.op {
         Op::Concat { parts, joins } => (parts, joins),

@@ -86,8 +86,8 @@ fn read_keeping<'a>(
     limits: &Limits,
     keep: Keep<'_>,
 ) -> Result<(Obj<'a>, Reading), RecordError> {
-    // Validated once, so strings can be sliced at any ASCII delimiter: by simdutf8, several
-    // times faster than std on these lines (BENCHMARKS.md); std again for an invalid line's
+    // Validated once, so strings can be sliced at any ASCII delimiter: by simdutf8, in about
+    // half std's instructions on these lines (BENCHMARKS.md); std again for an invalid line's
     // offset.
     let valid = simdutf8::basic::from_utf8(bytes);
     let text = valid
@@ -864,7 +864,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The offset of the first `"`, `\\` or control byte from `from` on (or the end), sixteen
+    /// The offset of the first `"`, `\` or control byte from `from` on (or the end), sixteen
     /// bytes at a time ([`first_special`]). Past `SHORT` bytes, the rest goes to
     /// [`Reader::scan_long`]; the last few bytes of a line are looked at one by one.
     #[inline]

@@ -6,7 +6,7 @@ mod scan;
 
 /// An expression's source text as an operand of a binary operator: wrapped in parentheses
 /// unless it is a name, a literal, or a chain of members and calls (nothing outside brackets
-/// and strings but name characters, `.` and `?`). `c ? xs : []` becomes `(c ? xs : [])`, so
+/// and strings but name characters, `.`, `?`, and the `…` of a text cut short). `c ? xs : []` becomes `(c ? xs : [])`, so
 /// that a suggested `(… ?? [])` defaults the whole of it and not its last operand.
 pub fn grouped(text: &str) -> std::borrow::Cow<'_, str> {
     let mut depth = 0usize;
@@ -22,7 +22,8 @@ pub fn grouped(text: &str) -> std::borrow::Cow<'_, str> {
             (None, '"' | '\'' | '`') => quote = Some(c),
             (None, '(' | '[' | '{') => depth += 1,
             (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            (None, c) if depth == 0 && !(c.is_alphanumeric() || "_.?$#".contains(c)) => {
+            // `…`: where a message cut a long text short.
+            (None, c) if depth == 0 && !(c.is_alphanumeric() || "_.?$#…".contains(c)) => {
                 tight = false;
                 break;
             }
@@ -50,6 +51,7 @@ mod tests {
             "\"a b\"",
             "$env.x",
             "#.name",
+            "(c ? mfa : nil).conf…",
         ] {
             assert_eq!(grouped(tight), tight);
         }

@@ -505,26 +505,26 @@ struct Report<'a> {
 }
 
 impl Report<'_> {
-    fn median_of(&self, name_starts: &str) -> f64 {
+    /// The wall times per round of the end-to-end program whose name starts so (none if absent).
+    fn times_of(&self, name_starts: &str) -> &[f64] {
         self.programs
             .iter()
             .position(|p| p.end_to_end && p.name.starts_with(name_starts))
-            .map_or(f64::NAN, |i| median(&self.times[i]))
+            .map_or(&[], |i| &self.times[i])
+    }
+
+    fn median_of(&self, name_starts: &str) -> f64 {
+        median(self.times_of(name_starts))
     }
 
     /// Each round's `slow` time over its `fast` time (a speed ratio of `fast` against `slow`):
     /// their median, least and greatest. A round's runs are seconds apart, so on a shared
     /// machine this is steadier than the ratio of two medians taken from different rounds.
     fn paired(&self, fast: &str, slow: &str) -> (f64, f64, f64) {
-        let times = |name: &str| {
-            self.programs
-                .iter()
-                .position(|p| p.end_to_end && p.name.starts_with(name))
-                .map_or(&[][..], |i| &self.times[i][..])
-        };
-        let ratios: Vec<f64> = times(slow)
+        let ratios: Vec<f64> = self
+            .times_of(slow)
             .iter()
-            .zip(times(fast))
+            .zip(self.times_of(fast))
             .map(|(s, f)| s / f)
             .collect();
         let least = ratios.iter().copied().fold(f64::NAN, f64::min);
@@ -538,7 +538,8 @@ impl Report<'_> {
         let expr = self.median_of("Expr 1.8.9");
         let typed = self.median_of("json-baseline --typed");
         let one = self.median_of("scimap bulk, 1 thread");
-        let all = self.median_of(&format!("scimap bulk, {} threads", self.cores));
+        let threads = format!("scimap bulk, {} threads", self.cores);
+        let all = self.median_of(&threads);
         let mut md = format!(
             "## bench-compare: {} users (gen_users.py --seed {SEED}, {:.0} MB, {:.2} KB/record), benches/trello15.scimap vs trello.tsv\n\n\
              {} cores; load average before the rounds {}, after {}; {ROUNDS} interleaved rounds, medians of wall time.\n\n\
@@ -568,7 +569,6 @@ impl Report<'_> {
                 pass.and_then(|p| p.failed.clone()).unwrap_or("–".into()),
             ));
         }
-        let threads = format!("scimap bulk, {} threads", self.cores);
         let (vs_typed, vs_typed_least, vs_typed_most) =
             self.paired("scimap bulk, 1 thread", "json-baseline --typed");
         let (scaling, scaling_least, scaling_most) = self.paired(&threads, "scimap bulk, 1 thread");
