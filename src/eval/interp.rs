@@ -11,6 +11,7 @@ use crate::runtime::time::{self, Time, Zone};
 use crate::runtime::value::{List, Str, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 /// The state of one record's evaluation.
@@ -47,6 +48,14 @@ fn slots<T: Clone>(n: usize, empty: T) -> Vec<T> {
     }
 }
 
+thread_local! {
+    /// `Ctx::scratch` between records: one buffer a thread rather than one a record.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A scratch buffer given back at most this large: a record's very long string is not kept.
+const SCRATCH_KEPT: usize = 4096;
+
 fn nil_error(what: &str, action: String) -> EvalError {
     EvalError::new(
         "scimap::nil-access",
@@ -60,6 +69,14 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
         a.type_name(),
         b.type_name()
     ))
+}
+
+impl Drop for Ctx<'_> {
+    fn drop(&mut self) {
+        if self.scratch.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(std::mem::take(&mut self.scratch));
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -80,7 +97,7 @@ impl<'a> Ctx<'a> {
             stack: Vec::new(),
             lets: slots(section.lets.len(), None),
             shared: slots(section.shared, None),
-            scratch: String::new(),
+            scratch: SCRATCH.take(),
             budget,
             now,
             covering: coverage::recording(),

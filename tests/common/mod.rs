@@ -5,9 +5,10 @@
 //! process would inherit the test process's own high-water mark (at `execve` the kernel folds
 //! the old address space's peak into the new process's `maxrss`, and `posix_spawn` runs the
 //! child on the parent's address space), so every measurement would be at least as large as
-//! the biggest input any test generated. Instead the binary is started by a small `/bin/sh`
-//! that forks it from its own fresh address space and exits; the test process, made a child
-//! subreaper, inherits the orphan and reaps it with `wait4`.
+//! the biggest input any test generated. Instead `setsid --fork` (util-linux) forks a shell
+//! from its own small address space and exits at once; the shell writes its pid and execs the
+//! binary, and the test process, made a child subreaper, inherits the orphan and reaps it with
+//! `wait4`.
 #![allow(dead_code)] // Each test file uses its own part of the harness.
 
 use std::ffi::OsString;
@@ -241,11 +242,13 @@ impl Scimap {
             Input::Bytes(_) => Stdio::piped(),
             Input::File(path) => Stdio::from(std::fs::File::open(path).expect("the stdin file")),
         };
-        // A non-interactive shell gives a background job /dev/null as its stdin unless it is
-        // redirected explicitly: fd 3 carries the real one across.
-        let mut shell = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(r#"exec 3<&0; "$0" "$@" <&3 3<&- & echo $! > "$SCIMAP_PID_FILE""#)
+        // `setsid --fork` forks the shell and exits at once: the shell (then the binary it
+        // execs) is orphaned as soon as it starts, and its parent never waits for anything.
+        // A shell's own background job was now and then reaped before the harness could
+        // (wait4: ECHILD, about one `cargo test --test exhaustion` in three).
+        let mut shell = Command::new("setsid")
+            .args(["--fork", "/bin/sh", "-c"])
+            .arg(r#"echo $$ > "$SCIMAP_PID_FILE"; exec "$0" "$@""#)
             .arg(env!("CARGO_BIN_EXE_scimap"))
             .args(&self.args)
             .env("SCIMAP_PID_FILE", pid_file.path())
@@ -255,7 +258,7 @@ impl Scimap {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("/bin/sh starts");
+            .expect("setsid starts");
         let writer = match (self.input, shell.stdin.take()) {
             (Input::Bytes(bytes), Some(mut pipe)) => Some(std::thread::spawn(move || {
                 // A child that exits early closes the pipe; that is not the test's concern.
@@ -268,13 +271,17 @@ impl Scimap {
         let out_reader = std::thread::spawn(move || Captured::read_from(out));
         let err_reader = std::thread::spawn(move || Captured::read_from(err));
         let started = Instant::now();
-        let shell_status = shell.wait().expect("waiting for /bin/sh");
-        assert!(shell_status.success(), "/bin/sh failed: {shell_status}");
-        let pid: libc::pid_t = std::fs::read_to_string(pid_file.path())
-            .expect("the pid file")
-            .trim()
-            .parse()
-            .expect("a pid");
+        let shell_status = shell.wait().expect("waiting for setsid");
+        assert!(shell_status.success(), "setsid failed: {shell_status}");
+        // The orphan writes its pid when it runs, maybe after `setsid` has exited.
+        let pid: libc::pid_t = loop {
+            let written = std::fs::read_to_string(pid_file.path()).expect("the pid file");
+            if let Ok(pid) = written.trim().parse() {
+                break pid;
+            }
+            assert!(started.elapsed() < self.timeout, "no pid from the shell");
+            std::thread::sleep(Duration::from_millis(1));
+        };
 
         let mut status: libc::c_int = 0;
         // SAFETY: rusage is plain data, valid when zeroed.
