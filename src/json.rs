@@ -1,6 +1,7 @@
 //! Writing JSON as Go's `encoding/json` and JavaScript print it: floats in their shortest form
 //! without `.0`, exponent form only beyond 1e21 / below 1e-6 (reference §expr-printing).
 
+use crate::record::special::first_special;
 use crate::runtime::format::json_float;
 use serde_json::Value as Json;
 
@@ -80,11 +81,13 @@ fn write_value(v: &Json, out: &mut Vec<u8>, indent: Option<usize>, level: usize)
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    while let Some(at) = next_escape(bytes, start) {
-        out.extend_from_slice(&bytes[start..at]);
-        let b = bytes[at];
+    let mut rest = s.as_bytes();
+    while let Some(at) = next_escape(rest) {
+        let (plain, tail) = rest.split_at(at);
+        out.extend_from_slice(plain);
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
+        };
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -100,36 +103,30 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
                 out.push(HEX[usize::from(b & 0xf)]);
             }
         }
-        start = at + 1;
+        rest = tail;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
-/// The first byte at or after `from` that JSON must escape. Eight bytes at a time: payload
-/// strings are mostly plain, and this runs once per string written.
-fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(word);
-        // A byte is flagged when it is below 0x20, or equal to `"` or `\\` (zero after xor).
-        let control = v.wrapping_sub(ONES * 0x20);
-        let quote = (v ^ (ONES * b'"' as u64)).wrapping_sub(ONES);
-        let backslash = (v ^ (ONES * b'\\' as u64)).wrapping_sub(ONES);
-        if (control | quote | backslash) & !v & HIGH != 0 {
-            break;
+/// The first byte of `bytes` that JSON must escape, sixteen at a time ([`first_special`]); the
+/// last few are padded to sixteen with a space, which needs none. Payload strings are mostly
+/// short and plain: one or two comparisons a string.
+fn next_escape(bytes: &[u8]) -> Option<usize> {
+    let (chunks, tail) = bytes.as_chunks::<16>();
+    let mut at = 0;
+    for chunk in chunks {
+        if let Some(i) = first_special(chunk) {
+            return Some(at + i);
         }
-        i += 8;
+        at += 16;
     }
-    bytes
-        .get(i..)?
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|p| i + p)
+    if tail.is_empty() {
+        return None;
+    }
+    let mut last = [b' '; 16];
+    last.get_mut(..tail.len())?.copy_from_slice(tail);
+    first_special(&last).map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -161,6 +158,23 @@ mod tests {
                 String::from_utf8(out).unwrap(),
                 serde_json::to_string(&s).unwrap()
             );
+        }
+    }
+
+    /// A byte to escape (or not) at each position of strings across the sixteen-byte edges.
+    #[test]
+    fn escapes_are_found_at_every_position() {
+        for len in 1..50 {
+            for at in 0..len {
+                for b in [b'"', b'\\', b'\n', 0x00, 0x1f, b' ', b'~'] {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = b;
+                    let s = String::from_utf8(bytes).unwrap();
+                    let mut out = Vec::new();
+                    write_str(&s, &mut out);
+                    assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                }
+            }
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod error;
 mod parse;
+pub(crate) mod special;
 
 pub use error::{EntryError, RecordError};
 pub use parse::{check_depth, not_an_object, read, read_fields, Fields, Positions, Reading};
