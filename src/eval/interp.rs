@@ -534,7 +534,14 @@ impl<'a> Ctx<'a> {
                 slice(obj, from, to, &mut self.budget)
             }
             Op::FormatLayout { layout, .. } => match obj {
-                Value::Time(t) => Value::string(time::format(&t, layout), &mut self.budget),
+                Value::Time(t) => {
+                    let mut buf = std::mem::take(&mut self.scratch);
+                    buf.clear();
+                    time::format_into(&t, layout, &mut buf);
+                    let formatted = Value::string(buf.as_str(), &mut self.budget);
+                    self.scratch = buf;
+                    formatted
+                }
                 Value::Nil => Err(nil_error("receiver", "call `Format`".into())),
                 other => Err(EvalError::type_error(format!(
                     "type {} has no method Format",

@@ -387,9 +387,15 @@ pub fn civil(t: &Time) -> Civil {
 
 /// Go's `Time.Format`.
 pub fn format(t: &Time, layout: &Layout) -> String {
+    let mut out = String::with_capacity(layout.source.len() + 10);
+    format_into(t, layout, &mut out);
+    out
+}
+
+/// [`format`], appended to `out` (the evaluator's buffer, kept between records).
+pub fn format_into(t: &Time, layout: &Layout, out: &mut String) {
     let c = civil(t);
     let l = &c.local;
-    let mut out = String::with_capacity(layout.source.len() + 10);
     for item in &layout.items {
         let Some(elem) = item.elem else {
             // Literal runs end next to ASCII element text, so they are whole characters.
@@ -399,26 +405,26 @@ pub fn format(t: &Time, layout: &Layout) -> String {
         let hour = i64::from(l.hour());
         let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
         match elem {
-            Elem::Year => push_int(&mut out, i64::from(l.year()).abs() % 100, 2),
-            Elem::LongYear => push_int(&mut out, i64::from(l.year()), 4),
+            Elem::Year => push_int(out, i64::from(l.year()).abs() % 100, 2),
+            Elem::LongYear => push_int(out, i64::from(l.year()), 4),
             Elem::Month => out.push_str(SHORT_MONTHS[l.month0() as usize % 12]),
             Elem::LongMonth => out.push_str(LONG_MONTHS[l.month0() as usize % 12]),
-            Elem::NumMonth => push_int(&mut out, i64::from(l.month()), 0),
-            Elem::ZeroMonth => push_int(&mut out, i64::from(l.month()), 2),
+            Elem::NumMonth => push_int(out, i64::from(l.month()), 0),
+            Elem::ZeroMonth => push_int(out, i64::from(l.month()), 2),
             Elem::WeekDay => {
                 out.push_str(SHORT_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
             }
             Elem::LongWeekDay => {
                 out.push_str(LONG_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
             }
-            Elem::Day => push_int(&mut out, i64::from(l.day()), 0),
+            Elem::Day => push_int(out, i64::from(l.day()), 0),
             Elem::UnderDay => {
                 if l.day() < 10 {
                     out.push(' ');
                 }
-                push_int(&mut out, i64::from(l.day()), 0);
+                push_int(out, i64::from(l.day()), 0);
             }
-            Elem::ZeroDay => push_int(&mut out, i64::from(l.day()), 2),
+            Elem::ZeroDay => push_int(out, i64::from(l.day()), 2),
             Elem::UnderYearDay => {
                 let yday = l.ordinal();
                 if yday < 100 {
@@ -427,35 +433,34 @@ pub fn format(t: &Time, layout: &Layout) -> String {
                         out.push(' ');
                     }
                 }
-                push_int(&mut out, i64::from(yday), 0);
+                push_int(out, i64::from(yday), 0);
             }
-            Elem::ZeroYearDay => push_int(&mut out, i64::from(l.ordinal()), 3),
-            Elem::Hour => push_int(&mut out, hour, 2),
-            Elem::Hour12 => push_int(&mut out, hour12, 0),
-            Elem::ZeroHour12 => push_int(&mut out, hour12, 2),
-            Elem::Minute => push_int(&mut out, i64::from(l.minute()), 0),
-            Elem::ZeroMinute => push_int(&mut out, i64::from(l.minute()), 2),
-            Elem::Second => push_int(&mut out, i64::from(l.second()), 0),
-            Elem::ZeroSecond => push_int(&mut out, i64::from(l.second()), 2),
+            Elem::ZeroYearDay => push_int(out, i64::from(l.ordinal()), 3),
+            Elem::Hour => push_int(out, hour, 2),
+            Elem::Hour12 => push_int(out, hour12, 0),
+            Elem::ZeroHour12 => push_int(out, hour12, 2),
+            Elem::Minute => push_int(out, i64::from(l.minute()), 0),
+            Elem::ZeroMinute => push_int(out, i64::from(l.minute()), 2),
+            Elem::Second => push_int(out, i64::from(l.second()), 0),
+            Elem::ZeroSecond => push_int(out, i64::from(l.second()), 2),
             Elem::UpperPm => out.push_str(if hour >= 12 { "PM" } else { "AM" }),
             Elem::LowerPm => out.push_str(if hour >= 12 { "pm" } else { "am" }),
-            Elem::Offset { iso, style } => push_offset(&mut out, c.offset, iso, style),
+            Elem::Offset { iso, style } => push_offset(out, c.offset, iso, style),
             Elem::ZoneName => {
                 let before = out.len();
-                t.zone.push_name(&c.utc, &mut out);
+                t.zone.push_name(&c.utc, out);
                 if out.len() == before {
                     // No name (an offset read from a string): Go prints -0700.
-                    push_offset(&mut out, c.offset, false, OffsetStyle::HhMm);
+                    push_offset(out, c.offset, false, OffsetStyle::HhMm);
                 }
             }
             Elem::Frac {
                 digits,
                 trim,
                 comma,
-            } => push_frac(&mut out, l.nanosecond(), digits, trim, comma),
+            } => push_frac(out, l.nanosecond(), digits, trim, comma),
         }
     }
-    out
 }
 
 fn push_sign(out: &mut String, secs: i32) {

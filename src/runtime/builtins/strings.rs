@@ -4,6 +4,7 @@ use super::{bad_arg, int_arg, list_arg, step_bytes, str_arg, sub_str};
 use crate::runtime::budget::Budget;
 use crate::runtime::error::{EvalError, EvalResult};
 use crate::runtime::value::{Str, Value};
+use std::rc::Rc;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -119,7 +120,7 @@ fn map_chars<'a>(
 pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     match args {
         [Value::Str(s)] if s.is_ascii() => {
-            ascii_case(s, budget, u8::is_ascii_lowercase, str::to_ascii_uppercase)
+            ascii_case(s, budget, u8::is_ascii_lowercase, str::make_ascii_uppercase)
         }
         _ => map_chars("upper", args, budget, |_, c| simple_upper(c)),
     }
@@ -128,7 +129,7 @@ pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
 pub(super) fn lower<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     match args {
         [Value::Str(s)] if s.is_ascii() => {
-            ascii_case(s, budget, u8::is_ascii_uppercase, str::to_ascii_lowercase)
+            ascii_case(s, budget, u8::is_ascii_uppercase, str::make_ascii_lowercase)
         }
         _ => map_chars("lower", args, budget, |_, c| simple_lower(c)),
     }
@@ -140,14 +141,19 @@ fn ascii_case<'a>(
     s: &Str<'a>,
     budget: &mut Budget,
     changes: fn(&u8) -> bool,
-    map: fn(&str) -> String,
+    map: fn(&mut str),
 ) -> R<'a> {
     step_bytes(budget, s.len())?;
     if !s.as_bytes().iter().any(changes) {
         return Ok(Value::Str(s.clone()));
     }
     budget.fits_string(s.len())?;
-    Value::string(map(s), budget)
+    // Copied once into the value's own allocation and mapped there: no `String` in between.
+    let mut mapped: Rc<str> = Rc::from(&**s);
+    if let Some(text) = Rc::get_mut(&mut mapped) {
+        map(text);
+    }
+    Value::string(mapped, budget)
 }
 
 /// Upper-case the first letter and every letter after whitespace, `-` or `'`; lower-case the rest.
