@@ -273,10 +273,11 @@ impl Scimap {
         let started = Instant::now();
         let shell_status = shell.wait().expect("waiting for setsid");
         assert!(shell_status.success(), "setsid failed: {shell_status}");
-        // The orphan writes its pid when it runs, maybe after `setsid` has exited.
+        // The orphan writes its pid when it runs, maybe after `setsid` has exited; the newline
+        // `echo` ends it with tells a whole pid from one still being written.
         let pid: libc::pid_t = loop {
             let written = std::fs::read_to_string(pid_file.path()).expect("the pid file");
-            if let Ok(pid) = written.trim().parse() {
+            if let Some(Ok(pid)) = written.strip_suffix('\n').map(str::parse) {
                 break pid;
             }
             assert!(started.elapsed() < self.timeout, "no pid from the shell");

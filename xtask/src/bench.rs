@@ -28,7 +28,9 @@
 //!    phase (the same records, parsed beforehand) through the public API; an upper bound, since
 //!    it also writes each payload, which Expr's `expr.Run` loop does not. Timing `scimap bulk`
 //!    with a one-entry mapping against trello15 was rejected: the difference mixes in reading
-//!    11 more fields. The bench build costs a few minutes the first time.
+//!    11 more fields. Beside it `records/trello15_hot`, the first 8 of those records over and
+//!    over: the same work with the caches warm. The bench build costs a few minutes the first
+//!    time.
 //! 6. `--million`: also generates 1,000,000 users (about a minute) and reports the peak RSS
 //!    of `scimap bulk` over them with the default threads (memory must not grow with input).
 //!
@@ -127,7 +129,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
     }
     let load_after = loadavg();
 
-    let scimap_eval_ns = scimap_eval(&root, &work, &data)?;
+    let (scimap_eval_ns, scimap_hot_ns) = scimap_eval(&root, &work, &data)?;
     let million_rss = if million {
         let big = users(&work, MILLION)?;
         let p = &programs[1];
@@ -145,6 +147,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
         passes: &passes,
         expr_eval: &expr_eval,
         scimap_eval_ns,
+        scimap_hot_ns,
         million_rss,
         load_before,
         load_after,
@@ -425,9 +428,9 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-/// criterion's median for `records/trello15` over the first records of `data`, in ns per
-/// expression.
-fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
+/// criterion's medians for `records/trello15` (the first records of `data`) and
+/// `records/trello15_hot` (the first few, caches warm), in ns per expression.
+fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<(f64, f64), String> {
     let home = work.join("criterion");
     let args = [
         "bench",
@@ -457,21 +460,27 @@ fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<f64, String> {
     if !status.success() {
         return Err(format!("cargo bench failed ({status})"));
     }
-    let dir = home.join("records/trello15/new");
-    let read = |name: &str| {
-        let path = dir.join(name);
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    let per_expression = |bench: &str| {
+        let dir = home.join(bench).join("new");
+        let read = |name: &str| {
+            let path = dir.join(name);
+            fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let (estimates, benchmark) = (read("estimates.json")?, read("benchmark.json")?);
+        // ns per iteration (the median), and the records of one iteration (its throughput).
+        let per_iteration = estimates
+            .find("\"median\":")
+            .and_then(|at| json_number(&estimates[at..], "point_estimate"));
+        let records = json_number(&benchmark, "Elements");
+        per_iteration
+            .zip(records)
+            .map(|(ns, records)| ns / records / EXPRESSIONS)
+            .ok_or(format!("no median or throughput in {}", dir.display()))
     };
-    let (estimates, benchmark) = (read("estimates.json")?, read("benchmark.json")?);
-    // ns per iteration (the median), and the records of one iteration (its throughput).
-    let per_iteration = estimates
-        .find("\"median\":")
-        .and_then(|at| json_number(&estimates[at..], "point_estimate"));
-    let records = json_number(&benchmark, "Elements");
-    per_iteration
-        .zip(records)
-        .map(|(ns, records)| ns / records / EXPRESSIONS)
-        .ok_or(format!("no median or throughput in {}", dir.display()))
+    Ok((
+        per_expression("records/trello15")?,
+        per_expression("records/trello15_hot")?,
+    ))
 }
 
 pub(crate) fn loadavg() -> String {
@@ -499,6 +508,7 @@ struct Report<'a> {
     passes: &'a [Option<Pass>],
     expr_eval: &'a [(f64, f64)],
     scimap_eval_ns: f64,
+    scimap_hot_ns: f64,
     million_rss: Option<u64>,
     load_before: String,
     load_after: String,
@@ -587,11 +597,14 @@ impl Report<'_> {
              Evaluation only, records already parsed:\n\n\
              | engine | ns per expression | records/s |\n|---|---|---|\n\
              | Expr 1.8.9 (`exprpeer map --bench`, eval phase, median of rounds) | {expr_ns:.0} | {expr_rate:.0} |\n\
-             | scimap (criterion `records/trello15`, first 2000 of these records, ÷ 15; payload writing included) | {:.0} | {:.0} |\n",
+             | scimap (criterion `records/trello15`, first 2000 of these records, ÷ 15; payload writing included) | {:.0} | {:.0} |\n\
+             | scimap, caches warm (criterion `records/trello15_hot`, the first 8, over and over) | {:.0} | {:.0} |\n",
             self.cores,
             one / all,
             self.scimap_eval_ns,
             1e9 / (self.scimap_eval_ns * EXPRESSIONS),
+            self.scimap_hot_ns,
+            1e9 / (self.scimap_hot_ns * EXPRESSIONS),
         ));
         if let Some(kib) = self.million_rss {
             md.push_str(&format!(
