@@ -3,10 +3,11 @@
 //! A hand-written reader over the validated UTF-8 line. It accepts exactly what `serde_json`
 //! accepts and reports the same errors at the same positions (the reader it replaced was
 //! `serde_json`), but builds a borrowed [`Doc`] tree directly, and fields the mapping never
-//! reads are validated without being built: strings are scanned for their end eight bytes at a
-//! time, then, past 32 bytes, with SIMD (`memchr2`, and a vectorised minimum for control bytes),
-//! and checked for escapes without decoding, numbers are decoded only when they could be out of range, and nesting is
-//! tracked with one bit per level, so skipping allocates nothing.
+//! reads are validated without being built: strings are scanned for their end sixteen bytes at
+//! a time (`special.rs`), then, past 32 bytes, with `memchr2` and a vectorised minimum for
+//! control bytes, and checked for escapes without decoding; numbers are decoded only when they
+//! could be out of range, and nesting is tracked with one bit per level, so skipping allocates
+//! nothing.
 
 use super::special::{first_special, is_special};
 use super::{Doc, Obj, RecordError};
