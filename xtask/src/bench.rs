@@ -28,9 +28,10 @@
 //!    phase (the same records, parsed beforehand) through the public API; an upper bound, since
 //!    it also writes each payload, which Expr's `expr.Run` loop does not. Timing `scimap bulk`
 //!    with a one-entry mapping against trello15 was rejected: the difference mixes in reading
-//!    11 more fields. Beside it `records/trello15_hot`, the first 8 of those records over and
-//!    over: the same work with the caches warm. The bench build costs a few minutes the first
-//!    time.
+//!    11 more fields. Beside it `records/trello15_hot`, the first few of those records over
+//!    and over (`HOT` in benches/eval.rs): the same work with the caches warm. The report takes
+//!    each bench's record count from its throughput. The bench build costs a few minutes the
+//!    first time.
 //! 6. `--million`: also generates 1,000,000 users (about a minute) and reports the peak RSS
 //!    of `scimap bulk` over them with the default threads (memory must not grow with input).
 //!
@@ -129,7 +130,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
     }
     let load_after = loadavg();
 
-    let (scimap_eval_ns, scimap_hot_ns) = scimap_eval(&root, &work, &data)?;
+    let (scimap_eval, scimap_hot) = scimap_eval(&root, &work, &data)?;
     let million_rss = if million {
         let big = users(&work, MILLION)?;
         let p = &programs[1];
@@ -146,8 +147,8 @@ pub fn compare(args: &[String]) -> Result<(), String> {
         times: &times,
         passes: &passes,
         expr_eval: &expr_eval,
-        scimap_eval_ns,
-        scimap_hot_ns,
+        scimap_eval,
+        scimap_hot,
         million_rss,
         load_before,
         load_after,
@@ -429,8 +430,9 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
 }
 
 /// criterion's medians for `records/trello15` (the first records of `data`) and
-/// `records/trello15_hot` (the first few, caches warm), in ns per expression.
-fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<(f64, f64), String> {
+/// `records/trello15_hot` (the first few, caches warm), in ns per expression, each with the
+/// records one iteration evaluates (its throughput).
+fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<(EvalBench, EvalBench), String> {
     let home = work.join("criterion");
     let args = [
         "bench",
@@ -474,13 +476,23 @@ fn scimap_eval(root: &Path, work: &Path, data: &Path) -> Result<(f64, f64), Stri
         let records = json_number(&benchmark, "Elements");
         per_iteration
             .zip(records)
-            .map(|(ns, records)| ns / records / EXPRESSIONS)
+            .map(|(ns, records)| EvalBench {
+                ns: ns / records / EXPRESSIONS,
+                records,
+            })
             .ok_or(format!("no median or throughput in {}", dir.display()))
     };
     Ok((
         per_expression("records/trello15")?,
         per_expression("records/trello15_hot")?,
     ))
+}
+
+/// One of criterion's `records/…` benches: ns per expression, and the records an iteration
+/// evaluates.
+struct EvalBench {
+    ns: f64,
+    records: f64,
 }
 
 pub(crate) fn loadavg() -> String {
@@ -507,8 +519,8 @@ struct Report<'a> {
     times: &'a [Vec<f64>],
     passes: &'a [Option<Pass>],
     expr_eval: &'a [(f64, f64)],
-    scimap_eval_ns: f64,
-    scimap_hot_ns: f64,
+    scimap_eval: EvalBench,
+    scimap_hot: EvalBench,
     million_rss: Option<u64>,
     load_before: String,
     load_after: String,
@@ -597,14 +609,16 @@ impl Report<'_> {
              Evaluation only, records already parsed:\n\n\
              | engine | ns per expression | records/s |\n|---|---|---|\n\
              | Expr 1.8.9 (`exprpeer map --bench`, eval phase, median of rounds) | {expr_ns:.0} | {expr_rate:.0} |\n\
-             | scimap (criterion `records/trello15`, first 2000 of these records, ÷ 15; payload writing included) | {:.0} | {:.0} |\n\
-             | scimap, caches warm (criterion `records/trello15_hot`, the first 8, over and over) | {:.0} | {:.0} |\n",
+             | scimap (criterion `records/trello15`, first {:.0} of these records, ÷ 15; payload writing included) | {:.0} | {:.0} |\n\
+             | scimap, caches warm (criterion `records/trello15_hot`, the first {:.0}, over and over) | {:.0} | {:.0} |\n",
             self.cores,
             one / all,
-            self.scimap_eval_ns,
-            1e9 / (self.scimap_eval_ns * EXPRESSIONS),
-            self.scimap_hot_ns,
-            1e9 / (self.scimap_hot_ns * EXPRESSIONS),
+            self.scimap_eval.records,
+            self.scimap_eval.ns,
+            1e9 / (self.scimap_eval.ns * EXPRESSIONS),
+            self.scimap_hot.records,
+            self.scimap_hot.ns,
+            1e9 / (self.scimap_hot.ns * EXPRESSIONS),
         ));
         if let Some(kib) = self.million_rss {
             md.push_str(&format!(
