@@ -2,6 +2,7 @@
 //! embeds for a single computed attribute, or a preview of one expression as it is typed.
 
 use crate::diagnostic::Diagnostic;
+use crate::eval::compile::Program;
 use crate::eval::interp::Ctx;
 use crate::ir;
 use crate::mapping::{clock, Kind, Options, Record};
@@ -23,6 +24,7 @@ use std::fmt;
 pub struct Expression {
     section: ir::Section,
     node: ir::Node,
+    program: Program,
     options: Options,
 }
 
@@ -47,6 +49,7 @@ impl Expression {
             crate::check::check_expression(&expr, source, kind == Kind::Group, limits)
                 .map_err(compile_error)?;
         Ok(Expression {
+            program: Program::expression(&section, &node),
             section,
             node,
             options: options.clone(),
@@ -76,9 +79,16 @@ impl Expression {
         budget
             .alloc(memory)
             .map_err(|e| run_error(e.into_message()))?;
-        let mut ctx = Ctx::new(whole, fields, &self.section, budget, clock(&self.options));
+        let mut ctx = Ctx::new(
+            whole,
+            fields,
+            &self.section,
+            Some(&self.program),
+            budget,
+            clock(&self.options),
+        );
         let value = ctx
-            .eval(&self.node)
+            .entry(0, &self.node)
             .map_err(|e| run_error(e.into_message()))?;
         crate::runtime::format::to_json(&value, &mut ctx.budget)
             .map_err(|e| run_error(e.into_message()))

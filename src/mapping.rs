@@ -2,6 +2,7 @@
 
 use crate::check;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::eval::compile::Program;
 use crate::eval::interp::Ctx;
 use crate::eval::path::{self, Found};
 use crate::ir::{self, Source};
@@ -69,6 +70,8 @@ pub struct Options {
 pub struct Mapping {
     source: String,
     sections: Vec<(SectionKind, ir::Section)>,
+    /// Per section, its expressions compiled.
+    programs: Vec<Program>,
     /// Per section, the top-level fields a record is read for (its id field included).
     fields: Vec<Option<crate::record::Fields>>,
     warnings: Vec<Diagnostic>,
@@ -251,8 +254,14 @@ impl Mapping {
                 plan::Targets::new(causes(section), create_only, &catalogue)
             })
             .collect();
+        let programs = checked
+            .sections
+            .iter()
+            .map(|(_, section)| Program::section(section))
+            .collect();
         Ok(Mapping {
             source: source.to_string(),
+            programs,
             targets,
             fields,
             sections: checked.sections,
@@ -342,7 +351,7 @@ impl Mapping {
     /// `reading`: what reading the record already charged to `memory`, and where its fields are. For an `update`,
     /// only the entries that may change after creation (`changes`) are evaluated.
     fn outcome<'a>(
-        &self,
+        &'a self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         reading: Reading,
@@ -790,7 +799,7 @@ impl Mapping {
     /// Evaluates every entry of a section for one record (for an `update`, every entry that
     /// `changes`).
     fn run<'a>(
-        &self,
+        &'a self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         reading: Reading,
@@ -803,7 +812,13 @@ impl Mapping {
         budget
             .alloc(reading.memory)
             .map_err(|e| RecordError::whole(e.code, e.into_message()))?;
-        let mut ctx = Ctx::new(record, fields, section, budget, self.now());
+        // The section is one of this mapping's: its program sits at the same position.
+        let program = self
+            .sections
+            .iter()
+            .position(|(_, s)| std::ptr::eq(s, section))
+            .and_then(|i| self.programs.get(i));
+        let mut ctx = Ctx::new(record, fields, section, program, budget, self.now());
         ctx.found_at(reading.positions);
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
@@ -812,7 +827,7 @@ impl Mapping {
                 slots.push(Slot::Absent);
                 continue;
             }
-            match entry_slot(&mut ctx, entry, record) {
+            match entry_slot(&mut ctx, i, entry, record) {
                 Ok(slot) => slots.push(slot),
                 Err(e) => {
                     slots.push(Slot::Absent);
@@ -951,6 +966,7 @@ pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> 
 /// One entry's value for this record.
 fn entry_slot<'a>(
     ctx: &mut Ctx<'a>,
+    i: usize,
     entry: &'a ir::Entry,
     record: &'a Doc<'a>,
 ) -> Result<Slot<'a>, EvalError> {
@@ -976,7 +992,7 @@ fn entry_slot<'a>(
             },
             Source::Const(Doc::Array(items)) => items.iter().map(Value::from_doc).collect(),
             Source::Const(_) => Vec::new(),
-            Source::Expr(node) => match ctx.eval(node)? {
+            Source::Expr(node) => match ctx.entry(i, node)? {
                 Value::List(l) => l.iter().collect(),
                 Value::Nil => Vec::new(),
                 other => {
@@ -1007,7 +1023,7 @@ fn entry_slot<'a>(
             entry,
         )?,
         Source::Const(v) => Value::from_doc(v),
-        Source::Expr(node) => ctx.eval(node)?,
+        Source::Expr(node) => ctx.entry(i, node)?,
     };
     Ok(match payload::convert(&value, entry.ty)? {
         Some(v) => Slot::One(v),

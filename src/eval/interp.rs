@@ -1,18 +1,45 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
+use super::compile::Program;
 use super::coverage::{self, Branch};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj, Positions};
 use crate::runtime::budget::{compare_cost, Budget};
+use crate::runtime::builtins::NativeFn;
 use crate::runtime::error::{excerpt, EvalError, EvalResult};
 use crate::runtime::format::go_string;
+use crate::runtime::time::Layout;
 use crate::runtime::time::{self, Time, Zone};
 use crate::runtime::value::{List, Str, Value};
 use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cell::Cell;
 use std::cmp::Ordering;
+
+/// What evaluating a child means: an IR node walked here, or compiled code (`super::compile`).
+/// The operations below are written once, generic over it, for both.
+pub(super) trait Eval<'a>: Copy {
+    fn run(self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>>;
+}
+
+impl<'a> Eval<'a> for &'a Node {
+    #[inline]
+    fn run(self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+        cx.eval(self)
+    }
+}
+
+/// A predicate builtin's call, apart from its operands.
+#[derive(Clone, Copy)]
+pub(super) struct PredicateCall {
+    pub func: Predicate,
+    /// As written, for messages: `filter` for a fused `find`.
+    pub written: Predicate,
+    /// Slots of `#`, `#index`, `#acc`.
+    pub slot: usize,
+    pub span: Span,
+}
 
 /// The state of one record's evaluation.
 pub struct Ctx<'a> {
@@ -21,6 +48,9 @@ pub struct Ctx<'a> {
     /// Where the reader found `Section::fields` (`found_at`): each found by position.
     positions: Option<Positions>,
     section: &'a Section,
+    /// The section compiled (`super::compile`); `None` while coverage is recorded, which the
+    /// tree walker does.
+    program: Option<&'a Program>,
     locals: Vec<Value<'a>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
     /// per call.
@@ -85,14 +115,17 @@ impl<'a> Ctx<'a> {
         whole: &'a Doc<'a>,
         record: &'a Obj<'a>,
         section: &'a Section,
+        program: Option<&'a Program>,
         budget: Budget,
         now: Option<Time>,
     ) -> Self {
+        let covering = coverage::recording();
         Ctx {
             whole,
             record,
             positions: None,
             section,
+            program: program.filter(|_| !covering),
             locals: slots(section.locals, Value::Nil),
             stack: Vec::new(),
             lets: slots(section.lets.len(), None),
@@ -100,7 +133,7 @@ impl<'a> Ctx<'a> {
             scratch: SCRATCH.take(),
             budget,
             now,
-            covering: coverage::recording(),
+            covering,
         }
     }
 
@@ -116,6 +149,37 @@ impl<'a> Ctx<'a> {
     /// the reader says where they are.
     pub fn found_at(&mut self, positions: Option<Positions>) {
         self.positions = positions;
+    }
+
+    /// Entry `i` of the section, whose expression is `node`: compiled, or walked.
+    pub fn entry(&mut self, i: usize, node: &'a Node) -> EvalResult<Value<'a>> {
+        match self.program.and_then(|p| p.entry(i)) {
+            Some(code) => code.eval(self),
+            None => self.eval(node),
+        }
+    }
+
+    /// Record field `i` of the section's fields, nil when the record has none.
+    #[inline]
+    pub(super) fn field_value(&self, i: usize) -> Value<'a> {
+        self.field(i).map_or(Value::Nil, Value::from_doc)
+    }
+
+    #[inline]
+    pub(super) fn local(&self, i: usize) -> Value<'a> {
+        self.locals.get(i).cloned().unwrap_or(Value::Nil)
+    }
+
+    /// Shared value `index`, when already computed for this record.
+    #[inline]
+    pub(super) fn shared_value(&self, index: usize) -> Option<Value<'a>> {
+        self.shared.get(index).cloned().flatten()
+    }
+
+    pub(super) fn keep_shared(&mut self, index: usize, v: &Value<'a>) {
+        if let Some(slot) = self.shared.get_mut(index) {
+            *slot = Some(v.clone());
+        }
     }
 
     /// One node: the leaves most nodes are, and shared values, are answered here, in a small
@@ -189,39 +253,22 @@ impl<'a> Ctx<'a> {
                 let v = self.eval(operand)?;
                 unary(*op, v)?
             }
-            Op::Binary(op, l, r) => self.binary(*op, l, r, n.span)?,
+            Op::Binary(op, l, r) => self.binary(*op, &**l, &**r, n.span)?,
             Op::MatchesConst {
                 subject,
                 regex,
                 negate,
-            } => match self.eval(subject)? {
-                Value::Str(s) => Value::Bool(regex.is_match(&s, &mut self.budget)? != *negate),
-                Value::Nil => Value::Bool(*negate),
-                other => {
-                    return Err(EvalError::type_error(format!(
-                        "operator `matches` needs a string, got {}",
-                        other.type_name()
-                    )))
-                }
-            },
+            } => {
+                let v = self.eval(subject)?;
+                self.matches_const(v, regex, *negate)?
+            }
             Op::EqStr {
                 subject,
                 constant,
                 negate,
             } => {
                 let v = self.eval(subject)?;
-                // The steps of the constant's node and of comparing, as `Op::Binary` charges.
-                let same = match v {
-                    Value::Str(s) => {
-                        self.budget.step(1 + compare_cost(&s, constant))?;
-                        *s == **constant
-                    }
-                    _ => {
-                        self.budget.step(2)?;
-                        false
-                    }
-                };
-                Value::Bool(same != *negate)
+                self.eq_str(v, constant, *negate)?
             }
             Op::IsNil { subject, negate } => {
                 let v = self.eval(subject)?;
@@ -231,63 +278,36 @@ impl<'a> Ctx<'a> {
             Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. } => {
                 self.chain(n)?.unwrap_or(Value::Nil)
             }
-            Op::Native { call, args } => {
-                let base = self.stack.len();
-                let result = self.push_args(args).and_then(|()| {
-                    let args = self.stack.get(base..).unwrap_or_default();
-                    call(args, &mut self.budget)
-                });
-                self.stack.truncate(base);
-                result?
-            }
-            Op::DateLayout { args, layout } => {
-                let values = self.args(args)?;
-                let s = match values.first() {
-                    Some(Value::Str(s)) => s,
-                    Some(other) => {
-                        return Err(EvalError::type_error(format!(
-                            "invalid argument for date: expected string, got {}",
-                            other.type_name()
-                        )))
-                    }
-                    None => return Err(EvalError::invalid("date needs a string")),
-                };
-                let zone = match values.get(2) {
-                    None => Zone::Utc,
-                    Some(Value::Location(z)) => *z,
-                    Some(Value::Str(name)) => {
-                        match crate::runtime::builtins::time::timezone(
-                            &[Value::Str(name.clone())],
-                            &mut self.budget,
-                        )? {
-                            Value::Location(z) => z,
-                            _ => Zone::Utc,
-                        }
-                    }
-                    Some(other) => {
-                        return Err(EvalError::type_error(format!(
-                            "invalid time zone for date: {}",
-                            other.type_name()
-                        )))
-                    }
-                };
-                self.budget.step(1 + s.len() as u64 / 16)?;
-                Value::Time(time::parse_with(s, layout, zone).map_err(EvalError::invalid)?)
-            }
-            Op::Predicate { .. } => self.predicate(&n.op, n.span)?,
+            Op::Native { call, args } => self.native(*call, args)?,
+            Op::DateLayout { args, layout } => self.date_layout(args, layout)?,
+            Op::Predicate {
+                func,
+                list,
+                body,
+                extra,
+                slot,
+                map,
+                written,
+            } => self.predicate(
+                PredicateCall {
+                    func: *func,
+                    written: *written,
+                    slot: *slot,
+                    span: n.span,
+                },
+                &**list,
+                list.span,
+                extra,
+                body.as_deref(),
+                map.as_ref().map(|(m, slot)| (&**m, *slot)),
+            )?,
             Op::Now => Value::Time(*self.now.get_or_insert_with(|| Time {
                 instant: chrono::Utc::now(),
                 zone: Zone::Utc,
             })),
             Op::Attr { name, group } => {
                 let name = self.eval(name)?;
-                let Some(name) = name.as_str() else {
-                    return Err(EvalError::type_error(format!(
-                        "invalid argument for attr: expected string, got {}",
-                        name.type_name()
-                    )));
-                };
-                self.attr(name, *group)
+                self.attr(&name, *group)?
             }
             Op::NameOf { arg, weekday } => {
                 let v = self.eval(arg)?;
@@ -313,30 +333,8 @@ impl<'a> Ctx<'a> {
                 cond,
                 then,
                 otherwise,
-            } => match self.eval(cond)? {
-                Value::Bool(true) => {
-                    self.branch(n.span, Branch::Conditional, false);
-                    self.eval(then)?
-                }
-                Value::Bool(false) => {
-                    self.branch(n.span, Branch::Conditional, true);
-                    self.eval(otherwise)?
-                }
-                other => {
-                    return Err(EvalError::type_error(format!(
-                        "non-bool expression (type {}) used as condition",
-                        other.type_name()
-                    ))
-                    .at(cond.span))
-                }
-            },
-            Op::Let { slot, value, body } => {
-                let v = self.eval(value)?;
-                if let Some(l) = self.locals.get_mut(*slot) {
-                    *l = v;
-                }
-                self.eval(body)?
-            }
+            } => self.conditional(&**cond, cond.span, &**then, &**otherwise, n.span)?,
+            Op::Let { slot, value, body } => self.let_in(*slot, &**value, &**body)?,
             Op::Sequence(items) => {
                 let mut last = Value::Nil;
                 for item in items {
@@ -349,9 +347,169 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// `t.Format(layout)` with a layout compiled once.
+    pub(super) fn format_layout(
+        &mut self,
+        obj: Value<'a>,
+        layout: &Layout,
+    ) -> EvalResult<Value<'a>> {
+        match obj {
+            Value::Time(t) => {
+                let mut buf = std::mem::take(&mut self.scratch);
+                buf.clear();
+                time::format_into(&t, layout, &mut buf);
+                let formatted = Value::string(buf.as_str(), &mut self.budget);
+                self.scratch = buf;
+                formatted
+            }
+            Value::Nil => Err(nil_error("receiver", "call `Format`".into())),
+            other => Err(EvalError::type_error(format!(
+                "type {} has no method Format",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// `x == "constant"` (`negate`: `!=`) of a value already evaluated.
+    pub(super) fn eq_str(
+        &mut self,
+        v: Value<'a>,
+        constant: &str,
+        negate: bool,
+    ) -> EvalResult<Value<'a>> {
+        // The steps of the constant's node and of comparing, as `Op::Binary` charges.
+        let same = match v {
+            Value::Str(s) => {
+                self.budget.step(1 + compare_cost(&s, constant))?;
+                *s == *constant
+            }
+            _ => {
+                self.budget.step(2)?;
+                false
+            }
+        };
+        Ok(Value::Bool(same != negate))
+    }
+
+    /// `x matches "constant"` (`negate`: `not matches`) of a value already evaluated.
+    pub(super) fn matches_const(
+        &mut self,
+        v: Value<'a>,
+        regex: &crate::runtime::pattern::Pattern,
+        negate: bool,
+    ) -> EvalResult<Value<'a>> {
+        match v {
+            Value::Str(s) => Ok(Value::Bool(regex.is_match(&s, &mut self.budget)? != negate)),
+            Value::Nil => Ok(Value::Bool(negate)),
+            other => Err(EvalError::type_error(format!(
+                "operator `matches` needs a string, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// A builtin call: its arguments on the argument stack for the call.
+    pub(super) fn native<E: Eval<'a>>(
+        &mut self,
+        call: NativeFn,
+        args: impl IntoIterator<Item = E>,
+    ) -> EvalResult<Value<'a>> {
+        let base = self.stack.len();
+        let result = self.push_args(args).and_then(|()| {
+            let args = self.stack.get(base..).unwrap_or_default();
+            call(args, &mut self.budget)
+        });
+        self.stack.truncate(base);
+        result
+    }
+
+    /// `date(s, layout[, zone])` with a layout compiled once.
+    pub(super) fn date_layout<E: Eval<'a>>(
+        &mut self,
+        args: impl IntoIterator<Item = E>,
+        layout: &Layout,
+    ) -> EvalResult<Value<'a>> {
+        let values = self.args(args)?;
+        let s = match values.first() {
+            Some(Value::Str(s)) => s,
+            Some(other) => {
+                return Err(EvalError::type_error(format!(
+                    "invalid argument for date: expected string, got {}",
+                    other.type_name()
+                )))
+            }
+            None => return Err(EvalError::invalid("date needs a string")),
+        };
+        let zone = match values.get(2) {
+            None => Zone::Utc,
+            Some(Value::Location(z)) => *z,
+            Some(Value::Str(name)) => {
+                match crate::runtime::builtins::time::timezone(
+                    &[Value::Str(name.clone())],
+                    &mut self.budget,
+                )? {
+                    Value::Location(z) => z,
+                    _ => Zone::Utc,
+                }
+            }
+            Some(other) => {
+                return Err(EvalError::type_error(format!(
+                    "invalid time zone for date: {}",
+                    other.type_name()
+                )))
+            }
+        };
+        self.budget.step(1 + s.len() as u64 / 16)?;
+        Ok(Value::Time(
+            time::parse_with(s, layout, zone).map_err(EvalError::invalid)?,
+        ))
+    }
+
+    /// `cond ? then : otherwise`.
+    pub(super) fn conditional<E: Eval<'a>>(
+        &mut self,
+        cond: E,
+        cond_span: Span,
+        then: E,
+        otherwise: E,
+        span: Span,
+    ) -> EvalResult<Value<'a>> {
+        match cond.run(self)? {
+            Value::Bool(true) => {
+                self.branch(span, Branch::Conditional, false);
+                then.run(self)
+            }
+            Value::Bool(false) => {
+                self.branch(span, Branch::Conditional, true);
+                otherwise.run(self)
+            }
+            other => Err(EvalError::type_error(format!(
+                "non-bool expression (type {}) used as condition",
+                other.type_name()
+            ))
+            .at(cond_span)),
+        }
+    }
+
+    /// `let x = value; body`, `x` in local `slot`.
+    pub(super) fn let_in<E: Eval<'a>>(
+        &mut self,
+        slot: usize,
+        value: E,
+        body: E,
+    ) -> EvalResult<Value<'a>> {
+        let v = value.run(self)?;
+        self.set(slot, v);
+        body.run(self)
+    }
+
     /// `parts[0] + parts[1] + …`: strings are appended to one buffer, and the string is made
     /// once; from the first operand that is not a string on, the sum goes on as `arith` adds.
-    fn concat(&mut self, parts: &'a [Node], joins: &[Span]) -> EvalResult<Value<'a>> {
+    pub(super) fn concat<E: Eval<'a>>(
+        &mut self,
+        parts: impl IntoIterator<Item = E>,
+        joins: &[Span],
+    ) -> EvalResult<Value<'a>> {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         // Room for a name or two at once, rather than regrowing from 8 bytes.
@@ -361,26 +519,27 @@ impl<'a> Ctx<'a> {
         result
     }
 
-    fn concat_into(
+    fn concat_into<E: Eval<'a>>(
         &mut self,
         buf: &mut String,
-        parts: &'a [Node],
+        parts: impl IntoIterator<Item = E>,
         joins: &[Span],
     ) -> EvalResult<Value<'a>> {
-        let (first, rest) = parts
-            .split_first()
+        let mut parts = parts.into_iter();
+        let first = parts
+            .next()
             .ok_or_else(|| EvalError::invalid("empty sum"))?;
         // Each `+` of the source is a node the budget counts.
         self.budget.step(joins.len() as u64)?;
-        let mut sum = match self.eval(first)? {
+        let mut sum = match first.run(self)? {
             Value::Str(s) => {
                 buf.push_str(&s);
                 None
             }
             other => Some(other),
         };
-        for (part, &join) in rest.iter().zip(joins) {
-            let v = self.eval(part)?;
+        for (part, &join) in parts.zip(joins) {
+            let v = part.run(self)?;
             sum = match (sum, v) {
                 (None, Value::Str(s)) => {
                     self.budget
@@ -408,31 +567,35 @@ impl<'a> Ctx<'a> {
     }
 
     /// An item a filter keeps, through the `map` body fused into it, if any.
-    fn mapped(
+    fn mapped<E: Eval<'a>>(
         &mut self,
-        map: Option<&'a (Box<Node>, usize)>,
+        map: Option<(E, usize)>,
         item: Value<'a>,
     ) -> EvalResult<Value<'a>> {
         let Some((body, slot)) = map else {
             return Ok(item);
         };
-        self.set(*slot, item);
-        self.eval(body)
+        self.set(slot, item);
+        body.run(self)
     }
 
     /// Evaluates arguments onto the argument stack.
-    fn push_args(&mut self, args: &'a [Node]) -> EvalResult<()> {
+    fn push_args<E: Eval<'a>>(&mut self, args: impl IntoIterator<Item = E>) -> EvalResult<()> {
         for a in args {
-            let v = self.eval(a)?;
+            let v = a.run(self)?;
             self.stack.push(v);
         }
         Ok(())
     }
 
-    fn args(&mut self, args: &'a [Node]) -> EvalResult<Vec<Value<'a>>> {
-        let mut out = Vec::with_capacity(args.len());
+    fn args<E: Eval<'a>>(
+        &mut self,
+        args: impl IntoIterator<Item = E>,
+    ) -> EvalResult<Vec<Value<'a>>> {
+        let args = args.into_iter();
+        let mut out = Vec::with_capacity(args.size_hint().0);
         for a in args {
-            out.push(self.eval(a)?);
+            out.push(a.run(self)?);
         }
         Ok(out)
     }
@@ -447,9 +610,11 @@ impl<'a> Ctx<'a> {
             return Ok(Value::Nil);
         };
         // Every entry that uses a failed `let` fails with its error, naming the `let`.
-        let result = self
-            .eval(&l.value)
-            .map_err(|e| e.reword(|m| format!("in `let {}`: {m}", l.name)));
+        let result = match self.program.and_then(|p| p.section_let(i)) {
+            Some(code) => code.eval(self),
+            None => self.eval(&l.value),
+        }
+        .map_err(|e| e.reword(|m| format!("in `let {}`: {m}", l.name)));
         if let Some(slot) = self.lets.get_mut(i) {
             *slot = Some(result.clone());
         }
@@ -473,7 +638,18 @@ impl<'a> Ctx<'a> {
         Some(found)
     }
 
-    fn attr(&self, name: &str, group: bool) -> Value<'a> {
+    /// `attr(name)`: a custom attribute of the user or group.
+    pub(super) fn attr(&self, name: &Value<'_>, group: bool) -> EvalResult<Value<'a>> {
+        let Some(name) = name.as_str() else {
+            return Err(EvalError::type_error(format!(
+                "invalid argument for attr: expected string, got {}",
+                name.type_name()
+            )));
+        };
+        Ok(self.attr_named(name, group))
+    }
+
+    fn attr_named(&self, name: &str, group: bool) -> Value<'a> {
         let Some(attrs) = self.record.get("attributes") else {
             return Value::Nil;
         };
@@ -533,21 +709,7 @@ impl<'a> Ctx<'a> {
                 };
                 slice(obj, from, to, &mut self.budget)
             }
-            Op::FormatLayout { layout, .. } => match obj {
-                Value::Time(t) => {
-                    let mut buf = std::mem::take(&mut self.scratch);
-                    buf.clear();
-                    time::format_into(&t, layout, &mut buf);
-                    let formatted = Value::string(buf.as_str(), &mut self.budget);
-                    self.scratch = buf;
-                    formatted
-                }
-                Value::Nil => Err(nil_error("receiver", "call `Format`".into())),
-                other => Err(EvalError::type_error(format!(
-                    "type {} has no method Format",
-                    other.type_name()
-                ))),
-            },
+            Op::FormatLayout { layout, .. } => self.format_layout(obj, layout),
             Op::Method {
                 name,
                 args,
@@ -576,17 +738,17 @@ impl<'a> Ctx<'a> {
         result.map(Some).map_err(|e| e.at(n.span))
     }
 
-    fn binary(
+    pub(super) fn binary<E: Eval<'a>>(
         &mut self,
         op: BinaryOp,
-        l: &'a Node,
-        r: &'a Node,
+        l: E,
+        r: E,
         span: Span,
     ) -> EvalResult<Value<'a>> {
         use BinaryOp::*;
         match op {
             And | Or => {
-                let a = self.eval(l)?;
+                let a = l.run(self)?;
                 let Value::Bool(a) = a else {
                     return Err(EvalError::type_error(format!(
                         "invalid operation: {} (mismatched types {} and bool)",
@@ -601,17 +763,17 @@ impl<'a> Ctx<'a> {
                     return Ok(Value::Bool(a));
                 }
                 // Expr's VM leaves the right operand as it is: `true && x` is `x`.
-                return self.eval(r);
+                return r.run(self);
             }
             Coalesce => {
-                let a = self.eval(l)?;
+                let a = l.run(self)?;
                 self.branch(span, Branch::Coalesce, a.is_nil());
-                return if a.is_nil() { self.eval(r) } else { Ok(a) };
+                return if a.is_nil() { r.run(self) } else { Ok(a) };
             }
             _ => {}
         }
-        let a = self.eval(l)?;
-        let b = self.eval(r)?;
+        let a = l.run(self)?;
+        let b = r.run(self)?;
         Ok(match op {
             Add | Sub | Mul | Div | Mod | Pow => arith(op, a, b, &mut self.budget)?,
             Eq => Value::Bool(a.equals(&b, &mut self.budget)?),
@@ -690,35 +852,34 @@ impl<'a> Ctx<'a> {
     }
 
     /// An `Op::Predicate`, named in messages as written (`filter` for a fused `find`).
-    fn predicate(&mut self, op: &'a Op, span: Span) -> EvalResult<Value<'a>> {
-        let Op::Predicate {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn predicate<E: Eval<'a>>(
+        &mut self,
+        call: PredicateCall,
+        list: E,
+        list_span: Span,
+        extra: impl IntoIterator<Item = E>,
+        body: Option<E>,
+        map: Option<(E, usize)>,
+    ) -> EvalResult<Value<'a>> {
+        let PredicateCall {
             func,
-            list,
-            body,
-            extra,
-            slot,
-            map,
             written,
-        } = op
-        else {
-            return Ok(Value::Nil);
-        };
-        let (func, slot, body, map) = (*func, *slot, body.as_deref(), map.as_ref());
+            slot,
+            span,
+        } = call;
         let name = written.name();
-        let items = match self.eval(list)? {
+        let items = match list.run(self)? {
             Value::List(items) => items,
             other => {
                 return Err(EvalError::type_error(format!(
                     "builtin {name} takes only array, got {}",
                     other.type_name()
                 ))
-                .at(list.span))
+                .at(list_span))
             }
         };
-        let mut extra_values = Vec::with_capacity(extra.len());
-        for e in extra {
-            extra_values.push(self.eval(e)?);
-        }
+        let extra_values = self.args(extra)?;
         let len = items.len();
         self.branch(span, Branch::Closure, len > 0);
         self.budget.step(len as u64)?;
@@ -728,7 +889,7 @@ impl<'a> Ctx<'a> {
                 self.set(slot, $item);
                 self.set(slot + 1, Value::Int($i as i64));
                 match body {
-                    Some(b) => self.eval(b)?,
+                    Some(b) => b.run(self)?,
                     None => self.locals.get(slot).cloned().unwrap_or(Value::Nil),
                 }
             }};
@@ -891,14 +1052,14 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn set(&mut self, slot: usize, v: Value<'a>) {
+    pub(super) fn set(&mut self, slot: usize, v: Value<'a>) {
         if let Some(l) = self.locals.get_mut(slot) {
             *l = v;
         }
     }
 }
 
-fn unary<'a>(op: UnaryOp, v: Value<'a>) -> EvalResult<Value<'a>> {
+pub(super) fn unary<'a>(op: UnaryOp, v: Value<'a>) -> EvalResult<Value<'a>> {
     Ok(match (op, v) {
         (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
         (UnaryOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
@@ -1018,7 +1179,11 @@ fn contains(haystack: &Value<'_>, needle: &Value<'_>, budget: &mut Budget) -> Ev
     }
 }
 
-fn member<'a>(obj: Value<'a>, idx: Value<'a>, object_text: &str) -> EvalResult<Value<'a>> {
+pub(super) fn member<'a>(
+    obj: Value<'a>,
+    idx: Value<'a>,
+    object_text: &str,
+) -> EvalResult<Value<'a>> {
     match (&obj, &idx) {
         (Value::Map(m), Value::Str(k)) => Ok(m.get(k).unwrap_or(Value::Nil)),
         (Value::Map(_), other) => Err(EvalError::type_error(format!(
