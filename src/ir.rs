@@ -104,13 +104,13 @@ pub enum Segment {
     Wildcard,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Node {
     pub op: Op,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Op {
     Nil,
     Bool(bool),

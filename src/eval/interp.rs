@@ -219,36 +219,11 @@ impl<'a> Ctx<'a> {
             Op::Float(f) => Value::Float(*f),
             Op::Str(s) => Value::Str(Str::Borrowed(s)),
             Op::Field(i) => self.field(*i).map_or(Value::Nil, Value::from_doc),
-            Op::Env => Value::from_doc(self.whole),
+            Op::Env => self.env(),
             Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
             Op::SectionLet(i) => self.section_let(*i)?,
-            Op::Array(items) => {
-                self.budget.fits_list(items.len())?;
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.eval(item)?);
-                }
-                Value::list(out, &mut self.budget)?
-            }
-            Op::Map(entries) => {
-                let mut out = IndexMap::with_capacity(entries.len());
-                for (k, v) in entries {
-                    let key = match self.eval(k)? {
-                        Value::Str(s) => s.to_string(),
-                        other => {
-                            return Err(EvalError::type_error(format!(
-                                "a map key must be a string, got {}",
-                                other.type_name()
-                            ))
-                            .at(k.span))
-                        }
-                    };
-                    let value = self.eval(v)?;
-                    // Expr keeps the first of two equal keys (its VM fills the map backwards).
-                    out.entry(key).or_insert(value);
-                }
-                Value::map(out, &mut self.budget)?
-            }
+            Op::Array(items) => self.array(items)?,
+            Op::Map(entries) => self.map(entries.iter().map(|(k, v)| (k, k.span, v)))?,
             Op::Unary(op, operand) => {
                 let v = self.eval(operand)?;
                 unary(*op, v)?
@@ -301,33 +276,14 @@ impl<'a> Ctx<'a> {
                 body.as_deref(),
                 map.as_ref().map(|(m, slot)| (&**m, *slot)),
             )?,
-            Op::Now => Value::Time(*self.now.get_or_insert_with(|| Time {
-                instant: chrono::Utc::now(),
-                zone: Zone::Utc,
-            })),
+            Op::Now => self.now(),
             Op::Attr { name, group } => {
                 let name = self.eval(name)?;
                 self.attr(&name, *group)?
             }
             Op::NameOf { arg, weekday } => {
                 let v = self.eval(arg)?;
-                match v {
-                    Value::Int(i) => {
-                        let name = if *weekday {
-                            time::weekday_name(i)
-                        } else {
-                            time::month_name(i)
-                        };
-                        match name {
-                            Some(s) => Value::Str(Str::Borrowed(s)),
-                            None => Value::string(
-                                format!("%!{}({i})", if *weekday { "Weekday" } else { "Month" }),
-                                &mut self.budget,
-                            )?,
-                        }
-                    }
-                    other => Value::string(go_string(&other, &mut self.budget)?, &mut self.budget)?,
-                }
+                self.name_of(v, *weekday)?
             }
             Op::Conditional {
                 cond,
@@ -345,6 +301,79 @@ impl<'a> Ctx<'a> {
             Op::Concat { parts, joins } => self.concat(parts, joins)?,
             Op::Shared { node, .. } => self.eval_op(node)?,
         })
+    }
+
+    /// `$env`: the whole record.
+    pub(super) fn env(&self) -> Value<'a> {
+        Value::from_doc(self.whole)
+    }
+
+    /// `now()`: the options' clock, or the system clock read once for the record.
+    pub(super) fn now(&mut self) -> Value<'a> {
+        Value::Time(*self.now.get_or_insert_with(|| Time {
+            instant: chrono::Utc::now(),
+            zone: Zone::Utc,
+        }))
+    }
+
+    /// `[a, b, …]`.
+    pub(super) fn array<E: Eval<'a>>(
+        &mut self,
+        items: impl IntoIterator<Item = E, IntoIter: ExactSizeIterator>,
+    ) -> EvalResult<Value<'a>> {
+        let items = items.into_iter();
+        self.budget.fits_list(items.len())?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(item.run(self)?);
+        }
+        Value::list(out, &mut self.budget)
+    }
+
+    /// `{k: v, …}`: each key with its span, for the error of a key that is not a string.
+    pub(super) fn map<E: Eval<'a>>(
+        &mut self,
+        entries: impl IntoIterator<Item = (E, Span, E), IntoIter: ExactSizeIterator>,
+    ) -> EvalResult<Value<'a>> {
+        let entries = entries.into_iter();
+        let mut out = IndexMap::with_capacity(entries.len());
+        for (k, k_span, v) in entries {
+            let key = match k.run(self)? {
+                Value::Str(s) => s.to_string(),
+                other => {
+                    return Err(EvalError::type_error(format!(
+                        "a map key must be a string, got {}",
+                        other.type_name()
+                    ))
+                    .at(k_span))
+                }
+            };
+            let value = v.run(self)?;
+            // Expr keeps the first of two equal keys (its VM fills the map backwards).
+            out.entry(key).or_insert(value);
+        }
+        Value::map(out, &mut self.budget)
+    }
+
+    /// `string(t.Month())` / `string(t.Weekday())`: Go prints the English name.
+    pub(super) fn name_of(&mut self, v: Value<'a>, weekday: bool) -> EvalResult<Value<'a>> {
+        match v {
+            Value::Int(i) => {
+                let name = if weekday {
+                    time::weekday_name(i)
+                } else {
+                    time::month_name(i)
+                };
+                match name {
+                    Some(s) => Ok(Value::Str(Str::Borrowed(s))),
+                    None => Value::string(
+                        format!("%!{}({i})", if weekday { "Weekday" } else { "Month" }),
+                        &mut self.budget,
+                    ),
+                }
+            }
+            other => Value::string(go_string(&other, &mut self.budget)?, &mut self.budget),
+        }
     }
 
     /// `t.Format(layout)` with a layout compiled once.
@@ -694,48 +723,69 @@ impl<'a> Ctx<'a> {
         let result = match &n.op {
             Op::Member {
                 index, object_text, ..
-            } => {
-                let idx = self.eval(index)?;
-                member(obj, idx, object_text)
-            }
-            Op::Slice { from, to, .. } => {
-                let from = match from {
-                    Some(f) => Some(self.eval(f)?),
-                    None => None,
-                };
-                let to = match to {
-                    Some(t) => Some(self.eval(t)?),
-                    None => None,
-                };
-                slice(obj, from, to, &mut self.budget)
-            }
+            } => self.member_of(obj, &**index, object_text),
+            Op::Slice { from, to, .. } => self.slice_of(obj, from.as_deref(), to.as_deref()),
             Op::FormatLayout { layout, .. } => self.format_layout(obj, layout),
             Op::Method {
                 name,
                 args,
                 receiver_text,
                 ..
-            } => {
-                let args = self.args(args)?;
-                if obj.is_nil() {
-                    return Err(nil_error(receiver_text, format!("call `{name}`")).at(n.span));
-                }
-                match crate::runtime::builtins::time::call_method(
-                    &obj,
-                    name,
-                    &args,
-                    &mut self.budget,
-                ) {
-                    Some(r) => r,
-                    None => Err(EvalError::type_error(format!(
-                        "type {} has no method {name}",
-                        obj.type_name()
-                    ))),
-                }
-            }
+            } => self.method_of(obj, name, args, receiver_text, n.span),
             _ => unreachable!("chain() only handles chain nodes"),
         };
         result.map(Some).map_err(|e| e.at(n.span))
+    }
+
+    /// `obj[index]`, `obj.name`.
+    pub(super) fn member_of<E: Eval<'a>>(
+        &mut self,
+        obj: Value<'a>,
+        index: E,
+        object_text: &str,
+    ) -> EvalResult<Value<'a>> {
+        let idx = index.run(self)?;
+        member(obj, idx, object_text)
+    }
+
+    /// `obj[from:to]`.
+    pub(super) fn slice_of<E: Eval<'a>>(
+        &mut self,
+        obj: Value<'a>,
+        from: Option<E>,
+        to: Option<E>,
+    ) -> EvalResult<Value<'a>> {
+        let from = match from {
+            Some(f) => Some(f.run(self)?),
+            None => None,
+        };
+        let to = match to {
+            Some(t) => Some(t.run(self)?),
+            None => None,
+        };
+        slice(obj, from, to, &mut self.budget)
+    }
+
+    /// `obj.name(args)`: the methods of times and durations.
+    pub(super) fn method_of<E: Eval<'a>>(
+        &mut self,
+        obj: Value<'a>,
+        name: &str,
+        args: impl IntoIterator<Item = E>,
+        receiver_text: &str,
+        span: Span,
+    ) -> EvalResult<Value<'a>> {
+        let args = self.args(args)?;
+        if obj.is_nil() {
+            return Err(nil_error(receiver_text, format!("call `{name}`")).at(span));
+        }
+        match crate::runtime::builtins::time::call_method(&obj, name, &args, &mut self.budget) {
+            Some(r) => r,
+            None => Err(EvalError::type_error(format!(
+                "type {} has no method {name}",
+                obj.type_name()
+            ))),
+        }
     }
 
     pub(super) fn binary<E: Eval<'a>>(

@@ -34,6 +34,12 @@ impl Budget {
         }
     }
 
+    /// The steps taken so far (the compiled evaluator's tests compare them with the walker's).
+    #[cfg(test)]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
