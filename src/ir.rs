@@ -241,6 +241,41 @@ pub struct PayloadPlan {
     pub top: Vec<TopNode>,
 }
 
+impl PayloadPlan {
+    /// Whether the payload can be written as its entries are evaluated
+    /// (`payload::write_direct`): every one of a section's `entries` placed once, none
+    /// element-wise, and at most 64 top-level attributes (which extensions have a value is
+    /// kept in a word).
+    pub fn direct(&self, entries: usize) -> bool {
+        let mut placed = vec![0u32; entries];
+        let mut place = |i: usize| match placed.get_mut(i) {
+            Some(n) => *n += 1,
+            None => placed.push(2),
+        };
+        let mut element_wise = false;
+        let nodes = self.top.iter().flat_map(|node| match node {
+            TopNode::Attr(_, n) => std::slice::from_ref(n).iter().collect::<Vec<_>>(),
+            TopNode::Extension(_, attrs) => attrs.iter().map(|(_, n)| n).collect(),
+        });
+        for node in nodes {
+            match node {
+                PlanNode::Value(i) => place(*i),
+                PlanNode::Complex(subs) => subs.iter().for_each(|(_, i)| place(*i)),
+                PlanNode::Multi {
+                    elements,
+                    element_wise: ew,
+                } => {
+                    element_wise |= !ew.is_empty();
+                    for e in elements {
+                        e.subs.iter().for_each(|(_, i)| place(*i));
+                    }
+                }
+            }
+        }
+        !element_wise && self.top.len() <= 64 && placed.iter().all(|&n| n == 1)
+    }
+}
+
 #[derive(Debug)]
 pub enum TopNode {
     Attr(Key, PlanNode),

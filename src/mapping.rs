@@ -71,7 +71,7 @@ pub struct Mapping {
     source: String,
     sections: Vec<(SectionKind, ir::Section)>,
     /// Per section, its expressions compiled.
-    programs: Vec<Program>,
+    compiled: Vec<Compiled>,
     /// Per section, the top-level fields a record is read for (its id field included).
     fields: Vec<Option<crate::record::Fields>>,
     warnings: Vec<Diagnostic>,
@@ -254,14 +254,18 @@ impl Mapping {
                 plan::Targets::new(causes(section), create_only, &catalogue)
             })
             .collect();
-        let programs = checked
+        let compiled = checked
             .sections
             .iter()
-            .map(|(_, section)| Program::section(section))
+            .map(|(_, section)| Compiled {
+                program: Program::section(section),
+                direct: section.payload.direct(section.entries.len()),
+                required: section.required.iter().map(|(i, _)| *i).collect(),
+            })
             .collect();
         Ok(Mapping {
             source: source.to_string(),
-            programs,
+            compiled,
             targets,
             fields,
             sections: checked.sections,
@@ -467,7 +471,11 @@ impl Mapping {
         out: &mut Vec<u8>,
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
-        let slots = self.outcome(section, &record.doc, Reading::memory(record.memory), false)?;
+        let reading = Reading::memory(record.memory);
+        if self.write_direct(section, &record.doc, reading, out) {
+            return Ok(());
+        }
+        let slots = self.outcome(section, &record.doc, reading, false)?;
         payload::write(&section.core_urn, &section.payload, &slots, out);
         Ok(())
     }
@@ -491,6 +499,9 @@ impl Mapping {
                 return false;
             }
         };
+        if self.write_direct(section, &record, reading, out) {
+            return true;
+        }
         match self.outcome(section, &record, reading, false) {
             Ok(slots) => {
                 payload::write(&section.core_urn, &section.payload, &slots, out);
@@ -796,6 +807,74 @@ impl Mapping {
         read.map(|(obj, reading)| (Doc::Object(obj), reading))
     }
 
+    /// The evaluation of one record through a section: its budget charged with the reading.
+    fn context<'a>(
+        &'a self,
+        section: &'a ir::Section,
+        record: &'a Doc<'a>,
+        reading: Reading,
+    ) -> Result<Ctx<'a>, RecordError> {
+        let Doc::Object(fields) = record else {
+            return Err(crate::record::not_an_object(record.kind()));
+        };
+        let mut budget = Budget::new(self.options.limits);
+        budget
+            .alloc(reading.memory)
+            .map_err(|e| RecordError::whole(e.code, e.into_message()))?;
+        let mut ctx = Ctx::new(
+            record,
+            fields,
+            section,
+            self.compiled(section).map(|c| &c.program),
+            budget,
+            self.now(),
+        );
+        ctx.found_at(reading.positions);
+        Ok(ctx)
+    }
+
+    /// A section's compiled form (the section is one of this mapping's: its compiled form sits
+    /// at the same position).
+    fn compiled(&self, section: &ir::Section) -> Option<&Compiled> {
+        self.sections
+            .iter()
+            .position(|(_, s)| std::ptr::eq(s, section))
+            .and_then(|i| self.compiled.get(i))
+    }
+
+    /// The payload of a record written as its entries are evaluated (`payload::write_direct`),
+    /// when the section allows it; `false`, with `out` as it was, when an entry fails or a
+    /// required attribute is absent: the caller evaluates the record the general way, for
+    /// every error in file order.
+    fn write_direct<'a>(
+        &'a self,
+        section: &'a ir::Section,
+        record: &'a Doc<'a>,
+        reading: Reading,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(compiled) = self.compiled(section).filter(|c| c.direct) else {
+            return false;
+        };
+        let Ok(mut ctx) = self.context(section, record, reading) else {
+            return false;
+        };
+        let start = out.len();
+        let mut leaf = |i: usize| {
+            let entry = section.entries.get(i).ok_or(())?;
+            match entry_leaf(&mut ctx, i, entry, record) {
+                Ok(None) if compiled.required.contains(&i) => Err(()),
+                Ok(leaf) => Ok(leaf),
+                Err(_) => Err(()),
+            }
+        };
+        if payload::write_direct(&section.core_urn, &section.payload, out, &mut leaf).is_err() {
+            out.truncate(start);
+            return false;
+        }
+        true
+    }
+
     /// Evaluates every entry of a section for one record (for an `update`, every entry that
     /// `changes`).
     fn run<'a>(
@@ -805,21 +884,7 @@ impl Mapping {
         reading: Reading,
         update: bool,
     ) -> Result<Run<'a>, RecordError> {
-        let Doc::Object(fields) = record else {
-            return Err(crate::record::not_an_object(record.kind()));
-        };
-        let mut budget = Budget::new(self.options.limits);
-        budget
-            .alloc(reading.memory)
-            .map_err(|e| RecordError::whole(e.code, e.into_message()))?;
-        // The section is one of this mapping's: its program sits at the same position.
-        let program = self
-            .sections
-            .iter()
-            .position(|(_, s)| std::ptr::eq(s, section))
-            .and_then(|i| self.programs.get(i));
-        let mut ctx = Ctx::new(record, fields, section, program, budget, self.now());
-        ctx.found_at(reading.positions);
+        let mut ctx = self.context(section, record, reading)?;
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         for (i, entry) in section.entries.iter().enumerate() {
@@ -963,6 +1028,15 @@ pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> 
     crate::record::read(bytes, limits, None).map(|(record, _)| Json::Object(record.to_json()))
 }
 
+/// A section's expressions compiled, and how its payload is written.
+struct Compiled {
+    program: Program,
+    /// Whether a record's payload is written as its entries are evaluated.
+    direct: bool,
+    /// The entries that target required attributes.
+    required: Vec<usize>,
+}
+
 /// One entry's value for this record.
 fn entry_slot<'a>(
     ctx: &mut Ctx<'a>,
@@ -1010,6 +1084,20 @@ fn entry_slot<'a>(
         }
         return Ok(Slot::Items(out));
     }
+    Ok(match entry_leaf(ctx, i, entry, record)? {
+        Some(v) => Slot::One(v),
+        None => Slot::Absent,
+    })
+}
+
+/// The value of an entry that is not element-wise, converted for its target; `None`: absent.
+#[inline]
+fn entry_leaf<'a>(
+    ctx: &mut Ctx<'a>,
+    i: usize,
+    entry: &'a ir::Entry,
+    record: &'a Doc<'a>,
+) -> Result<Option<Leaf<'a>>, EvalError> {
     let value = match &entry.source {
         Source::Direct(ir::Path::Simple(segments)) => match path::select(segments, record, false) {
             Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,
@@ -1025,10 +1113,7 @@ fn entry_slot<'a>(
         Source::Const(v) => Value::from_doc(v),
         Source::Expr(node) => ctx.entry(i, node)?,
     };
-    Ok(match payload::convert(&value, entry.ty)? {
-        Some(v) => Slot::One(v),
-        None => Slot::Absent,
-    })
+    payload::convert(&value, entry.ty)
 }
 
 /// The one value a path found for a single-valued target (nil when none).

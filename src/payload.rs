@@ -193,7 +193,26 @@ struct Bytes<'o> {
     comma: bool,
 }
 
+/// Where a `Bytes` was: what it goes back to when what followed is left out.
+#[derive(Clone, Copy)]
+struct Mark {
+    len: usize,
+    comma: bool,
+}
+
 impl Bytes<'_> {
+    fn mark(&self) -> Mark {
+        Mark {
+            len: self.out.len(),
+            comma: self.comma,
+        }
+    }
+
+    fn undo(&mut self, mark: Mark) {
+        self.out.truncate(mark.len);
+        self.comma = mark.comma;
+    }
+
     fn separate(&mut self) {
         if self.comma {
             self.out.push(b',');
@@ -565,6 +584,130 @@ impl<'s> Sink<'s> for DocTree<'s> {
 /// The resource written as compact JSON, byte for byte what `assemble` would print.
 pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut Vec<u8>) {
     emit(core_urn, plan, slots, &mut Bytes { out, comma: false });
+}
+
+/// Writes the payload as `write` does, asking `leaf` for each entry's value as the walk reaches
+/// it, each entry once: no entry's value is kept beyond its writing. Stops at the first error
+/// `leaf` gives, with `out` part-written (the caller truncates it). For plans whose entries
+/// each give one value, with at most 64 top-level attributes ([`PayloadPlan::direct`]).
+pub fn write_direct<'s, E>(
+    core_urn: &Key,
+    plan: &PayloadPlan,
+    out: &mut Vec<u8>,
+    leaf: &mut impl FnMut(usize) -> Result<Option<Leaf<'s>>, E>,
+) -> Result<(), E> {
+    let mut sink = Bytes { out, comma: false };
+    sink.open_object();
+    sink.key(&SCHEMAS);
+    sink.open_array();
+    sink.string(core_urn);
+    // The URNs of extensions with a value go here, once the walk has found them.
+    let header = sink.out.len();
+    let mut present = 0u64;
+    sink.close_array();
+    for (at, node) in plan.top.iter().enumerate() {
+        match node {
+            TopNode::Attr(name, node) => write_node(&mut sink, name, node, leaf)?,
+            TopNode::Extension(urn, attrs) => {
+                let undo = sink.mark();
+                sink.key(urn);
+                sink.open_object();
+                let empty = sink.out.len();
+                for (name, node) in attrs {
+                    write_node(&mut sink, name, node, leaf)?;
+                }
+                if sink.out.len() == empty {
+                    sink.undo(undo);
+                } else {
+                    sink.close_object();
+                    present |= 1 << at;
+                }
+            }
+        }
+    }
+    sink.close_object();
+    if present != 0 {
+        let end = out.len();
+        for (at, node) in plan.top.iter().enumerate() {
+            if let (TopNode::Extension(urn, _), true) = (node, present & (1 << at) != 0) {
+                out.push(b',');
+                out.extend_from_slice(urn.json());
+            }
+        }
+        let added = out.len() - end;
+        out[header..].rotate_right(added);
+    }
+    Ok(())
+}
+
+/// One attribute, left out (key and all) when it has nothing to show.
+fn write_node<'s, E>(
+    sink: &mut Bytes<'_>,
+    name: &Key,
+    node: &PlanNode,
+    leaf: &mut impl FnMut(usize) -> Result<Option<Leaf<'s>>, E>,
+) -> Result<(), E> {
+    let undo = sink.mark();
+    match node {
+        PlanNode::Value(i) => {
+            if let Some(v) = leaf(*i)? {
+                sink.key(name);
+                sink.leaf(&v);
+            }
+        }
+        PlanNode::Complex(subs) => {
+            sink.key(name);
+            sink.open_object();
+            let empty = sink.out.len();
+            for (sub, i) in subs {
+                if let Some(v) = leaf(*i)? {
+                    sink.key(sub);
+                    sink.leaf(&v);
+                }
+            }
+            if sink.out.len() == empty {
+                sink.undo(undo);
+            } else {
+                sink.close_object();
+            }
+        }
+        PlanNode::Multi { elements, .. } => {
+            sink.key(name);
+            sink.open_array();
+            let empty = sink.out.len();
+            for e in elements {
+                let element = sink.mark();
+                sink.open_object();
+                for (k, v) in &e.fixed {
+                    sink.key(k);
+                    sink.json(v);
+                }
+                let mut kept = false;
+                for (sub, i) in &e.subs {
+                    if let Some(v) = leaf(*i)? {
+                        kept |= counts(sub);
+                        sink.key(sub);
+                        sink.leaf(&v);
+                    }
+                }
+                if !kept {
+                    sink.undo(element);
+                    continue;
+                }
+                if e.auto_primary {
+                    sink.key(&PRIMARY);
+                    sink.yes();
+                }
+                sink.close_object();
+            }
+            if sink.out.len() == empty {
+                sink.undo(undo);
+            } else {
+                sink.close_array();
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
