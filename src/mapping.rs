@@ -260,7 +260,6 @@ impl Mapping {
             .map(|(_, section)| Compiled {
                 program: Program::section(section),
                 direct: section.payload.direct(section.entries.len()),
-                required: section.required.iter().map(|(i, _)| *i).collect(),
             })
             .collect();
         Ok(Mapping {
@@ -372,15 +371,7 @@ impl Mapping {
                 .iter()
                 .any(|e| e.target.as_deref() == Some(name.as_str()));
             if matches!(run.slots.get(*i), Some(Slot::Absent)) && !failed {
-                errors.push(EntryError {
-                    target: Some(name.clone()),
-                    code: "scimap::required".into(),
-                    message: format!(
-                        "the required attribute `{name}` has no value for this record"
-                    ),
-                    line: Some(entry.line),
-                    column: Some(entry.column),
-                });
+                errors.push(required(name, entry));
             }
         }
         if !errors.is_empty() {
@@ -472,7 +463,7 @@ impl Mapping {
     ) -> Result<(), RecordError> {
         let section = self.section_for(kind)?;
         let reading = Reading::memory(record.memory);
-        if self.write_direct(section, &record.doc, reading, out) {
+        if self.write_direct(section, &record.doc, reading, out)? {
             return Ok(());
         }
         let slots = self.outcome(section, &record.doc, reading, false)?;
@@ -499,10 +490,12 @@ impl Mapping {
                 return false;
             }
         };
-        if self.write_direct(section, &record, reading, out) {
-            return true;
-        }
-        match self.outcome(section, &record, reading, false) {
+        let outcome = match self.write_direct(section, &record, reading, out) {
+            Ok(true) => return true,
+            Ok(false) => self.outcome(section, &record, reading, false),
+            Err(e) => Err(e),
+        };
+        match outcome {
             Ok(slots) => {
                 payload::write(&section.core_urn, &section.payload, &slots, out);
                 true
@@ -842,37 +835,49 @@ impl Mapping {
             .and_then(|i| self.compiled.get(i))
     }
 
-    /// The payload of a record written as its entries are evaluated (`payload::write_direct`),
-    /// when the section allows it; `false`, with `out` as it was, when an entry fails or a
-    /// required attribute is absent: the caller evaluates the record the general way, for
-    /// every error in file order.
+    /// The payload of a record written as its entries are evaluated (`payload::write_direct`):
+    /// `Ok(false)` when the section's payload cannot be written so, or the record cannot be
+    /// evaluated at all (the general way then reports why); the record's errors as the general
+    /// way gives them, with `out` as it was, when an entry fails or a required attribute is
+    /// absent.
     fn write_direct<'a>(
         &'a self,
         section: &'a ir::Section,
         record: &'a Doc<'a>,
         reading: Reading,
         out: &mut Vec<u8>,
-    ) -> bool {
-        let Some(compiled) = self.compiled(section).filter(|c| c.direct) else {
-            return false;
-        };
+    ) -> Result<bool, RecordError> {
+        if !self.compiled(section).is_some_and(|c| c.direct) {
+            return Ok(false);
+        }
         let Ok(mut ctx) = self.context(section, record, reading) else {
-            return false;
+            return Ok(false);
         };
         let start = out.len();
+        let mut errors = Vec::new();
         let mut leaf = |i: usize| {
-            let entry = section.entries.get(i).ok_or(())?;
+            let entry = section.entries.get(i)?;
             match entry_leaf(&mut ctx, i, entry, record) {
-                Ok(None) if compiled.required.contains(&i) => Err(()),
-                Ok(leaf) => Ok(leaf),
-                Err(_) => Err(()),
+                Ok(None) => {
+                    if let Some((_, name)) = section.required.iter().find(|(r, _)| *r == i) {
+                        errors.push(required(name, entry));
+                    }
+                    None
+                }
+                Ok(leaf) => leaf,
+                Err(e) => {
+                    errors.push(failed(entry, e));
+                    None
+                }
             }
         };
-        if payload::write_direct(&section.core_urn, &section.payload, out, &mut leaf).is_err() {
-            out.truncate(start);
-            return false;
+        payload::write_direct(&section.core_urn, &section.payload, out, &mut leaf);
+        if errors.is_empty() {
+            return Ok(true);
         }
-        true
+        out.truncate(start);
+        errors.sort_by_key(|e| (e.line, e.column));
+        Err(RecordError { errors })
     }
 
     /// Evaluates every entry of a section for one record (for an `update`, every entry that
@@ -896,16 +901,7 @@ impl Mapping {
                 Ok(slot) => slots.push(slot),
                 Err(e) => {
                     slots.push(Slot::Absent);
-                    errors.push((
-                        i,
-                        EntryError {
-                            target: Some(entry.target.clone()),
-                            code: e.code.to_string(),
-                            message: e.into_message(),
-                            line: Some(entry.line),
-                            column: Some(entry.column),
-                        },
-                    ));
+                    errors.push((i, failed(entry, e)));
                 }
             }
         }
@@ -1028,13 +1024,33 @@ pub fn parse_record(bytes: &[u8], limits: &Limits) -> Result<Json, RecordError> 
     crate::record::read(bytes, limits, None).map(|(record, _)| Json::Object(record.to_json()))
 }
 
+/// An entry's failure for this record.
+fn failed(entry: &ir::Entry, e: EvalError) -> EntryError {
+    EntryError {
+        target: Some(entry.target.clone()),
+        code: e.code.to_string(),
+        message: e.into_message(),
+        line: Some(entry.line),
+        column: Some(entry.column),
+    }
+}
+
+/// A required attribute (canonically `name`) its entry left absent for this record.
+fn required(name: &str, entry: &ir::Entry) -> EntryError {
+    EntryError {
+        target: Some(name.to_string()),
+        code: "scimap::required".into(),
+        message: format!("the required attribute `{name}` has no value for this record"),
+        line: Some(entry.line),
+        column: Some(entry.column),
+    }
+}
+
 /// A section's expressions compiled, and how its payload is written.
 struct Compiled {
     program: Program,
     /// Whether a record's payload is written as its entries are evaluated.
     direct: bool,
-    /// The entries that target required attributes.
-    required: Vec<usize>,
 }
 
 /// One entry's value for this record.

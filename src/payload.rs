@@ -587,15 +587,14 @@ pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut V
 }
 
 /// Writes the payload as `write` does, asking `leaf` for each entry's value as the walk reaches
-/// it, each entry once: no entry's value is kept beyond its writing. Stops at the first error
-/// `leaf` gives, with `out` part-written (the caller truncates it). For plans whose entries
+/// it, each entry once: no entry's value is kept beyond its writing. For plans whose entries
 /// each give one value, with at most 64 top-level attributes ([`PayloadPlan::direct`]).
-pub fn write_direct<'s, E>(
+pub fn write_direct<'s>(
     core_urn: &Key,
     plan: &PayloadPlan,
     out: &mut Vec<u8>,
-    leaf: &mut impl FnMut(usize) -> Result<Option<Leaf<'s>>, E>,
-) -> Result<(), E> {
+    leaf: &mut impl FnMut(usize) -> Option<Leaf<'s>>,
+) {
     let mut sink = Bytes { out, comma: false };
     sink.open_object();
     sink.key(&SCHEMAS);
@@ -607,14 +606,14 @@ pub fn write_direct<'s, E>(
     sink.close_array();
     for (at, node) in plan.top.iter().enumerate() {
         match node {
-            TopNode::Attr(name, node) => write_node(&mut sink, name, node, leaf)?,
+            TopNode::Attr(name, node) => write_node(&mut sink, name, node, leaf),
             TopNode::Extension(urn, attrs) => {
                 let undo = sink.mark();
                 sink.key(urn);
                 sink.open_object();
                 let empty = sink.out.len();
                 for (name, node) in attrs {
-                    write_node(&mut sink, name, node, leaf)?;
+                    write_node(&mut sink, name, node, leaf);
                 }
                 if sink.out.len() == empty {
                     sink.undo(undo);
@@ -637,20 +636,19 @@ pub fn write_direct<'s, E>(
         let added = out.len() - end;
         out[header..].rotate_right(added);
     }
-    Ok(())
 }
 
 /// One attribute, left out (key and all) when it has nothing to show.
-fn write_node<'s, E>(
+fn write_node<'s>(
     sink: &mut Bytes<'_>,
     name: &Key,
     node: &PlanNode,
-    leaf: &mut impl FnMut(usize) -> Result<Option<Leaf<'s>>, E>,
-) -> Result<(), E> {
+    leaf: &mut impl FnMut(usize) -> Option<Leaf<'s>>,
+) {
     let undo = sink.mark();
     match node {
         PlanNode::Value(i) => {
-            if let Some(v) = leaf(*i)? {
+            if let Some(v) = leaf(*i) {
                 sink.key(name);
                 sink.leaf(&v);
             }
@@ -660,7 +658,7 @@ fn write_node<'s, E>(
             sink.open_object();
             let empty = sink.out.len();
             for (sub, i) in subs {
-                if let Some(v) = leaf(*i)? {
+                if let Some(v) = leaf(*i) {
                     sink.key(sub);
                     sink.leaf(&v);
                 }
@@ -684,7 +682,7 @@ fn write_node<'s, E>(
                 }
                 let mut kept = false;
                 for (sub, i) in &e.subs {
-                    if let Some(v) = leaf(*i)? {
+                    if let Some(v) = leaf(*i) {
                         kept |= counts(sub);
                         sink.key(sub);
                         sink.leaf(&v);
@@ -707,7 +705,6 @@ fn write_node<'s, E>(
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
