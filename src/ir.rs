@@ -247,32 +247,27 @@ impl PayloadPlan {
     /// element-wise, and at most 64 top-level attributes (which extensions have a value is
     /// kept in a word).
     pub fn direct(&self, entries: usize) -> bool {
-        let mut placed = vec![0u32; entries];
-        let mut place = |i: usize| match placed.get_mut(i) {
-            Some(n) => *n += 1,
-            None => placed.push(2),
-        };
+        let mut placed = Vec::with_capacity(entries);
         let mut element_wise = false;
-        let nodes = self.top.iter().flat_map(|node| match node {
-            TopNode::Attr(_, n) => std::slice::from_ref(n).iter().collect::<Vec<_>>(),
-            TopNode::Extension(_, attrs) => attrs.iter().map(|(_, n)| n).collect(),
-        });
-        for node in nodes {
+        let mut visit = |node: &PlanNode| match node {
+            PlanNode::Value(i) => placed.push(*i),
+            PlanNode::Complex(subs) => placed.extend(subs.iter().map(|(_, i)| *i)),
+            PlanNode::Multi {
+                elements,
+                element_wise: by_position,
+            } => {
+                element_wise |= !by_position.is_empty();
+                placed.extend(elements.iter().flat_map(|e| e.subs.iter().map(|(_, i)| *i)));
+            }
+        };
+        for node in &self.top {
             match node {
-                PlanNode::Value(i) => place(*i),
-                PlanNode::Complex(subs) => subs.iter().for_each(|(_, i)| place(*i)),
-                PlanNode::Multi {
-                    elements,
-                    element_wise: ew,
-                } => {
-                    element_wise |= !ew.is_empty();
-                    for e in elements {
-                        e.subs.iter().for_each(|(_, i)| place(*i));
-                    }
-                }
+                TopNode::Attr(_, n) => visit(n),
+                TopNode::Extension(_, attrs) => attrs.iter().for_each(|(_, n)| visit(n)),
             }
         }
-        !element_wise && self.top.len() <= 64 && placed.iter().all(|&n| n == 1)
+        placed.sort_unstable();
+        !element_wise && self.top.len() <= 64 && placed.into_iter().eq(0..entries)
     }
 }
 

@@ -1157,4 +1157,27 @@ mod tests {
         shared::<Mapping>();
         shared::<crate::Expression>();
     }
+
+    /// Which sections write their payload as their entries are evaluated: the fast-path
+    /// tests compare it with the general way only where it is taken.
+    #[test]
+    fn payloads_are_written_directly_unless_an_entry_is_element_wise() {
+        let direct = |source: &str| {
+            let mapping = Mapping::compile(source).expect("compiles");
+            mapping
+                .compiled
+                .iter()
+                .map(|c| c.direct)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(direct(include_str!("../benches/trello15.scimap")), [true]);
+        assert_eq!(
+            direct(include_str!("../examples/trello.scimap")),
+            [true, true]
+        );
+        assert_eq!(
+            direct("user {\n  userName = username\n  addresses[].locality = $.addresses[*].locality\n}"),
+            [false]
+        );
+    }
 }
