@@ -1114,6 +1114,9 @@ fn entry_leaf<'a>(
     entry: &'a ir::Entry,
     record: &'a Doc<'a>,
 ) -> Result<Option<Leaf<'a>>, EvalError> {
+    if let Some(field) = ctx.entry_field(i) {
+        return payload::convert_doc(field?, entry.ty);
+    }
     let value = match &entry.source {
         Source::Direct(ir::Path::Simple(segments)) => match path::select(segments, record, false) {
             Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,

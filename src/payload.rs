@@ -142,6 +142,22 @@ pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, Eval
     }))
 }
 
+/// `convert` of a record's value as it is (`None`: the record has none), a string to a string
+/// target without making a value of it first.
+#[inline]
+pub fn convert_doc<'a>(
+    doc: Option<&'a Doc<'a>>,
+    ty: ScimType,
+) -> Result<Option<Leaf<'a>>, EvalError> {
+    match (doc, ty) {
+        (None | Some(Doc::Null), _) => Ok(None),
+        (Some(Doc::Str(s)), ScimType::String | ScimType::Reference | ScimType::Binary) => {
+            Ok((!s.is_empty()).then(|| Leaf::Str(Str::Borrowed(s))))
+        }
+        (Some(doc), _) => convert(&Value::from_doc(doc), ty),
+    }
+}
+
 fn integer_from_float(f: f64) -> Result<Leaf<'static>, EvalError> {
     if f.fract() == 0.0 && f.abs() < 9.2e18 {
         Ok(Leaf::Int(f as i64))

@@ -41,6 +41,9 @@ impl<'a> Eval<'a> for &'a dyn Code {
 /// A section's entries (`None`: not an expression) and `let`s, compiled.
 pub struct Program {
     entries: Vec<Option<Boxed>>,
+    /// Per entry, the record field it is when it is nothing else (`title = jobTitle`): its
+    /// value goes to the payload without being made a value first.
+    fields: Vec<Option<usize>>,
     lets: Vec<Boxed>,
 }
 
@@ -71,8 +74,16 @@ impl Program {
     }
 
     fn new<'n>(section: &Section, roots: impl Iterator<Item = Option<&'n Node>>) -> Program {
+        let roots: Vec<Option<&Node>> = roots.collect();
         Program {
-            entries: roots.map(|n| n.map(block)).collect(),
+            entries: roots.iter().map(|n| n.map(block)).collect(),
+            fields: roots
+                .iter()
+                .map(|n| match n.map(|n| &n.op) {
+                    Some(Op::Field(i)) => Some(*i),
+                    _ => None,
+                })
+                .collect(),
             lets: section.lets.iter().map(|l| block(&l.value)).collect(),
         }
     }
@@ -80,6 +91,12 @@ impl Program {
     #[inline]
     pub fn entry(&self, i: usize) -> Option<&dyn Code> {
         self.entries.get(i)?.as_deref()
+    }
+
+    /// The record field entry `i` is, when it is nothing else.
+    #[inline]
+    pub fn field(&self, i: usize) -> Option<usize> {
+        self.fields.get(i).copied().flatten()
     }
 
     pub fn section_let(&self, i: usize) -> Option<&dyn Code> {

@@ -159,6 +159,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// When entry `i` is a record field and nothing else, compiled: the field (`None` inside:
+    /// the record has none), its step charged.
+    #[inline]
+    pub fn entry_field(&mut self, i: usize) -> Option<EvalResult<Option<&'a Doc<'a>>>> {
+        let field = self.program?.field(i)?;
+        Some(self.budget.step(1).map(|()| self.field(field)))
+    }
+
     /// Record field `i` of the section's fields, nil when the record has none.
     #[inline]
     pub(super) fn field_value(&self, i: usize) -> Value<'a> {
