@@ -15,6 +15,7 @@
 use super::interp::{unary, Ctx, Eval, PredicateCall};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Section};
+use crate::record::Doc;
 use crate::runtime::builtins::NativeFn;
 use crate::runtime::error::EvalResult;
 use crate::runtime::pattern::Pattern;
@@ -169,6 +170,37 @@ fn compile(node: &Node) -> (Boxed, u64) {
                     span,
                 }),
                 1 + ls + rs,
+            )
+        }
+        // A field compared with a constant, or with nil: read from the record as it is.
+        Op::EqStr {
+            subject,
+            constant,
+            negate,
+        } if matches!(subject.op, Op::Field(_)) => {
+            let Op::Field(field) = subject.op else {
+                unreachable!("matched above")
+            };
+            (
+                Box::new(FieldEqStr {
+                    field,
+                    constant: constant.clone(),
+                    negate: *negate,
+                    span,
+                }),
+                2,
+            )
+        }
+        Op::IsNil { subject, negate } if matches!(subject.op, Op::Field(_)) => {
+            let Op::Field(field) = subject.op else {
+                unreachable!("matched above")
+            };
+            (
+                Box::new(FieldIsNil {
+                    field,
+                    negate: *negate,
+                }),
+                4,
             )
         }
         Op::EqStr {
@@ -569,6 +601,36 @@ impl Code for IsNil {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         let v = self.subject.eval(cx)?;
         Ok(Value::Bool(v.is_nil() != self.negate))
+    }
+}
+
+struct FieldEqStr {
+    field: usize,
+    constant: Box<str>,
+    negate: bool,
+    span: Span,
+}
+
+impl Code for FieldEqStr {
+    fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+        let text = match cx.field_doc(self.field) {
+            Some(Doc::Str(s)) => Some(&**s),
+            _ => None,
+        };
+        cx.eq_text(text, &self.constant, self.negate)
+            .map_err(|e| e.at(self.span))
+    }
+}
+
+struct FieldIsNil {
+    field: usize,
+    negate: bool,
+}
+
+impl Code for FieldIsNil {
+    fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+        let nil = matches!(cx.field_doc(self.field), None | Some(Doc::Null));
+        Ok(Value::Bool(nil != self.negate))
     }
 }
 

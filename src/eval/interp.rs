@@ -167,6 +167,12 @@ impl<'a> Ctx<'a> {
         Some(self.budget.step(1).map(|()| self.field(field)))
     }
 
+    /// Record field `i` of the section's fields, if the record has it.
+    #[inline]
+    pub(super) fn field_doc(&self, i: usize) -> Option<&'a Doc<'a>> {
+        self.field(i)
+    }
+
     /// Record field `i` of the section's fields, nil when the record has none.
     #[inline]
     pub(super) fn field_value(&self, i: usize) -> Value<'a> {
@@ -414,13 +420,24 @@ impl<'a> Ctx<'a> {
         constant: &str,
         negate: bool,
     ) -> EvalResult<Value<'a>> {
+        self.eq_text(v.as_str(), constant, negate)
+    }
+
+    /// `eq_str` of a string, or of something else (`None`).
+    #[inline]
+    pub(super) fn eq_text(
+        &mut self,
+        s: Option<&str>,
+        constant: &str,
+        negate: bool,
+    ) -> EvalResult<Value<'a>> {
         // The steps of the constant's node and of comparing, as `Op::Binary` charges.
-        let same = match v {
-            Value::Str(s) => {
-                self.budget.step(1 + compare_cost(&s, constant))?;
-                *s == *constant
+        let same = match s {
+            Some(s) => {
+                self.budget.step(1 + compare_cost(s, constant))?;
+                s == constant
             }
-            _ => {
+            None => {
                 self.budget.step(2)?;
                 false
             }
