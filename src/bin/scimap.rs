@@ -1097,7 +1097,7 @@ fn stream(
     options: &Options,
     run: impl FnOnce(
         Box<dyn BufRead + Send>,
-        &mut BufWriter<Box<dyn Write + Send>>,
+        &mut Box<dyn Write + Send>,
         &bulk::Options<'_>,
     ) -> Result<bulk::Summary, bulk::Error>,
 ) -> Outcome {
@@ -1138,7 +1138,9 @@ fn stream(
         }
         Ok(())
     };
-    let output: Box<dyn Write + Send> = match files.output {
+    // Not buffered again: the bulk engine writes its output in blocks (a BufWriter here copied
+    // every output byte once more).
+    let mut output: Box<dyn Write + Send> = match files.output {
         Some(path) => {
             let cannot_write = |e: io::Error| format!("cannot write {}: {e}", path.display());
             // Opened without truncating, compared, and only then truncated.
@@ -1161,7 +1163,6 @@ fn stream(
             Box::new(io::stdout())
         }
     };
-    let mut output = BufWriter::with_capacity(io_buffer(workers), output);
     let progress = io::stderr()
         .is_terminal()
         .then(indicatif::ProgressBar::new_spinner);
@@ -1188,9 +1189,9 @@ fn stream(
     summary(started, done.total, done.ok, files.lines)
 }
 
-/// Input and output buffers of `bulk`: 1 MiB on one thread (3% faster than 64 KiB in
-/// alternating runs: a sixteenth of the system calls), 64 KiB on several, where the input is
-/// read under a lock the other threads wait on and 1 MiB measured slower.
+/// The input buffer of `bulk`: 1 MiB on one thread (3% faster than 64 KiB in alternating runs:
+/// a sixteenth of the system calls), 64 KiB on several, where the input is read under a lock
+/// the other threads wait on and 1 MiB measured slower.
 fn io_buffer(workers: usize) -> usize {
     if workers <= 1 {
         1 << 20

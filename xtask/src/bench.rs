@@ -17,10 +17,11 @@
 //!    --threads 1`, the same with `--threads <all cores>`, `exprpeer map --mapping trello.tsv`
 //!    (end to end), `exprpeer map --mapping trello.tsv --bench` (its `BENCH` line gives Expr's
 //!    evaluation-only ns/expression and records/s), `json-baseline` and `json-baseline --typed`,
-//!    stdout to /dev/null, wall clock per run. Medians are reported, with the load average
-//!    before and after the rounds, and the medians of each round's own ratios (scimap on one
-//!    thread against `json-baseline --typed`, and on all cores against one), which a neighbour's
-//!    burst moves less than a ratio of medians from different rounds.
+//!    stdout to /dev/null, wall clock and CPU time (`getrusage`) per run. Medians are
+//!    reported, with the load average before and after the rounds, and the medians of each
+//!    round's own ratios (scimap on one thread against `json-baseline --typed`, and on all cores
+//!    against one, in wall clock and in CPU time), which a neighbour's burst moves less than a
+//!    ratio of medians from different rounds.
 //! 5. scimap's evaluation-only cost: criterion's `records/trello15` (benches/eval.rs, short
 //!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::write_payload`
 //!    of the same 15 expressions over its first 2000 records, read beforehand with
@@ -117,12 +118,14 @@ pub fn compare(args: &[String]) -> Result<(), String> {
 
     let load_before = loadavg();
     let mut times = vec![Vec::with_capacity(ROUNDS); programs.len()];
+    let mut cpu = vec![Vec::with_capacity(ROUNDS); programs.len()];
     let mut expr_eval: Vec<(f64, f64)> = Vec::with_capacity(ROUNDS);
     for round in 1..=ROUNDS {
         eprintln!("bench-compare: round {round}/{ROUNDS} (load {})", loadavg());
         for (i, p) in programs.iter().enumerate() {
-            let (seconds, stderr) = timed(p, &data)?;
-            times[i].push(seconds);
+            let (timing, stderr) = timed(p, &data)?;
+            times[i].push(timing.wall);
+            cpu[i].push(timing.cpu);
             if !p.end_to_end {
                 expr_eval.push(expr_bench_line(&stderr)?);
             }
@@ -145,6 +148,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
         cores,
         programs: &programs,
         times: &times,
+        cpu: &cpu,
         passes: &passes,
         expr_eval: &expr_eval,
         scimap_eval,
@@ -390,21 +394,44 @@ fn scimap_summary(stderr: &str) -> Result<String, String> {
 }
 
 /// One timed run, stdout to /dev/null; wall seconds and stderr.
-fn timed(p: &Program, data: &Path) -> Result<(f64, String), String> {
+fn timed(p: &Program, data: &Path) -> Result<(Timing, String), String> {
     let mut cmd = p.command(data)?;
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let cpu_before = children_cpu();
     let start = Instant::now();
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run {}: {e}", p.name))?;
-    let seconds = start.elapsed().as_secs_f64();
+    let timing = Timing {
+        wall: start.elapsed().as_secs_f64(),
+        cpu: children_cpu() - cpu_before,
+    };
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let scimap_ok =
         p.exe.file_name().is_some_and(|n| n == "scimap") && out.status.code() == Some(1);
     if !out.status.success() && !scimap_ok {
         return Err(format!("{} failed ({}): {stderr}", p.name, out.status));
     }
-    Ok((seconds, stderr))
+    Ok((timing, stderr))
+}
+
+/// One timed run: wall-clock seconds, and CPU seconds (user and system, all threads).
+struct Timing {
+    wall: f64,
+    cpu: f64,
+}
+
+/// CPU seconds of this process's children that have been waited for (`getrusage`, to the
+/// microsecond): taken around a run, the run's own.
+fn children_cpu() -> f64 {
+    // SAFETY: `getrusage` only writes the `rusage` it is given, which is plain data.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// From exprpeer's `BENCH {json}` line: evaluation-only ns per expression and records/s.
@@ -501,6 +528,13 @@ pub(crate) fn loadavg() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// Median, least and greatest.
+fn spread(figures: &[f64]) -> (f64, f64, f64) {
+    let least = figures.iter().copied().fold(f64::NAN, f64::min);
+    let most = figures.iter().copied().fold(f64::NAN, f64::max);
+    (median(figures), least, most)
+}
+
 pub(crate) fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();
     v.sort_by(f64::total_cmp);
@@ -517,6 +551,8 @@ struct Report<'a> {
     cores: usize,
     programs: &'a [Program],
     times: &'a [Vec<f64>],
+    /// CPU seconds per round, as `times`.
+    cpu: &'a [Vec<f64>],
     passes: &'a [Option<Pass>],
     expr_eval: &'a [(f64, f64)],
     scimap_eval: EvalBench,
@@ -529,10 +565,15 @@ struct Report<'a> {
 impl Report<'_> {
     /// The wall times per round of the end-to-end program whose name starts so (none if absent).
     fn times_of(&self, name_starts: &str) -> &[f64] {
+        self.of(self.times, name_starts)
+    }
+
+    /// The figures per round in `per_program` of the end-to-end program whose name starts so.
+    fn of<'r>(&self, per_program: &'r [Vec<f64>], name_starts: &str) -> &'r [f64] {
         self.programs
             .iter()
             .position(|p| p.end_to_end && p.name.starts_with(name_starts))
-            .map_or(&[], |i| &self.times[i])
+            .map_or(&[], |i| &per_program[i])
     }
 
     fn median_of(&self, name_starts: &str) -> f64 {
@@ -549,9 +590,7 @@ impl Report<'_> {
             .zip(self.times_of(fast))
             .map(|(s, f)| s / f)
             .collect();
-        let least = ratios.iter().copied().fold(f64::NAN, f64::min);
-        let most = ratios.iter().copied().fold(f64::NAN, f64::max);
-        (median(&ratios), least, most)
+        spread(&ratios)
     }
 
     fn markdown(&self) -> String {
@@ -565,8 +604,8 @@ impl Report<'_> {
         let mut md = format!(
             "## bench-compare: {} users (gen_users.py --seed {SEED}, {:.0} MB, {:.2} KB/record), benches/trello15.scimap vs trello.tsv\n\n\
              {} cores; load average before the rounds {}, after {}; {ROUNDS} interleaved rounds, medians of wall time.\n\n\
-             | program | median s | records/s | MB/s | vs Expr 1.8.9 | vs json-baseline --typed | peak RSS | failures |\n\
-             |---|---|---|---|---|---|---|---|\n",
+             | program | median s | CPU s | records/s | MB/s | vs Expr 1.8.9 | vs json-baseline --typed | peak RSS | failures |\n\
+             |---|---|---|---|---|---|---|---|---|\n",
             self.count,
             self.input_bytes as f64 / 1e6,
             self.input_bytes as f64 / n / 1e3,
@@ -581,8 +620,9 @@ impl Report<'_> {
             let s = median(&self.times[i]);
             let pass = self.passes[i].as_ref();
             md.push_str(&format!(
-                "| {} | {s:.3} | {:.0} | {:.1} | {:.2}× | {:.2}× | {} | {} |\n",
+                "| {} | {s:.3} | {:.3} | {:.0} | {:.1} | {:.2}× | {:.2}× | {} | {} |\n",
                 p.name,
+                median(&self.cpu[i]),
                 n / s,
                 self.input_bytes as f64 / s / 1e6,
                 expr / s,
@@ -594,13 +634,26 @@ impl Report<'_> {
         let (vs_typed, vs_typed_least, vs_typed_most) =
             self.paired("scimap bulk, 1 thread", "json-baseline --typed");
         let (scaling, scaling_least, scaling_most) = self.paired(&threads, "scimap bulk, 1 thread");
+        let cpu_ratios: Vec<f64> = self
+            .of(self.cpu, &threads)
+            .iter()
+            .zip(self.of(self.cpu, "scimap bulk, 1 thread"))
+            .map(|(all, one)| all / one)
+            .collect();
+        let (cpu_ratio, cpu_least, cpu_most) = spread(&cpu_ratios);
         md.push_str(&format!(
             "\nPer-round ratios (each round's runs are seconds apart: steadier than a ratio of \
              medians on a shared machine), median (least–greatest):\n\n\
              * scimap bulk, 1 thread vs json-baseline --typed: {vs_typed:.2}× \
              ({vs_typed_least:.2}–{vs_typed_most:.2}×)\n\
-             * scimap bulk, {} threads vs 1 thread: {scaling:.2}× ({scaling_least:.2}–{scaling_most:.2}×)\n",
-            self.cores
+             * scimap bulk, {} threads vs 1 thread: {scaling:.2}× ({scaling_least:.2}–{scaling_most:.2}×)\n\
+             * CPU seconds (user and system) of scimap bulk on {} threads over those of 1 thread: \
+             {cpu_ratio:.3}× ({cpu_least:.3}–{cpu_most:.3}×), the work more threads add; the rest \
+             of the gap between the wall-clock speed-up and {} is time the threads did not run \
+             (the machine's other processes, start-up, the last chunk)\n",
+            self.cores,
+            self.cores,
+            self.cores,
         ));
         let expr_ns = median(&self.expr_eval.iter().map(|e| e.0).collect::<Vec<_>>());
         let expr_rate = median(&self.expr_eval.iter().map(|e| e.1).collect::<Vec<_>>());
