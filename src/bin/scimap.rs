@@ -31,7 +31,50 @@ mod lsp;
 mod test;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Allocator = Allocator;
+
+/// mimalloc, through `mi_malloc` and `mi_realloc` where the alignment asked is one every block
+/// has (as std's `System` does with `malloc`): `MiMalloc` always takes the aligned entry points,
+/// and those cost 1% of `bulk`'s instructions (BENCHMARKS.md).
+struct Allocator;
+
+/// An alignment every mimalloc block has: a word (blocks are whole words). Larger ones (rare
+/// here) take the aligned entry points, which check.
+const MI_ALIGN: usize = 8;
+
+impl Allocator {
+    fn plain(layout: std::alloc::Layout) -> bool {
+        layout.align() <= MI_ALIGN && layout.align() <= layout.size()
+    }
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it (`mi_free` frees aligned and
+// plain blocks alike); `mi_malloc` blocks meet the alignment `plain` admits.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if Self::plain(layout) {
+            unsafe { libmimalloc_sys::mi_malloc(layout.size()).cast() }
+        } else {
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if Self::plain(layout) && layout.align() <= new_size {
+            unsafe { libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast() }
+        } else {
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
