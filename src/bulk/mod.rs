@@ -704,6 +704,46 @@ mod tests {
         assert_eq!(lines(b"12345\r\n", 5), vec![(1, some("12345"))]);
     }
 
+    /// Every line of `input` as `next_with` gives it, and as `next_line_into` does.
+    fn both_ways(input: &[u8], capacity: usize, cap: usize) -> [Vec<(usize, Option<Vec<u8>>)>; 2] {
+        let mut r = LineReader::new(BufReader::with_capacity(capacity, input), cap);
+        let mut lent = Vec::new();
+        let mut scratch = Vec::new();
+        while r
+            .next_with(&mut scratch, &mut |n, bytes| {
+                lent.push((n, bytes.map(<[u8]>::to_vec)));
+            })
+            .expect("in memory")
+        {}
+        let mut r = LineReader::new(BufReader::with_capacity(capacity, input), cap);
+        let mut copied = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(l) = r.next_line_into(&mut buf).expect("in memory") {
+            copied.push((l.number, l.range.map(|range| buf[range].to_vec())));
+            buf.clear();
+        }
+        [lent, copied]
+    }
+
+    #[test]
+    fn lines_read_in_place_are_the_lines_copied_on_any_input() {
+        // Short inputs of the bytes that matter, in every buffer size and cap around them.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|i| [b'a', b'\r', b'\n', 0xEF, 0xBB, 0xBF][(seed >> (i % 60)) as usize % 6])
+                .collect();
+            let capacity = 1 + (seed >> 20) as usize % 24;
+            let cap = (seed >> 30) as usize % 12;
+            let [lent, copied] = both_ways(&input, capacity, cap);
+            assert_eq!(lent, copied, "{input:?}, buffer {capacity}, cap {cap}");
+        }
+    }
+
     #[test]
     fn lines_read_in_place_are_the_lines_copied() {
         let input: &[u8] =
@@ -712,22 +752,7 @@ mod tests {
         // Buffers smaller than a line, about one, and holding everything: lines in place, lines
         // spanning fills, and over-long lines both ways.
         for capacity in [3, 8, 16, 1 << 10] {
-            let mut r = LineReader::new(BufReader::with_capacity(capacity, input), 7);
-            let mut got = Vec::new();
-            let mut scratch = Vec::new();
-            while r
-                .next_with(&mut scratch, &mut |n, bytes| {
-                    got.push((n, bytes.map(<[u8]>::to_vec)));
-                })
-                .expect("in memory")
-            {}
-            let mut r = LineReader::new(BufReader::with_capacity(capacity, input), 7);
-            let mut copied = Vec::new();
-            let mut buf = Vec::new();
-            while let Some(l) = r.next_line_into(&mut buf).expect("in memory") {
-                copied.push((l.number, l.range.map(|range| buf[range].to_vec())));
-                buf.clear();
-            }
+            let [got, copied] = both_ways(input, capacity, 7);
             assert_eq!(got, copied, "a buffer of {capacity} bytes");
             assert_eq!(got.len(), 10);
         }

@@ -17,11 +17,13 @@
 //!    --threads 1`, the same with `--threads <all cores>`, `exprpeer map --mapping trello.tsv`
 //!    (end to end), `exprpeer map --mapping trello.tsv --bench` (its `BENCH` line gives Expr's
 //!    evaluation-only ns/expression and records/s), `json-baseline` and `json-baseline --typed`,
-//!    stdout to /dev/null, wall clock and CPU time (`getrusage`) per run. Medians are
-//!    reported, with the load average before and after the rounds, and the medians of each
-//!    round's own ratios (scimap on one thread against `json-baseline --typed`, and on all cores
-//!    against one, in wall clock and in CPU time), which a neighbour's burst moves less than a
-//!    ratio of medians from different rounds.
+//!    then one copy of `json-baseline --typed` a core started together (what the machine gives
+//!    programs that share nothing: the ceiling for scimap's threads), stdout to /dev/null, wall
+//!    clock and CPU time (`getrusage`) per run. Medians are reported, with the load average
+//!    before and after the rounds, and the medians of each round's own ratios (scimap on one
+//!    thread against `json-baseline --typed`; on all cores against one, in wall clock and in CPU
+//!    time; the copies at once against one), which a neighbour's burst moves less than a ratio
+//!    of medians from different rounds.
 //! 5. scimap's evaluation-only cost: criterion's `records/trello15` (benches/eval.rs, short
 //!    settings) with `SCIMAP_BENCH_USERS` set to the generated file — `Mapping::write_payload`
 //!    of the same 15 expressions over its first 2000 records, read beforehand with
@@ -120,6 +122,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
     let mut times = vec![Vec::with_capacity(ROUNDS); programs.len()];
     let mut cpu = vec![Vec::with_capacity(ROUNDS); programs.len()];
     let mut expr_eval: Vec<(f64, f64)> = Vec::with_capacity(ROUNDS);
+    let mut pairs = Vec::with_capacity(ROUNDS);
     for round in 1..=ROUNDS {
         eprintln!("bench-compare: round {round}/{ROUNDS} (load {})", loadavg());
         for (i, p) in programs.iter().enumerate() {
@@ -130,6 +133,11 @@ pub fn compare(args: &[String]) -> Result<(), String> {
                 expr_eval.push(expr_bench_line(&stderr)?);
             }
         }
+        let typed = programs
+            .iter()
+            .find(|p| p.name == "json-baseline --typed")
+            .ok_or("no json-baseline --typed")?;
+        pairs.push(at_once(typed, &data, cores)?);
     }
     let load_after = loadavg();
 
@@ -151,6 +159,7 @@ pub fn compare(args: &[String]) -> Result<(), String> {
         cpu: &cpu,
         passes: &passes,
         expr_eval: &expr_eval,
+        at_once: &pairs,
         scimap_eval,
         scimap_hot,
         million_rss,
@@ -415,6 +424,29 @@ fn timed(p: &Program, data: &Path) -> Result<(Timing, String), String> {
     Ok((timing, stderr))
 }
 
+/// Wall seconds of `copies` runs of `p` started together, each over the whole input: what the
+/// machine gives programs that share nothing, the ceiling of a speed-up on its cores.
+fn at_once(p: &Program, data: &Path, copies: usize) -> Result<f64, String> {
+    let start = Instant::now();
+    let children = (0..copies)
+        .map(|_| {
+            let mut cmd = p.command(data)?;
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.spawn()
+                .map_err(|e| format!("cannot run {}: {e}", p.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for mut child in children {
+        let status = child
+            .wait()
+            .map_err(|e| format!("cannot run {}: {e}", p.name))?;
+        if !status.success() {
+            return Err(format!("{} failed ({status})", p.name));
+        }
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
 /// One timed run: wall-clock seconds, and CPU seconds (user and system, all threads).
 struct Timing {
     wall: f64,
@@ -555,6 +587,8 @@ struct Report<'a> {
     cpu: &'a [Vec<f64>],
     passes: &'a [Option<Pass>],
     expr_eval: &'a [(f64, f64)],
+    /// Wall seconds per round of one copy of `json-baseline --typed` a core, all at once.
+    at_once: &'a [f64],
     scimap_eval: EvalBench,
     scimap_hot: EvalBench,
     million_rss: Option<u64>,
@@ -641,6 +675,13 @@ impl Report<'_> {
             .map(|(all, one)| all / one)
             .collect();
         let (cpu_ratio, cpu_least, cpu_most) = spread(&cpu_ratios);
+        let ceilings: Vec<f64> = self
+            .times_of("json-baseline --typed")
+            .iter()
+            .zip(self.at_once)
+            .map(|(one, all)| self.cores as f64 * one / all)
+            .collect();
+        let (ceiling, ceiling_least, ceiling_most) = spread(&ceilings);
         md.push_str(&format!(
             "\nPer-round ratios (each round's runs are seconds apart: steadier than a ratio of \
              medians on a shared machine), median (least–greatest):\n\n\
@@ -650,7 +691,11 @@ impl Report<'_> {
              * CPU seconds (user and system) of scimap bulk on {} threads over those of 1 thread: \
              {cpu_ratio:.3}× ({cpu_least:.3}–{cpu_most:.3}×), the work more threads add; the rest \
              of the gap between the wall-clock speed-up and {} is time the threads did not run \
-             (the machine's other processes, start-up, the last chunk)\n",
+             (the machine's other processes, start-up, the last chunk)\n\
+             * {} copies of json-baseline --typed started together, each over the whole input, \
+             against one: {ceiling:.2}× the throughput ({ceiling_least:.2}–{ceiling_most:.2}×), \
+             what this machine gave programs that share nothing in this run\n",
+            self.cores,
             self.cores,
             self.cores,
             self.cores,
