@@ -276,13 +276,19 @@ trait RecordSource: Send {
         f: &mut dyn FnMut(usize, Option<&[u8]>),
     ) -> io::Result<bool> {
         scratch.clear();
-        Ok(match self.next_into(scratch)? {
-            Some(line) => {
-                f(line.number, line.range.map(|r| &scratch[r]));
-                true
-            }
-            None => false,
-        })
+        let read = self.next_into(scratch)?;
+        Ok(lend(read, scratch, f))
+    }
+}
+
+/// A record read into `scratch` (`None`: the end) given to `f`; false at the end.
+fn lend(read: Option<Line>, scratch: &[u8], f: &mut dyn FnMut(usize, Option<&[u8]>)) -> bool {
+    match read {
+        Some(line) => {
+            f(line.number, line.range.map(|r| &scratch[r]));
+            true
+        }
+        None => false,
     }
 }
 
@@ -311,13 +317,8 @@ impl<R: BufRead + Send> RecordSource for LineReader<R> {
             }
         }
         scratch.clear();
-        Ok(match self.next_line_into(scratch)? {
-            Some(line) => {
-                f(line.number, line.range.map(|r| &scratch[r]));
-                true
-            }
-            None => false,
-        })
+        let read = self.next_line_into(scratch)?;
+        Ok(lend(read, scratch, f))
     }
 }
 

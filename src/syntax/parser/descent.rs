@@ -1602,7 +1602,7 @@ impl<'s> Descent<'s> {
             }
             b'b' if matches!(next, b'"' | b'\'') => {
                 self.pos += 1;
-                self.str_lit()?;
+                self.pos = self.str_end()?;
                 Ok(self.lower.bytes_literal(self.span(start)))
             }
             b'#' => {
@@ -1760,11 +1760,20 @@ impl<'s> Descent<'s> {
     /// A `"…"` or `'…'` literal on one line.
     fn str_lit(&mut self) -> R<E> {
         let start = self.pos;
+        self.pos = self.str_end()?;
+        Ok(self
+            .lower
+            .string(&self.src[start..self.pos], self.span(start)))
+    }
+
+    /// Past the string literal that starts here, its content not looked at (a byte string's
+    /// escapes are not reported: the whole literal is).
+    fn str_end(&self) -> R<usize> {
         let quote = self.peek();
         if !matches!(quote, b'"' | b'\'') {
             return Err(Bail);
         }
-        let mut i = start + 1;
+        let mut i = self.pos + 1;
         loop {
             match *self.b.get(i).ok_or(Bail)? {
                 b'\\' if !matches!(self.b.get(i + 1), None | Some(b'\n' | b'\r')) => i += 2,
@@ -1773,10 +1782,7 @@ impl<'s> Descent<'s> {
                 _ => i += 1,
             }
         }
-        self.pos = i + 1;
-        Ok(self
-            .lower
-            .string(&self.src[start..self.pos], self.span(start)))
+        Ok(i + 1)
     }
 }
 #[cfg(test)]
