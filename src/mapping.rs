@@ -800,10 +800,12 @@ impl Mapping {
         read.map(|(obj, reading)| (Doc::Object(obj), reading))
     }
 
-    /// The evaluation of one record through a section: its budget charged with the reading.
+    /// The evaluation of one record through a section (`compiled`: its compiled form, when it
+    /// is one of this mapping's): its budget charged with the reading.
     fn context<'a>(
         &'a self,
         section: &'a ir::Section,
+        compiled: Option<&'a Compiled>,
         record: &'a Doc<'a>,
         reading: Reading,
     ) -> Result<Ctx<'a>, RecordError> {
@@ -818,7 +820,7 @@ impl Mapping {
             record,
             fields,
             section,
-            self.compiled(section).map(|c| &c.program),
+            compiled.map(|c| &c.program),
             budget,
             self.now(),
         );
@@ -847,10 +849,10 @@ impl Mapping {
         reading: Reading,
         out: &mut Vec<u8>,
     ) -> Result<bool, RecordError> {
-        if !self.compiled(section).is_some_and(|c| c.direct) {
+        let Some(compiled) = self.compiled(section).filter(|c| c.direct) else {
             return Ok(false);
-        }
-        let Ok(mut ctx) = self.context(section, record, reading) else {
+        };
+        let Ok(mut ctx) = self.context(section, Some(compiled), record, reading) else {
             return Ok(false);
         };
         let start = out.len();
@@ -889,7 +891,7 @@ impl Mapping {
         reading: Reading,
         update: bool,
     ) -> Result<Run<'a>, RecordError> {
-        let mut ctx = self.context(section, record, reading)?;
+        let mut ctx = self.context(section, self.compiled(section), record, reading)?;
         let mut slots = Vec::with_capacity(section.entries.len());
         let mut errors = Vec::new();
         for (i, entry) in section.entries.iter().enumerate() {

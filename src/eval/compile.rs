@@ -613,7 +613,7 @@ struct FieldEqStr {
 
 impl Code for FieldEqStr {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
-        let text = match cx.field_doc(self.field) {
+        let text = match cx.field(self.field) {
             Some(Doc::Str(s)) => Some(&**s),
             _ => None,
         };
@@ -629,7 +629,7 @@ struct FieldIsNil {
 
 impl Code for FieldIsNil {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
-        let nil = matches!(cx.field_doc(self.field), None | Some(Doc::Null));
+        let nil = matches!(cx.field(self.field), None | Some(Doc::Null));
         Ok(Value::Bool(nil != self.negate))
     }
 }

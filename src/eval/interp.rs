@@ -167,12 +167,6 @@ impl<'a> Ctx<'a> {
         Some(self.budget.step(1).map(|()| self.field(field)))
     }
 
-    /// Record field `i` of the section's fields, if the record has it.
-    #[inline]
-    pub(super) fn field_doc(&self, i: usize) -> Option<&'a Doc<'a>> {
-        self.field(i)
-    }
-
     /// Record field `i` of the section's fields, nil when the record has none.
     #[inline]
     pub(super) fn field_value(&self, i: usize) -> Value<'a> {
@@ -203,8 +197,8 @@ impl<'a> Ctx<'a> {
         self.budget.step(1).map_err(|e| e.at(n.span))?;
         match &n.op {
             Op::Str(s) => Ok(Value::Str(Str::Borrowed(s))),
-            Op::Field(i) => Ok(self.field(*i).map_or(Value::Nil, Value::from_doc)),
-            Op::Local(i) => Ok(self.locals.get(*i).cloned().unwrap_or(Value::Nil)),
+            Op::Field(i) => Ok(self.field_value(*i)),
+            Op::Local(i) => Ok(self.local(*i)),
             Op::Shared { index, node } => self.shared(*index, node, n.span),
             _ => self.eval_op(n).map_err(|e| e.at(n.span)),
         }
@@ -214,13 +208,11 @@ impl<'a> Ctx<'a> {
     /// that `eval` stays small).
     #[inline(never)]
     fn shared(&mut self, index: usize, node: &'a Node, span: Span) -> EvalResult<Value<'a>> {
-        if let (Some(Some(v)), false) = (self.shared.get(index), self.covering) {
-            return Ok(v.clone());
+        if let Some(v) = self.shared_value(index).filter(|_| !self.covering) {
+            return Ok(v);
         }
         let v = self.eval_op(node).map_err(|e| e.at(span))?;
-        if let Some(slot) = self.shared.get_mut(index) {
-            *slot = Some(v.clone());
-        }
+        self.keep_shared(index, &v);
         Ok(v)
     }
 
@@ -232,9 +224,9 @@ impl<'a> Ctx<'a> {
             Op::Int(i) => Value::Int(*i),
             Op::Float(f) => Value::Float(*f),
             Op::Str(s) => Value::Str(Str::Borrowed(s)),
-            Op::Field(i) => self.field(*i).map_or(Value::Nil, Value::from_doc),
+            Op::Field(i) => self.field_value(*i),
             Op::Env => self.env(),
-            Op::Local(i) => self.locals.get(*i).cloned().unwrap_or(Value::Nil),
+            Op::Local(i) => self.local(*i),
             Op::SectionLet(i) => self.section_let(*i)?,
             Op::Array(items) => self.array(items)?,
             Op::Map(entries) => self.map(entries.iter().map(|(k, v)| (k, k.span, v)))?,
@@ -675,9 +667,10 @@ impl<'a> Ctx<'a> {
         result
     }
 
-    /// A record field: where the reader found it, or else by name.
+    /// Record field `i` of the section's fields, if the record has it: where the reader found
+    /// it, or else by name.
     #[inline]
-    fn field(&self, i: usize) -> Option<&'a Doc<'a>> {
+    pub(super) fn field(&self, i: usize) -> Option<&'a Doc<'a>> {
         if let Some(at) = self.positions.as_ref().and_then(|p| p.entry(i)) {
             return at.and_then(|e| self.record.entry(e)).map(|(_, v)| v);
         }
