@@ -1035,6 +1035,45 @@ fn bulk_line_bytes_limit_skips_only_the_long_line() {
         .is_some_and(|m| m.contains("line-bytes")));
 }
 
+/// One thread reads lines where they lie in its input buffer, several copy them into chunks:
+/// the same answers either way, for CRLF lines and an over-long line read whole.
+#[test]
+fn bulk_answers_alike_on_one_thread_and_on_two() {
+    let long = user_line("l2", &"x".repeat(500));
+    let input = format!(
+        "\u{feff}{}\r\n{long}\r\n{}\r\n{}",
+        user_line("a1", "alice"),
+        user_line("b3", "bob"),
+        user_line("c4", "carol")
+    );
+    let outputs: Vec<Vec<u8>> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let o = run(
+                &[
+                    "bulk",
+                    "examples/trelica.scimap",
+                    "--threads",
+                    threads,
+                    "--limit",
+                    "line-bytes=300",
+                ],
+                input.as_bytes(),
+            );
+            assert_eq!(code(&o), 1);
+            let out = stdout_lines(&o);
+            assert_eq!(out.len(), 4, "--threads {threads}");
+            assert_eq!(out[0]["userName"], "alice");
+            assert_eq!(out[1]["line"], 2);
+            assert_eq!(out[1]["error"]["errors"][0]["code"], "scimap::limit");
+            assert_eq!(out[2]["userName"], "bob");
+            assert_eq!(out[3]["userName"], "carol");
+            o.stdout
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // functions and usage
 
