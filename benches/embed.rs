@@ -247,6 +247,16 @@ fn bench_embed(c: &mut Criterion) {
                 "scimap's Expression {} on user {i}",
                 case.name
             );
+            out.clear();
+            expression
+                .write_json(record, &mut out)
+                .unwrap_or_else(|e| panic!("scimap {} on user {i}: {e}", case.name));
+            let written: Json = serde_json::from_slice(&out).expect("write_json writes JSON");
+            assert_eq!(
+                written, expected,
+                "scimap's write_json {} on user {i}",
+                case.name
+            );
             let cel = program
                 .execute(&cel_contexts[i])
                 .unwrap_or_else(|e| panic!("CEL {} on user {i}: {e:?}", case.name));
@@ -263,6 +273,16 @@ fn bench_embed(c: &mut Criterion) {
         }
 
         group.bench_function(format!("{}/scimap", case.name), |b| {
+            b.iter(|| {
+                for record in &records {
+                    out.clear();
+                    let written = expression.write_json(black_box(record), &mut out);
+                    written.expect("checked above");
+                    black_box(out.len());
+                }
+            })
+        });
+        group.bench_function(format!("{}/scimap-value", case.name), |b| {
             b.iter(|| {
                 for record in &records {
                     black_box(

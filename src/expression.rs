@@ -8,6 +8,8 @@ use crate::ir;
 use crate::mapping::{clock, Kind, Options, Record};
 use crate::record::{Doc, Obj};
 use crate::runtime::budget::Budget;
+use crate::runtime::error::EvalResult;
+use crate::runtime::format;
 use crate::syntax::parser;
 use serde_json::Value as Json;
 use std::fmt;
@@ -58,7 +60,30 @@ impl Expression {
 
     /// The value for a record read once ([`Record::parse`]), within the options' limits.
     pub fn evaluate(&self, record: &Record<'_>) -> Result<Json, ExprError> {
-        self.run(record.doc(), record.memory())
+        self.run(record.doc(), record.memory(), json_value)
+    }
+
+    /// The value for a record as JSON text, appended to `out` (left as it was on an error):
+    /// what [`evaluate`](Self::evaluate) answers, without building a `serde_json::Value` on
+    /// the way. Strings are escaped as `serde_json` escapes them.
+    ///
+    /// ```
+    /// use scimap::{Expression, Kind, Options, Record};
+    /// let e = Expression::compile(r#"firstname + " " + lastname"#, Kind::User, &Options::default()).unwrap();
+    /// let record = Record::parse(br#"{"firstname": "Ada", "lastname": "Lovelace"}"#, &Options::default().limits).unwrap();
+    /// let mut out = Vec::new();
+    /// e.write_json(&record, &mut out).unwrap();
+    /// assert_eq!(out, br#""Ada Lovelace""#);
+    /// ```
+    pub fn write_json(&self, record: &Record<'_>, out: &mut Vec<u8>) -> Result<(), ExprError> {
+        let start = out.len();
+        let written = self.run(record.doc(), record.memory(), |ctx, node| {
+            ctx.entry_json(0, node, out)
+        });
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
     }
 
     /// The value for a `serde_json` record.
@@ -68,10 +93,16 @@ impl Expression {
         };
         crate::record::check_depth(record, &self.options.limits)
             .map_err(|e| run_error(e.to_string()))?;
-        self.run(&Doc::Object(Obj::from_json(fields, None)), 0)
+        self.run(&Doc::Object(Obj::from_json(fields, None)), 0, json_value)
     }
 
-    fn run(&self, whole: &Doc<'_>, memory: usize) -> Result<Json, ExprError> {
+    /// Evaluates the expression (`node`, entry 0 of the program) for a record with `answer`.
+    fn run<T>(
+        &self,
+        whole: &Doc<'_>,
+        memory: usize,
+        answer: impl for<'c> FnOnce(&mut Ctx<'c>, &'c ir::Node) -> EvalResult<T>,
+    ) -> Result<T, ExprError> {
         let Doc::Object(fields) = whole else {
             return Err(run_error("the record is not a JSON object".into()));
         };
@@ -87,12 +118,14 @@ impl Expression {
             budget,
             clock(&self.options),
         );
-        let value = ctx
-            .entry(0, &self.node)
-            .map_err(|e| run_error(e.into_message()))?;
-        crate::runtime::format::to_json(&value, &mut ctx.budget)
-            .map_err(|e| run_error(e.into_message()))
+        answer(&mut ctx, &self.node).map_err(|e| run_error(e.into_message()))
     }
+}
+
+/// The expression's value as a `serde_json` value.
+fn json_value<'c>(ctx: &mut Ctx<'c>, node: &'c ir::Node) -> EvalResult<Json> {
+    let value = ctx.entry(0, node)?;
+    format::to_json(&value, &mut ctx.budget)
 }
 
 fn run_error(message: String) -> ExprError {

@@ -81,6 +81,11 @@ fn write_value(v: &Json, out: &mut Vec<u8>, indent: Option<usize>, level: usize)
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
+    if short_and_plain(s.as_bytes()) {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     let mut rest = s.as_bytes();
     while let Some(at) = next_escape(rest) {
         let (plain, tail) = rest.split_at(at);
@@ -107,6 +112,41 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(rest);
     out.push(b'"');
+}
+
+/// Whether `bytes`, at most sixteen of them, needs no escape: tested on words made of two
+/// overlapping reads, where [`next_escape`] copies a short string into a padded block first.
+/// Most values (a state, a name, a constant) are that short.
+#[inline]
+fn short_and_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let n = bytes.len();
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    let half = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_ne_bytes(w)))
+    };
+    // A byte below 0x20, a quote or a backslash sets its high bit in one of these.
+    let special = |w: u64| {
+        let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+        (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+    };
+    match n {
+        9..=16 => (special(word(0)) | special(word(n - 8))) == 0,
+        4..=8 => special(half(0) | (half(n - 4) << 32)) == 0,
+        0..=3 => bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\'),
+        _ => false,
+    }
 }
 
 /// The first byte of `bytes` that JSON must escape, sixteen at a time ([`first_special`]); the

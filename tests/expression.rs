@@ -16,6 +16,12 @@ const SOURCES: &[&str] = &[
     r#"date(created).Format("2006-01-02")"#,
     "{name: username, n: 1}",
     "$env.nosuchfield == nil",
+    // Sums written as JSON text straight from their buffer: escapes, a sum that is not of
+    // strings, and one that fails on the users without a display name.
+    r#"(displayname ?? "") + "\"\\\n" + username"#,
+    r#"$env.firstname + $env.lastname"#,
+    r#"len(attributes ?? []) + 1 + 0.5"#,
+    r#"displayname + "!""#,
 ];
 
 #[test]
@@ -28,7 +34,21 @@ fn a_compiled_expression_answers_as_eval_expression_on_every_fixture_user() {
             let user: Value = serde_json::from_str(line).expect("fixture JSON");
             let want = eval_expression(source, Kind::User, &user, &options);
             let record = Record::parse(line.as_bytes(), &options.limits).expect("a record");
-            for got in [compiled.evaluate(&record), compiled.evaluate_json(&user)] {
+            // `write_json` appends the answer's JSON text, and leaves `out` as it was on an
+            // error.
+            let mut out = b"before".to_vec();
+            let written = compiled.write_json(&record, &mut out).map(|()| {
+                let text = out.strip_prefix(b"before").expect("appended");
+                serde_json::from_slice(text).expect("write_json writes JSON")
+            });
+            if written.is_err() {
+                assert_eq!(out, b"before", "{source} on {line}");
+            }
+            for got in [
+                compiled.evaluate(&record),
+                compiled.evaluate_json(&user),
+                written,
+            ] {
                 match (&want, &got) {
                     (Ok(w), Ok(g)) => assert_eq!(w, g, "{source} on {line}"),
                     (Err(w), Err(g)) => {
@@ -78,4 +98,34 @@ fn every_evaluation_has_the_whole_budget() {
     let over = Expression::compile("len(map(1..500, # * 2))", Kind::User, &options).expect("ok");
     let err = over.evaluate_json(&json!({})).expect_err("over the steps");
     assert!(err.message.contains("limit `steps`"), "{}", err.message);
+}
+
+#[test]
+fn a_sum_written_as_text_keeps_the_string_limit() {
+    // `write_json` never makes the sum a string value; its length is still held to
+    // `string-bytes`, as `evaluate`'s is.
+    let options = Options {
+        limits: Limits {
+            string_bytes: 10,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let e = Expression::compile(r#"firstname + " " + lastname"#, Kind::User, &options).unwrap();
+    let record = |line: &'static str| Record::parse(line.as_bytes(), &options.limits).unwrap();
+    let short = record(r#"{"firstname": "Ada", "lastname": "Byron"}"#);
+    let mut out = Vec::new();
+    e.write_json(&short, &mut out).unwrap();
+    assert_eq!(out, br#""Ada Byron""#);
+    let long = record(r#"{"firstname": "Augusta", "lastname": "Lovelace"}"#);
+    let refused = e
+        .write_json(&long, &mut out)
+        .expect_err("over string-bytes");
+    assert_eq!(refused.message, e.evaluate(&long).expect_err("too").message);
+    assert!(
+        refused.message.contains("string-bytes"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(out, br#""Ada Byron""#);
 }

@@ -18,6 +18,7 @@ use crate::ir::{Node, Op, Section};
 use crate::record::Doc;
 use crate::runtime::builtins::NativeFn;
 use crate::runtime::error::EvalResult;
+use crate::runtime::format;
 use crate::runtime::pattern::Pattern;
 use crate::runtime::time::Layout;
 use crate::runtime::value::{Str, Value};
@@ -28,6 +29,13 @@ use std::sync::Arc;
 /// A compiled operation.
 pub trait Code: Send + Sync {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>>;
+
+    /// The value as JSON text appended to `out`; a sum of strings overrides it to write the
+    /// string without making it a value.
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        let v = self.eval(cx)?;
+        format::write_json_bytes(&v, out, &mut cx.budget)
+    }
 }
 
 type Boxed = Box<dyn Code>;
@@ -498,6 +506,11 @@ impl Code for Charged {
         cx.budget.step(self.steps).map_err(|e| e.at(self.span))?;
         self.code.eval(cx)
     }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        cx.budget.step(self.steps).map_err(|e| e.at(self.span))?;
+        self.code.write_json(cx, out)
+    }
 }
 
 enum Const {
@@ -684,6 +697,11 @@ struct Concat {
 impl Code for Concat {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         cx.concat(operands(&self.parts), &self.joins)
+            .map_err(|e| e.at(self.span))
+    }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        cx.concat_json(operands(&self.parts), &self.joins, out)
             .map_err(|e| e.at(self.span))
     }
 }

@@ -6,6 +6,7 @@
 use crate::diagnostic::Span;
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// The kinds of branch point, each with two sides (reference §testing-coverage).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,8 +31,21 @@ thread_local! {
     static HITS: RefCell<Option<HashSet<Hit>>> = const { RefCell::new(None) };
 }
 
+/// Threads recording now: while none is, `recording` answers without touching the thread's
+/// state (one load a record instead of a thread-local borrow).
+static RECORDERS: AtomicUsize = AtomicUsize::new(0);
+
 /// Runs `f` with recording on for this thread; returns its result and the sides taken.
 pub fn record<T>(f: impl FnOnce() -> T) -> (T, HashSet<Hit>) {
+    /// Counts the thread out again however `f` ends.
+    struct Recorder;
+    impl Drop for Recorder {
+        fn drop(&mut self) {
+            RECORDERS.fetch_sub(1, Relaxed);
+        }
+    }
+    RECORDERS.fetch_add(1, Relaxed);
+    let _recorder = Recorder;
     HITS.with(|h| *h.borrow_mut() = Some(HashSet::new()));
     let out = f();
     let hits = HITS.with(|h| h.borrow_mut().take()).unwrap_or_default();
@@ -39,8 +53,9 @@ pub fn record<T>(f: impl FnOnce() -> T) -> (T, HashSet<Hit>) {
 }
 
 /// Whether this thread is recording (asked once per record by `Ctx::new`).
+#[inline]
 pub fn recording() -> bool {
-    HITS.with(|h| h.borrow().is_some())
+    RECORDERS.load(Relaxed) != 0 && HITS.with(|h| h.borrow().is_some())
 }
 
 /// Notes a side taken (out of line: only a coverage run gets here).

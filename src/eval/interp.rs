@@ -8,7 +8,7 @@ use crate::record::{Doc, Obj, Positions};
 use crate::runtime::budget::{compare_cost, Budget};
 use crate::runtime::builtins::NativeFn;
 use crate::runtime::error::{excerpt, EvalError, EvalResult};
-use crate::runtime::format::go_string;
+use crate::runtime::format::{self, go_string};
 use crate::runtime::time::Layout;
 use crate::runtime::time::{self, Time, Zone};
 use crate::runtime::value::{List, Str, Value};
@@ -16,6 +16,7 @@ use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::mem::ManuallyDrop;
 
 /// What evaluating a child means: an IR node walked here, or compiled code (`super::compile`).
 /// The operations below are written once, generic over it, for both.
@@ -51,14 +52,18 @@ pub struct Ctx<'a> {
     /// The section compiled (`super::compile`); `None` while coverage is recorded, which the
     /// tree walker does.
     program: Option<&'a Program>,
-    locals: Vec<Value<'a>>,
+    // The four vectors of the frame are dropped by `Ctx`'s own `drop`, which skips those
+    // never allocated (most, for a single expression): a `Vec`'s drop glue calls the drop of
+    // its element slice even when it is empty.
+    locals: ManuallyDrop<Vec<Value<'a>>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
     /// per call.
-    stack: Vec<Value<'a>>,
-    lets: Vec<Option<EvalResult<Value<'a>>>>,
+    stack: ManuallyDrop<Vec<Value<'a>>>,
+    lets: ManuallyDrop<Vec<Option<EvalResult<Value<'a>>>>>,
     /// `Op::Shared` values computed so far.
-    shared: Vec<Option<Value<'a>>>,
-    /// The buffer `Op::Concat` builds strings in, kept for the record.
+    shared: ManuallyDrop<Vec<Option<Value<'a>>>>,
+    /// The buffer `Op::Concat` builds strings in, kept for the record: the thread's
+    /// (`SCRATCH`), taken when first needed.
     scratch: String,
     pub budget: Budget,
     /// `now()`: fixed by the options, or the system clock once read for this record.
@@ -68,13 +73,17 @@ pub struct Ctx<'a> {
     covering: bool,
 }
 
-/// `n` slots holding `empty`: nothing at all when there are none (most single expressions),
-/// where `vec![empty; 0]` still builds and drops `empty`.
-fn slots<T: Clone>(n: usize, empty: T) -> Vec<T> {
-    if n == 0 {
-        Vec::new()
-    } else {
-        vec![empty; n]
+/// `n` slots made by `empty`: nothing at all when there are none (most single expressions).
+#[inline]
+fn slots<T: Clone>(n: usize, empty: impl FnOnce() -> T) -> ManuallyDrop<Vec<T>> {
+    ManuallyDrop::new(if n == 0 { Vec::new() } else { vec![empty(); n] })
+}
+
+/// Drops a vector of the frame, if it was ever allocated (see `Ctx::locals`).
+#[inline]
+fn release<T>(slots: &mut ManuallyDrop<Vec<T>>) {
+    if slots.capacity() != 0 {
+        drop(std::mem::take(&mut **slots));
     }
 }
 
@@ -103,14 +112,20 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
 
 impl Drop for Ctx<'_> {
     fn drop(&mut self) {
-        if self.scratch.capacity() <= SCRATCH_KEPT {
+        release(&mut self.locals);
+        release(&mut self.stack);
+        release(&mut self.lets);
+        release(&mut self.shared);
+        let kept = self.scratch.capacity();
+        if kept != 0 && kept <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut self.scratch));
         }
     }
 }
 
 impl<'a> Ctx<'a> {
-    /// `record` is the object `whole` holds.
+    /// `record` is the object `whole` holds. Inlined: the frame is built where it lives.
+    #[inline]
     pub fn new(
         whole: &'a Doc<'a>,
         record: &'a Obj<'a>,
@@ -126,15 +141,25 @@ impl<'a> Ctx<'a> {
             positions: None,
             section,
             program: program.filter(|_| !covering),
-            locals: slots(section.locals, Value::Nil),
-            stack: Vec::new(),
-            lets: slots(section.lets.len(), None),
-            shared: slots(section.shared, None),
-            scratch: SCRATCH.take(),
+            locals: slots(section.locals, || Value::Nil),
+            stack: ManuallyDrop::new(Vec::new()),
+            lets: slots(section.lets.len(), || None),
+            shared: slots(section.shared, || None),
+            scratch: String::new(),
             budget,
             now,
             covering,
         }
+    }
+
+    /// The scratch buffer, empty; given back by assigning `self.scratch`.
+    fn take_scratch(&mut self) -> String {
+        let mut buf = std::mem::take(&mut self.scratch);
+        if buf.capacity() == 0 {
+            buf = SCRATCH.take();
+        }
+        buf.clear();
+        buf
     }
 
     /// Records the side a branch point took, when coverage is on.
@@ -156,6 +181,20 @@ impl<'a> Ctx<'a> {
         match self.program.and_then(|p| p.entry(i)) {
             Some(code) => code.eval(self),
             None => self.eval(node),
+        }
+    }
+
+    /// Entry `i` as JSON text appended to `out` ([`Expression::write_json`]): a string sum is
+    /// written from the buffer it is summed in, never made a value.
+    ///
+    /// [`Expression::write_json`]: crate::Expression::write_json
+    pub fn entry_json(&mut self, i: usize, node: &'a Node, out: &mut Vec<u8>) -> EvalResult<()> {
+        match self.program.and_then(|p| p.entry(i)) {
+            Some(code) => code.write_json(self, out),
+            None => {
+                let v = self.eval(node)?;
+                format::write_json_bytes(&v, out, &mut self.budget)
+            }
         }
     }
 
@@ -390,8 +429,7 @@ impl<'a> Ctx<'a> {
     ) -> EvalResult<Value<'a>> {
         match obj {
             Value::Time(t) => {
-                let mut buf = std::mem::take(&mut self.scratch);
-                buf.clear();
+                let mut buf = self.take_scratch();
                 time::format_into(&t, layout, &mut buf);
                 let formatted = Value::string(buf.as_str(), &mut self.budget);
                 self.scratch = buf;
@@ -427,7 +465,7 @@ impl<'a> Ctx<'a> {
         let same = match s {
             Some(s) => {
                 self.budget.step(1 + compare_cost(s, constant))?;
-                s == constant
+                crate::record::same_key(s.as_bytes(), constant.as_bytes())
             }
             None => {
                 self.budget.step(2)?;
@@ -460,6 +498,25 @@ impl<'a> Ctx<'a> {
         call: NativeFn,
         args: impl IntoIterator<Item = E>,
     ) -> EvalResult<Value<'a>> {
+        let mut args = args.into_iter();
+        // One argument or two (most calls) are passed from the frame: no argument stack,
+        // which a single expression would allocate for its one call.
+        match args.size_hint() {
+            (1, Some(1)) => {
+                if let Some(a) = args.next() {
+                    let a = a.run(self)?;
+                    return call(std::slice::from_ref(&a), &mut self.budget);
+                }
+            }
+            (2, Some(2)) => {
+                if let (Some(a), Some(b)) = (args.next(), args.next()) {
+                    let a = a.run(self)?;
+                    let b = b.run(self)?;
+                    return call(&[a, b], &mut self.budget);
+                }
+            }
+            _ => {}
+        }
         let base = self.stack.len();
         let result = self.push_args(args).and_then(|()| {
             let args = self.stack.get(base..).unwrap_or_default();
@@ -556,21 +613,50 @@ impl<'a> Ctx<'a> {
         parts: impl IntoIterator<Item = E>,
         joins: &[Span],
     ) -> EvalResult<Value<'a>> {
-        let mut buf = std::mem::take(&mut self.scratch);
-        buf.clear();
+        let mut buf = self.take_scratch();
         // Room for a name or two at once, rather than regrowing from 8 bytes.
         buf.reserve(64);
-        let result = self.concat_into(&mut buf, parts, joins);
+        let result = self
+            .concat_into(&mut buf, parts, joins)
+            .and_then(|sum| match sum {
+                Some(v) => Ok(v),
+                None => Value::string(buf.as_str(), &mut self.budget),
+            });
         self.scratch = buf;
         result
     }
 
+    /// [`concat`](Self::concat) as JSON text appended to `out`: a sum of strings is escaped
+    /// from the buffer, charged as the string value it would have been and then printed.
+    pub(super) fn concat_json<E: Eval<'a>>(
+        &mut self,
+        parts: impl IntoIterator<Item = E>,
+        joins: &[Span],
+        out: &mut Vec<u8>,
+    ) -> EvalResult<()> {
+        let mut buf = self.take_scratch();
+        buf.reserve(64);
+        let result = self
+            .concat_into(&mut buf, parts, joins)
+            .and_then(|sum| match sum {
+                Some(v) => format::write_json_bytes(&v, out, &mut self.budget),
+                None => {
+                    self.budget.alloc(buf.len())?;
+                    format::write_json_str(&buf, out, &mut self.budget)
+                }
+            });
+        self.scratch = buf;
+        result
+    }
+
+    /// The sum into `buf`: `None` when every part was a string (the sum is `buf`), else the
+    /// sum's value.
     fn concat_into<E: Eval<'a>>(
         &mut self,
         buf: &mut String,
         parts: impl IntoIterator<Item = E>,
         joins: &[Span],
-    ) -> EvalResult<Value<'a>> {
+    ) -> EvalResult<Option<Value<'a>>> {
         let mut parts = parts.into_iter();
         let first = parts
             .next()
@@ -606,10 +692,7 @@ impl<'a> Ctx<'a> {
                 }
             };
         }
-        match sum {
-            Some(v) => Ok(v),
-            None => Value::string(buf.as_str(), &mut self.budget),
-        }
+        Ok(sum)
     }
 
     /// An item a filter keeps, through the `map` body fused into it, if any.

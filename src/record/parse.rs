@@ -605,9 +605,9 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
-                    // A large object's key index: a `u32` per entry, and a flag while building it.
+                    // A large object's key index, and a flag an entry while building it.
                     if entries.len() > super::SCAN {
-                        self.charge(entries.len().saturating_mul(5))?;
+                        self.charge(super::Index::bytes(entries.len()) + entries.len())?;
                     }
                     if indexed {
                         // Entries stay where they were pushed: the positions hold.

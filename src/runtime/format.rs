@@ -350,6 +350,25 @@ pub fn to_json(v: &Value, budget: &mut Budget) -> EvalResult<serde_json::Value> 
     }
 }
 
+/// `v` as JSON text appended to `out`, charged as [`to_json`] charges it: a string, the answer
+/// of most expressions, is escaped straight into `out`.
+pub fn write_json_bytes(v: &Value, out: &mut Vec<u8>, budget: &mut Budget) -> EvalResult<()> {
+    if let Value::Str(s) = v {
+        return write_json_str(s, out, budget);
+    }
+    let mut text = String::new();
+    write_json(v, &mut text, budget)?;
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
+/// A string value as JSON text appended to `out`, charged as [`write_json_bytes`] charges it.
+pub fn write_json_str(s: &str, out: &mut Vec<u8>, budget: &mut Budget) -> EvalResult<()> {
+    budget.step(1 + (s.len() / 16) as u64)?;
+    crate::json::write_str(s, out);
+    Ok(())
+}
+
 /// Expr's `toJSON(v)`: Go's `json.MarshalIndent` with a two-space indent, map keys sorted,
 /// `<`, `>`, `&` escaped as `\u003c`, `\u003e`, `\u0026`, durations as nanoseconds.
 pub fn to_json_pretty(v: &Value, budget: &mut Budget) -> EvalResult<String> {
