@@ -81,9 +81,14 @@ fn write_value(v: &Json, out: &mut Vec<u8>, indent: Option<usize>, level: usize)
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
+    escape_into(s, out);
+    out.push(b'"');
+}
+
+/// The inside of [`write_str`]'s string: `s` escaped, without quotes.
+pub fn escape_into(s: &str, out: &mut Vec<u8>) {
     if short_and_plain(s.as_bytes()) {
         out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
         return;
     }
     let mut rest = s.as_bytes();
@@ -111,7 +116,6 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
         rest = tail;
     }
     out.extend_from_slice(rest);
-    out.push(b'"');
 }
 
 /// Whether `bytes`, at most sixteen of them, needs no escape: tested on words made of two

@@ -148,7 +148,7 @@ fn compile(node: &Node) -> (Boxed, u64) {
         Op::Bool(b) => (Box::new(Const::Bool(*b)), 1),
         Op::Int(i) => (Box::new(Const::Int(*i)), 1),
         Op::Float(f) => (Box::new(Const::Float(*f)), 1),
-        Op::Str(s) => (Box::new(ConstStr(s.clone())), 1),
+        Op::Str(s) => (Box::new(ConstStr::new(s)), 1),
         Op::Field(i) => (Box::new(Field(*i)), 1),
         Op::Local(i) => (Box::new(Local(*i)), 1),
         Op::SectionLet(i) => (Box::new(SectionLet(*i, span)), 1),
@@ -490,7 +490,7 @@ fn link(node: &Node) -> (Link, u64, bool) {
 }
 
 /// The operands of an operation, as `Eval`s.
-fn operands(codes: &[Boxed]) -> impl ExactSizeIterator<Item = &dyn Code> {
+fn operands(codes: &[Boxed]) -> impl ExactSizeIterator<Item = &dyn Code> + Clone {
     codes.iter().map(|c| &**c)
 }
 
@@ -531,11 +531,32 @@ impl Code for Const {
     }
 }
 
-struct ConstStr(Box<str>);
+/// A string constant, and its JSON text (escaped once, when compiled).
+struct ConstStr {
+    text: Box<str>,
+    json: Box<[u8]>,
+}
+
+impl ConstStr {
+    fn new(text: &str) -> ConstStr {
+        let mut json = Vec::with_capacity(text.len() + 2);
+        crate::json::write_str(text, &mut json);
+        ConstStr {
+            text: text.into(),
+            json: json.into(),
+        }
+    }
+}
 
 impl Code for ConstStr {
     fn eval<'a>(&'a self, _: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
-        Ok(Value::Str(Str::Borrowed(&self.0)))
+        Ok(Value::Str(Str::Borrowed(&self.text)))
+    }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        format::charge_string(self.text.len(), &mut cx.budget)?;
+        out.extend_from_slice(&self.json);
+        Ok(())
     }
 }
 
@@ -724,6 +745,14 @@ impl Code for Conditional {
             self.span,
         )
         .map_err(|e| e.at(self.span))
+    }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        let taken = cx
+            .condition(&*self.cond, self.cond_span, self.span)
+            .map_err(|e| e.at(self.span))?;
+        let branch = if taken { &self.then } else { &self.otherwise };
+        branch.write_json(cx, out).map_err(|e| e.at(self.span))
     }
 }
 

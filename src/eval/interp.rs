@@ -577,14 +577,24 @@ impl<'a> Ctx<'a> {
         otherwise: E,
         span: Span,
     ) -> EvalResult<Value<'a>> {
+        if self.condition(cond, cond_span, span)? {
+            then.run(self)
+        } else {
+            otherwise.run(self)
+        }
+    }
+
+    /// The condition of `c ? a : b` (at `span`): whether `a` is taken.
+    pub(super) fn condition<E: Eval<'a>>(
+        &mut self,
+        cond: E,
+        cond_span: Span,
+        span: Span,
+    ) -> EvalResult<bool> {
         match cond.run(self)? {
-            Value::Bool(true) => {
-                self.branch(span, Branch::Conditional, false);
-                then.run(self)
-            }
-            Value::Bool(false) => {
-                self.branch(span, Branch::Conditional, true);
-                otherwise.run(self)
+            Value::Bool(taken) => {
+                self.branch(span, Branch::Conditional, !taken);
+                Ok(taken)
             }
             other => Err(EvalError::type_error(format!(
                 "non-bool expression (type {}) used as condition",
@@ -627,26 +637,67 @@ impl<'a> Ctx<'a> {
     }
 
     /// [`concat`](Self::concat) as JSON text appended to `out`: a sum of strings is escaped
-    /// from the buffer, charged as the string value it would have been and then printed.
+    /// into `out` part by part, charged as the string value it would have been and then
+    /// printed. At the first part that is not a string, the sum is made as `concat` makes it
+    /// instead, from the budget as it was: the same value, error and steps either way. (Not
+    /// when the section caches values, whose second evaluation would not be charged again.)
     pub(super) fn concat_json<E: Eval<'a>>(
+        &mut self,
+        parts: impl IntoIterator<Item = E> + Clone,
+        joins: &[Span],
+        out: &mut Vec<u8>,
+    ) -> EvalResult<()> {
+        let cached = self.section.shared != 0 || !self.section.lets.is_empty();
+        if !cached {
+            let start = out.len();
+            let mark = self.budget.mark();
+            match self.concat_escaped(parts.clone(), joins, out) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    out.truncate(start);
+                    self.budget.rewind(mark);
+                }
+                Err(e) => {
+                    out.truncate(start);
+                    return Err(e);
+                }
+            }
+        }
+        let sum = self.concat(parts, joins)?;
+        format::write_json_bytes(&sum, out, &mut self.budget)
+    }
+
+    /// The sum of `parts` escaped into `out` as one JSON string, charged as `concat` and
+    /// printing charge it; `false` at the first part that is not a string.
+    fn concat_escaped<E: Eval<'a>>(
         &mut self,
         parts: impl IntoIterator<Item = E>,
         joins: &[Span],
         out: &mut Vec<u8>,
-    ) -> EvalResult<()> {
-        let mut buf = self.take_scratch();
-        buf.reserve(64);
-        let result = self
-            .concat_into(&mut buf, parts, joins)
-            .and_then(|sum| match sum {
-                Some(v) => format::write_json_bytes(&v, out, &mut self.budget),
-                None => {
-                    self.budget.alloc(buf.len())?;
-                    format::write_json_str(&buf, out, &mut self.budget)
-                }
-            });
-        self.scratch = buf;
-        result
+    ) -> EvalResult<bool> {
+        let mut parts = parts.into_iter();
+        let first = parts
+            .next()
+            .ok_or_else(|| EvalError::invalid("empty sum"))?;
+        self.budget.step(joins.len() as u64)?;
+        out.push(b'"');
+        let Value::Str(s) = first.run(self)? else {
+            return Ok(false);
+        };
+        crate::json::escape_into(&s, out);
+        let mut len = s.len();
+        for (part, &join) in parts.zip(joins) {
+            let Value::Str(s) = part.run(self)? else {
+                return Ok(false);
+            };
+            len += s.len();
+            self.budget.fits_string(len).map_err(|e| e.at(join))?;
+            crate::json::escape_into(&s, out);
+        }
+        out.push(b'"');
+        self.budget.alloc(len)?;
+        format::charge_string(len, &mut self.budget)?;
+        Ok(true)
     }
 
     /// The sum into `buf`: `None` when every part was a string (the sum is `buf`), else the

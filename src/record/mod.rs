@@ -50,9 +50,11 @@ pub(super) const SCAN: usize = 16;
 
 /// A hash table of an object's entries: open addressing with linear probing over a power of
 /// two of slots, at most half full, each holding an entry's position + 1 (0: empty). Keys are
-/// hashed with a seed drawn once per process (foldhash, hashbrown's default), so a record
-/// cannot be written to make its keys collide. A lookup hashes the key once and compares it
-/// with one entry or two, where the binary search it replaced compared about six.
+/// hashed by foldhash (hashbrown's default) with seeds drawn once per process from the
+/// operating system, so a record cannot be written to make its keys collide. A lookup hashes
+/// the key once and compares it with one entry or two, where the binary search it replaced
+/// compared about six (and SipHash, std's DoS-resistant hash, cost 100 instructions more a
+/// lookup than foldhash: BENCHMARKS.md).
 #[derive(Debug, Clone)]
 struct Index(Box<[u32]>);
 
@@ -67,9 +69,20 @@ impl Index {
     }
 
     fn hash(key: &str) -> usize {
+        use foldhash::{fast::SeedableRandomState, SharedSeed};
         use std::hash::BuildHasher;
-        static SEED: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
-        SEED.get_or_init(Default::default).hash_one(key) as usize
+        use std::sync::OnceLock;
+        // Both of foldhash's seeds from the operating system's randomness (through std's
+        // SipHash keys), rather than from foldhash's own (addresses, ASLR).
+        static SHARED: OnceLock<SharedSeed> = OnceLock::new();
+        static STATE: OnceLock<SeedableRandomState> = OnceLock::new();
+        let random = || std::collections::hash_map::RandomState::new().hash_one(0u64);
+        STATE
+            .get_or_init(|| {
+                let shared = SHARED.get_or_init(|| SharedSeed::from_u64(random()));
+                SeedableRandomState::with_seed(random(), shared)
+            })
+            .hash_one(key) as usize
     }
 
     /// The index of `entries`, and the pairs of positions (first, later) whose keys repeat.

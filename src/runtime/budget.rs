@@ -25,6 +25,13 @@ pub struct Budget {
     memory: usize,
 }
 
+/// What a [`Budget`] had counted at one point ([`Budget::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    steps: u64,
+    memory: usize,
+}
+
 impl Budget {
     pub fn new(limits: Limits) -> Self {
         Budget {
@@ -38,6 +45,21 @@ impl Budget {
     #[cfg(test)]
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The work counted so far, to go back to when the work is redone another way.
+    #[inline]
+    pub fn mark(&self) -> Mark {
+        Mark {
+            steps: self.steps,
+            memory: self.memory,
+        }
+    }
+
+    #[inline]
+    pub fn rewind(&mut self, mark: Mark) {
+        self.steps = mark.steps;
+        self.memory = mark.memory;
     }
 
     pub fn limits(&self) -> &Limits {

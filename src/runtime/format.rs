@@ -112,7 +112,7 @@ fn charge(v: &Value, budget: &mut Budget) -> EvalResult<()> {
         Value::Str(s) => s.len(),
         _ => 0,
     };
-    budget.step(1 + (bytes / 16) as u64)
+    charge_string(bytes, budget)
 }
 
 /// Expr's `string(v)`, Go's `%v`: nil `<nil>`, floats by [`go_float`], strings as they are,
@@ -364,9 +364,14 @@ pub fn write_json_bytes(v: &Value, out: &mut Vec<u8>, budget: &mut Budget) -> Ev
 
 /// A string value as JSON text appended to `out`, charged as [`write_json_bytes`] charges it.
 pub fn write_json_str(s: &str, out: &mut Vec<u8>, budget: &mut Budget) -> EvalResult<()> {
-    budget.step(1 + (s.len() / 16) as u64)?;
+    charge_string(s.len(), budget)?;
     crate::json::write_str(s, out);
     Ok(())
+}
+
+/// What printing a string of `len` bytes costs ([`charge`]'s rule).
+pub fn charge_string(len: usize, budget: &mut Budget) -> EvalResult<()> {
+    budget.step(1 + (len / 16) as u64)
 }
 
 /// Expr's `toJSON(v)`: Go's `json.MarshalIndent` with a two-space indent, map keys sorted,

@@ -215,6 +215,12 @@ fn expression_compiled_once() -> Result<(), Box<dyn Error>> {
     }
     let user = serde_json::json!({"state": "ACTIVATED"});
     assert_eq!(status.evaluate_json(&user)?, "active");
+
+    // The answer as JSON text, appended to a buffer the caller reuses.
+    let mut out = Vec::new();
+    let record = Record::parse(br#"{"state":"SUSPENDED"}"#, &options.limits)?;
+    status.write_json(&record, &mut out)?;
+    assert_eq!(out, br#""inactive""#);
     // ANCHOR_END: expression_compiled
     Ok(())
 }
