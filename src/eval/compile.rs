@@ -30,8 +30,9 @@ use std::sync::Arc;
 pub trait Code: Send + Sync {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>>;
 
-    /// The value as JSON text appended to `out`; a sum of strings overrides it to write the
-    /// string without making it a value.
+    /// The value as JSON text appended to `out`. A string constant (escaped when compiled), a
+    /// conditional (its branch writes) and a sum of strings (escaped part by part, never made a
+    /// value) write themselves.
     fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
         let v = self.eval(cx)?;
         format::write_json_bytes(&v, out, &mut cx.budget)

@@ -124,7 +124,7 @@ impl Drop for Ctx<'_> {
 }
 
 impl<'a> Ctx<'a> {
-    /// `record` is the object `whole` holds. Inlined: the frame is built where it lives.
+    /// `record` is the object `whole` holds.
     #[inline]
     pub fn new(
         whole: &'a Doc<'a>,
@@ -184,8 +184,8 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Entry `i` as JSON text appended to `out` ([`Expression::write_json`]): a string sum is
-    /// written from the buffer it is summed in, never made a value.
+    /// Entry `i` as JSON text appended to `out` ([`Expression::write_json`]): a sum of strings
+    /// is escaped into `out` as it is summed, never made a value.
     ///
     /// [`Expression::write_json`]: crate::Expression::write_json
     pub fn entry_json(&mut self, i: usize, node: &'a Node, out: &mut Vec<u8>) -> EvalResult<()> {
