@@ -63,6 +63,15 @@ impl Allocator {
     /// 1,000,000 records, 11 MiB committing as used, at the same speed (BENCHMARKS.md). The
     /// option only counts before the arena is made, at the first allocation, which comes
     /// before `main`: hence here. Setting it twice (two threads racing) is harmless.
+    /// Configures mimalloc unless done: the test every allocation makes (`realloc` and
+    /// `dealloc` only follow an allocation).
+    #[inline]
+    fn configured() {
+        if !CONFIGURED.load(std::sync::atomic::Ordering::Relaxed) {
+            Self::configure();
+        }
+    }
+
     #[inline(never)]
     fn configure() {
         // SAFETY: mimalloc's options are plain integers it reads when it needs them.
@@ -75,9 +84,7 @@ impl Allocator {
 // plain blocks alike); `mi_malloc` blocks meet the alignment `plain` admits.
 unsafe impl std::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if !CONFIGURED.load(std::sync::atomic::Ordering::Relaxed) {
-            Self::configure();
-        }
+        Self::configured();
         if Self::plain(layout) {
             unsafe { libmimalloc_sys::mi_malloc(layout.size()).cast() }
         } else {
@@ -86,9 +93,7 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if !CONFIGURED.load(std::sync::atomic::Ordering::Relaxed) {
-            Self::configure();
-        }
+        Self::configured();
         unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
     }
 

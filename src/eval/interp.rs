@@ -651,17 +651,11 @@ impl<'a> Ctx<'a> {
         if !cached {
             let start = out.len();
             let mark = self.budget.mark();
-            match self.concat_escaped(parts.clone(), joins, out) {
-                Ok(true) => return Ok(()),
-                Ok(false) => {
-                    out.truncate(start);
-                    self.budget.rewind(mark);
-                }
-                Err(e) => {
-                    out.truncate(start);
-                    return Err(e);
-                }
+            if self.concat_escaped(parts.clone(), joins, out)? {
+                return Ok(());
             }
+            out.truncate(start);
+            self.budget.rewind(mark);
         }
         let sum = self.concat(parts, joins)?;
         format::write_json_bytes(&sum, out, &mut self.budget)

@@ -98,7 +98,7 @@ impl Index {
                         slots[at] = i as u32 + 1;
                         break;
                     }
-                    e if entries[e as usize - 1].0 == *key => {
+                    e if same_key(entries[e as usize - 1].0.as_bytes(), key.as_bytes()) => {
                         repeats.push((e as usize - 1, i));
                         break;
                     }

@@ -354,18 +354,13 @@ pub fn to_json(v: &Value, budget: &mut Budget) -> EvalResult<serde_json::Value> 
 /// of most expressions, is escaped straight into `out`.
 pub fn write_json_bytes(v: &Value, out: &mut Vec<u8>, budget: &mut Budget) -> EvalResult<()> {
     if let Value::Str(s) = v {
-        return write_json_str(s, out, budget);
+        charge_string(s.len(), budget)?;
+        crate::json::write_str(s, out);
+        return Ok(());
     }
     let mut text = String::new();
     write_json(v, &mut text, budget)?;
     out.extend_from_slice(text.as_bytes());
-    Ok(())
-}
-
-/// A string value as JSON text appended to `out`, charged as [`write_json_bytes`] charges it.
-pub fn write_json_str(s: &str, out: &mut Vec<u8>, budget: &mut Budget) -> EvalResult<()> {
-    charge_string(s.len(), budget)?;
-    crate::json::write_str(s, out);
     Ok(())
 }
 
