@@ -20,9 +20,11 @@
 //! field of the record:
 //!
 //! * scimap: a [`Record`] (`Record::parse`, as `bulk` reads it: strings borrowed from the
-//!   line), evaluated by an [`Expression`] compiled once, returning a `serde_json::Value`
-//!   (`NAME/scimap`): what an engine embeds for one computed value, as CEL's `Program` and
-//!   Rhai's `AST` are. `NAME/scimap-payload` evaluates the same expression as the entry
+//!   line), evaluated by an [`Expression`] compiled once: what an engine embeds for one
+//!   computed value, as CEL's `Program` and Rhai's `AST` are. `NAME/scimap` writes the answer
+//!   as JSON text into a reused buffer (`Expression::write_json`, the goal's figure);
+//!   `NAME/scimap-value` returns it as a `serde_json::Value` (`Expression::evaluate`), which
+//!   allocates its strings. `NAME/scimap-payload` evaluates the same expression as the entry
 //!   `displayName = EXPR` (the list: `roles[].value = EXPR`) of a mapping beside the required
 //!   `userName`, a constant, with [`Mapping::write_payload`] into a reused buffer: the
 //!   per-record path of a whole mapping, whose time includes writing the payload JSON

@@ -106,7 +106,7 @@ impl Expression {
         let Doc::Object(fields) = whole else {
             return Err(run_error("the record is not a JSON object".into()));
         };
-        let mut budget = Budget::new(self.options.limits);
+        let mut budget = Budget::new(&self.options.limits);
         budget
             .alloc(memory)
             .map_err(|e| run_error(e.into_message()))?;

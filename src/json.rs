@@ -153,9 +153,10 @@ fn short_and_plain(bytes: &[u8]) -> bool {
     }
 }
 
-/// The first byte of `bytes` that JSON must escape, sixteen at a time ([`first_special`]); the
-/// last few are padded to sixteen with a space, which needs none. Payload strings are mostly
-/// short and plain: one or two comparisons a string.
+/// The first byte of `bytes` that JSON must escape, sixteen at a time ([`first_special`]): the
+/// last sixteen overlap the chunk before (tested again, still plain), or the few there are
+/// are padded to sixteen with a space, which needs none. Payload strings are mostly short and
+/// plain: one or two comparisons a string.
 fn next_escape(bytes: &[u8]) -> Option<usize> {
     let (chunks, tail) = bytes.as_chunks::<16>();
     let mut at = 0;
@@ -167,6 +168,9 @@ fn next_escape(bytes: &[u8]) -> Option<usize> {
     }
     if tail.is_empty() {
         return None;
+    }
+    if let Some(last) = bytes.last_chunk::<16>() {
+        return first_special(last).map(|i| bytes.len() - 16 + i);
     }
     let mut last = [b' '; 16];
     last.get_mut(..tail.len())?.copy_from_slice(tail);

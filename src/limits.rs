@@ -26,20 +26,24 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            source_bytes: 1 << 20,
-            depth: 128,
-            steps: 100_000,
-            string_bytes: 1 << 20,
-            list_items: 100_000,
-            regex_bytes: 1 << 20,
-            line_bytes: 16 << 20,
-            memory: 64 << 20,
-        }
+        Limits::DEFAULT
     }
 }
 
 impl Limits {
+    /// The defaults, as a constant: `&Limits::DEFAULT` (or a struct update of it) is a
+    /// `&'static Limits` for a [`Budget`](crate::runtime::budget::Budget) in tests.
+    pub(crate) const DEFAULT: Limits = Limits {
+        source_bytes: 1 << 20,
+        depth: 128,
+        steps: 100_000,
+        string_bytes: 1 << 20,
+        list_items: 100_000,
+        regex_bytes: 1 << 20,
+        line_bytes: 16 << 20,
+        memory: 64 << 20,
+    };
+
     /// The deepest nesting supported whatever `depth` says. Parsing, checking and evaluating
     /// recurse once per level, at most about 2 KiB of stack each in a release build (13 KiB in
     /// a debug build; measured in SECURITY.md), so 512 levels fit the 1 MiB a thread needs.

@@ -812,7 +812,7 @@ impl Mapping {
         let Doc::Object(fields) = record else {
             return Err(crate::record::not_an_object(record.kind()));
         };
-        let mut budget = Budget::new(self.options.limits);
+        let mut budget = Budget::new(&self.options.limits);
         budget
             .alloc(reading.memory)
             .map_err(|e| RecordError::whole(e.code, e.into_message()))?;

@@ -129,3 +129,65 @@ fn a_sum_written_as_text_keeps_the_string_limit() {
     );
     assert_eq!(out, br#""Ada Byron""#);
 }
+
+#[test]
+fn write_json_takes_the_steps_and_memory_evaluate_takes() {
+    // At every `steps` and `memory` limit, `write_json` fails exactly when `evaluate` does,
+    // with its message: the sum written from the record's strings is charged as the string
+    // value `evaluate` makes, and a sum with a part that is not a string (a number, a null) is
+    // redone from where it started.
+    let records = [
+        r#"{"firstname": "Ada", "lastname": "Lovelace", "email": "Ada@Example.com", "state": "ACTIVATED"}"#,
+        r#"{"firstname": "Émile", "lastname": "a \"quoted\"\nname", "email": "x@y.z", "state": "SUSPENDED"}"#,
+        r#"{"firstname": 7, "lastname": "Byron", "email": "É@X.COM"}"#,
+        r#"{"firstname": "Ada", "lastname": null}"#,
+    ];
+    let sources = [
+        r#"firstname + " " + lastname"#,
+        r#"firstname + lastname + "." + email"#,
+        r#""a" + "b""#,
+        "lower(email)",
+        r#"state == "ACTIVATED" ? "active" : "inactive""#,
+    ];
+    let limited = |steps: u64, memory: usize| Options {
+        limits: Limits {
+            steps,
+            memory,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    for source in sources {
+        for line in records {
+            let record = Record::parse(line.as_bytes(), &Limits::default()).unwrap();
+            // Around the least memory `evaluate` needs for this record (the record's own tree
+            // is most of it).
+            let fits = |memory| {
+                let e = Expression::compile(source, Kind::User, &limited(1000, memory)).unwrap();
+                e.evaluate(&record).is_ok()
+            };
+            let least = (0..1 << 16)
+                .collect::<Vec<usize>>()
+                .partition_point(|&m| !fits(m));
+            let limits = (0..40)
+                .map(|steps| (steps, usize::MAX))
+                .chain((least.saturating_sub(64)..least + 64).map(|memory| (1000, memory)));
+            for (steps, memory) in limits {
+                let options = limited(steps, memory);
+                let e = Expression::compile(source, Kind::User, &options).unwrap();
+                let mut out = Vec::new();
+                let written = e.write_json(&record, &mut out);
+                let value = e.evaluate(&record);
+                let at = format!("{source} on {line} within {steps} steps, {memory} bytes");
+                match (value, written) {
+                    (Ok(v), Ok(())) => {
+                        let text: Value = serde_json::from_slice(&out).expect("JSON");
+                        assert_eq!(text, v, "{at}");
+                    }
+                    (Err(v), Err(w)) => assert_eq!(v.message, w.message, "{at}"),
+                    (v, w) => panic!("{at}: evaluate {v:?}, write_json {w:?}"),
+                }
+            }
+        }
+    }
+}

@@ -277,11 +277,13 @@ fn compile(node: &Node) -> (Boxed, u64) {
             )
         }
         Op::Concat { parts, joins } => {
+            let pieces = Piece::all(parts);
             let (parts, steps) = many(parts);
             (
                 // `concat` charges the `+`s itself.
                 Box::new(Concat {
                     parts,
+                    pieces,
                     joins: joins.clone(),
                     span,
                 }),
@@ -712,8 +714,72 @@ impl Code for DateLayout {
 
 struct Concat {
     parts: Vec<Boxed>,
+    /// The parts when each is a record field or a string constant (`firstname + " " +
+    /// lastname`): written as JSON text from the record's strings, nothing evaluated.
+    pieces: Option<Box<[Piece]>>,
     joins: Vec<Span>,
     span: Span,
+}
+
+/// A part of a sum written straight from the record or the mapping.
+enum Piece {
+    Field(usize),
+    /// A string constant's length and escaped text.
+    Text(usize, Box<[u8]>),
+}
+
+impl Piece {
+    fn all(parts: &[Node]) -> Option<Box<[Piece]>> {
+        parts
+            .iter()
+            .map(|part| match &part.op {
+                Op::Field(i) => Some(Piece::Field(*i)),
+                Op::Str(s) => {
+                    let mut escaped = Vec::with_capacity(s.len());
+                    crate::json::escape_into(s, &mut escaped);
+                    Some(Piece::Text(s.len(), escaped.into()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Concat {
+    /// The sum of `pieces` escaped into `out` as one JSON string, charged as `Ctx::concat_json`
+    /// charges it; `false` at the first field that is not a string.
+    fn write_pieces<'a>(
+        &'a self,
+        pieces: &[Piece],
+        cx: &mut Ctx<'a>,
+        out: &mut Vec<u8>,
+    ) -> EvalResult<bool> {
+        cx.budget.step(self.joins.len() as u64)?;
+        out.push(b'"');
+        let mut len = 0usize;
+        for (i, piece) in pieces.iter().enumerate() {
+            len += match piece {
+                Piece::Field(f) => match cx.field(*f) {
+                    Some(Doc::Str(s)) => {
+                        crate::json::escape_into(s, out);
+                        s.len()
+                    }
+                    _ => return Ok(false),
+                },
+                Piece::Text(n, escaped) => {
+                    out.extend_from_slice(escaped);
+                    *n
+                }
+            };
+            if let Some(join) = i.checked_sub(1).and_then(|j| self.joins.get(j)) {
+                cx.budget.fits_string(len).map_err(|e| e.at(*join))?;
+            }
+        }
+        out.push(b'"');
+        cx.budget.alloc(len)?;
+        format::charge_string(len, &mut cx.budget)?;
+        Ok(true)
+    }
 }
 
 impl Code for Concat {
@@ -723,8 +789,23 @@ impl Code for Concat {
     }
 
     fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
-        cx.concat_json(operands(&self.parts), &self.joins, out)
-            .map_err(|e| e.at(self.span))
+        let Some(pieces) = &self.pieces else {
+            return cx
+                .concat_json(operands(&self.parts), &self.joins, out)
+                .map_err(|e| e.at(self.span));
+        };
+        let (start, mark) = (out.len(), cx.budget.mark());
+        if self
+            .write_pieces(pieces, cx, out)
+            .map_err(|e| e.at(self.span))?
+        {
+            return Ok(());
+        }
+        // A field that is not a string: the sum as `concat` makes it, from where it started.
+        out.truncate(start);
+        cx.budget.rewind(mark);
+        let sum = self.eval(cx)?;
+        format::write_json_bytes(&sum, out, &mut cx.budget)
     }
 }
 
@@ -1025,7 +1106,7 @@ mod tests {
         let obj = Obj::from_json(fields, None);
         let whole = Doc::Object(obj.clone());
         let run = |program: Option<&Program>| {
-            let mut ctx = Ctx::new(&whole, &obj, &section, program, Budget::new(limits), None);
+            let mut ctx = Ctx::new(&whole, &obj, &section, program, Budget::new(&limits), None);
             let value = ctx
                 .entry(0, &node)
                 .and_then(|v| crate::runtime::format::to_json(&v, &mut ctx.budget))

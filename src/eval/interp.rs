@@ -16,7 +16,6 @@ use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cell::Cell;
 use std::cmp::Ordering;
-use std::mem::ManuallyDrop;
 
 /// What evaluating a child means: an IR node walked here, or compiled code (`super::compile`).
 /// The operations below are written once, generic over it, for both.
@@ -52,20 +51,13 @@ pub struct Ctx<'a> {
     /// The section compiled (`super::compile`); `None` while coverage is recorded, which the
     /// tree walker does.
     program: Option<&'a Program>,
-    // The four vectors of the frame are dropped by `Ctx`'s own `drop`, which skips those
-    // never allocated (most, for a single expression): a `Vec`'s drop glue calls the drop of
-    // its element slice even when it is empty.
-    locals: ManuallyDrop<Vec<Value<'a>>>,
-    /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
-    /// per call.
-    stack: ManuallyDrop<Vec<Value<'a>>>,
-    lets: ManuallyDrop<Vec<Option<EvalResult<Value<'a>>>>>,
-    /// `Op::Shared` values computed so far.
-    shared: ManuallyDrop<Vec<Option<Value<'a>>>>,
+    /// Made when first needed: most single expressions never need one, and a frame not made
+    /// costs one word to set up and one test to drop.
+    frame: Option<Box<Frame<'a>>>,
     /// The buffer `Op::Concat` builds strings in, kept for the record: the thread's
     /// (`SCRATCH`), taken when first needed.
     scratch: String,
-    pub budget: Budget,
+    pub budget: Budget<'a>,
     /// `now()`: fixed by the options, or the system clock once read for this record.
     now: Option<Time>,
     /// Whether branches are recorded (`scimap test --coverage`); shared values are then
@@ -73,17 +65,26 @@ pub struct Ctx<'a> {
     covering: bool,
 }
 
-/// `n` slots made by `empty`: nothing at all when there are none (most single expressions).
-#[inline]
-fn slots<T: Clone>(n: usize, empty: impl FnOnce() -> T) -> ManuallyDrop<Vec<T>> {
-    ManuallyDrop::new(if n == 0 { Vec::new() } else { vec![empty(); n] })
+/// What a record's evaluation keeps besides the record: the section's slots.
+struct Frame<'a> {
+    locals: Vec<Value<'a>>,
+    /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
+    /// per call.
+    stack: Vec<Value<'a>>,
+    lets: Vec<Option<EvalResult<Value<'a>>>>,
+    /// `Op::Shared` values computed so far.
+    shared: Vec<Option<Value<'a>>>,
 }
 
-/// Drops a vector of the frame, if it was ever allocated (see `Ctx::locals`).
-#[inline]
-fn release<T>(slots: &mut ManuallyDrop<Vec<T>>) {
-    if slots.capacity() != 0 {
-        drop(std::mem::take(&mut **slots));
+impl<'a> Frame<'a> {
+    #[cold]
+    fn new(section: &Section) -> Box<Frame<'a>> {
+        Box::new(Frame {
+            locals: vec![Value::Nil; section.locals],
+            stack: Vec::new(),
+            lets: vec![None; section.lets.len()],
+            shared: vec![None; section.shared],
+        })
     }
 }
 
@@ -112,10 +113,6 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
 
 impl Drop for Ctx<'_> {
     fn drop(&mut self) {
-        release(&mut self.locals);
-        release(&mut self.stack);
-        release(&mut self.lets);
-        release(&mut self.shared);
         let kept = self.scratch.capacity();
         if kept != 0 && kept <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut self.scratch));
@@ -131,7 +128,7 @@ impl<'a> Ctx<'a> {
         record: &'a Obj<'a>,
         section: &'a Section,
         program: Option<&'a Program>,
-        budget: Budget,
+        budget: Budget<'a>,
         now: Option<Time>,
     ) -> Self {
         let covering = coverage::recording();
@@ -141,15 +138,19 @@ impl<'a> Ctx<'a> {
             positions: None,
             section,
             program: program.filter(|_| !covering),
-            locals: slots(section.locals, || Value::Nil),
-            stack: ManuallyDrop::new(Vec::new()),
-            lets: slots(section.lets.len(), || None),
-            shared: slots(section.shared, || None),
+            frame: None,
             scratch: String::new(),
             budget,
             now,
             covering,
         }
+    }
+
+    /// The frame, made when first asked for.
+    #[inline]
+    fn frame(&mut self) -> &mut Frame<'a> {
+        let section = self.section;
+        self.frame.get_or_insert_with(|| Frame::new(section))
     }
 
     /// The scratch buffer, empty; given back by assigning `self.scratch`.
@@ -214,17 +215,19 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     pub(super) fn local(&self, i: usize) -> Value<'a> {
-        self.locals.get(i).cloned().unwrap_or(Value::Nil)
+        let slot = self.frame.as_ref().and_then(|f| f.locals.get(i));
+        slot.cloned().unwrap_or(Value::Nil)
     }
 
     /// Shared value `index`, when already computed for this record.
     #[inline]
     pub(super) fn shared_value(&self, index: usize) -> Option<Value<'a>> {
-        self.shared.get(index).cloned().flatten()
+        let slot = self.frame.as_ref().and_then(|f| f.shared.get(index));
+        slot.cloned().flatten()
     }
 
     pub(super) fn keep_shared(&mut self, index: usize, v: &Value<'a>) {
-        if let Some(slot) = self.shared.get_mut(index) {
+        if let Some(slot) = self.frame().shared.get_mut(index) {
             *slot = Some(v.clone());
         }
     }
@@ -517,12 +520,12 @@ impl<'a> Ctx<'a> {
             }
             _ => {}
         }
-        let base = self.stack.len();
+        let base = self.frame().stack.len();
         let result = self.push_args(args).and_then(|()| {
-            let args = self.stack.get(base..).unwrap_or_default();
-            call(args, &mut self.budget)
+            let stack = self.frame.as_ref().map_or(&[][..], |f| &f.stack[..]);
+            call(stack.get(base..).unwrap_or_default(), &mut self.budget)
         });
-        self.stack.truncate(base);
+        self.frame().stack.truncate(base);
         result
     }
 
@@ -757,7 +760,7 @@ impl<'a> Ctx<'a> {
     fn push_args<E: Eval<'a>>(&mut self, args: impl IntoIterator<Item = E>) -> EvalResult<()> {
         for a in args {
             let v = a.run(self)?;
-            self.stack.push(v);
+            self.frame().stack.push(v);
         }
         Ok(())
     }
@@ -776,7 +779,8 @@ impl<'a> Ctx<'a> {
 
     /// A section `let`: evaluated when first needed, then remembered (its error too).
     pub fn section_let(&mut self, i: usize) -> EvalResult<Value<'a>> {
-        if let Some(done) = self.lets.get(i).and_then(Clone::clone) {
+        let done = self.frame.as_ref().and_then(|f| f.lets.get(i));
+        if let Some(done) = done.and_then(Clone::clone) {
             return done;
         }
         let section = self.section;
@@ -789,7 +793,7 @@ impl<'a> Ctx<'a> {
             None => self.eval(&l.value),
         }
         .map_err(|e| e.reword(|m| format!("in `let {}`: {m}", l.name)));
-        if let Some(slot) = self.lets.get_mut(i) {
+        if let Some(slot) = self.frame().lets.get_mut(i) {
             *slot = Some(result.clone());
         }
         result
@@ -1086,7 +1090,7 @@ impl<'a> Ctx<'a> {
                 self.set(slot + 1, Value::Int($i as i64));
                 match body {
                     Some(b) => b.run(self)?,
-                    None => self.locals.get(slot).cloned().unwrap_or(Value::Nil),
+                    None => self.local(slot),
                 }
             }};
         }
@@ -1249,7 +1253,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn set(&mut self, slot: usize, v: Value<'a>) {
-        if let Some(l) = self.locals.get_mut(slot) {
+        if let Some(l) = self.frame().locals.get_mut(slot) {
             *l = v;
         }
     }

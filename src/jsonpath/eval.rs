@@ -36,9 +36,9 @@ pub fn select<'a>(
     run.query(query, root)
 }
 
-struct Run<'a, 'b> {
+struct Run<'a, 'b, 'l> {
     root: &'a Doc<'a>,
-    budget: &'b mut Budget,
+    budget: &'b mut Budget<'l>,
     /// Patterns read from the record, compiled once per evaluation (`None`: not a valid
     /// I-Regexp, the test is false). Indexed by `whole` (`match` anchors, `search` not).
     patterns: [HashMap<Box<str>, Option<Regex>>; 2],
@@ -81,7 +81,7 @@ fn index<'a>(items: &'a [Doc<'a>], i: i64) -> Option<&'a Doc<'a>> {
     items.get(usize::try_from(i).ok()?)
 }
 
-impl<'a> Run<'a, '_> {
+impl<'a> Run<'a, '_, '_> {
     /// Appends to a nodelist, charging each growth of its buffer (the new buffer's size, as
     /// the budget counts what is allocated).
     fn push(&mut self, out: &mut Vec<&'a Doc<'a>>, node: &'a Doc<'a>) -> EvalResult<()> {

@@ -5,21 +5,20 @@
 use super::*;
 use serde_json::{json, Value as Json};
 
-fn limits() -> Limits {
-    Limits {
-        steps: 10_000_000,
-        ..Limits::default()
-    }
-}
+/// The default limits with room for the compliance suite's largest cases.
+const LIMITS: Limits = Limits {
+    steps: 10_000_000,
+    ..Limits::DEFAULT
+};
 
 fn parse(path: &str) -> Result<JsonPath, ParseError> {
-    JsonPath::parse(path, &limits())
+    JsonPath::parse(path, &LIMITS)
 }
 
 /// The values a path selects in `doc`, as JSON.
 fn select(path: &JsonPath, doc: &Json) -> Result<Vec<Json>, String> {
     let doc = Doc::from_json(doc);
-    let mut budget = Budget::new(limits());
+    let mut budget = Budget::new(&LIMITS);
     path.select(&doc, &mut budget)
         .map(|nodes| nodes.iter().map(|n| n.to_json()).collect())
         .map_err(|e| e.to_string())
@@ -349,7 +348,7 @@ fn every_kind_of_nesting_counts_against_the_depth() {
     let depth = |p: &str, max: usize| {
         let limits = Limits {
             depth: max,
-            ..limits()
+            ..LIMITS
         };
         match JsonPath::parse(p, &limits) {
             Ok(_) => Ok(()),
@@ -507,7 +506,7 @@ fn descendants_of_a_deep_record_need_no_recursion() {
         deep = Doc::Array(vec![deep]);
     }
     let found = {
-        let mut budget = Budget::new(limits());
+        let mut budget = Budget::new(&LIMITS);
         parse("$..*")
             .unwrap()
             .select(&deep, &mut budget)
@@ -781,7 +780,7 @@ fn a_pattern_from_the_record_is_compiled_once_per_evaluation() {
     let path = JsonPath::parse("$.items[?match(@, $.p)]", &limits).unwrap();
     let doc = Doc::from_json(&d);
     assert!(path
-        .select(&doc, &mut Budget::new(limits))
+        .select(&doc, &mut Budget::new(&limits))
         .unwrap()
         .is_empty());
     // A pattern per item is compiled per item, and charged as such.
@@ -791,7 +790,7 @@ fn a_pattern_from_the_record_is_compiled_once_per_evaluation() {
     let d = json!({"items": items});
     let path = JsonPath::parse("$.items[?match(@.s, @.p)]", &limits).unwrap();
     let doc = Doc::from_json(&d);
-    let e = path.select(&doc, &mut Budget::new(limits)).unwrap_err();
+    let e = path.select(&doc, &mut Budget::new(&limits)).unwrap_err();
     assert_eq!(e.code, "scimap::limit");
 }
 
@@ -801,7 +800,7 @@ fn a_pattern_from_the_record_is_compiled_once_per_evaluation() {
 fn work_is_charged_to_steps_and_memory() {
     let run = |path: &str, doc: &Doc<'_>, limits: Limits| {
         let path = JsonPath::parse(path, &limits).unwrap();
-        path.select(doc, &mut Budget::new(limits)).map(|n| n.len())
+        path.select(doc, &mut Budget::new(&limits)).map(|n| n.len())
     };
     let wide = json!({"a": (0..10_000).collect::<Vec<_>>()});
     let wide = Doc::from_json(&wide);
@@ -845,7 +844,7 @@ fn repeated_descendants_of_a_deep_record_stop_at_the_budget() {
     }
     let path = JsonPath::parse("$..*..*..*..*", &Limits::default()).unwrap();
     let e = path
-        .select(&deep, &mut Budget::new(Limits::default()))
+        .select(&deep, &mut Budget::new(&Limits::DEFAULT))
         .unwrap_err();
     assert_eq!(e.code, "scimap::limit");
 }

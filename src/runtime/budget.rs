@@ -18,9 +18,11 @@ pub const ITEM_BYTES: usize = 32;
 /// JSON Path scans. `memory` bounds allocation: every byte built for the record is charged
 /// when it is allocated and never credited back, so the count is deterministic and also
 /// bounds the time spent allocating.
+///
+/// It borrows the limits: made once per record, it copies nothing but its two counts.
 #[derive(Debug)]
-pub struct Budget {
-    limits: Limits,
+pub struct Budget<'l> {
+    limits: &'l Limits,
     steps: u64,
     memory: usize,
 }
@@ -32,8 +34,8 @@ pub struct Mark {
     memory: usize,
 }
 
-impl Budget {
-    pub fn new(limits: Limits) -> Self {
+impl<'l> Budget<'l> {
+    pub fn new(limits: &'l Limits) -> Self {
         Budget {
             limits,
             steps: 0,
@@ -62,8 +64,8 @@ impl Budget {
         self.memory = mark.memory;
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    pub fn limits(&self) -> &'l Limits {
+        self.limits
     }
 
     /// Spends `n` steps (one per IR node, one per element a builtin visits).

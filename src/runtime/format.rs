@@ -384,8 +384,8 @@ mod tests {
     use crate::runtime::value::unlimited;
     use indexmap::IndexMap;
 
-    fn budget() -> Budget {
-        Budget::new(Limits::default())
+    fn budget() -> Budget<'static> {
+        Budget::new(&Limits::DEFAULT)
     }
 
     #[test]
@@ -526,9 +526,9 @@ mod tests {
 
     #[test]
     fn deep_and_shared_values_are_bounded() {
-        let mut b = Budget::new(Limits {
+        let mut b = Budget::new(&Limits {
             steps: u64::MAX,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let mut deep = Value::Nil;
         for _ in 0..200_000 {

@@ -418,10 +418,10 @@ pub mod unlimited {
     use crate::limits::Limits;
     use crate::runtime::budget::Budget;
 
-    fn budget() -> Budget {
-        Budget::new(Limits {
+    fn budget() -> Budget<'static> {
+        Budget::new(&Limits {
             memory: usize::MAX,
-            ..Limits::default()
+            ..Limits::DEFAULT
         })
     }
 
@@ -451,9 +451,9 @@ mod tests {
 
     #[test]
     fn deep_values_compare_and_drop_without_recursion() {
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             steps: u64::MAX,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let (a, b) = (
             deep(300_000, Value::Int(1)),
@@ -473,9 +473,9 @@ mod tests {
 
     #[test]
     fn equality_is_charged_to_steps() {
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             steps: 100,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let a = deep(1_000, string("x"));
         assert_eq!(
@@ -486,16 +486,16 @@ mod tests {
 
     #[test]
     fn constructors_charge_memory() {
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             memory: 100,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         assert!(Value::string("x".repeat(60), &mut budget).is_ok());
         let e = Value::string("x".repeat(60), &mut budget).unwrap_err();
         assert_eq!(e.message, "limit `memory` exceeded (the limit is 100)");
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             memory: 100,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         assert_eq!(
             Value::list(vec![Value::Nil; 4], &mut budget)

@@ -466,9 +466,9 @@ mod tests {
     fn limits_are_checked_before_building() {
         use super::super::test_util::{call_with, lit};
         use crate::limits::Limits;
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             list_items: 4,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let three = lit(json!([1, 2, 3]));
         let e = call_with("concat", &[three.clone(), three.clone()], &mut budget).unwrap_err();
@@ -483,9 +483,9 @@ mod tests {
         let csv = lit(json!("a,b,c,d,e"));
         let e = call_with("split", &[csv, lit(json!(","))], &mut budget).unwrap_err();
         assert_eq!(e.code, "scimap::limit");
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             steps: 10,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let long = unlimited::list((0..100).map(Value::Int).collect());
         assert_eq!(

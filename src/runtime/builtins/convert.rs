@@ -270,8 +270,8 @@ mod tests {
         ));
     }
 
-    fn budget() -> Budget {
-        Budget::new(crate::limits::Limits::default())
+    fn budget() -> Budget<'static> {
+        Budget::new(&crate::limits::Limits::DEFAULT)
     }
 
     #[test]

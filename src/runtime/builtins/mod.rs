@@ -603,12 +603,12 @@ mod test_util {
             Value::List(l) => l.iter().collect(),
             _ => panic!("arguments must be a JSON array"),
         };
-        call_with(name, &args, &mut Budget::new(Limits::default()))
+        call_with(name, &args, &mut Budget::new(&Limits::DEFAULT))
     }
 
     pub fn json(v: &Value) -> String {
         let mut out = String::new();
-        write_json(v, &mut out, &mut Budget::new(Limits::default())).unwrap();
+        write_json(v, &mut out, &mut Budget::new(&Limits::DEFAULT)).unwrap();
         out
     }
 

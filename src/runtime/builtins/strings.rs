@@ -118,33 +118,62 @@ fn map_chars<'a>(
 }
 
 pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    match args {
-        [Value::Str(s)] if s.is_ascii() => {
-            ascii_case(s, budget, u8::is_ascii_lowercase, str::make_ascii_uppercase)
+    if let [Value::Str(s)] = args {
+        if let Some(changes) = ascii_changes(s.as_bytes(), b'a') {
+            return ascii_case(s, changes, budget, str::make_ascii_uppercase);
         }
-        _ => map_chars("upper", args, budget, |_, c| simple_upper(c)),
     }
+    map_chars("upper", args, budget, |_, c| simple_upper(c))
 }
 
 pub(super) fn lower<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    match args {
-        [Value::Str(s)] if s.is_ascii() => {
-            ascii_case(s, budget, u8::is_ascii_uppercase, str::make_ascii_lowercase)
+    if let [Value::Str(s)] = args {
+        if let Some(changes) = ascii_changes(s.as_bytes(), b'A') {
+            return ascii_case(s, changes, budget, str::make_ascii_lowercase);
         }
-        _ => map_chars("lower", args, budget, |_, c| simple_lower(c)),
     }
+    map_chars("lower", args, budget, |_, c| simple_lower(c))
 }
 
-/// `upper`/`lower` of an ASCII string (most identities): byte-wise, and without a copy when
-/// nothing changes. Accounts as `map_chars` does.
-fn ascii_case<'a>(
-    s: &Str<'a>,
-    budget: &mut Budget,
-    changes: fn(&u8) -> bool,
-    map: fn(&mut str),
-) -> R<'a> {
+/// `None` when `bytes` are not all ASCII, else whether any is a letter from `from` (`A` or
+/// `a`) to the 26th after it: eight bytes at a time, as most identities are short ASCII.
+fn ascii_changes(bytes: &[u8], from: u8) -> Option<bool> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    // A byte below 0x80 plus less than 0x80 carries into no other byte; the high bit of each
+    // sum says whether the byte is at least `from`, and at least `from + 26`.
+    let (ge, past) = (
+        ONES * u64::from(0x80 - from),
+        ONES * u64::from(0x80 - from - 26),
+    );
+    let test = |(high, changes): (u64, u64), w: u64| {
+        (
+            high | w,
+            changes | (w.wrapping_add(ge) & !w.wrapping_add(past)),
+        )
+    };
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut seen = words
+        .iter()
+        .map(|w| u64::from_ne_bytes(*w))
+        .fold((0, 0), test);
+    if !tail.is_empty() {
+        // The last eight bytes (some tested twice), or the few there are, as one word.
+        let last = match bytes.last_chunk::<8>() {
+            Some(w) => u64::from_ne_bytes(*w),
+            None => tail.iter().fold(0, |w, &b| w << 8 | u64::from(b)),
+        };
+        seen = test(seen, last);
+    }
+    let (high, changes) = seen;
+    (high & HIGH == 0).then_some(changes & HIGH != 0)
+}
+
+/// `upper`/`lower` of an ASCII string (most identities) by `map`: byte-wise, and without a
+/// copy when nothing `changes`. Accounts as `map_chars` does.
+fn ascii_case<'a>(s: &Str<'a>, changes: bool, budget: &mut Budget, map: fn(&mut str)) -> R<'a> {
     step_bytes(budget, s.len())?;
-    if !s.as_bytes().iter().any(changes) {
+    if !changes {
         return Ok(Value::Str(s.clone()));
     }
     budget.fits_string(s.len())?;
@@ -508,6 +537,27 @@ mod tests {
         assert_eq!(simple_lower('K'), 'k');
     }
 
+    /// The ASCII path (eight bytes at a time) at every length across the word edges, with each
+    /// letter's neighbours (`@`, `[`, `` ` ``, `{`) and a non-ASCII letter at each position.
+    #[test]
+    fn ascii_case_mapping_agrees_with_chars_at_every_length() {
+        let alphabet = "@AZ[`az{09-.é";
+        for len in 0..=26 {
+            for start in 0..alphabet.chars().count() {
+                let s: String = alphabet.chars().cycle().skip(start).take(len).collect();
+                let same = s.chars().all(|c| !c.is_ascii_alphabetic()) && !s.contains('é');
+                for (name, want) in [("lower", s.to_lowercase()), ("upper", s.to_uppercase())] {
+                    ok(name, json!([s]), &serde_json::to_string(&want).unwrap());
+                    if same {
+                        // Nothing to change: the argument itself, not a copy.
+                        let got = call(name, json!([s])).unwrap();
+                        assert!(matches!(got, Value::Str(Str::Borrowed(_))), "{name}({s:?})");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn title_case() {
         ok(
@@ -655,9 +705,9 @@ mod tests {
     #[test]
     fn steps_are_spent_on_long_strings() {
         let long = unlimited::string("x".repeat(1 << 20));
-        let mut budget = Budget::new(Limits {
+        let mut budget = Budget::new(&Limits {
             steps: 1000,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let e = super::super::test_util::call_with("upper", &[long], &mut budget).unwrap_err();
         assert_eq!(e.code, "scimap::limit");

@@ -344,8 +344,8 @@ mod tests {
     use crate::runtime::value::unlimited;
     use chrono::{DateTime, Utc};
 
-    fn budget() -> Budget {
-        Budget::new(Limits::default())
+    fn budget() -> Budget<'static> {
+        Budget::new(&Limits::DEFAULT)
     }
 
     fn s(v: &str) -> Value<'static> {
@@ -1368,9 +1368,9 @@ mod tests {
             );
         }
         // Strings that methods build respect the string budget.
-        let mut small = Budget::new(Limits {
+        let mut small = Budget::new(&Limits {
             string_bytes: 5,
-            ..Limits::default()
+            ..Limits::DEFAULT
         });
         let err = call_method(&x, "Format", &[s("2006-01-02")], &mut small)
             .unwrap()
