@@ -37,23 +37,37 @@ pub struct Section {
 /// by name (a [`crate::Record`] or `serde_json` record: the bulk reader says where fields are).
 /// Records from one source mostly share a layout, so a lookup compares the key found there
 /// before it searches. A cache shared by every thread that evaluates the section: relaxed
-/// atomics, and any value it holds only costs a search.
+/// atomics, and any value it holds only costs a search. With each field's name hashed once,
+/// as a large object's index hashes its keys ([`crate::record::key_hash`]).
 #[derive(Debug, Default)]
-pub struct FieldHints(Box<[AtomicU32]>);
+pub struct FieldHints {
+    positions: Box<[AtomicU32]>,
+    hashes: Box<[u64]>,
+}
 
 impl FieldHints {
-    pub fn new(fields: usize) -> FieldHints {
-        FieldHints((0..fields).map(|_| AtomicU32::new(0)).collect())
+    pub fn new(fields: &[String]) -> FieldHints {
+        FieldHints {
+            positions: fields.iter().map(|_| AtomicU32::new(0)).collect(),
+            hashes: fields.iter().map(|f| crate::record::key_hash(f)).collect(),
+        }
     }
 
     pub fn get(&self, field: usize) -> usize {
-        self.0.get(field).map_or(0, |h| h.load(Relaxed) as usize)
+        self.positions
+            .get(field)
+            .map_or(0, |h| h.load(Relaxed) as usize)
     }
 
     pub fn set(&self, field: usize, position: usize) {
-        if let (Some(h), Ok(position)) = (self.0.get(field), u32::try_from(position)) {
+        if let (Some(h), Ok(position)) = (self.positions.get(field), u32::try_from(position)) {
             h.store(position, Relaxed);
         }
+    }
+
+    /// The hash of field `field`'s name (0 for no such field, which no lookup asks for).
+    pub fn hash(&self, field: usize) -> u64 {
+        self.hashes.get(field).copied().unwrap_or_default()
     }
 }
 

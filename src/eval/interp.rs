@@ -812,7 +812,7 @@ impl<'a> Ctx<'a> {
         if let Some(found) = self.record.get_at(hints.get(i), name) {
             return Some(found);
         }
-        let (at, found) = self.record.find(name)?;
+        let (at, found) = self.record.find_hashed(name, || hints.hash(i))?;
         hints.set(i, at);
         Some(found)
     }

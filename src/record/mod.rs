@@ -58,6 +58,12 @@ pub(super) const SCAN: usize = 16;
 #[derive(Debug, Clone)]
 struct Index(Box<[u32]>);
 
+/// The hash a large object's index files `key` under, for [`Obj::find_hashed`]: the same for
+/// the life of the process, so a key known in advance (a mapping's field) is hashed once.
+pub fn key_hash(key: &str) -> u64 {
+    Index::hash(key)
+}
+
 impl Index {
     /// The table's size in bytes for `n` entries (what reading a record charges for it).
     pub(super) fn bytes(n: usize) -> usize {
@@ -68,7 +74,7 @@ impl Index {
         n.saturating_mul(2).next_power_of_two()
     }
 
-    fn hash(key: &str) -> usize {
+    fn hash(key: &str) -> u64 {
         use foldhash::{fast::SeedableRandomState, SharedSeed};
         use std::hash::BuildHasher;
         use std::sync::OnceLock;
@@ -82,7 +88,7 @@ impl Index {
                 let shared = SHARED.get_or_init(|| SharedSeed::from_u64(random()));
                 SeedableRandomState::with_seed(random(), shared)
             })
-            .hash_one(key) as usize
+            .hash_one(key)
     }
 
     /// The index of `entries`, and the pairs of positions (first, later) whose keys repeat.
@@ -91,7 +97,7 @@ impl Index {
         let mask = slots.len() - 1;
         let mut repeats = Vec::new();
         for (i, (key, _)) in entries.iter().enumerate() {
-            let mut at = Index::hash(key) & mask;
+            let mut at = Index::hash(key) as usize & mask;
             loop {
                 match slots[at] {
                     0 => {
@@ -109,9 +115,9 @@ impl Index {
         (Index(slots), repeats)
     }
 
-    fn find<T>(&self, entries: &[(Cow<'_, str>, T)], key: &str) -> Option<usize> {
+    fn find<T>(&self, entries: &[(Cow<'_, str>, T)], key: &str, hash: u64) -> Option<usize> {
         let mask = self.0.len() - 1;
-        let mut at = Index::hash(key) & mask;
+        let mut at = hash as usize & mask;
         loop {
             let e = (*self.0.get(at)? as usize).checked_sub(1)?;
             if same_key(entries.get(e)?.0.as_bytes(), key.as_bytes()) {
@@ -184,12 +190,17 @@ impl<'a> Obj<'a> {
 
     /// The position (input order) of `key`, and its value.
     pub fn find(&self, key: &str) -> Option<(usize, &Doc<'a>)> {
+        self.find_hashed(key, || Index::hash(key))
+    }
+
+    /// [`find`](Self::find) with the key's [`key_hash`], asked for only by a large object.
+    pub fn find_hashed(&self, key: &str, hash: impl FnOnce() -> u64) -> Option<(usize, &Doc<'a>)> {
         let at = match &self.index {
             None => self
                 .entries
                 .iter()
                 .position(|(k, _)| same_key(k.as_bytes(), key.as_bytes()))?,
-            Some(index) => index.find(&self.entries, key)?,
+            Some(index) => index.find(&self.entries, key, hash())?,
         };
         self.entries.get(at).map(|(_, v)| (at, v))
     }
