@@ -724,8 +724,7 @@ struct Concat {
 /// A part of a sum written straight from the record or the mapping.
 enum Piece {
     Field(usize),
-    /// A string constant's length and escaped text.
-    Text(usize, Box<[u8]>),
+    Text(Box<str>),
 }
 
 impl Piece {
@@ -734,51 +733,21 @@ impl Piece {
             .iter()
             .map(|part| match &part.op {
                 Op::Field(i) => Some(Piece::Field(*i)),
-                Op::Str(s) => {
-                    let mut escaped = Vec::with_capacity(s.len());
-                    crate::json::escape_into(s, &mut escaped);
-                    Some(Piece::Text(s.len(), escaped.into()))
-                }
+                Op::Str(s) => Some(Piece::Text(s.clone())),
                 _ => None,
             })
             .collect()
     }
-}
 
-impl Concat {
-    /// The sum of `pieces` escaped into `out` as one JSON string, charged as `Ctx::concat_json`
-    /// charges it; `false` at the first field that is not a string.
-    fn write_pieces<'a>(
-        &'a self,
-        pieces: &[Piece],
-        cx: &mut Ctx<'a>,
-        out: &mut Vec<u8>,
-    ) -> EvalResult<bool> {
-        cx.budget.step(self.joins.len() as u64)?;
-        out.push(b'"');
-        let mut len = 0usize;
-        for (i, piece) in pieces.iter().enumerate() {
-            len += match piece {
-                Piece::Field(f) => match cx.field(*f) {
-                    Some(Doc::Str(s)) => {
-                        crate::json::escape_into(s, out);
-                        s.len()
-                    }
-                    _ => return Ok(false),
-                },
-                Piece::Text(n, escaped) => {
-                    out.extend_from_slice(escaped);
-                    *n
-                }
-            };
-            if let Some(join) = i.checked_sub(1).and_then(|j| self.joins.get(j)) {
-                cx.budget.fits_string(len).map_err(|e| e.at(*join))?;
-            }
+    /// The piece's string for this record; `None` for a field that is not a string.
+    fn string<'a>(&'a self, cx: &mut Ctx<'a>) -> Option<Str<'a>> {
+        match self {
+            Piece::Field(f) => match cx.field(*f) {
+                Some(Doc::Str(s)) => Some(Str::Borrowed(s)),
+                _ => None,
+            },
+            Piece::Text(t) => Some(Str::Borrowed(t)),
         }
-        out.push(b'"');
-        cx.budget.alloc(len)?;
-        format::charge_string(len, &mut cx.budget)?;
-        Ok(true)
     }
 }
 
@@ -795,8 +764,9 @@ impl Code for Concat {
                 .map_err(|e| e.at(self.span));
         };
         let (start, mark) = (out.len(), cx.budget.mark());
-        if self
-            .write_pieces(pieces, cx, out)
+        let string = |cx: &mut Ctx<'a>, piece: &'a Piece| Ok(piece.string(cx));
+        if cx
+            .concat_escaped(pieces.iter(), &self.joins, out, string)
             .map_err(|e| e.at(self.span))?
         {
             return Ok(());

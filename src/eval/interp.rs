@@ -654,7 +654,11 @@ impl<'a> Ctx<'a> {
         if !cached {
             let start = out.len();
             let mark = self.budget.mark();
-            if self.concat_escaped(parts.clone(), joins, out)? {
+            let string = |cx: &mut Self, part: E| match part.run(cx)? {
+                Value::Str(s) => Ok(Some(s)),
+                _ => Ok(None),
+            };
+            if self.concat_escaped(parts.clone(), joins, out, string)? {
                 return Ok(());
             }
             out.truncate(start);
@@ -665,12 +669,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// The sum of `parts` escaped into `out` as one JSON string, charged as `concat` and
-    /// printing charge it; `false` at the first part that is not a string.
-    fn concat_escaped<E: Eval<'a>>(
+    /// printing charge it; `false` at the first part that `string` says is not a string.
+    pub(super) fn concat_escaped<P>(
         &mut self,
-        parts: impl IntoIterator<Item = E>,
+        parts: impl IntoIterator<Item = P>,
         joins: &[Span],
         out: &mut Vec<u8>,
+        mut string: impl FnMut(&mut Self, P) -> EvalResult<Option<Str<'a>>>,
     ) -> EvalResult<bool> {
         let mut parts = parts.into_iter();
         let first = parts
@@ -678,13 +683,13 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| EvalError::invalid("empty sum"))?;
         self.budget.step(joins.len() as u64)?;
         out.push(b'"');
-        let Value::Str(s) = first.run(self)? else {
+        let Some(s) = string(self, first)? else {
             return Ok(false);
         };
         crate::json::escape_into(&s, out);
         let mut len = s.len();
         for (part, &join) in parts.zip(joins) {
-            let Value::Str(s) = part.run(self)? else {
+            let Some(s) = string(self, part)? else {
                 return Ok(false);
             };
             len += s.len();
