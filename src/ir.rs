@@ -297,32 +297,39 @@ pub enum TopNode {
 #[derive(Debug, Clone)]
 pub struct Key {
     name: Cow<'static, str>,
-    json: Cow<'static, [u8]>,
+    /// The JSON string and a colon: the key of an object member.
+    member: Cow<'static, [u8]>,
 }
 
 impl Key {
     /// The keys the payload writer adds itself.
     pub const SCHEMAS: Key = Key {
         name: Cow::Borrowed("schemas"),
-        json: Cow::Borrowed(b"\"schemas\""),
+        member: Cow::Borrowed(b"\"schemas\":"),
     };
     pub const PRIMARY: Key = Key {
         name: Cow::Borrowed("primary"),
-        json: Cow::Borrowed(b"\"primary\""),
+        member: Cow::Borrowed(b"\"primary\":"),
     };
 
     pub fn new(name: String) -> Key {
-        let mut json = Vec::with_capacity(name.len() + 2);
-        crate::json::write_str(&name, &mut json);
+        let mut member = Vec::with_capacity(name.len() + 3);
+        crate::json::write_str(&name, &mut member);
+        member.push(b':');
         Key {
             name: Cow::Owned(name),
-            json: Cow::Owned(json),
+            member: Cow::Owned(member),
         }
     }
 
     /// The name as a JSON string, quotes included.
     pub fn json(&self) -> &[u8] {
-        &self.json
+        self.member.split_last().map_or(&[], |(_, json)| json)
+    }
+
+    /// The name as the key of an object member: its JSON string and a colon.
+    pub fn member(&self) -> &[u8] {
+        &self.member
     }
 }
 

@@ -245,8 +245,7 @@ impl<'s> Sink<'s> for Bytes<'_> {
     }
     fn key(&mut self, key: &Key) {
         self.separate();
-        self.out.extend_from_slice(key.json());
-        self.out.push(b':');
+        self.out.extend_from_slice(key.member());
         self.comma = false;
     }
     fn close_object(&mut self) {

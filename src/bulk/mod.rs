@@ -10,9 +10,9 @@
 //! record over `line_bytes` is answered with a `scimap::limit` error line as soon as it
 //! passes the limit, and its rest is skipped without being stored.
 //!
-//! Memory stays bounded whatever the input: each worker holds a chunk of at most 256 records
-//! (or 1 MiB, and one record up to `line_bytes`), and no chunk is read more than four chunks a
-//! worker ahead of the writing.
+//! Memory stays bounded whatever the input: each worker holds a chunk of about 512 KiB of
+//! records (at most 256 records when read one by one; one record up to `line_bytes`), and no
+//! chunk is read more than four chunks a worker ahead of the writing.
 //!
 //! ```
 //! let mapping = scimap::Mapping::compile("user {\n  userName = username\n}").unwrap();
@@ -176,6 +176,9 @@ pub struct LineReader<R> {
     number: usize,
     /// The last line was over the cap and answered before its end: the rest is skipped first.
     skipping: bool,
+    /// What `read_lines` read past its last whole line: the start of the next. Only
+    /// `read_lines` leaves bytes here, and only it is called while any are.
+    carry: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -185,6 +188,7 @@ impl<R: BufRead> LineReader<R> {
             cap,
             number: 0,
             skipping: false,
+            carry: Vec::new(),
         }
     }
 
@@ -279,6 +283,19 @@ trait RecordSource: Send {
         let read = self.next_into(scratch)?;
         Ok(lend(read, scratch, f))
     }
+
+    /// Lines read straight from the input into `data` (appended), about `want` bytes of them,
+    /// each pushed to `lines`: no copy through the input's buffer, for the workers, which hold
+    /// the input's lock while they read. False when the next record is not read so (`next_into`
+    /// reads it). On a read error, the whole lines before it are pushed first.
+    fn read_lines(
+        &mut self,
+        _data: &mut Vec<u8>,
+        _want: usize,
+        _lines: &mut Vec<Line>,
+    ) -> io::Result<bool> {
+        Ok(false)
+    }
 }
 
 /// A record read into `scratch` (`None`: the end) given to `f`; false at the end.
@@ -319,6 +336,76 @@ impl<R: BufRead + Send> RecordSource for LineReader<R> {
         scratch.clear();
         let read = self.next_line_into(scratch)?;
         Ok(lend(read, scratch, f))
+    }
+
+    fn read_lines(
+        &mut self,
+        data: &mut Vec<u8>,
+        want: usize,
+        lines: &mut Vec<Line>,
+    ) -> io::Result<bool> {
+        // The first line (a BOM) and a skipped line's rest are `next_line_into`'s.
+        if self.number == 0 || self.skipping {
+            return Ok(false);
+        }
+        let start = data.len();
+        data.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let mut line = start;
+        let end = loop {
+            let (scanned, partial) = (data.len(), data.len() - line);
+            // What is left of `want`; for a line longer than that, as much again (a few reads
+            // however long), but never past the cap (and a '\r') of the line.
+            let room = want.saturating_sub(partial).max(partial).max(1 << 12);
+            let room = room.min(self.cap.saturating_add(2).saturating_sub(partial).max(1));
+            // `read_to_end` reads into the spare capacity, uninitialised: nothing is zeroed.
+            data.reserve(room);
+            let read = (&mut self.inner).take(room as u64).read_to_end(data);
+            for at in memchr::memchr_iter(b'\n', &data[scanned..]) {
+                self.push_line(data, line..scanned + at, lines);
+                line = scanned + at + 1;
+            }
+            // The lines before a fault are answered; the line it cut is not.
+            let read = read.inspect_err(|_| data.truncate(line))?;
+            if read < room {
+                break true;
+            }
+            if line > start {
+                break false;
+            }
+            // No line ends yet: one over the cap (and a '\r') is answered before its end.
+            if data.len() - line > self.cap.saturating_add(1) {
+                data.truncate(line);
+                self.number += 1;
+                self.skipping = true;
+                lines.push(Line {
+                    number: self.number,
+                    range: None,
+                });
+                return Ok(true);
+            }
+        };
+        if end && line < data.len() {
+            self.push_line(data, line..data.len(), lines);
+            line = data.len();
+        }
+        self.carry.extend_from_slice(&data[line..]);
+        data.truncate(line);
+        Ok(true)
+    }
+}
+
+impl<R> LineReader<R> {
+    /// The line at `at` in `data` (no '\n'), as `next_line_into` gives it.
+    fn push_line(&mut self, data: &[u8], at: std::ops::Range<usize>, lines: &mut Vec<Line>) {
+        let len = data[at.clone()]
+            .strip_suffix(b"\r")
+            .map_or(at.len(), <[u8]>::len);
+        self.number += 1;
+        lines.push(Line {
+            number: self.number,
+            range: (len <= self.cap).then_some(at.start..at.start + len),
+        });
     }
 }
 
@@ -409,11 +496,11 @@ struct Done {
     flush: bool,
 }
 
-/// A chunk holds up to this many lines, or stops at this many bytes (a longer line is still
-/// read whole, up to line-bytes): large enough to amortise the hand-over, small enough to
-/// balance the workers.
+/// A chunk holds the whole lines of this many bytes read at once (`read_lines`), or, read line
+/// by line, up to this many lines or bytes (a longer line is still read whole, up to
+/// line-bytes): large enough to amortise the hand-over, small enough to balance the workers.
 const CHUNK_LINES: usize = 256;
-const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_BYTES: usize = 1 << 19;
 /// Chunks a worker may read ahead of the writing: what bounds memory.
 const IN_FLIGHT: usize = 4;
 /// The sequential loop reports progress this often.
@@ -491,8 +578,10 @@ fn sequential(
 /// Several threads, each in turn reading a chunk of lines, evaluating it, and writing what is
 /// ready in input order. A chunk is read, evaluated and written on the thread that took it, so
 /// its bytes stay in that core's cache (a separate reader thread made every record cross cores
-/// twice). Memory stays bounded: no thread reads a chunk more than `IN_FLIGHT` chunks per
-/// worker ahead of the writing.
+/// twice). NDJSON is read from the input straight into the chunk and split into lines there
+/// (`read_lines`): copying each line out of the input's buffer, under the lock, made two threads
+/// 1.87x one instead of 1.91x (BENCHMARKS.md). Memory stays bounded: no thread reads a chunk
+/// more than `IN_FLIGHT` chunks per worker ahead of the writing.
 fn parallel<W: Write + Send>(
     each: &Each<'_>,
     reader: Box<dyn RecordSource + '_>,
@@ -561,7 +650,17 @@ fn parallel<W: Write + Send>(
                 }
                 chunk.data.clear();
                 chunk.lines.clear();
-                while chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
+                let read = input
+                    .reader
+                    .read_lines(&mut chunk.data, CHUNK_BYTES, &mut chunk.lines);
+                let by_line = match read {
+                    Ok(read) => !read,
+                    Err(e) => {
+                        input.error = Some(e);
+                        false
+                    }
+                };
+                while by_line && chunk.lines.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
                     match input.reader.next_into(&mut chunk.data) {
                         // The chunk ends after an over-long line, so that its error line is
                         // written while the rest of the line is skipped.
@@ -726,6 +825,40 @@ mod tests {
         [lent, copied]
     }
 
+    /// Every line of `input` as the workers read it: `read_lines` of about `want` bytes at a
+    /// time, and `next_into` where it declines.
+    fn read_as_workers(
+        input: &[u8],
+        capacity: usize,
+        cap: usize,
+        want: usize,
+    ) -> Vec<(usize, Option<Vec<u8>>)> {
+        let mut r = LineReader::new(BufReader::with_capacity(capacity, input), cap);
+        let mut got = Vec::new();
+        loop {
+            let (mut data, mut lines) = (b"kept".to_vec(), Vec::new());
+            if !r
+                .read_lines(&mut data, want, &mut lines)
+                .expect("in memory")
+            {
+                match r.next_into(&mut data).expect("in memory") {
+                    Some(line) => lines.push(line),
+                    None => break,
+                }
+            }
+            assert!(data.starts_with(b"kept"), "what the buffer held is kept");
+            if lines.is_empty() {
+                break;
+            }
+            got.extend(
+                lines
+                    .into_iter()
+                    .map(|l| (l.number, l.range.map(|r| data[r].to_vec()))),
+            );
+        }
+        got
+    }
+
     #[test]
     fn lines_read_in_place_are_the_lines_copied_on_any_input() {
         // Short inputs of the bytes that matter, in every buffer size and cap around them.
@@ -742,6 +875,12 @@ mod tests {
             let cap = (seed >> 30) as usize % 12;
             let [lent, copied] = both_ways(&input, capacity, cap);
             assert_eq!(lent, copied, "{input:?}, buffer {capacity}, cap {cap}");
+            let want = 1 + (seed >> 40) as usize % 30;
+            let workers = read_as_workers(&input, capacity, cap, want);
+            assert_eq!(
+                workers, copied,
+                "{input:?}, buffer {capacity}, cap {cap}, want {want}"
+            );
         }
     }
 
@@ -755,6 +894,13 @@ mod tests {
         for capacity in [3, 8, 16, 1 << 10] {
             let [got, copied] = both_ways(input, capacity, 7);
             assert_eq!(got, copied, "a buffer of {capacity} bytes");
+            for want in [1, 10, 40, 1 << 10] {
+                assert_eq!(
+                    read_as_workers(input, capacity, 7, want),
+                    copied,
+                    "{capacity}, {want}"
+                );
+            }
             assert_eq!(got.len(), 10);
         }
     }
@@ -786,6 +932,25 @@ mod tests {
         assert!(buf.is_empty(), "nothing of it is kept");
         assert!(
             r.next_line_into(&mut buf).is_err(),
+            "only then is the rest read"
+        );
+        // The same as the workers read it, who read no more than the cap and a '\r' of it.
+        let mut r = LineReader::new(BufReader::with_capacity(4, ThenFail(b"ab\n1234567")), 5);
+        let (mut data, mut lines) = (Vec::new(), Vec::new());
+        r.next_into(&mut data).expect("a line").expect("some");
+        assert!(r
+            .read_lines(&mut data, 1 << 10, &mut lines)
+            .expect("no error yet"));
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.number, l.range.clone()))
+                .collect::<Vec<_>>(),
+            [(2, None)]
+        );
+        assert_eq!(data, b"ab", "nothing of it is kept");
+        assert!(
+            r.next_into(&mut data).is_err(),
             "only then is the rest read"
         );
     }
