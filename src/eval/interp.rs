@@ -66,7 +66,6 @@ pub struct Ctx<'a> {
 }
 
 /// What a record's evaluation keeps besides the record: the section's slots.
-#[derive(Default)]
 struct Frame<'a> {
     locals: Vec<Value<'a>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
@@ -78,60 +77,18 @@ struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    /// The slots of `section`, in the buffers the thread's last frame left.
     #[cold]
     fn new(section: &Section) -> Box<Frame<'a>> {
-        let Frame {
-            mut locals,
-            stack,
-            mut lets,
-            mut shared,
-        } = FRAME.take();
-        locals.resize(section.locals, Value::Nil);
-        lets.resize(section.lets.len(), None);
-        shared.resize(section.shared, None);
         Box::new(Frame {
-            locals,
-            stack,
-            lets,
-            shared,
+            locals: vec![Value::Nil; section.locals],
+            stack: Vec::new(),
+            lets: vec![None; section.lets.len()],
+            shared: vec![None; section.shared],
         })
-    }
-
-    /// Keeps the frame's buffers, emptied, for the thread's next frame (small ones: a record's
-    /// very long list of arguments is not kept).
-    fn recycle(self) {
-        fn emptied<T, U>(mut v: Vec<T>) -> Vec<U> {
-            if v.capacity() > FRAME_KEPT {
-                return Vec::new();
-            }
-            v.clear();
-            // Collected in place: the allocation is kept, no element is made.
-            v.into_iter().filter_map(|_| None).collect()
-        }
-        FRAME.set(Frame {
-            locals: emptied(self.locals),
-            stack: emptied(self.stack),
-            lets: emptied(self.lets),
-            shared: emptied(self.shared),
-        });
     }
 }
 
-/// A frame's buffer is given back to the thread only up to this many slots.
-const FRAME_KEPT: usize = 256;
-
 thread_local! {
-    /// The buffers of the last frame between records: one set a thread rather than one a
-    /// record.
-    static FRAME: Cell<Frame<'static>> = const {
-        Cell::new(Frame {
-            locals: Vec::new(),
-            stack: Vec::new(),
-            lets: Vec::new(),
-            shared: Vec::new(),
-        })
-    };
     /// `Ctx::scratch` between records: one buffer a thread rather than one a record.
     static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
 }
@@ -156,9 +113,6 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
 
 impl Drop for Ctx<'_> {
     fn drop(&mut self) {
-        if let Some(frame) = self.frame.take() {
-            frame.recycle();
-        }
         let kept = self.scratch.capacity();
         if kept != 0 && kept <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut self.scratch));
