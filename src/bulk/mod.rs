@@ -579,9 +579,10 @@ fn sequential(
 /// ready in input order. A chunk is read, evaluated and written on the thread that took it, so
 /// its bytes stay in that core's cache (a separate reader thread made every record cross cores
 /// twice). NDJSON is read from the input straight into the chunk and split into lines there
-/// (`read_lines`): copying each line out of the input's buffer, under the lock, made two threads
-/// 1.87x one instead of 1.91x (BENCHMARKS.md). Memory stays bounded: no thread reads a chunk
-/// more than `IN_FLIGHT` chunks per worker ahead of the writing.
+/// (`read_lines`): copying each line out of the input's buffer, under the lock, was work one
+/// thread does not do (the threads took 1.04x one thread's CPU time, now 1.015x; BENCHMARKS.md).
+/// Memory stays bounded: no thread reads a chunk more than `IN_FLIGHT` chunks per worker ahead
+/// of the writing.
 fn parallel<W: Write + Send>(
     each: &Each<'_>,
     reader: Box<dyn RecordSource + '_>,
