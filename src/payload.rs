@@ -615,9 +615,15 @@ pub fn write_direct<'s>(
     sink.key(&SCHEMAS);
     sink.open_array();
     sink.string(core_urn);
-    // The URNs of extensions with a value go here, once the walk has found them.
-    let header = sink.out.len();
-    let mut present = 0u64;
+    // Every extension's URN, taken out again at the end when the extension has no value: a
+    // record with a value in each (most) leaves its payload where it was written.
+    for node in &plan.top {
+        if let TopNode::Extension(urn, _) = node {
+            sink.string(urn);
+        }
+    }
+    let urns_end = sink.out.len();
+    let mut absent = 0u64;
     sink.close_array();
     for (at, node) in plan.top.iter().enumerate() {
         match node {
@@ -632,24 +638,26 @@ pub fn write_direct<'s>(
                 }
                 if sink.out.len() == empty {
                     sink.undo(undo);
+                    absent |= 1 << at;
                 } else {
                     sink.close_object();
-                    present |= 1 << at;
                 }
             }
         }
     }
     sink.close_object();
-    if present != 0 {
-        let end = out.len();
-        for (at, node) in plan.top.iter().enumerate() {
-            if let (TopNode::Extension(urn, _), true) = (node, present & (1 << at) != 0) {
-                out.push(b',');
-                out.extend_from_slice(urn.json());
+    if absent != 0 {
+        // Last to first: each URN is still where it was written when its turn comes.
+        let mut end = urns_end;
+        for (at, node) in plan.top.iter().enumerate().rev() {
+            if let TopNode::Extension(urn, _) = node {
+                let start = end - 1 - urn.json().len();
+                if absent & (1 << at) != 0 {
+                    out.drain(start..end);
+                }
+                end = start;
             }
         }
-        let added = out.len() - end;
-        out[header..].rotate_right(added);
     }
 }
 

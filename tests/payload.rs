@@ -327,3 +327,44 @@ fn a_record_read_once_serves_several_mappings_and_bad_records_fail_to_read() {
         .unwrap_err();
     assert_eq!(e.errors[0].code, "scimap::no-section");
 }
+
+/// The payload written as its entries are evaluated (`write_payload`, `evaluate_line`) lists the
+/// URNs of exactly the extensions that have a value, in order, as `evaluate_user` does, for
+/// every combination of three extensions present and absent.
+#[test]
+fn written_payloads_list_the_extensions_with_a_value_whichever_are_absent() {
+    let src = r#"
+schema "urn:example:params:scim:schemas:extension:a:2.0:User" { x: string }
+schema "urn:example:params:scim:schemas:extension:b:2.0:User" { y: string }
+user {
+  urn:example:params:scim:schemas:extension:a:2.0:User:x = company
+  userName = username
+  urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department = department
+  urn:example:params:scim:schemas:extension:b:2.0:User:y = location
+}
+"#;
+    let mapping = compile(src);
+    for mask in 0..8 {
+        let mut record = json!({"username": "ada"});
+        for (bit, field) in ["company", "department", "location"]
+            .into_iter()
+            .enumerate()
+        {
+            if mask & (1 << bit) != 0 {
+                record[field] = json!(field.to_uppercase());
+            }
+        }
+        let want = text(&mapping.evaluate_user(&record).expect("the record maps"));
+        let line = record.to_string();
+        let parsed =
+            scimap::Record::parse(line.as_bytes(), &scimap::Limits::default()).expect("a record");
+        let mut written = Vec::new();
+        mapping
+            .write_payload(Kind::User, &parsed, &mut written)
+            .expect("the record maps");
+        assert_eq!(String::from_utf8(written).unwrap(), want, "{record}");
+        let mut line_out = Vec::new();
+        assert!(mapping.evaluate_line(Kind::User, line.as_bytes(), 1, &mut line_out));
+        assert_eq!(String::from_utf8(line_out).unwrap(), want, "{record}");
+    }
+}

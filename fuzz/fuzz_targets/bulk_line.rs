@@ -1,6 +1,7 @@
 //! Any bytes as bulk input, split into lines as `scimap bulk` splits them: exactly one output
-//! line per input line, in order, never a panic. The first byte picks small limits so that every
-//! limit's edge is reached with short inputs.
+//! line per input line, in order, never a panic; and the bulk engine's output the same on one
+//! thread and on two. The first byte picks small limits so that every limit's edge is reached
+//! with short inputs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -74,4 +75,18 @@ fuzz_target!(init: common::init(), |data: &[u8]| {
         }
     }
     assert_eq!(errors, failed, "the failed count does not add up");
+    // The bulk engine gives the same lines on one thread and on two (whose workers read the
+    // input in blocks), counts included.
+    let run = |threads| {
+        let mut out = Vec::new();
+        let bulk = scimap::bulk::Options {
+            threads,
+            line_bytes: options.limits.line_bytes,
+            ..Default::default()
+        };
+        scimap::bulk::evaluate(&mapping, Kind::User, input, &mut out, &bulk)
+            .map(|summary| (summary.total, summary.ok, out))
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(run(1), run(2), "two threads differ from one");
 });
