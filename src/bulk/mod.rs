@@ -326,9 +326,8 @@ impl<R: BufRead + Send> RecordSource for LineReader<R> {
         if self.number > 0 && !self.skipping {
             let chunk = self.inner.fill_buf()?;
             if let Some(end) = memchr::memchr(b'\n', chunk) {
-                let line = chunk[..end].strip_suffix(b"\r").unwrap_or(&chunk[..end]);
                 self.number += 1;
-                f(self.number, (line.len() <= self.cap).then_some(line));
+                f(self.number, content(&chunk[..end], self.cap));
                 self.inner.consume(end + 1);
                 return Ok(true);
             }
@@ -398,15 +397,19 @@ impl<R: BufRead + Send> RecordSource for LineReader<R> {
 impl<R> LineReader<R> {
     /// The line at `at` in `data` (no '\n'), as `next_line_into` gives it.
     fn push_line(&mut self, data: &[u8], at: std::ops::Range<usize>, lines: &mut Vec<Line>) {
-        let len = data[at.clone()]
-            .strip_suffix(b"\r")
-            .map_or(at.len(), <[u8]>::len);
         self.number += 1;
         lines.push(Line {
             number: self.number,
-            range: (len <= self.cap).then_some(at.start..at.start + len),
+            range: content(&data[at.clone()], self.cap).map(|l| at.start..at.start + l.len()),
         });
     }
+}
+
+/// A whole line read in place (no '\n') as `next_line_into` gives it: without one '\r' at its
+/// end, `None` over `cap`.
+fn content(line: &[u8], cap: usize) -> Option<&[u8]> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    (line.len() <= cap).then_some(line)
 }
 
 /// The items of a JSON array, each a record numbered by its 1-based position (its output line).
