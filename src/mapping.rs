@@ -857,23 +857,25 @@ impl Mapping {
         };
         let start = out.len();
         let mut errors = Vec::new();
-        let mut leaf = |i: usize| {
-            let entry = section.entries.get(i)?;
-            match entry_leaf(&mut ctx, i, entry, record) {
-                Ok(None) => {
+        let mut value = |i: usize, out: &mut Vec<u8>| {
+            let Some(entry) = section.entries.get(i) else {
+                return false;
+            };
+            match write_entry(&mut ctx, i, entry, record, out) {
+                Ok(true) => true,
+                Ok(false) => {
                     if let Some((_, name)) = section.required.iter().find(|(r, _)| *r == i) {
                         errors.push(required(name, entry));
                     }
-                    None
+                    false
                 }
-                Ok(leaf) => leaf,
                 Err(e) => {
                     errors.push(failed(entry, e));
-                    None
+                    false
                 }
             }
         };
-        payload::write_direct(&section.core_urn, &section.payload, out, &mut leaf);
+        payload::write_direct(&section.core_urn, &section.payload, out, &mut value);
         if errors.is_empty() {
             return Ok(true);
         }
@@ -1108,6 +1110,22 @@ fn entry_slot<'a>(
     })
 }
 
+/// The JSON value of an entry that is not element-wise, converted for its target, appended to
+/// `out`; `false`, nothing appended, when it is absent.
+#[inline]
+fn write_entry<'a>(
+    ctx: &mut Ctx<'a>,
+    i: usize,
+    entry: &'a ir::Entry,
+    record: &'a Doc<'a>,
+    out: &mut Vec<u8>,
+) -> Result<bool, EvalError> {
+    match ctx.entry_field(i) {
+        Some(field) => payload::write_doc(field?, entry.ty, out),
+        None => payload::write_value(&entry_value(ctx, i, entry, record)?, entry.ty, out),
+    }
+}
+
 /// The value of an entry that is not element-wise, converted for its target; `None`: absent.
 #[inline]
 fn entry_leaf<'a>(
@@ -1119,7 +1137,18 @@ fn entry_leaf<'a>(
     if let Some(field) = ctx.entry_field(i) {
         return payload::convert_doc(field?, entry.ty);
     }
-    let value = match &entry.source {
+    payload::convert(&entry_value(ctx, i, entry, record)?, entry.ty)
+}
+
+/// The value of an entry that is not a record field as it is.
+#[inline]
+fn entry_value<'a>(
+    ctx: &mut Ctx<'a>,
+    i: usize,
+    entry: &'a ir::Entry,
+    record: &'a Doc<'a>,
+) -> Result<Value<'a>, EvalError> {
+    Ok(match &entry.source {
         Source::Direct(ir::Path::Simple(segments)) => match path::select(segments, record, false) {
             Found::Nodes(nodes) => only(nodes.into_iter().map(Value::from_doc).collect(), entry)?,
             Found::Positions(_) => Value::Nil,
@@ -1133,8 +1162,7 @@ fn entry_leaf<'a>(
         )?,
         Source::Const(v) => Value::from_doc(v),
         Source::Expr(node) => ctx.entry(i, node)?,
-    };
-    payload::convert(&value, entry.ty)
+    })
 }
 
 /// The one value a path found for a single-valued target (nil when none).

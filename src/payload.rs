@@ -158,6 +158,49 @@ pub fn convert_doc<'a>(
     }
 }
 
+/// `convert`, the result written to `out` as JSON; `false`, nothing written, when absent. A
+/// string for a string target (most values) and a boolean for a boolean one are written as they
+/// are, without a `Leaf` made of them.
+#[inline]
+pub fn write_value(v: &Value<'_>, ty: ScimType, out: &mut Vec<u8>) -> Result<bool, EvalError> {
+    match (v, ty) {
+        (Value::Str(s), ScimType::String | ScimType::Reference | ScimType::Binary) => {
+            Ok(write_string(s, out))
+        }
+        (Value::Bool(b), ScimType::Boolean) => {
+            out.extend_from_slice(if *b { b"true" } else { b"false" });
+            Ok(true)
+        }
+        _ => Ok(convert(v, ty)?.map(|leaf| leaf.write(out)).is_some()),
+    }
+}
+
+/// `convert_doc`, written as `write_value` writes.
+#[inline]
+pub fn write_doc(
+    doc: Option<&Doc<'_>>,
+    ty: ScimType,
+    out: &mut Vec<u8>,
+) -> Result<bool, EvalError> {
+    match (doc, ty) {
+        (Some(Doc::Str(s)), ScimType::String | ScimType::Reference | ScimType::Binary) => {
+            Ok(write_string(s, out))
+        }
+        (None | Some(Doc::Null), _) => Ok(false),
+        (Some(doc), _) => write_value(&Value::from_doc(doc), ty, out),
+    }
+}
+
+/// A string for a string target: absent when empty.
+#[inline]
+fn write_string(s: &str, out: &mut Vec<u8>) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    crate::json::write_str(s, out);
+    true
+}
+
 fn integer_from_float(f: f64) -> Result<Leaf<'static>, EvalError> {
     if f.fract() == 0.0 && f.abs() < 9.2e18 {
         Ok(Leaf::Int(f as i64))
@@ -234,6 +277,25 @@ impl Bytes<'_> {
             self.out.push(b',');
         }
         self.comma = true;
+    }
+
+    /// `key` and entry `i`'s value, written by `value`; nothing when the entry is absent.
+    #[inline]
+    fn member(
+        &mut self,
+        key: &Key,
+        i: usize,
+        value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
+    ) -> bool {
+        let undo = self.mark();
+        self.key(key);
+        let written = value(i, self.out);
+        if written {
+            self.comma = true;
+        } else {
+            self.undo(undo);
+        }
+        written
     }
 }
 
@@ -601,14 +663,16 @@ pub fn write(core_urn: &Key, plan: &PayloadPlan, slots: &[Slot<'_>], out: &mut V
     emit(core_urn, plan, slots, &mut Bytes { out, comma: false });
 }
 
-/// Writes the payload as `write` does, asking `leaf` for each entry's value as the walk reaches
-/// it, each entry once: no entry's value is kept beyond its writing. For plans whose entries
-/// each give one value, with at most 64 top-level attributes ([`PayloadPlan::direct`]).
-pub fn write_direct<'s>(
+/// Writes the payload as `write` does, each entry's value written by `value` when the walk
+/// reaches it, after its key, each entry once: no entry's value is made beyond its writing.
+/// `value(i, out)` appends entry `i`'s JSON value to `out`, or appends nothing and says the
+/// entry is absent (its key is then taken out again). For plans whose entries each give one
+/// value, with at most 64 top-level attributes ([`PayloadPlan::direct`]).
+pub fn write_direct(
     core_urn: &Key,
     plan: &PayloadPlan,
     out: &mut Vec<u8>,
-    leaf: &mut impl FnMut(usize) -> Option<Leaf<'s>>,
+    value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
 ) {
     let mut sink = Bytes { out, comma: false };
     sink.open_object();
@@ -627,14 +691,14 @@ pub fn write_direct<'s>(
     sink.close_array();
     for (at, node) in plan.top.iter().enumerate() {
         match node {
-            TopNode::Attr(name, node) => write_node(&mut sink, name, node, leaf),
+            TopNode::Attr(name, node) => write_node(&mut sink, name, node, value),
             TopNode::Extension(urn, attrs) => {
                 let undo = sink.mark();
                 sink.key(urn);
                 sink.open_object();
                 let empty = sink.out.len();
                 for (name, node) in attrs {
-                    write_node(&mut sink, name, node, leaf);
+                    write_node(&mut sink, name, node, value);
                 }
                 if sink.out.len() == empty {
                     sink.undo(undo);
@@ -662,29 +726,23 @@ pub fn write_direct<'s>(
 }
 
 /// One attribute, left out (key and all) when it has nothing to show.
-fn write_node<'s>(
+fn write_node(
     sink: &mut Bytes<'_>,
     name: &Key,
     node: &PlanNode,
-    leaf: &mut impl FnMut(usize) -> Option<Leaf<'s>>,
+    value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
 ) {
     let undo = sink.mark();
     match node {
         PlanNode::Value(i) => {
-            if let Some(v) = leaf(*i) {
-                sink.key(name);
-                sink.leaf(&v);
-            }
+            sink.member(name, *i, value);
         }
         PlanNode::Complex(subs) => {
             sink.key(name);
             sink.open_object();
             let empty = sink.out.len();
             for (sub, i) in subs {
-                if let Some(v) = leaf(*i) {
-                    sink.key(sub);
-                    sink.leaf(&v);
-                }
+                sink.member(sub, *i, value);
             }
             if sink.out.len() == empty {
                 sink.undo(undo);
@@ -705,11 +763,7 @@ fn write_node<'s>(
                 }
                 let mut kept = false;
                 for (sub, i) in &e.subs {
-                    if let Some(v) = leaf(*i) {
-                        kept |= counts(sub);
-                        sink.key(sub);
-                        sink.leaf(&v);
-                    }
+                    kept |= sink.member(sub, *i, value) && counts(sub);
                 }
                 if !kept {
                     sink.undo(element);

@@ -368,3 +368,114 @@ user {
         assert_eq!(String::from_utf8(line_out).unwrap(), want, "{record}");
     }
 }
+
+/// Every conversion of LANGUAGE §5 the written payload makes as its entries are evaluated
+/// (`write_payload`, `evaluate_line`: a record field or a value written straight, or through a
+/// conversion) gives what `evaluate_user` gives, failures included: fields and expressions of
+/// each type, for each target type, with empty, absent and unconvertible values.
+#[test]
+fn written_payloads_convert_as_evaluated_ones() {
+    let entries = [
+        "displayName = department",
+        "nickName = department + \"!\"",
+        "userType = lower(department)",
+        "active = department == \"yes\"",
+        "active = department",
+        "locale = $.department",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:n = department",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:d = department",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:b = department",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:t = department",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:r = department",
+    ];
+    // `None`: the record has no such field.
+    let values = [
+        None,
+        Some(json!(null)),
+        Some(json!("")),
+        Some(json!("x \"y\"\n")),
+        Some(json!("yes")),
+        Some(json!("true")),
+        Some(json!("FALSE")),
+        Some(json!("070707")),
+        Some(json!("1.5")),
+        Some(json!("2021-03-04T17:22:05.120Z")),
+        Some(json!(7)),
+        Some(json!(-2.5)),
+        Some(json!(true)),
+        Some(json!([1])),
+        Some(json!({"k": 1})),
+    ];
+    let mut compared = (0, 0);
+    for entry in entries {
+        let mapping = compile(&format!(
+            "schema \"urn:example:params:scim:schemas:extension:acme:2.0:User\" \
+             {{ n: integer, d: decimal, b: boolean, t: dateTime, r: reference }}\n\
+             user {{\n  userName = username\n  {entry}\n}}"
+        ));
+        for value in &values {
+            let mut record = json!({"username": "ada"});
+            if let Some(value) = value {
+                record["department"] = value.clone();
+            }
+            let want = mapping.evaluate_user(&record).map(|v| text(&v));
+            let line = record.to_string();
+            let parsed = scimap::Record::parse(line.as_bytes(), &scimap::Limits::default())
+                .expect("a record");
+            let mut written = Vec::new();
+            let got = mapping
+                .write_payload(Kind::User, &parsed, &mut written)
+                .map(|()| String::from_utf8(written).unwrap());
+            let mut line_out = Vec::new();
+            let ok = mapping.evaluate_line(Kind::User, line.as_bytes(), 1, &mut line_out);
+            match &want {
+                Ok(want) => {
+                    assert_eq!(got.as_ref().ok(), Some(want), "{entry}: {record}");
+                    assert!(ok, "{entry}: {record}");
+                    assert_eq!(String::from_utf8(line_out).unwrap(), *want, "{entry}");
+                    compared.0 += 1;
+                }
+                Err(e) => {
+                    let got = got.expect_err("the evaluated payload failed");
+                    assert_eq!(got.to_string(), e.to_string(), "{entry}: {record}");
+                    assert!(!ok, "{entry}: {record}");
+                    compared.1 += 1;
+                }
+            }
+        }
+    }
+    // Both outcomes were compared, many times each.
+    assert!(compared.0 > 50 && compared.1 > 20, "{compared:?}");
+}
+
+/// A field the evaluator finds by name past the 254th key of a record, read by several entries,
+/// is found each time (it cannot be remembered by position there).
+#[test]
+fn fields_far_into_a_large_record_are_found_each_time_they_are_read() {
+    let mapping = compile(
+        "user {\n  userName = username\n  title = department\n  nickName = department + \"!\"\n  displayName = lower(department)\n}",
+    );
+    let mut record = serde_json::Map::new();
+    for i in 0..300 {
+        record.insert(format!("custom{i}"), json!(i));
+    }
+    record.insert("username".into(), json!("ada"));
+    record.insert("department".into(), json!("R&D"));
+    let record = Value::Object(record);
+    let want = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada","title":"R&D","nickName":"R&D!","displayName":"r&d"}"#;
+    assert_eq!(text(&user_of(&mapping, &record)), want);
+    let line = record.to_string();
+    let parsed =
+        scimap::Record::parse(line.as_bytes(), &scimap::Limits::default()).expect("a record");
+    let mut written = Vec::new();
+    mapping
+        .write_payload(Kind::User, &parsed, &mut written)
+        .expect("the record maps");
+    assert_eq!(String::from_utf8(written).unwrap(), want);
+}
+
+fn user_of(mapping: &Mapping, record: &Value) -> Value {
+    mapping
+        .evaluate_user(record)
+        .unwrap_or_else(|e| panic!("record failed: {e}"))
+}

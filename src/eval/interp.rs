@@ -45,15 +45,16 @@ pub(super) struct PredicateCall {
 pub struct Ctx<'a> {
     whole: &'a Doc<'a>,
     record: &'a Obj<'a>,
-    /// Where the reader found `Section::fields` (`found_at`): each found by position.
-    positions: Option<Positions>,
+    /// Where `Section::fields` are in the record: from the reader (`found_at`), else learnt as
+    /// each is first read.
+    positions: Positions,
     section: &'a Section,
     /// The section compiled (`super::compile`); `None` while coverage is recorded, which the
     /// tree walker does.
     program: Option<&'a Program>,
     /// Made when first needed: most single expressions never need one, and a frame not made
     /// costs one word to set up and one test to drop.
-    frame: Option<Box<Frame<'a>>>,
+    frame: Option<Frame<'a>>,
     /// The buffer `Op::Concat` builds strings in, kept for the record: the thread's
     /// (`SCRATCH`), taken when first needed.
     scratch: String,
@@ -67,24 +68,26 @@ pub struct Ctx<'a> {
 
 /// What a record's evaluation keeps besides the record: the section's slots.
 struct Frame<'a> {
-    locals: Vec<Value<'a>>,
+    /// The section's locals, then its `Op::Shared` values (`None`: not computed yet): one
+    /// block for both.
+    slots: Vec<Option<Value<'a>>>,
     /// Arguments of builtin calls in progress: one buffer for the record instead of a `Vec`
     /// per call.
     stack: Vec<Value<'a>>,
     lets: Vec<Option<EvalResult<Value<'a>>>>,
-    /// `Op::Shared` values computed so far.
-    shared: Vec<Option<Value<'a>>>,
+    /// Where the shared values start in `slots`.
+    shared: usize,
 }
 
 impl<'a> Frame<'a> {
     #[cold]
-    fn new(section: &Section) -> Box<Frame<'a>> {
-        Box::new(Frame {
-            locals: vec![Value::Nil; section.locals],
+    fn new(section: &Section) -> Frame<'a> {
+        Frame {
+            slots: vec![None; section.locals + section.shared],
             stack: Vec::new(),
             lets: vec![None; section.lets.len()],
-            shared: vec![None; section.shared],
-        })
+            shared: section.locals,
+        }
     }
 }
 
@@ -135,7 +138,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             whole,
             record,
-            positions: None,
+            positions: Positions::unknown(),
             section,
             program: program.filter(|_| !covering),
             frame: None,
@@ -174,7 +177,9 @@ impl<'a> Ctx<'a> {
     /// The record was read for the section's fields (`Mapping`'s list starts with them), and
     /// the reader says where they are.
     pub fn found_at(&mut self, positions: Option<Positions>) {
-        self.positions = positions;
+        if let Some(positions) = positions {
+            self.positions = positions;
+        }
     }
 
     /// Entry `i` of the section, whose expression is `node`: compiled, or walked.
@@ -209,25 +214,32 @@ impl<'a> Ctx<'a> {
 
     /// Record field `i` of the section's fields, nil when the record has none.
     #[inline]
-    pub(super) fn field_value(&self, i: usize) -> Value<'a> {
+    pub(super) fn field_value(&mut self, i: usize) -> Value<'a> {
         self.field(i).map_or(Value::Nil, Value::from_doc)
     }
 
     #[inline]
     pub(super) fn local(&self, i: usize) -> Value<'a> {
-        let slot = self.frame.as_ref().and_then(|f| f.locals.get(i));
-        slot.cloned().unwrap_or(Value::Nil)
+        let slot = self
+            .frame
+            .as_ref()
+            .and_then(|f| f.slots.get(..f.shared)?.get(i));
+        slot.cloned().flatten().unwrap_or(Value::Nil)
     }
 
     /// Shared value `index`, when already computed for this record.
     #[inline]
     pub(super) fn shared_value(&self, index: usize) -> Option<Value<'a>> {
-        let slot = self.frame.as_ref().and_then(|f| f.shared.get(index));
+        let slot = self
+            .frame
+            .as_ref()
+            .and_then(|f| f.slots.get(f.shared + index));
         slot.cloned().flatten()
     }
 
     pub(super) fn keep_shared(&mut self, index: usize, v: &Value<'a>) {
-        if let Some(slot) = self.frame().shared.get_mut(index) {
+        let frame = self.frame();
+        if let Some(slot) = frame.slots.get_mut(frame.shared + index) {
             *slot = Some(v.clone());
         }
     }
@@ -502,8 +514,8 @@ impl<'a> Ctx<'a> {
         args: impl IntoIterator<Item = E>,
     ) -> EvalResult<Value<'a>> {
         let mut args = args.into_iter();
-        // One argument or two (most calls) are passed from the frame: no argument stack,
-        // which a single expression would allocate for its one call.
+        // Up to three arguments (most calls) are passed from the Rust stack: no argument stack,
+        // which a record would allocate for its first such call.
         match args.size_hint() {
             (1, Some(1)) => {
                 if let Some(a) = args.next() {
@@ -516,6 +528,14 @@ impl<'a> Ctx<'a> {
                     let a = a.run(self)?;
                     let b = b.run(self)?;
                     return call(&[a, b], &mut self.budget);
+                }
+            }
+            (3, Some(3)) => {
+                if let (Some(a), Some(b), Some(c)) = (args.next(), args.next(), args.next()) {
+                    let a = a.run(self)?;
+                    let b = b.run(self)?;
+                    let c = c.run(self)?;
+                    return call(&[a, b, c], &mut self.budget);
                 }
             }
             _ => {}
@@ -804,22 +824,32 @@ impl<'a> Ctx<'a> {
         result
     }
 
-    /// Record field `i` of the section's fields, if the record has it: where the reader found
-    /// it, or else by name.
+    /// Record field `i` of the section's fields, if the record has it: where it is known to be,
+    /// or else by name, and then known.
     #[inline]
-    pub(super) fn field(&self, i: usize) -> Option<&'a Doc<'a>> {
-        if let Some(at) = self.positions.as_ref().and_then(|p| p.entry(i)) {
-            return at.and_then(|e| self.record.entry(e)).map(|(_, v)| v);
+    pub(super) fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
+        match self.positions.entry(i) {
+            Some(at) => at.and_then(|e| self.record.entry(e)).map(|(_, v)| v),
+            None => {
+                let found = self.find_field(i);
+                self.positions.learn(i, found.map(|(at, _)| at));
+                found.map(|(_, v)| v)
+            }
         }
-        // Else by name: first where the last record searched had it (`FieldHints`).
+    }
+
+    /// Field `i` by name: first where the last record searched had it (`FieldHints`).
+    fn find_field(&self, i: usize) -> Option<(usize, &'a Doc<'a>)> {
+        let record = self.record;
         let name = self.section.fields.get(i)?;
         let hints = &self.section.hints;
-        if let Some(found) = self.record.get_at(hints.get(i), name) {
-            return Some(found);
+        let hint = hints.get(i);
+        if let Some(found) = record.get_at(hint, name) {
+            return Some((hint, found));
         }
-        let (at, found) = self.record.find_hashed(name, || hints.hash(i))?;
+        let (at, found) = record.find_hashed(name, || hints.hash(i))?;
         hints.set(i, at);
-        Some(found)
+        Some((at, found))
     }
 
     /// `attr(name)`: a custom attribute of the user or group.
@@ -1258,8 +1288,13 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn set(&mut self, slot: usize, v: Value<'a>) {
-        if let Some(l) = self.frame().locals.get_mut(slot) {
-            *l = v;
+        let frame = self.frame();
+        if let Some(l) = frame
+            .slots
+            .get_mut(..frame.shared)
+            .and_then(|l| l.get_mut(slot))
+        {
+            *l = Some(v);
         }
     }
 }

@@ -57,11 +57,15 @@ pub struct Reading {
     pub positions: Option<Positions>,
 }
 
-/// For each of the first 64 fields a record was read for, by position in that list: its entry
-/// index in the record's object + 1, 0 when absent. The evaluator finds a field by position,
-/// without comparing names.
+/// Where a record's fields are, for the first 64 fields of a list (a section's): by position in
+/// that list, the entry index in the record's object + 1, 0 when absent, [`UNKNOWN`] when not
+/// known. The reader fills it for the fields it was asked for; the evaluator learns the rest as
+/// it first reads each, so that a field is found by name at most once a record.
 #[derive(Clone, Copy, Debug)]
 pub struct Positions([u8; 64]);
+
+/// A field not looked for yet (or at an entry past 253, looked for by name each time).
+const UNKNOWN: u8 = u8::MAX;
 
 impl Reading {
     /// A reading that charged `memory` and has no positions.
@@ -74,12 +78,39 @@ impl Reading {
 }
 
 impl Positions {
-    /// The entry of field `i`: `None` past the 64th (look it up by name), `Some(None)` when
+    /// Nothing known yet.
+    pub const fn unknown() -> Positions {
+        Positions([UNKNOWN; 64])
+    }
+
+    /// Every field absent (until found).
+    const fn absent() -> Positions {
+        Positions([0; 64])
+    }
+
+    /// The entry of field `i`: `None` when not known (look it up by name), `Some(None)` when
     /// the record has no such field.
     #[inline]
     pub fn entry(&self, i: usize) -> Option<Option<usize>> {
-        let at = *self.0.get(i)?;
-        Some(usize::from(at).checked_sub(1))
+        match *self.0.get(i)? {
+            UNKNOWN => None,
+            at => Some(usize::from(at).checked_sub(1)),
+        }
+    }
+
+    /// Field `i` found by name at `entry` (`None`: absent).
+    #[inline]
+    pub fn learn(&mut self, i: usize, entry: Option<usize>) {
+        let at = match entry {
+            None => 0,
+            Some(e) => match u8::try_from(e + 1) {
+                Ok(at) => at,
+                Err(_) => return,
+            },
+        };
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = at;
+        }
     }
 }
 
@@ -523,7 +554,7 @@ impl<'a> Reader<'a> {
         let mut seen = 0u64;
         let mut indexed = matches!(keep, Keep::Only(_));
         // `Positions` of the wanted fields, while `indexed`.
-        let mut positions = [0u8; 64];
+        let mut positions = Positions::absent();
         match self.whitespace() {
             Some(b'"') => {}
             Some(b'}') => {
@@ -583,11 +614,8 @@ impl<'a> Reader<'a> {
                     }
                     seen |= bit;
                     self.push(&mut entries, (key, value))?;
-                    if let (Some(at), Ok(entry)) = (
-                        slot.and_then(|i| positions.get_mut(i)),
-                        u8::try_from(entries.len()),
-                    ) {
-                        *at = entry;
+                    if let Some(i) = slot {
+                        positions.learn(i, Some(entries.len() - 1));
                     }
                 }
             } else {
@@ -611,7 +639,7 @@ impl<'a> Reader<'a> {
                     }
                     if indexed {
                         // Entries stay where they were pushed: the positions hold.
-                        self.positions = Some(Positions(positions));
+                        self.positions = Some(positions);
                         return Ok(Obj::new_unique(entries));
                     }
                     return Ok(Obj::new(entries));
@@ -1141,6 +1169,24 @@ mod tests {
 
     fn fields(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// What the evaluator learns of a field is kept only where it can be said: entries up to
+    /// 253, the first 64 fields; anything else is looked up by name again.
+    #[test]
+    fn positions_keep_what_they_can_hold() {
+        let mut p = Positions::unknown();
+        assert_eq!(p.entry(0), None);
+        p.learn(0, Some(0));
+        p.learn(1, None);
+        p.learn(2, Some(253));
+        p.learn(3, Some(254));
+        p.learn(64, Some(1));
+        assert_eq!(p.entry(0), Some(Some(0)));
+        assert_eq!(p.entry(1), Some(None));
+        assert_eq!(p.entry(2), Some(Some(253)));
+        assert_eq!(p.entry(3), None);
+        assert_eq!(p.entry(64), None);
     }
 
     /// The record alone, without what it charged to `memory`.
