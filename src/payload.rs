@@ -725,62 +725,81 @@ pub fn write_direct(
     }
 }
 
-/// One attribute, left out (key and all) when it has nothing to show.
+/// One attribute, left out (key and all) when it has nothing to show. A single value (most
+/// attributes) is written in place: no call of its own.
+#[inline(always)]
 fn write_node(
     sink: &mut Bytes<'_>,
     name: &Key,
     node: &PlanNode,
     value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
 ) {
-    let undo = sink.mark();
     match node {
         PlanNode::Value(i) => {
             sink.member(name, *i, value);
         }
-        PlanNode::Complex(subs) => {
-            sink.key(name);
-            sink.open_object();
-            let empty = sink.out.len();
-            for (sub, i) in subs {
-                sink.member(sub, *i, value);
-            }
-            if sink.out.len() == empty {
-                sink.undo(undo);
-            } else {
-                sink.close_object();
-            }
+        PlanNode::Complex(subs) => write_complex(sink, name, subs, value),
+        PlanNode::Multi { elements, .. } => write_multi(sink, name, elements, value),
+    }
+}
+
+/// A complex attribute, left out when none of its sub-attributes has a value.
+fn write_complex(
+    sink: &mut Bytes<'_>,
+    name: &Key,
+    subs: &[(Key, usize)],
+    value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
+) {
+    let undo = sink.mark();
+    sink.key(name);
+    sink.open_object();
+    let empty = sink.out.len();
+    for (sub, i) in subs {
+        sink.member(sub, *i, value);
+    }
+    if sink.out.len() == empty {
+        sink.undo(undo);
+    } else {
+        sink.close_object();
+    }
+}
+
+/// A multi-valued attribute, left out when none of its elements is kept.
+fn write_multi(
+    sink: &mut Bytes<'_>,
+    name: &Key,
+    elements: &[Element],
+    value: &mut impl FnMut(usize, &mut Vec<u8>) -> bool,
+) {
+    let undo = sink.mark();
+    sink.key(name);
+    sink.open_array();
+    let empty = sink.out.len();
+    for e in elements {
+        let element = sink.mark();
+        sink.open_object();
+        for (k, v) in &e.fixed {
+            sink.key(k);
+            sink.json(v);
         }
-        PlanNode::Multi { elements, .. } => {
-            sink.key(name);
-            sink.open_array();
-            let empty = sink.out.len();
-            for e in elements {
-                let element = sink.mark();
-                sink.open_object();
-                for (k, v) in &e.fixed {
-                    sink.key(k);
-                    sink.json(v);
-                }
-                let mut kept = false;
-                for (sub, i) in &e.subs {
-                    kept |= sink.member(sub, *i, value) && counts(sub);
-                }
-                if !kept {
-                    sink.undo(element);
-                    continue;
-                }
-                if e.auto_primary {
-                    sink.key(&PRIMARY);
-                    sink.yes();
-                }
-                sink.close_object();
-            }
-            if sink.out.len() == empty {
-                sink.undo(undo);
-            } else {
-                sink.close_array();
-            }
+        let mut kept = false;
+        for (sub, i) in &e.subs {
+            kept |= sink.member(sub, *i, value) && counts(sub);
         }
+        if !kept {
+            sink.undo(element);
+            continue;
+        }
+        if e.auto_primary {
+            sink.key(&PRIMARY);
+            sink.yes();
+        }
+        sink.close_object();
+    }
+    if sink.out.len() == empty {
+        sink.undo(undo);
+    } else {
+        sink.close_array();
     }
 }
 

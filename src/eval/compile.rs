@@ -50,11 +50,11 @@ impl<'a> Eval<'a> for &'a dyn Code {
 
 /// A section's entries (`None`: not an expression) and `let`s, compiled.
 pub struct Program {
-    entries: Vec<Option<Boxed>>,
+    entries: Vec<Option<Block>>,
     /// Per entry, the record field it is when it is nothing else (`title = jobTitle`): its
     /// value goes to the payload without being made a value first.
     fields: Vec<Option<usize>>,
-    lets: Vec<Boxed>,
+    lets: Vec<Block>,
 }
 
 impl fmt::Debug for Program {
@@ -99,8 +99,8 @@ impl Program {
     }
 
     #[inline]
-    pub fn entry(&self, i: usize) -> Option<&dyn Code> {
-        self.entries.get(i)?.as_deref()
+    pub fn entry(&self, i: usize) -> Option<&Block> {
+        self.entries.get(i)?.as_ref()
     }
 
     /// The record field entry `i` is, when it is nothing else.
@@ -109,13 +109,60 @@ impl Program {
         self.fields.get(i).copied().flatten()
     }
 
-    pub fn section_let(&self, i: usize) -> Option<&dyn Code> {
-        self.lets.get(i).map(|c| &**c)
+    pub fn section_let(&self, i: usize) -> Option<&Block> {
+        self.lets.get(i)
+    }
+}
+
+/// Code whose always-evaluated steps are charged at once, when it starts: an entry, a `let`, an
+/// arm of `?:`, a predicate's body, a shared value. Held in place by what runs it, so that
+/// charging costs no call of its own.
+pub struct Block {
+    steps: u64,
+    span: Span,
+    code: Boxed,
+}
+
+impl Block {
+    #[inline]
+    pub fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+        self.charge(cx)?;
+        self.code.eval(cx)
+    }
+
+    pub fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        self.charge(cx)?;
+        self.code.write_json(cx, out)
+    }
+
+    #[inline]
+    fn charge(&self, cx: &mut Ctx<'_>) -> EvalResult<()> {
+        if self.steps == 0 {
+            return Ok(());
+        }
+        cx.budget.step(self.steps).map_err(|e| e.at(self.span))
+    }
+}
+
+impl<'a> Eval<'a> for &'a Block {
+    #[inline]
+    fn run(self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+        self.eval(cx)
     }
 }
 
 /// A node compiled as a block: its always-evaluated steps charged at once.
-fn block(node: &Node) -> Boxed {
+fn block(node: &Node) -> Block {
+    let (code, steps) = compile(node);
+    Block {
+        steps,
+        span: node.span,
+        code,
+    }
+}
+
+/// [`block`], for a holder of other code.
+fn boxed_block(node: &Node) -> Boxed {
     let (code, steps) = compile(node);
     charged(code, steps, node.span)
 }
@@ -168,7 +215,7 @@ fn compile(node: &Node) -> (Boxed, u64) {
             let (l, ls) = compile(l);
             let (r, rs) = match op {
                 // The right operand is evaluated only sometimes: a block of its own.
-                BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => (block(r), 0),
+                BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => (boxed_block(r), 0),
                 _ => compile(r),
             };
             (
@@ -371,7 +418,11 @@ fn compile(node: &Node) -> (Boxed, u64) {
             (
                 Box::new(Shared {
                     index: *index,
-                    code: charged(code, steps.saturating_sub(1), span),
+                    code: Block {
+                        steps: steps.saturating_sub(1),
+                        span,
+                        code,
+                    },
                     span,
                 }),
                 1,
@@ -451,7 +502,7 @@ fn link(node: &Node) -> (Link, u64, bool) {
     let mut steps = 1 + inner_steps;
     let mut operand = |n: &Node| {
         if stops {
-            block(n)
+            boxed_block(n)
         } else {
             let (c, s) = compile(n);
             steps += s;
@@ -782,8 +833,8 @@ impl Code for Concat {
 struct Conditional {
     cond: Boxed,
     cond_span: Span,
-    then: Boxed,
-    otherwise: Boxed,
+    then: Block,
+    otherwise: Block,
     span: Span,
 }
 
@@ -792,8 +843,8 @@ impl Code for Conditional {
         cx.conditional(
             &*self.cond,
             self.cond_span,
-            &*self.then,
-            &*self.otherwise,
+            &self.then,
+            &self.otherwise,
             self.span,
         )
         .map_err(|e| e.at(self.span))
@@ -855,8 +906,8 @@ struct Predicate {
     list: Boxed,
     list_span: Span,
     extra: Vec<Boxed>,
-    body: Option<Boxed>,
-    map: Option<(Boxed, usize)>,
+    body: Option<Block>,
+    map: Option<(Block, usize)>,
 }
 
 impl Code for Predicate {
@@ -866,8 +917,8 @@ impl Code for Predicate {
             &*self.list,
             self.list_span,
             operands(&self.extra),
-            self.body.as_deref(),
-            self.map.as_ref().map(|(m, slot)| (&**m, *slot)),
+            self.body.as_ref(),
+            self.map.as_ref().map(|(m, slot)| (m, *slot)),
         )
         .map_err(|e| e.at(self.call.span))
     }
@@ -875,7 +926,7 @@ impl Code for Predicate {
 
 struct Shared {
     index: usize,
-    code: Boxed,
+    code: Block,
     span: Span,
 }
 

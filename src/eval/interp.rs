@@ -592,12 +592,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// `cond ? then : otherwise`.
-    pub(super) fn conditional<E: Eval<'a>>(
+    pub(super) fn conditional<E: Eval<'a>, B: Eval<'a>>(
         &mut self,
         cond: E,
         cond_span: Span,
-        then: E,
-        otherwise: E,
+        then: B,
+        otherwise: B,
         span: Span,
     ) -> EvalResult<Value<'a>> {
         if self.condition(cond, cond_span, span)? {
@@ -1088,14 +1088,14 @@ impl<'a> Ctx<'a> {
 
     /// An `Op::Predicate`, named in messages as written (`filter` for a fused `find`).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn predicate<E: Eval<'a>>(
+    pub(super) fn predicate<E: Eval<'a>, B: Eval<'a>>(
         &mut self,
         call: PredicateCall,
         list: E,
         list_span: Span,
         extra: impl IntoIterator<Item = E>,
-        body: Option<E>,
-        map: Option<(E, usize)>,
+        body: Option<B>,
+        map: Option<(B, usize)>,
     ) -> EvalResult<Value<'a>> {
         let PredicateCall {
             func,

@@ -152,12 +152,10 @@ impl<'l> Budget<'l> {
         Ok(v)
     }
 
-    /// An empty string with room for `bytes`, as [`Budget::vec`] does for lists.
-    pub fn text(&self, bytes: usize) -> EvalResult<String> {
+    /// Room in `s` for `bytes` more, checked first, as [`Budget::vec`] does for lists.
+    pub fn reserve(&self, s: &mut String, bytes: usize) -> EvalResult<()> {
         self.fits_string(bytes)?;
-        let mut s = String::new();
-        s.try_reserve_exact(bytes)
-            .map_err(|_| EvalError::limit("memory", self.limits.memory))?;
-        Ok(s)
+        s.try_reserve(bytes)
+            .map_err(|_| EvalError::limit("memory", self.limits.memory))
     }
 }

@@ -18,6 +18,7 @@ use super::budget::Budget;
 use super::error::{EvalError, EvalResult};
 use super::value::{List, Str, Value};
 use crate::types::{Type, Want};
+use std::cell::Cell;
 
 pub use strings::split_join;
 
@@ -554,6 +555,34 @@ fn list_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<List<'a>
         Value::List(l) => Ok(l),
         other => Err(bad_arg(name, "array", &other)),
     }
+}
+
+thread_local! {
+    /// The buffer `built` makes strings in: one a thread, not one a string.
+    static BUILDING: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A buffer given back at most this large: a very long result is not kept.
+const BUILDING_KEPT: usize = 4096;
+
+/// A string of `len` bytes written by `fill`, as a value: made in the thread's buffer (room
+/// checked against the limits, and the bytes charged as steps, first), then copied once into
+/// the value, where building it in a `String` of its own would allocate and free that too.
+pub(super) fn built<'a>(
+    len: usize,
+    budget: &mut Budget,
+    fill: impl FnOnce(&mut String),
+) -> EvalResult<Value<'a>> {
+    let mut buf = BUILDING.take();
+    buf.clear();
+    budget.reserve(&mut buf, len)?;
+    step_bytes(budget, len)?;
+    fill(&mut buf);
+    let value = Value::string(buf.as_str(), budget);
+    if buf.capacity() <= BUILDING_KEPT {
+        BUILDING.set(buf);
+    }
+    value
 }
 
 /// A part of `s` chosen by `pick` (which returns a sub-slice of its argument): borrowed when `s`

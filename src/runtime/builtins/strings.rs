@@ -1,6 +1,6 @@
 //! String builtins and scimap's identity helpers (reference §functions-strings).
 
-use super::{bad_arg, int_arg, list_arg, step_bytes, str_arg, sub_str};
+use super::{bad_arg, built, int_arg, list_arg, step_bytes, str_arg, sub_str};
 use crate::runtime::budget::Budget;
 use crate::runtime::error::{EvalError, EvalResult};
 use crate::runtime::value::{Str, Value};
@@ -282,23 +282,22 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         .checked_mul(new.len())
         .and_then(|added| (s.len() - count * old.len()).checked_add(added));
     let len = len.unwrap_or(usize::MAX);
-    let mut out = budget.text(len)?;
-    step_bytes(budget, len)?;
-    // A one-byte `old` is ASCII, a whole character: slicing around it is safe.
-    match byte {
-        Some(b) => splice(
-            &mut out,
-            &s,
-            memchr::memchr_iter(b, s.as_bytes()).take(count),
-            1,
-            &new,
-        ),
-        None => {
-            let starts = s.match_indices(&*old).map(|(i, _)| i).take(count);
-            splice(&mut out, &s, starts, old.len(), &new)
+    built(len, budget, |out| {
+        // A one-byte `old` is ASCII, a whole character: slicing around it is safe.
+        match byte {
+            Some(b) => splice(
+                out,
+                &s,
+                memchr::memchr_iter(b, s.as_bytes()).take(count),
+                1,
+                &new,
+            ),
+            None => {
+                let starts = s.match_indices(&*old).map(|(i, _)| i).take(count);
+                splice(out, &s, starts, old.len(), &new)
+            }
         }
-    }
-    Value::string(out, budget)
+    })
 }
 
 /// `join(split(s, sep), glue)` with a constant `sep` that is not empty, which the checker fuses:
@@ -341,13 +340,12 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         )));
     };
     let len = s.len().saturating_mul(n);
-    let mut out = budget.text(len)?;
-    step_bytes(budget, len)?;
-    // `len` bounds the loop: no copies of the empty string.
-    for _ in 0..n.min(len) {
-        out.push_str(&s);
-    }
-    Value::string(out, budget)
+    built(len, budget, |out| {
+        // `len` bounds the loop: no copies of the empty string.
+        for _ in 0..n.min(len) {
+            out.push_str(&s);
+        }
+    })
 }
 
 fn byte_offset(found: Option<usize>) -> Value<'static> {
@@ -401,15 +399,14 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             other => return Err(bad_arg("join", "array of strings", &other)),
         }
     }
-    let mut out = budget.text(len)?;
-    step_bytes(budget, len)?;
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push_str(&sep);
+    built(len, budget, |out| {
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&sep);
+            }
+            out.push_str(part);
         }
-        out.push_str(part);
-    }
-    Value::string(out, budget)
+    })
 }
 
 /// NFD, combining marks dropped, then the letters that have no decomposition spelled out.
