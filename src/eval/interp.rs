@@ -830,26 +830,28 @@ impl<'a> Ctx<'a> {
     pub(super) fn field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
         match self.positions.entry(i) {
             Some(at) => at.and_then(|e| self.record.entry(e)).map(|(_, v)| v),
-            None => {
-                let found = self.find_field(i);
-                self.positions.learn(i, found.map(|(at, _)| at));
-                found.map(|(_, v)| v)
-            }
+            None => self.find_field(i),
         }
     }
 
-    /// Field `i` by name: first where the last record searched had it (`FieldHints`).
-    fn find_field(&self, i: usize) -> Option<(usize, &'a Doc<'a>)> {
+    /// Field `i` by name, then known: first where the last record searched had it
+    /// (`FieldHints`).
+    #[inline(never)]
+    fn find_field(&mut self, i: usize) -> Option<&'a Doc<'a>> {
         let record = self.record;
         let name = self.section.fields.get(i)?;
         let hints = &self.section.hints;
         let hint = hints.get(i);
-        if let Some(found) = record.get_at(hint, name) {
-            return Some((hint, found));
-        }
-        let (at, found) = record.find_hashed(name, || hints.hash(i))?;
-        hints.set(i, at);
-        Some((at, found))
+        let found = match record.get_at(hint, name) {
+            Some(found) => Some((hint, found)),
+            None => record
+                .find_hashed(name, || hints.hash(i))
+                .inspect(|(at, _)| {
+                    hints.set(i, *at);
+                }),
+        };
+        self.positions.learn(i, found.map(|(at, _)| at));
+        found.map(|(_, v)| v)
     }
 
     /// `attr(name)`: a custom attribute of the user or group.
