@@ -16,6 +16,7 @@ use crate::syntax::ast::{BinaryOp, UnaryOp};
 use indexmap::IndexMap;
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::mem::ManuallyDrop;
 
 /// What evaluating a child means: an IR node walked here, or compiled code (`super::compile`).
 /// The operations below are written once, generic over it, for both.
@@ -53,8 +54,9 @@ pub struct Ctx<'a> {
     /// tree walker does.
     program: Option<&'a Program>,
     /// Made when first needed: most single expressions never need one, and a frame not made
-    /// costs one word to set up and one test to drop.
-    frame: Option<Frame<'a>>,
+    /// costs one word to set up and one test to drop (in `Ctx`'s `drop`, not a call to drop
+    /// glue).
+    frame: ManuallyDrop<Option<Frame<'a>>>,
     /// The buffer `Op::Concat` builds strings in, kept for the record: the thread's
     /// (`SCRATCH`), taken when first needed.
     scratch: String,
@@ -116,6 +118,9 @@ fn mismatch(op: &str, a: &Value<'_>, b: &Value<'_>) -> EvalError {
 
 impl Drop for Ctx<'_> {
     fn drop(&mut self) {
+        if self.frame.is_some() {
+            drop(std::mem::take(&mut *self.frame));
+        }
         let kept = self.scratch.capacity();
         if kept != 0 && kept <= SCRATCH_KEPT {
             SCRATCH.set(std::mem::take(&mut self.scratch));
@@ -141,7 +146,7 @@ impl<'a> Ctx<'a> {
             positions: Positions::unknown(),
             section,
             program: program.filter(|_| !covering),
-            frame: None,
+            frame: ManuallyDrop::new(None),
             scratch: String::new(),
             budget,
             now,
