@@ -123,18 +123,20 @@ pub struct Block {
     code: Boxed,
 }
 
-impl Block {
+impl Code for Block {
     #[inline]
-    pub fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
+    fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         self.charge(cx)?;
         self.code.eval(cx)
     }
 
-    pub fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
         self.charge(cx)?;
         self.code.write_json(cx, out)
     }
+}
 
+impl Block {
     #[inline]
     fn charge(&self, cx: &mut Ctx<'_>) -> EvalResult<()> {
         if self.steps == 0 {
@@ -161,17 +163,14 @@ fn block(node: &Node) -> Block {
     }
 }
 
-/// [`block`], for a holder of other code.
+/// [`block`], for a holder of other code: boxed, or the code alone when it has no steps to
+/// charge.
 fn boxed_block(node: &Node) -> Boxed {
-    let (code, steps) = compile(node);
-    charged(code, steps, node.span)
-}
-
-fn charged(code: Boxed, steps: u64, span: Span) -> Boxed {
-    if steps == 0 {
-        code
+    let block = block(node);
+    if block.steps == 0 {
+        block.code
     } else {
-        Box::new(Charged { steps, span, code })
+        Box::new(block)
     }
 }
 
@@ -546,25 +545,6 @@ fn link(node: &Node) -> (Link, u64, bool) {
 /// The operands of an operation, as `Eval`s.
 fn operands(codes: &[Boxed]) -> impl ExactSizeIterator<Item = &dyn Code> + Clone {
     codes.iter().map(|c| &**c)
-}
-
-struct Charged {
-    steps: u64,
-    span: Span,
-    code: Boxed,
-}
-
-impl Code for Charged {
-    #[inline]
-    fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
-        cx.budget.step(self.steps).map_err(|e| e.at(self.span))?;
-        self.code.eval(cx)
-    }
-
-    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
-        cx.budget.step(self.steps).map_err(|e| e.at(self.span))?;
-        self.code.write_json(cx, out)
-    }
 }
 
 enum Const {

@@ -1,6 +1,6 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
-use super::compile::Program;
+use super::compile::{Code, Program};
 use super::coverage::{self, Branch};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
