@@ -5,7 +5,7 @@
 //! mapping text again.
 
 use crate::diagnostic::Span;
-use crate::runtime::builtins::NativeFn;
+use crate::runtime::builtins::Call;
 use crate::runtime::time::Layout;
 use crate::schema::ScimType;
 pub use crate::syntax::ast::Predicate;
@@ -174,7 +174,7 @@ pub enum Op {
         to: Option<Box<Node>>,
     },
     Native {
-        call: NativeFn,
+        call: Call,
         args: Vec<Node>,
     },
     /// `date(s, "constant layout"[, tz])` with the layout compiled once.

@@ -2,7 +2,7 @@
 
 use crate::check;
 use crate::diagnostic::{Diagnostic, Span};
-use crate::eval::compile::Program;
+use crate::eval::compile::{Program, Written};
 use crate::eval::interp::Ctx;
 use crate::eval::path::{self, Found};
 use crate::ir::{self, Source};
@@ -1120,10 +1120,25 @@ fn write_entry<'a>(
     record: &'a Doc<'a>,
     out: &mut Vec<u8>,
 ) -> Result<bool, EvalError> {
-    match ctx.entry_field(i) {
-        Some(field) => payload::write_doc(field?, entry.ty, out),
-        None => payload::write_value(&entry_value(ctx, i, entry, record)?, entry.ty, out),
+    if let Some(field) = ctx.entry_field(i) {
+        return payload::write_doc(field?, entry.ty, out);
     }
+    let value = match &entry.source {
+        // A string is written as it is made, never made a value (an empty one is absent).
+        Source::Expr(node) if entry.ty.takes_string() => {
+            let start = out.len();
+            match ctx.entry_str(i, node, out)? {
+                Written::Str(0) => {
+                    out.truncate(start);
+                    return Ok(false);
+                }
+                Written::Str(_) => return Ok(true),
+                Written::Value(v) => v,
+            }
+        }
+        _ => entry_value(ctx, i, entry, record)?,
+    };
+    payload::write_value(&value, entry.ty, out)
 }
 
 /// The value of an entry that is not element-wise, converted for its target; `None`: absent.

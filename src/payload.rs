@@ -90,7 +90,7 @@ pub fn convert<'a>(v: &Value<'a>, ty: ScimType) -> Result<Option<Leaf<'a>>, Eval
     Ok(Some(match (ty, v) {
         (_, Value::Nil) => return Ok(None),
         (_, Value::Str(s)) if s.is_empty() => return Ok(None),
-        (ScimType::String | ScimType::Reference | ScimType::Binary, v) => match v {
+        (ty, v) if ty.takes_string() => match v {
             Value::Str(s) => Leaf::Str(s.clone()),
             Value::Int(i) => Leaf::Text(i.to_string()),
             Value::Float(f) if f.is_finite() => Leaf::Text(json_float(*f)),
@@ -151,7 +151,7 @@ pub fn convert_doc<'a>(
 ) -> Result<Option<Leaf<'a>>, EvalError> {
     match (doc, ty) {
         (None | Some(Doc::Null), _) => Ok(None),
-        (Some(Doc::Str(s)), ScimType::String | ScimType::Reference | ScimType::Binary) => {
+        (Some(Doc::Str(s)), ty) if ty.takes_string() => {
             Ok((!s.is_empty()).then(|| Leaf::Str(Str::Borrowed(s))))
         }
         (Some(doc), _) => convert(&Value::from_doc(doc), ty),
@@ -164,9 +164,7 @@ pub fn convert_doc<'a>(
 #[inline]
 pub fn write_value(v: &Value<'_>, ty: ScimType, out: &mut Vec<u8>) -> Result<bool, EvalError> {
     match (v, ty) {
-        (Value::Str(s), ScimType::String | ScimType::Reference | ScimType::Binary) => {
-            Ok(write_string(s, out))
-        }
+        (Value::Str(s), ty) if ty.takes_string() => Ok(write_string(s, out)),
         (Value::Bool(b), ScimType::Boolean) => {
             out.extend_from_slice(if *b { b"true" } else { b"false" });
             Ok(true)
@@ -183,9 +181,7 @@ pub fn write_doc(
     out: &mut Vec<u8>,
 ) -> Result<bool, EvalError> {
     match (doc, ty) {
-        (Some(Doc::Str(s)), ScimType::String | ScimType::Reference | ScimType::Binary) => {
-            Ok(write_string(s, out))
-        }
+        (Some(Doc::Str(s)), ty) if ty.takes_string() => Ok(write_string(s, out)),
         (None | Some(Doc::Null), _) => Ok(false),
         (Some(doc), _) => write_value(&Value::from_doc(doc), ty, out),
     }

@@ -163,6 +163,15 @@ pub enum ScimType {
 }
 
 impl ScimType {
+    /// Whether a string is written to the attribute as it is (string, reference, binary).
+    #[inline]
+    pub fn takes_string(self) -> bool {
+        matches!(
+            self,
+            ScimType::String | ScimType::Reference | ScimType::Binary
+        )
+    }
+
     /// The RFC 7643 name: `"string"`, `"dateTime"`, …
     pub fn name(&self) -> &'static str {
         match self {

@@ -133,8 +133,8 @@ fn a_sum_written_as_text_keeps_the_string_limit() {
 #[test]
 fn write_json_takes_the_steps_and_memory_evaluate_takes() {
     // At every `steps` and `memory` limit, `write_json` fails exactly when `evaluate` does,
-    // with its message: the sum written from the record's strings is charged as the string
-    // value `evaluate` makes, and a sum with a part that is not a string (a number, a null) is
+    // with its message: the sum written from the record's strings, and a builtin's string, are
+    // charged as the string values `evaluate` makes, and a sum with a part that is not a string (a number, a null) is
     // redone from where it started.
     let records = [
         r#"{"firstname": "Ada", "lastname": "Lovelace", "email": "Ada@Example.com", "state": "ACTIVATED"}"#,
@@ -148,6 +148,12 @@ fn write_json_takes_the_steps_and_memory_evaluate_takes() {
         r#""a" + "b""#,
         "lower(email)",
         r#"state == "ACTIVATED" ? "active" : "inactive""#,
+        // Builtins that build strings, and `Format`, write them without making values.
+        "upper(firstname)",
+        r#"replace(email, "@", " at ")"#,
+        r#"join(split(lastname, " "), ".")"#,
+        r#"date("2021-03-04T17:22:05Z").Format("Jan 2, 2006")"#,
+        r#"state == "ACTIVATED" ? titleCase(lastname) : repeat(email, 2)"#,
     ];
     let limited = |steps: u64, memory: usize| Options {
         limits: Limits {

@@ -1,7 +1,7 @@
 //! The payload (reference §payload) through the library API: payload shape, absent values,
 //! elements, conversions and per-record errors.
 
-use scimap::{Kind, Mapping, Options};
+use scimap::{Kind, Limits, Mapping, Options};
 use serde_json::{json, Value};
 
 fn compile(src: &str) -> Mapping {
@@ -429,6 +429,114 @@ fn written_payloads_convert_as_evaluated_ones() {
     }
     // Both outcomes were compared, many times each.
     assert!(compared.0 > 50 && compared.1 > 20, "{compared:?}");
+}
+
+/// Strings an entry makes (builtins that build them, `Format`, sums, branches) are written to
+/// the payload as they are made, never made values: what is written, and each limit it runs
+/// into (the steps, one at a time, string sizes and memory), are what `evaluate_user` gives.
+#[test]
+fn strings_written_as_made_are_the_evaluated_ones_up_to_each_limit() {
+    let entries = [
+        "displayName = lower(department)",
+        "displayName = upper(department)",
+        "displayName = titleCase(department)",
+        "displayName = replace(department, \"a\", \"-\")",
+        "displayName = repeat(department, 2)",
+        "displayName = join(split(department, \" \"), \".\")",
+        "displayName = join([department, \"x\"], \"+\")",
+        "displayName = date(department).Format(\"Jan 2, 2006\")",
+        "displayName = department + \" \" + username",
+        "displayName = department == \"ada\" ? upper(username) : lower(department)",
+        "urn:example:params:scim:schemas:extension:acme:2.0:User:n = lower(department)",
+    ];
+    let values = [
+        None,
+        Some(json!(null)),
+        Some(json!("")),
+        Some(json!("ada")),
+        Some(json!("Data Science Lab")),
+        Some(json!("Straße \"Ünï\"\n")),
+        Some(json!("2021-03-04T17:22:05.120Z")),
+        Some(json!(7)),
+    ];
+    let mut limits = vec![Limits::default()];
+    for steps in 1..=24 {
+        limits.push(Limits {
+            steps,
+            ..Limits::default()
+        });
+    }
+    for string_bytes in [2, 3, 16] {
+        limits.push(Limits {
+            string_bytes,
+            ..Limits::default()
+        });
+    }
+    let with_memory = |memory| Limits {
+        memory,
+        ..Limits::default()
+    };
+    let mut compared = (0, 0);
+    for entry in entries {
+        let source = format!(
+            "schema \"urn:example:params:scim:schemas:extension:acme:2.0:User\" {{ n: integer }}\n\
+             user {{\n  userName = username\n  {entry}\n}}"
+        );
+        for value in &values {
+            let mut record = json!({"username": "ada"});
+            if let Some(value) = value {
+                record["department"] = value.clone();
+            }
+            // A parsed record charges its own size first, which a JSON value does not: the
+            // written payload is given that much more memory.
+            let fits = |memory| {
+                let options = Options {
+                    limits: with_memory(memory),
+                    ..Options::default()
+                };
+                let plain = Mapping::compile_with("user {\n  userName = username\n}", &options);
+                written(&plain.expect("compiles"), &record).is_ok()
+            };
+            let record_bytes = (0..4096).find(|&m| fits(m)).expect("a record that fits");
+            let memory = (0..48)
+                .step_by(3)
+                .map(|m| (with_memory(m), record_bytes + m));
+            let others = limits.iter().map(|l| (*l, l.memory));
+            for (limits, written_memory) in others.chain(memory) {
+                let compile = |limits| {
+                    let options = Options {
+                        limits,
+                        ..Options::default()
+                    };
+                    Mapping::compile_with(&source, &options).expect("compiles")
+                };
+                let mapping = compile(limits);
+                let writing = compile(Limits {
+                    memory: written_memory,
+                    ..limits
+                });
+                let want = mapping.evaluate_user(&record).map(|v| text(&v));
+                let got = written(&writing, &record);
+                match (&want, got) {
+                    (Ok(want), got) => {
+                        assert_eq!(got.ok().as_ref(), Some(want), "{entry}: {record}");
+                        compared.0 += 1;
+                    }
+                    (Err(e), got) => {
+                        let got = got.expect_err("the evaluated payload failed").to_string();
+                        let got = got.replace(
+                            &format!("(the limit is {written_memory})"),
+                            &format!("(the limit is {})", limits.memory),
+                        );
+                        assert_eq!(got, e.to_string(), "{entry}: {record}");
+                        compared.1 += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Both outcomes were compared, many times each.
+    assert!(compared.0 > 500 && compared.1 > 500, "{compared:?}");
 }
 
 /// A field the evaluator finds by name past the 254th key of a record, read by several entries,

@@ -1590,7 +1590,8 @@ fn fuse(
                     [glue] => std::mem::replace(glue, node(Op::Nil, span)),
                     _ => node(Op::Str("".into()), span),
                 });
-                let call = crate::runtime::builtins::split_join;
+                let call =
+                    crate::runtime::builtins::Call::Text(crate::runtime::builtins::split_join);
                 return Some((node(Op::Native { call, args }, span), ty.clone()));
             }
         }

@@ -10,6 +10,7 @@
 //! depth limit, and the checker has already used that much of the thread's stack once.
 
 use crate::ir::{Node, Op, Section, Source};
+use crate::runtime::builtins::Call;
 use std::collections::HashMap;
 
 /// What the first pass learns of each node, by pre-order position.
@@ -224,7 +225,11 @@ fn key(op: &Op, children: &[usize]) -> Option<Vec<u8>> {
         }
         Op::Native { call, .. } => {
             k.push(15);
-            word(&mut k, *call as usize as u64);
+            let f = match *call {
+                Call::Value(f) => f as usize,
+                Call::Text(f) => f as usize,
+            };
+            word(&mut k, f as u64);
         }
         Op::DateLayout { layout, .. } => {
             k.push(16);

@@ -16,7 +16,7 @@ use super::interp::{unary, Ctx, Eval, PredicateCall};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Section};
 use crate::record::Doc;
-use crate::runtime::builtins::NativeFn;
+use crate::runtime::builtins::{self, Call, Text};
 use crate::runtime::error::EvalResult;
 use crate::runtime::format;
 use crate::runtime::pattern::Pattern;
@@ -30,13 +30,45 @@ use std::sync::Arc;
 pub trait Code: Send + Sync {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>>;
 
-    /// The value as JSON text appended to `out`. A string constant (escaped when compiled), a
-    /// conditional (its branch writes) and a sum of strings (escaped part by part, never made a
-    /// value) write themselves.
+    /// The value as JSON text appended to `out`, printing charged. Code that writes its string
+    /// ([`write_str`](Code::write_str)) writes it here too.
     fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
         let v = self.eval(cx)?;
         format::write_json_bytes(&v, out, &mut cx.budget)
     }
+
+    /// The value, when it is a string, appended to `out` as a JSON string, charged as
+    /// evaluating it is (printing is not charged); any other value handed back. A string
+    /// constant (escaped when compiled), a field, a builtin that builds a string, a `Format` and
+    /// a sum of strings write theirs without making a value of it; a conditional's branch
+    /// writes itself.
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, _out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        self.eval(cx).map(Written::Value)
+    }
+}
+
+/// [`Code::write_json`] by [`Code::write_str`]: a string's printing charged, any other value
+/// printed.
+#[inline]
+fn print<'a>(code: &'a impl Code, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+    match code.write_str(cx, out)? {
+        Written::Str(len) => format::charge_string(len, &mut cx.budget),
+        Written::Value(v) => format::write_json_bytes(&v, out, &mut cx.budget),
+    }
+}
+
+/// What [`Code::write_str`] did.
+pub enum Written<'a> {
+    /// Wrote a string of this many bytes.
+    Str(usize),
+    /// Wrote nothing: the value is not a string.
+    Value(Value<'a>),
+}
+
+/// `s` written as a JSON string.
+fn written<'a>(s: &str, out: &mut Vec<u8>) -> Written<'a> {
+    crate::json::write_str(s, out);
+    Written::Str(s.len())
 }
 
 type Boxed = Box<dyn Code>;
@@ -133,6 +165,11 @@ impl Code for Block {
     fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
         self.charge(cx)?;
         self.code.write_json(cx, out)
+    }
+
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        self.charge(cx)?;
+        self.code.write_str(cx, out)
     }
 }
 
@@ -592,6 +629,11 @@ impl Code for ConstStr {
         out.extend_from_slice(&self.json);
         Ok(())
     }
+
+    fn write_str<'a>(&'a self, _: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        out.extend_from_slice(&self.json);
+        Ok(Written::Str(self.text.len()))
+    }
 }
 
 struct Field(usize);
@@ -599,6 +641,18 @@ struct Field(usize);
 impl Code for Field {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         Ok(cx.field_value(self.0))
+    }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        print(self, cx, out)
+    }
+
+    #[inline]
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        Ok(match cx.field(self.0) {
+            Some(Doc::Str(s)) => written(s, out),
+            _ => Written::Value(cx.field_value(self.0)),
+        })
     }
 }
 
@@ -718,7 +772,7 @@ impl Code for MatchesConst {
 }
 
 struct Native {
-    call: NativeFn,
+    call: Call,
     args: Vec<Boxed>,
     span: Span,
 }
@@ -727,6 +781,24 @@ impl Code for Native {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         cx.native(self.call, operands(&self.args))
             .map_err(|e| e.at(self.span))
+    }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        print(self, cx, out)
+    }
+
+    #[inline]
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        let Call::Text(f) = self.call else {
+            return self.eval(cx).map(Written::Value);
+        };
+        cx.with_args(operands(&self.args), |args, budget| {
+            builtins::text(f, args, budget, |made, built| match &made {
+                Text::Same(s) => written(s, out),
+                Text::Built => written(built, out),
+            })
+        })
+        .map_err(|e| e.at(self.span))
     }
 }
 
@@ -789,24 +861,44 @@ impl Code for Concat {
     }
 
     fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
-        let Some(pieces) = &self.pieces else {
+        if self.pieces.is_none() {
             return cx
                 .concat_json(operands(&self.parts), &self.joins, out)
                 .map_err(|e| e.at(self.span));
-        };
+        }
+        print(self, cx, out)
+    }
+
+    #[inline]
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        match &self.pieces {
+            Some(pieces) => self.write_pieces(pieces, cx, out),
+            None => self.eval(cx).map(Written::Value),
+        }
+    }
+}
+
+impl Concat {
+    /// The sum of `pieces` escaped into `out` (`write_json` also charges its printing), or
+    /// when a field is not a string, the sum as `concat` makes it, from where it started.
+    #[inline]
+    fn write_pieces<'a>(
+        &'a self,
+        pieces: &'a [Piece],
+        cx: &mut Ctx<'a>,
+        out: &mut Vec<u8>,
+    ) -> EvalResult<Written<'a>> {
         let (start, mark) = (out.len(), cx.budget.mark());
         let string = |cx: &mut Ctx<'a>, piece: &'a Piece| Ok(piece.string(cx));
-        if cx
+        if let Some(len) = cx
             .concat_escaped(pieces.iter(), &self.joins, out, string)
             .map_err(|e| e.at(self.span))?
         {
-            return Ok(());
+            return Ok(Written::Str(len));
         }
-        // A field that is not a string: the sum as `concat` makes it, from where it started.
         out.truncate(start);
         cx.budget.rewind(mark);
-        let sum = self.eval(cx)?;
-        format::write_json_bytes(&sum, out, &mut cx.budget)
+        self.eval(cx).map(Written::Value)
     }
 }
 
@@ -836,6 +928,14 @@ impl Code for Conditional {
             .map_err(|e| e.at(self.span))?;
         let branch = if taken { &self.then } else { &self.otherwise };
         branch.write_json(cx, out).map_err(|e| e.at(self.span))
+    }
+
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        let taken = cx
+            .condition(&*self.cond, self.cond_span, self.span)
+            .map_err(|e| e.at(self.span))?;
+        let branch = if taken { &self.then } else { &self.otherwise };
+        branch.write_str(cx, out).map_err(|e| e.at(self.span))
     }
 }
 
@@ -983,6 +1083,22 @@ impl Code for Chain {
     fn eval<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Value<'a>> {
         Ok(self.0.chain(cx)?.unwrap_or(Value::Nil))
     }
+
+    fn write_json<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<()> {
+        print(self, cx, out)
+    }
+
+    #[inline]
+    fn write_str<'a>(&'a self, cx: &mut Ctx<'a>, out: &mut Vec<u8>) -> EvalResult<Written<'a>> {
+        let LinkOp::Format(layout) = &self.0.op else {
+            return self.eval(cx).map(Written::Value);
+        };
+        let Some(obj) = self.0.object(cx)? else {
+            return Ok(Written::Value(Value::Nil));
+        };
+        cx.formatted(obj, layout, |s| written(s, out))
+            .map_err(|e| e.at(self.0.span))
+    }
 }
 
 struct Link {
@@ -1016,8 +1132,8 @@ enum LinkOp {
 }
 
 impl Link {
-    /// The link's value; `None` when a `?.` met nil, which ends the whole chain.
-    fn chain<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Option<Value<'a>>> {
+    /// What the link applies to; `None` when a `?.` met nil, which ends the whole chain.
+    fn object<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Option<Value<'a>>> {
         let object = match &self.object {
             Object::Link(inner) => inner.chain(cx),
             Object::Value(code) => code.eval(cx).map(Some),
@@ -1025,9 +1141,14 @@ impl Link {
         let Some(obj) = object.map_err(|e| e.at(self.object_span))? else {
             return Ok(None);
         };
-        if self.optional && obj.is_nil() {
+        Ok((!self.optional || !obj.is_nil()).then_some(obj))
+    }
+
+    /// The link's value; `None` when a `?.` met nil.
+    fn chain<'a>(&'a self, cx: &mut Ctx<'a>) -> EvalResult<Option<Value<'a>>> {
+        let Some(obj) = self.object(cx)? else {
             return Ok(None);
-        }
+        };
         let result = match &self.op {
             LinkOp::Member { index, object_text } => cx.member_of(obj, &**index, object_text),
             LinkOp::Slice { from, to } => cx.slice_of(obj, from.as_deref(), to.as_deref()),

@@ -1,12 +1,12 @@
 //! The tree-walking evaluator: one record, one section, no mapping text in sight.
 
-use super::compile::{Code, Program};
+use super::compile::{Code, Program, Written};
 use super::coverage::{self, Branch};
 use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj, Positions};
 use crate::runtime::budget::{compare_cost, Budget};
-use crate::runtime::builtins::NativeFn;
+use crate::runtime::builtins::Call;
 use crate::runtime::error::{excerpt, EvalError, EvalResult};
 use crate::runtime::format::{self, go_string};
 use crate::runtime::time::Layout;
@@ -206,6 +206,20 @@ impl<'a> Ctx<'a> {
                 let v = self.eval(node)?;
                 format::write_json_bytes(&v, out, &mut self.budget)
             }
+        }
+    }
+
+    /// Entry `i`, when it is a string, appended to `out` as JSON ([`Code::write_str`]); any
+    /// other value handed back.
+    pub fn entry_str(
+        &mut self,
+        i: usize,
+        node: &'a Node,
+        out: &mut Vec<u8>,
+    ) -> EvalResult<Written<'a>> {
+        match self.program.and_then(|p| p.entry(i)) {
+            Some(code) => code.write_str(self, out),
+            None => self.eval(node).map(Written::Value),
         }
     }
 
@@ -447,11 +461,24 @@ impl<'a> Ctx<'a> {
         obj: Value<'a>,
         layout: &Layout,
     ) -> EvalResult<Value<'a>> {
+        self.formatted(obj, layout, |s| Value::Str(Str::Owned(s.into())))
+    }
+
+    /// `obj.Format(layout)` given to `with`, charged as the string value it is.
+    pub(super) fn formatted<R>(
+        &mut self,
+        obj: Value<'a>,
+        layout: &Layout,
+        with: impl FnOnce(&str) -> R,
+    ) -> EvalResult<R> {
         match obj {
             Value::Time(t) => {
                 let mut buf = self.take_scratch();
                 time::format_into(&t, layout, &mut buf);
-                let formatted = Value::string(buf.as_str(), &mut self.budget);
+                let charged = self.budget.fits_string(buf.len());
+                let formatted = charged
+                    .and_then(|()| self.budget.alloc(buf.len()))
+                    .map(|()| with(&buf));
                 self.scratch = buf;
                 formatted
             }
@@ -515,9 +542,18 @@ impl<'a> Ctx<'a> {
     /// A builtin call: its arguments on the argument stack for the call.
     pub(super) fn native<E: Eval<'a>>(
         &mut self,
-        call: NativeFn,
+        call: Call,
         args: impl IntoIterator<Item = E>,
     ) -> EvalResult<Value<'a>> {
+        self.with_args(args, |args, budget| call.value(args, budget))
+    }
+
+    /// `f` of the arguments' values.
+    pub(super) fn with_args<E: Eval<'a>, R>(
+        &mut self,
+        args: impl IntoIterator<Item = E>,
+        f: impl FnOnce(&[Value<'a>], &mut Budget<'a>) -> EvalResult<R>,
+    ) -> EvalResult<R> {
         let mut args = args.into_iter();
         // Up to three arguments (most calls) are passed from the Rust stack: no argument stack,
         // which a record would allocate for its first such call.
@@ -525,14 +561,14 @@ impl<'a> Ctx<'a> {
             (1, Some(1)) => {
                 if let Some(a) = args.next() {
                     let a = a.run(self)?;
-                    return call(std::slice::from_ref(&a), &mut self.budget);
+                    return f(std::slice::from_ref(&a), &mut self.budget);
                 }
             }
             (2, Some(2)) => {
                 if let (Some(a), Some(b)) = (args.next(), args.next()) {
                     let a = a.run(self)?;
                     let b = b.run(self)?;
-                    return call(&[a, b], &mut self.budget);
+                    return f(&[a, b], &mut self.budget);
                 }
             }
             (3, Some(3)) => {
@@ -540,7 +576,7 @@ impl<'a> Ctx<'a> {
                     let a = a.run(self)?;
                     let b = b.run(self)?;
                     let c = c.run(self)?;
-                    return call(&[a, b, c], &mut self.budget);
+                    return f(&[a, b, c], &mut self.budget);
                 }
             }
             _ => {}
@@ -548,7 +584,7 @@ impl<'a> Ctx<'a> {
         let base = self.frame().stack.len();
         let result = self.push_args(args).and_then(|()| {
             let stack = self.frame.as_ref().map_or(&[][..], |f| &f.stack[..]);
-            call(stack.get(base..).unwrap_or_default(), &mut self.budget)
+            f(stack.get(base..).unwrap_or_default(), &mut self.budget)
         });
         self.frame().stack.truncate(base);
         result
@@ -683,8 +719,8 @@ impl<'a> Ctx<'a> {
                 Value::Str(s) => Ok(Some(s)),
                 _ => Ok(None),
             };
-            if self.concat_escaped(parts.clone(), joins, out, string)? {
-                return Ok(());
+            if let Some(len) = self.concat_escaped(parts.clone(), joins, out, string)? {
+                return format::charge_string(len, &mut self.budget);
             }
             out.truncate(start);
             self.budget.rewind(mark);
@@ -693,15 +729,15 @@ impl<'a> Ctx<'a> {
         format::write_json_bytes(&sum, out, &mut self.budget)
     }
 
-    /// The sum of `parts` escaped into `out` as one JSON string, charged as `concat` and
-    /// printing charge it; `false` at the first part that `string` says is not a string.
+    /// The sum of `parts` escaped into `out` as one JSON string, charged as `concat` charges
+    /// it, and its length; `None` at the first part that `string` says is not a string.
     pub(super) fn concat_escaped<P>(
         &mut self,
         parts: impl IntoIterator<Item = P>,
         joins: &[Span],
         out: &mut Vec<u8>,
         mut string: impl FnMut(&mut Self, P) -> EvalResult<Option<Str<'a>>>,
-    ) -> EvalResult<bool> {
+    ) -> EvalResult<Option<usize>> {
         let mut parts = parts.into_iter();
         let first = parts
             .next()
@@ -709,13 +745,13 @@ impl<'a> Ctx<'a> {
         self.budget.step(joins.len() as u64)?;
         out.push(b'"');
         let Some(s) = string(self, first)? else {
-            return Ok(false);
+            return Ok(None);
         };
         crate::json::escape_into(&s, out);
         let mut len = s.len();
         for (part, &join) in parts.zip(joins) {
             let Some(s) = string(self, part)? else {
-                return Ok(false);
+                return Ok(None);
             };
             len += s.len();
             self.budget.fits_string(len).map_err(|e| e.at(join))?;
@@ -723,8 +759,7 @@ impl<'a> Ctx<'a> {
         }
         out.push(b'"');
         self.budget.alloc(len)?;
-        format::charge_string(len, &mut self.budget)?;
-        Ok(true)
+        Ok(Some(len))
     }
 
     /// The sum into `buf`: `None` when every part was a string (the sum is `buf`), else the

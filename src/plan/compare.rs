@@ -71,7 +71,7 @@ fn quick(a: Option<&Doc<'_>>, b: Option<&Doc<'_>>, attr: &ScimAttribute) -> Opti
         return None;
     }
     match (attr.ty, a?, b?) {
-        (ScimType::String | ScimType::Reference | ScimType::Binary, Doc::Str(x), Doc::Str(y)) => {
+        (ty, Doc::Str(x), Doc::Str(y)) if ty.takes_string() => {
             if attr.case_exact {
                 Some(x == y)
             } else if x.is_ascii() && y.is_ascii() {
@@ -124,13 +124,11 @@ pub fn canon(v: Option<&Doc<'_>>, attr: &ScimAttribute, multi: bool) -> Json {
             subs.sort_by(|a, b| a.0.cmp(&b.0));
             Json::Object(subs.into_iter().collect::<Map<_, _>>())
         }
-        (ScimType::String | ScimType::Reference | ScimType::Binary, Doc::Str(s)) => {
-            Json::String(if attr.case_exact {
-                s.to_string()
-            } else {
-                s.to_lowercase()
-            })
-        }
+        (ty, Doc::Str(s)) if ty.takes_string() => Json::String(if attr.case_exact {
+            s.to_string()
+        } else {
+            s.to_lowercase()
+        }),
         (ScimType::Boolean, Doc::Bool(b)) => Json::Bool(*b),
         (ScimType::Boolean, Doc::Str(s)) if s.eq_ignore_ascii_case("true") => Json::Bool(true),
         (ScimType::Boolean, Doc::Str(s)) if s.eq_ignore_ascii_case("false") => Json::Bool(false),

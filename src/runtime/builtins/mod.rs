@@ -24,6 +24,62 @@ pub use strings::split_join;
 
 pub type NativeFn = for<'a> fn(&[Value<'a>], &mut Budget) -> EvalResult<Value<'a>>;
 
+/// A builtin whose result is a string: an argument's string (or part of it) as it is, or one it
+/// wrote into the empty buffer it is given. Run by [`text`], which charges what it built; the
+/// evaluator makes a value of it, or writes it where it goes without making one.
+pub type TextFn = for<'a> fn(&[Value<'a>], &mut Budget, &mut String) -> EvalResult<Text<'a>>;
+
+/// What a [`TextFn`] gave.
+pub enum Text<'a> {
+    Same(Str<'a>),
+    /// The string is in the buffer.
+    Built,
+}
+
+/// How a builtin is called.
+#[derive(Clone, Copy, Debug)]
+pub enum Call {
+    Value(NativeFn),
+    Text(TextFn),
+}
+
+impl Call {
+    /// The builtin's value.
+    #[inline]
+    pub fn value<'a>(self, args: &[Value<'a>], budget: &mut Budget) -> EvalResult<Value<'a>> {
+        match self {
+            Call::Value(f) => f(args, budget),
+            Call::Text(f) => text(f, args, budget, |made, built| match made {
+                Text::Same(s) => Value::Str(s),
+                Text::Built => Value::Str(Str::Owned(built.into())),
+            }),
+        }
+    }
+}
+
+/// Runs `f` in the thread's buffer and gives `with` what it made (and the buffer): a string it
+/// built is charged first, as [`Value::string`] charges one.
+pub fn text<'a, R>(
+    f: TextFn,
+    args: &[Value<'a>],
+    budget: &mut Budget,
+    with: impl FnOnce(Text<'a>, &str) -> R,
+) -> EvalResult<R> {
+    let mut buf = BUILDING.take();
+    buf.clear();
+    let made = f(args, budget, &mut buf).and_then(|made| {
+        if let Text::Built = made {
+            budget.fits_string(buf.len())?;
+            budget.alloc(buf.len())?;
+        }
+        Ok(with(made, &buf))
+    });
+    if buf.capacity() <= BUILDING_KEPT {
+        BUILDING.set(buf);
+    }
+    made
+}
+
 /// A builtin: one row holding everything about it but its documentation (`stdlib/functions.md`):
 /// name, arity bounds (`max_args: None` = variadic), what each argument must be and the result
 /// type, which the checker types calls by, and the implementation the evaluator calls.
@@ -35,7 +91,7 @@ pub struct Native {
     pub params: &'static [Want],
     /// The result type, from the argument types.
     pub returns: fn(&[Type]) -> Type,
-    pub call: NativeFn,
+    pub call: Call,
 }
 
 const fn native(
@@ -52,7 +108,25 @@ const fn native(
         max_args: max,
         params,
         returns,
-        call,
+        call: Call::Value(call),
+    }
+}
+
+/// A row whose result is always a string: `native`, called as a [`TextFn`].
+const fn text_native(
+    name: &'static str,
+    min: usize,
+    max: Option<usize>,
+    params: &'static [Want],
+    call: TextFn,
+) -> Native {
+    Native {
+        name,
+        min_args: min,
+        max_args: max,
+        params,
+        returns: returns::string,
+        call: Call::Text(call),
     }
 }
 
@@ -302,14 +376,7 @@ static NATIVES: &[Native] = {
             strings::index_of,
         ),
         native("int", 1, Some(1), &[], returns::int, convert::int),
-        native(
-            "join",
-            1,
-            Some(2),
-            &[List, Str],
-            returns::string,
-            strings::join,
-        ),
+        text_native("join", 1, Some(2), &[List, Str], strings::join),
         native(
             "keys",
             1,
@@ -328,7 +395,7 @@ static NATIVES: &[Native] = {
             strings::last_index_of,
         ),
         native("len", 1, Some(1), &[], returns::int, collections::len),
-        native("lower", 1, Some(1), &[Str], returns::string, strings::lower),
+        text_native("lower", 1, Some(1), &[Str], strings::lower),
         native("max", 1, None, &[], returns::any, numbers::max),
         native("mean", 1, None, &[], returns::float, numbers::mean),
         native("median", 1, None, &[], returns::float, numbers::median),
@@ -341,20 +408,12 @@ static NATIVES: &[Native] = {
             returns::string,
             strings::normalize_diacritics,
         ),
-        native(
-            "repeat",
-            2,
-            Some(2),
-            &[Str, Int],
-            returns::string,
-            strings::repeat,
-        ),
-        native(
+        text_native("repeat", 2, Some(2), &[Str, Int], strings::repeat),
+        text_native(
             "replace",
             3,
             Some(4),
             &[Str, Str, Str, Int],
-            returns::string,
             strings::replace,
         ),
         native(
@@ -407,14 +466,7 @@ static NATIVES: &[Native] = {
             returns::location,
             time::timezone,
         ),
-        native(
-            "titleCase",
-            1,
-            Some(1),
-            &[Str],
-            returns::string,
-            strings::title_case,
-        ),
+        text_native("titleCase", 1, Some(1), &[Str], strings::title_case),
         native(
             "toBase64",
             1,
@@ -472,7 +524,7 @@ static NATIVES: &[Native] = {
             returns::same_list,
             collections::uniq,
         ),
-        native("upper", 1, Some(1), &[Str], returns::string, strings::upper),
+        text_native("upper", 1, Some(1), &[Str], strings::upper),
         native(
             "values",
             1,
@@ -558,31 +610,25 @@ fn list_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<List<'a>
 }
 
 thread_local! {
-    /// The buffer `built` makes strings in: one a thread, not one a string.
+    /// The buffer `text` gives builtins to build strings in: one a thread, not one a string.
     static BUILDING: Cell<String> = const { Cell::new(String::new()) };
 }
 
 /// A buffer given back at most this large: a very long result is not kept.
 const BUILDING_KEPT: usize = 4096;
 
-/// A string of `len` bytes written by `fill`, as a value: made in the thread's buffer (room
-/// checked against the limits, and the bytes charged as steps, first), then copied once into
-/// the value, where building it in a `String` of its own would allocate and free that too.
-pub(super) fn built<'a>(
+/// A string of `len` bytes written into `out` by `fill`, room checked against the limits and
+/// the bytes charged as steps first.
+fn build<'a>(
+    out: &mut String,
     len: usize,
     budget: &mut Budget,
     fill: impl FnOnce(&mut String),
-) -> EvalResult<Value<'a>> {
-    let mut buf = BUILDING.take();
-    buf.clear();
-    budget.reserve(&mut buf, len)?;
+) -> EvalResult<Text<'a>> {
+    budget.reserve(out, len)?;
     step_bytes(budget, len)?;
-    fill(&mut buf);
-    let value = Value::string(buf.as_str(), budget);
-    if buf.capacity() <= BUILDING_KEPT {
-        BUILDING.set(buf);
-    }
-    value
+    fill(out);
+    Ok(Text::Built)
 }
 
 /// A part of `s` chosen by `pick` (which returns a sub-slice of its argument): borrowed when `s`
@@ -624,7 +670,7 @@ mod test_util {
         budget: &mut Budget,
     ) -> EvalResult<Value<'static>> {
         let native = lookup(name).unwrap_or_else(|| panic!("no builtin {name}"));
-        (native.call)(args, budget)
+        native.call.value(args, budget)
     }
 
     pub fn call(name: &str, args: serde_json::Value) -> EvalResult<Value<'static>> {

@@ -1,14 +1,14 @@
 //! String builtins and scimap's identity helpers (reference §functions-strings).
 
-use super::{bad_arg, built, int_arg, list_arg, step_bytes, str_arg, sub_str};
+use super::{bad_arg, build, int_arg, list_arg, step_bytes, str_arg, sub_str, Text};
 use crate::runtime::budget::Budget;
 use crate::runtime::error::{EvalError, EvalResult};
 use crate::runtime::value::{Str, Value};
-use std::rc::Rc;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 type R<'a> = EvalResult<Value<'a>>;
+type T<'a> = EvalResult<Text<'a>>;
 
 pub(super) fn trim<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("trim", args, 0)?;
@@ -86,14 +86,15 @@ fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
     }
 }
 
-/// Maps every character of the string argument (`f` also sees the previous character), checking
-/// the result's size before building it; an unchanged string is returned as it is.
+/// Maps every character of the string argument (`f` also sees the previous character) into
+/// `out`, checking the result's size before building it; an unchanged string is returned as it is.
 fn map_chars<'a>(
     name: &str,
     args: &[Value<'a>],
     budget: &mut Budget,
+    out: &mut String,
     f: impl Fn(Option<char>, char) -> char,
-) -> R<'a> {
+) -> T<'a> {
     let s = str_arg(name, args, 0)?;
     step_bytes(budget, s.len())?;
     let f = &f;
@@ -111,28 +112,29 @@ fn map_chars<'a>(
         len += m.len_utf8();
     }
     if !changed {
-        return Ok(Value::Str(s));
+        return Ok(Text::Same(s));
     }
-    budget.fits_string(len)?;
-    Value::string(mapped().map(|(_, m)| m).collect::<String>(), budget)
+    budget.reserve(out, len)?;
+    out.extend(mapped().map(|(_, m)| m));
+    Ok(Text::Built)
 }
 
-pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub(super) fn upper<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     if let [Value::Str(s)] = args {
         if let Some(changes) = ascii_changes(s.as_bytes(), b'a') {
-            return ascii_case(s, changes, budget, str::make_ascii_uppercase);
+            return ascii_case(s, changes, budget, out, str::make_ascii_uppercase);
         }
     }
-    map_chars("upper", args, budget, |_, c| simple_upper(c))
+    map_chars("upper", args, budget, out, |_, c| simple_upper(c))
 }
 
-pub(super) fn lower<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub(super) fn lower<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     if let [Value::Str(s)] = args {
         if let Some(changes) = ascii_changes(s.as_bytes(), b'A') {
-            return ascii_case(s, changes, budget, str::make_ascii_lowercase);
+            return ascii_case(s, changes, budget, out, str::make_ascii_lowercase);
         }
     }
-    map_chars("lower", args, budget, |_, c| simple_lower(c))
+    map_chars("lower", args, budget, out, |_, c| simple_lower(c))
 }
 
 /// `None` when `bytes` are not all ASCII, else whether any is a letter from `from` (`A` or
@@ -171,23 +173,26 @@ fn ascii_changes(bytes: &[u8], from: u8) -> Option<bool> {
 
 /// `upper`/`lower` of an ASCII string (most identities) by `map`: byte-wise, and without a
 /// copy when nothing `changes`. Accounts as `map_chars` does.
-fn ascii_case<'a>(s: &Str<'a>, changes: bool, budget: &mut Budget, map: fn(&mut str)) -> R<'a> {
+fn ascii_case<'a>(
+    s: &Str<'a>,
+    changes: bool,
+    budget: &mut Budget,
+    out: &mut String,
+    map: fn(&mut str),
+) -> T<'a> {
     step_bytes(budget, s.len())?;
     if !changes {
-        return Ok(Value::Str(s.clone()));
+        return Ok(Text::Same(s.clone()));
     }
-    budget.fits_string(s.len())?;
-    // Copied once into the value's own allocation and mapped there: no `String` in between.
-    let mut mapped: Rc<str> = Rc::from(&**s);
-    if let Some(text) = Rc::get_mut(&mut mapped) {
-        map(text);
-    }
-    Value::string(mapped, budget)
+    budget.reserve(out, s.len())?;
+    out.push_str(s);
+    map(out);
+    Ok(Text::Built)
 }
 
 /// Upper-case the first letter and every letter after whitespace, `-` or `'`; lower-case the rest.
-pub(super) fn title_case<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
-    map_chars("titleCase", args, budget, |prev, c| match prev {
+pub(super) fn title_case<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
+    map_chars("titleCase", args, budget, out, |prev, c| match prev {
         None => simple_upper(c),
         Some(p) if p.is_whitespace() || p == '-' || p == '\'' => simple_upper(c),
         Some(_) => simple_lower(c),
@@ -251,7 +256,7 @@ pub(super) fn split_after<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> 
 }
 
 /// Go's `strings.Replace`: an empty `old` matches before every character and at the end.
-pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     let s = str_arg("replace", args, 0)?;
     let old = str_arg("replace", args, 1)?;
     let new = str_arg("replace", args, 2)?;
@@ -262,7 +267,7 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     };
     step_bytes(budget, s.len())?;
     if *old == *new || n == 0 {
-        return Ok(Value::Str(s));
+        return Ok(Text::Same(s));
     }
     // One byte (`" "`, `"."`) is found by memchr; `str::matches` builds a two-way searcher per
     // call, which costs more than the search in a name or an address.
@@ -276,13 +281,13 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     };
     let count = usize::try_from(n).map_or(found, |n| n.min(found));
     if count == 0 {
-        return Ok(Value::Str(s));
+        return Ok(Text::Same(s));
     }
     let len = count
         .checked_mul(new.len())
         .and_then(|added| (s.len() - count * old.len()).checked_add(added));
     let len = len.unwrap_or(usize::MAX);
-    built(len, budget, |out| {
+    build(out, len, budget, |out| {
         // A one-byte `old` is ASCII, a whole character: slicing around it is safe.
         match byte {
             Some(b) => splice(
@@ -303,17 +308,19 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
 /// `join(split(s, sep), glue)` with a constant `sep` that is not empty, which the checker fuses:
 /// Go's `strings.ReplaceAll(s, sep, glue)`, the same string without the list between. Any
 /// other argument goes through `split` and `join`, for their errors.
-pub fn split_join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub fn split_join<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     match args {
         [Value::Str(_), Value::Str(sep), Value::Str(_)] if !sep.is_empty() => {
-            let out = replace(args, budget)?;
-            // `join` builds a new string even when nothing is replaced: the same limit.
-            budget.fits_string(out.as_str().map_or(0, str::len))?;
-            Ok(out)
+            let made = replace(args, budget, out)?;
+            if let Text::Same(s) = &made {
+                // `join` builds a new string even when nothing is replaced: the same limit.
+                budget.fits_string(s.len())?;
+            }
+            Ok(made)
         }
         [s, sep, glue] => {
             let parts = split(&[s.clone(), sep.clone()], budget)?;
-            join(&[parts, glue.clone()], budget)
+            join(&[parts, glue.clone()], budget, out)
         }
         _ => Err(EvalError::invalid("join(split(…)) takes three values")),
     }
@@ -331,7 +338,7 @@ fn splice(out: &mut String, s: &str, starts: impl Iterator<Item = usize>, len: u
     out.push_str(s.get(last..).unwrap_or_default());
 }
 
-pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     let s = str_arg("repeat", args, 0)?;
     let n = int_arg("repeat", args, 1)?;
     let Ok(n) = usize::try_from(n) else {
@@ -340,7 +347,7 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
         )));
     };
     let len = s.len().saturating_mul(n);
-    built(len, budget, |out| {
+    build(out, len, budget, |out| {
         // `len` bounds the loop: no copies of the empty string.
         for _ in 0..n.min(len) {
             out.push_str(&s);
@@ -380,7 +387,7 @@ pub(super) fn has_suffix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     Ok(Value::Bool(s.ends_with(&*p)))
 }
 
-pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
+pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     let list = list_arg("join", args, 0)?;
     let sep = if args.len() > 1 {
         str_arg("join", args, 1)?
@@ -399,7 +406,7 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
             other => return Err(bad_arg("join", "array of strings", &other)),
         }
     }
-    built(len, budget, |out| {
+    build(out, len, budget, |out| {
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
                 out.push_str(&sep);
