@@ -173,7 +173,9 @@ pub enum Op {
         from: Option<Box<Node>>,
         to: Option<Box<Node>>,
     },
+    /// A builtin, by its name in the catalogue (the fused `join(split())` is `join`).
     Native {
+        name: &'static str,
         call: Call,
         args: Vec<Node>,
     },

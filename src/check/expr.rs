@@ -1206,6 +1206,7 @@ impl<'c> ExprChecker<'c> {
         (
             node(
                 Op::Native {
+                    name: native.name,
                     call: native.call,
                     args: nodes,
                 },
@@ -1592,7 +1593,8 @@ fn fuse(
                 });
                 let call =
                     crate::runtime::builtins::Call::Text(crate::runtime::builtins::split_join);
-                return Some((node(Op::Native { call, args }, span), ty.clone()));
+                let name = "join";
+                return Some((node(Op::Native { name, call, args }, span), ty.clone()));
             }
         }
     }

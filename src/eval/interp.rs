@@ -6,7 +6,7 @@ use crate::diagnostic::Span;
 use crate::ir::{Node, Op, Predicate, Section};
 use crate::record::{Doc, Obj, Positions};
 use crate::runtime::budget::{compare_cost, Budget};
-use crate::runtime::builtins::Call;
+use crate::runtime::builtins::{self, Call};
 use crate::runtime::error::{excerpt, EvalError, EvalResult};
 use crate::runtime::format::{self, go_string};
 use crate::runtime::time::Layout;
@@ -49,6 +49,9 @@ pub struct Ctx<'a> {
     /// Where `Section::fields` are in the record: from the reader (`found_at`), else learnt as
     /// each is first read.
     positions: Positions,
+    /// How far the last field searched for by name was from its hint: the fields before it
+    /// that this record lacks or adds, which move the fields after it as far.
+    drift: isize,
     section: &'a Section,
     /// The section compiled (`super::compile`); `None` while coverage is recorded, which the
     /// tree walker does.
@@ -144,6 +147,7 @@ impl<'a> Ctx<'a> {
             whole,
             record,
             positions: Positions::unknown(),
+            drift: 0,
             section,
             program: program.filter(|_| !covering),
             frame: ManuallyDrop::new(None),
@@ -332,7 +336,7 @@ impl<'a> Ctx<'a> {
             Op::Member { .. } | Op::Slice { .. } | Op::Method { .. } | Op::FormatLayout { .. } => {
                 self.chain(n)?.unwrap_or(Value::Nil)
             }
-            Op::Native { call, args } => self.native(*call, args)?,
+            Op::Native { call, args, .. } => self.native(*call, args)?,
             Op::DateLayout { args, layout } => self.date_layout(args, layout)?,
             Op::Predicate {
                 func,
@@ -488,6 +492,43 @@ impl<'a> Ctx<'a> {
                 other.type_name()
             ))),
         }
+    }
+
+    /// `date(arg).Format(layout)` (`date` is `call`) given to `with`, errors at `date_span` and
+    /// `span` as the chain places them. An RFC 3339 timestamp in UTC is read and formatted
+    /// without a time value between (`time::format_rfc3339_utc`), charged as `date` and
+    /// `Format` charge it.
+    pub(super) fn date_format<R>(
+        &mut self,
+        call: Call,
+        arg: Value<'a>,
+        layout: &Layout,
+        (date_span, span): (Span, Span),
+        with: impl FnOnce(&str) -> R,
+    ) -> EvalResult<R> {
+        let mut buf = self.take_scratch();
+        let read = match &arg {
+            Value::Str(s) => time::format_rfc3339_utc(s, layout, &mut buf).then_some(&**s),
+            _ => None,
+        };
+        if let Some(s) = read {
+            let charged = builtins::time::charge_date(s, &mut self.budget)
+                .map_err(|e| e.at(date_span))
+                .and_then(|()| {
+                    self.budget
+                        .fits_string(buf.len())
+                        .and_then(|()| self.budget.alloc(buf.len()))
+                        .map_err(|e| e.at(span))
+                });
+            let formatted = charged.map(|()| with(&buf));
+            self.scratch = buf;
+            return formatted;
+        }
+        self.scratch = buf;
+        let time = call
+            .value(std::slice::from_ref(&arg), &mut self.budget)
+            .map_err(|e| e.at(date_span))?;
+        self.formatted(time, layout, with).map_err(|e| e.at(span))
     }
 
     /// `x == "constant"` (`negate`: `!=`) of a value already evaluated.
@@ -882,12 +923,14 @@ impl<'a> Ctx<'a> {
         let name = self.section.fields.get(i)?;
         let hints = &self.section.hints;
         let hint = hints.get(i);
-        let found = match record.get_at(hint, name) {
-            Some(found) => Some((hint, found)),
+        let guess = hint.wrapping_add_signed(self.drift);
+        let found = match record.get_at(guess, name) {
+            Some(found) => Some((guess, found)),
             None => record
                 .find_hashed(name, || hints.hash(i))
                 .inspect(|(at, _)| {
                     hints.set(i, *at);
+                    self.drift = at.wrapping_sub(hint) as isize;
                 }),
         };
         self.positions.learn(i, found.map(|(at, _)| at));

@@ -385,6 +385,49 @@ pub fn civil(t: &Time) -> Civil {
     Civil { utc, local, offset }
 }
 
+/// A wall clock reading, as a layout prints it.
+struct Wall {
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+}
+
+impl Wall {
+    fn of(t: &NaiveDateTime) -> Wall {
+        Wall {
+            year: t.year(),
+            month: t.month(),
+            day: t.day(),
+            hour: t.hour(),
+            minute: t.minute(),
+            second: t.second(),
+            nanos: t.nanosecond(),
+        }
+    }
+
+    /// The date, for its weekday and day of the year (a valid one: read from a `Time`, or
+    /// checked by `rfc3339_wall`).
+    fn date(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, self.day).unwrap_or_default()
+    }
+}
+
+/// `date(s).Format(layout)` appended to `out` without a `Time` between, when `s` is an RFC 3339
+/// timestamp in UTC (`Z`), which `date` reads as such; `false`, nothing appended, otherwise.
+pub fn format_rfc3339_utc(s: &str, layout: &Layout, out: &mut String) -> bool {
+    match rfc3339_wall(s) {
+        Some((wall, b"Z")) => {
+            format_wall(&wall, 0, |out| out.push_str("UTC"), layout, out);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Go's `Time.Format`.
 pub fn format(t: &Time, layout: &Layout) -> String {
     let mut out = String::with_capacity(layout.source.len() + 10);
@@ -395,38 +438,48 @@ pub fn format(t: &Time, layout: &Layout) -> String {
 /// [`format`], appended to `out` (the evaluator's buffer, kept between records).
 pub fn format_into(t: &Time, layout: &Layout, out: &mut String) {
     let c = civil(t);
-    let l = &c.local;
+    let name = |out: &mut String| t.zone.push_name(&c.utc, out);
+    format_wall(&Wall::of(&c.local), c.offset, name, layout, out);
+}
+
+/// [`format_into`] of a wall clock reading, its offset (seconds east of UTC) and the zone's
+/// name (none for an offset read from a string).
+fn format_wall(
+    l: &Wall,
+    offset: i32,
+    name: impl Fn(&mut String),
+    layout: &Layout,
+    out: &mut String,
+) {
     for item in &layout.items {
         let Some(elem) = item.elem else {
             // Literal runs end next to ASCII element text, so they are whole characters.
             out.push_str(layout.source.get(item.start..item.end).unwrap_or_default());
             continue;
         };
-        let hour = i64::from(l.hour());
+        let hour = i64::from(l.hour);
         let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        let month0 = l.month as usize + 11;
+        let weekday = || l.date().weekday().num_days_from_sunday() as usize % 7;
         match elem {
-            Elem::Year => push_int(out, i64::from(l.year()).abs() % 100, 2),
-            Elem::LongYear => push_int(out, i64::from(l.year()), 4),
-            Elem::Month => out.push_str(SHORT_MONTHS[l.month0() as usize % 12]),
-            Elem::LongMonth => out.push_str(LONG_MONTHS[l.month0() as usize % 12]),
-            Elem::NumMonth => push_int(out, i64::from(l.month()), 0),
-            Elem::ZeroMonth => push_int(out, i64::from(l.month()), 2),
-            Elem::WeekDay => {
-                out.push_str(SHORT_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
-            }
-            Elem::LongWeekDay => {
-                out.push_str(LONG_DAYS[l.weekday().num_days_from_sunday() as usize % 7])
-            }
-            Elem::Day => push_int(out, i64::from(l.day()), 0),
+            Elem::Year => push_int(out, i64::from(l.year).abs() % 100, 2),
+            Elem::LongYear => push_int(out, i64::from(l.year), 4),
+            Elem::Month => out.push_str(SHORT_MONTHS[month0 % 12]),
+            Elem::LongMonth => out.push_str(LONG_MONTHS[month0 % 12]),
+            Elem::NumMonth => push_int(out, i64::from(l.month), 0),
+            Elem::ZeroMonth => push_int(out, i64::from(l.month), 2),
+            Elem::WeekDay => out.push_str(SHORT_DAYS[weekday()]),
+            Elem::LongWeekDay => out.push_str(LONG_DAYS[weekday()]),
+            Elem::Day => push_int(out, i64::from(l.day), 0),
             Elem::UnderDay => {
-                if l.day() < 10 {
+                if l.day < 10 {
                     out.push(' ');
                 }
-                push_int(out, i64::from(l.day()), 0);
+                push_int(out, i64::from(l.day), 0);
             }
-            Elem::ZeroDay => push_int(out, i64::from(l.day()), 2),
+            Elem::ZeroDay => push_int(out, i64::from(l.day), 2),
             Elem::UnderYearDay => {
-                let yday = l.ordinal();
+                let yday = l.date().ordinal();
                 if yday < 100 {
                     out.push(' ');
                     if yday < 10 {
@@ -435,30 +488,30 @@ pub fn format_into(t: &Time, layout: &Layout, out: &mut String) {
                 }
                 push_int(out, i64::from(yday), 0);
             }
-            Elem::ZeroYearDay => push_int(out, i64::from(l.ordinal()), 3),
+            Elem::ZeroYearDay => push_int(out, i64::from(l.date().ordinal()), 3),
             Elem::Hour => push_int(out, hour, 2),
             Elem::Hour12 => push_int(out, hour12, 0),
             Elem::ZeroHour12 => push_int(out, hour12, 2),
-            Elem::Minute => push_int(out, i64::from(l.minute()), 0),
-            Elem::ZeroMinute => push_int(out, i64::from(l.minute()), 2),
-            Elem::Second => push_int(out, i64::from(l.second()), 0),
-            Elem::ZeroSecond => push_int(out, i64::from(l.second()), 2),
+            Elem::Minute => push_int(out, i64::from(l.minute), 0),
+            Elem::ZeroMinute => push_int(out, i64::from(l.minute), 2),
+            Elem::Second => push_int(out, i64::from(l.second), 0),
+            Elem::ZeroSecond => push_int(out, i64::from(l.second), 2),
             Elem::UpperPm => out.push_str(if hour >= 12 { "PM" } else { "AM" }),
             Elem::LowerPm => out.push_str(if hour >= 12 { "pm" } else { "am" }),
-            Elem::Offset { iso, style } => push_offset(out, c.offset, iso, style),
+            Elem::Offset { iso, style } => push_offset(out, offset, iso, style),
             Elem::ZoneName => {
                 let before = out.len();
-                t.zone.push_name(&c.utc, out);
+                name(out);
                 if out.len() == before {
                     // No name (an offset read from a string): Go prints -0700.
-                    push_offset(out, c.offset, false, OffsetStyle::HhMm);
+                    push_offset(out, offset, false, OffsetStyle::HhMm);
                 }
             }
             Elem::Frac {
                 digits,
                 trim,
                 comma,
-            } => push_frac(out, l.nanosecond(), digits, trim, comma),
+            } => push_frac(out, l.nanos, digits, trim, comma),
         }
     }
 }
@@ -513,22 +566,35 @@ fn push_frac(out: &mut String, nanos: u32, digits: usize, trim: bool, comma: boo
     out.push_str(frac);
 }
 
+/// `n` (below 100) as two digits.
+#[inline]
+fn digit_pair(n: usize) -> &'static str {
+    const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    PAIRS.get(2 * n..2 * n + 2).unwrap_or("00")
+}
+
 /// Go's `appendInt`: a sign, then at least `width` digits, zero-padded.
+#[inline]
 fn push_int(out: &mut String, x: i64, width: usize) {
-    // Most numbers a layout prints: a month, day, hour, minute or second, or a year.
-    if let (Ok(n @ 0..100), 0..=2) = (u8::try_from(x), width) {
-        if n >= 10 || width == 2 {
-            out.push(char::from(b'0' + n / 10));
-        }
-        out.push(char::from(b'0' + n % 10));
-        return;
-    }
-    if let (Ok(n @ 1000..10000), 0..=4) = (u16::try_from(x), width) {
-        for d in [n / 1000, n / 100 % 10, n / 10 % 10, n % 10] {
-            out.push(char::from(b'0' + d as u8));
+    // Most numbers a layout prints: a month, day, hour, minute or second, or a year, written
+    // two digits at a time.
+    if let (Ok(n @ 0..100), 0..=2) = (usize::try_from(x), width) {
+        match n {
+            0..10 if width < 2 => out.push(char::from(b'0' + n as u8)),
+            _ => out.push_str(digit_pair(n)),
         }
         return;
     }
+    if let (Ok(n @ 1000..10000), 0..=4) = (usize::try_from(x), width) {
+        out.push_str(digit_pair(n / 100));
+        out.push_str(digit_pair(n % 100));
+        return;
+    }
+    push_any_int(out, x, width);
+}
+
+/// [`push_int`] of any number.
+fn push_any_int(out: &mut String, x: i64, width: usize) {
     if x < 0 {
         out.push('-');
     }
@@ -880,14 +946,34 @@ fn parse_nanoseconds(value: &[u8], nbytes: usize) -> Result<i64, ElemError> {
         return Err(ElemError::Bad);
     }
     let nbytes = nbytes.min(10);
-    let mut ns = atoi(value.get(1..nbytes).ok_or(ElemError::Bad)?).ok_or(ElemError::Bad)?;
+    let digits = value.get(1..nbytes).ok_or(ElemError::Bad)?;
+    // Digits alone (as RFC 3339 writes them) are read in one pass; a sign goes through `atoi`.
+    let mut ns = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            ns = atoi(digits).ok_or(ElemError::Bad)?;
+            break;
+        }
+        ns = ns * 10 + i64::from(c - b'0');
+    }
     if ns < 0 {
         return Err(ElemError::Range("fractional second"));
     }
-    for _ in nbytes..10 {
-        ns *= 10;
-    }
-    Ok(ns)
+    // k = nbytes - 1 digits (k ≤ 9) scaled by 10^(9-k): below 10^9.
+    const SCALE: [i64; 11] = [
+        1,
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    Ok(ns * SCALE.get(nbytes).copied().unwrap_or(1))
 }
 
 fn lookup_name<'v>(table: &[&str], value: &'v [u8]) -> Result<(i64, &'v [u8]), ElemError> {
@@ -1284,9 +1370,8 @@ pub fn parse_default(s: &str, zone: Zone) -> Result<Time, String> {
         .ok_or_else(|| format!("invalid date {}", excerpt(s)))
 }
 
-/// A strict RFC 3339 timestamp (Go's fast path): `2006-01-02T15:04:05[.frac](Z|±hh:mm)`.
-/// Offset zero is UTC; any other offset is kept as a fixed zone.
-pub fn parse_rfc3339(s: &str) -> Option<Time> {
+/// The wall clock an RFC 3339 timestamp writes, and what follows its seconds (the zone).
+fn rfc3339_wall(s: &str) -> Option<(Wall, &[u8])> {
     let b = s.as_bytes();
     let num = |a: usize, z: usize, min: i64, max: i64| -> Option<i64> {
         let part = b.get(a..z)?;
@@ -1319,16 +1404,28 @@ pub fn parse_rfc3339(s: &str) -> Option<Time> {
         nsec = parse_nanoseconds(rest, n).ok()?;
         rest = rest.get(n..)?;
     }
-    let naive = NaiveDate::from_ymd_opt(
-        i32::try_from(year).ok()?,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-    )?
-    .and_hms_nano_opt(
-        u32::try_from(hour).ok()?,
-        u32::try_from(min).ok()?,
-        u32::try_from(sec).ok()?,
-        u32::try_from(nsec).ok()?,
+    let field = |x: i64| u32::try_from(x).ok();
+    let wall = Wall {
+        year: i32::try_from(year).ok()?,
+        month: field(month)?,
+        day: field(day)?,
+        hour: field(hour)?,
+        minute: field(min)?,
+        second: field(sec)?,
+        nanos: field(nsec)?,
+    };
+    Some((wall, rest))
+}
+
+/// A strict RFC 3339 timestamp (Go's fast path): `2006-01-02T15:04:05[.frac](Z|±hh:mm)`.
+/// Offset zero is UTC; any other offset is kept as a fixed zone.
+pub fn parse_rfc3339(s: &str) -> Option<Time> {
+    let (wall, rest) = rfc3339_wall(s)?;
+    let naive = NaiveDate::from_ymd_opt(wall.year, wall.month, wall.day)?.and_hms_nano_opt(
+        wall.hour,
+        wall.minute,
+        wall.second,
+        wall.nanos,
     )?;
     if rest == b"Z" {
         return Some(Time {
@@ -1336,7 +1433,7 @@ pub fn parse_rfc3339(s: &str) -> Option<Time> {
             zone: Zone::Utc,
         });
     }
-    let wall = naive_nanos(&naive);
+    let local = naive_nanos(&naive);
     let rest_at = |i: usize| -> Option<i64> {
         let p = rest.get(i..i + 2)?;
         p.iter()
@@ -1361,7 +1458,7 @@ pub fn parse_rfc3339(s: &str) -> Option<Time> {
     } else {
         Zone::Fixed(FixedOffset::east_opt(i32::try_from(off).ok()?)?)
     };
-    from_unix_nanos(wall - i128::from(off) * NANOS_PER_SEC).map(|instant| Time { instant, zone })
+    from_unix_nanos(local - i128::from(off) * NANOS_PER_SEC).map(|instant| Time { instant, zone })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1652,7 +1749,10 @@ pub fn load_location(name: &str) -> Result<Zone, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{from_unix_nanos, push_int, DateTime, Utc, NANOS_PER_SEC};
+    use super::{
+        format_into, format_rfc3339_utc, from_unix_nanos, parse_default, push_int, DateTime,
+        Layout, Utc, Zone, NANOS_PER_SEC,
+    };
 
     /// The 64-bit division agrees with the 128-bit one on both sides of its edge.
     #[test]
@@ -1681,5 +1781,47 @@ mod tests {
                 assert_eq!(out, expected, "{x} in {width}");
             }
         }
+    }
+
+    /// `date(s).Format(layout)` formatted as it is read gives what `date` and `Format` give,
+    /// for every element a layout has, and leaves what `date` reads otherwise to it.
+    #[test]
+    fn dates_formatted_as_read_are_the_parsed_ones_formatted() {
+        let layouts = [
+            "2006-01-02",
+            "Mon Jan _2 15:04:05.000 MST 2006",
+            "Monday, January 2 06 3:4:5 PM pm .999999999 ,9 __2 002 -0700 Z07:00 -07 MST MST",
+            "literal text only",
+        ];
+        let dates = [
+            "2024-11-05T06:14:47.009Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2024-02-29T12:00:00.1Z",
+            "2023-07-09T00:00:00.000000Z",
+            // Not read as they are: a sign in the fraction, an offset, no zone, no such day,
+            // not RFC 3339 at all.
+            "2024-11-05T06:14:47.+0Z",
+            "2024-11-05T06:14:47+02:00",
+            "2024-11-05T06:14:47",
+            "2023-02-29T00:00:00Z",
+            "2024-11-05 06:14:47",
+        ];
+        let mut read = 0;
+        for layout in layouts.map(Layout::compile) {
+            for date in dates {
+                let mut fast = String::new();
+                if !format_rfc3339_utc(date, &layout, &mut fast) {
+                    assert!(fast.is_empty(), "{date}");
+                    continue;
+                }
+                let t = parse_default(date, Zone::Utc).expect("a date it reads");
+                let mut want = String::new();
+                format_into(&t, &layout, &mut want);
+                assert_eq!(fast, want, "{date}");
+                read += 1;
+            }
+        }
+        assert_eq!(read, 4 * 5);
     }
 }

@@ -5,7 +5,7 @@
 use crate::runtime::budget::Budget;
 use crate::runtime::error::{EvalError, EvalResult};
 use crate::runtime::time::*;
-use crate::runtime::value::Value;
+use crate::runtime::value::{Str, Value};
 use chrono::{Datelike, Timelike};
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +73,15 @@ pub fn timezone<'a>(args: &[Value<'a>], budget: &mut Budget) -> EvalResult<Value
 fn charge_text(args: &[Value<'_>], passes: usize, budget: &mut Budget) -> EvalResult<()> {
     let bytes: usize = args.iter().filter_map(Value::as_str).map(str::len).sum();
     budget.step(1 + (bytes.saturating_mul(passes) / 16) as u64)
+}
+
+/// What `date(s)` of one string is charged.
+pub fn charge_date(s: &str, budget: &mut Budget) -> EvalResult<()> {
+    charge_text(
+        &[Value::Str(Str::Borrowed(s))],
+        default_layouts().len(),
+        budget,
+    )
 }
 
 fn str_arg<'v>(func: &str, pos: usize, v: &'v Value<'_>) -> EvalResult<&'v str> {
