@@ -82,10 +82,10 @@ pub(super) fn from_json<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     // The `depth` limit, checked before parsing; serde_json parses at most 127 levels, which
     // also bounds the recursion below.
     let depth = budget.limits().nesting().min(127);
-    if nesting(&s) > depth {
+    if nesting(s) > depth {
         return Err(EvalError::limit("depth", depth));
     }
-    let parsed: serde_json::Value = serde_json::from_str(&s).map_err(|e| {
+    let parsed: serde_json::Value = serde_json::from_str(s).map_err(|e| {
         EvalError::invalid(if e.is_eof() {
             "unexpected end of JSON input".to_string()
         } else {

@@ -588,17 +588,18 @@ fn go_type(v: &Value) -> &'static str {
     }
 }
 
-fn str_arg<'a>(name: &str, args: &[Value<'a>], i: usize) -> EvalResult<Str<'a>> {
-    match arg(args, i) {
-        Value::Str(s) => Ok(s),
-        other => Err(bad_arg(name, "string", &other)),
+/// The `i`th argument's string, borrowed (most are only read).
+fn str_arg<'v, 'a>(name: &str, args: &'v [Value<'a>], i: usize) -> EvalResult<&'v Str<'a>> {
+    match args.get(i) {
+        Some(Value::Str(s)) => Ok(s),
+        other => Err(bad_arg(name, "string", other.unwrap_or(&Value::Nil))),
     }
 }
 
 fn int_arg(name: &str, args: &[Value], i: usize) -> EvalResult<i64> {
-    match arg(args, i) {
-        Value::Int(n) => Ok(n),
-        other => Err(bad_arg(name, "int", &other)),
+    match args.get(i) {
+        Some(Value::Int(n)) => Ok(*n),
+        other => Err(bad_arg(name, "int", other.unwrap_or(&Value::Nil))),
     }
 }
 

@@ -15,14 +15,14 @@ pub(super) fn trim<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     step_bytes(budget, s.len())?;
     if args.len() < 2 {
         // Go's TrimSpace and Rust's trim both strip the Unicode White_Space characters.
-        return sub_str(&s, budget, str::trim);
+        return sub_str(s, budget, str::trim);
     }
     let cutset = str_arg("trim", args, 1)?;
     step_bytes(budget, cutset.len())?;
     // A sorted set keeps a long cutset from making the scan quadratic.
     let mut set: Vec<char> = cutset.chars().collect();
     set.sort_unstable();
-    sub_str(&s, budget, |s| {
+    sub_str(s, budget, |s| {
         s.trim_matches(|c| set.binary_search(&c).is_ok())
     })
 }
@@ -32,7 +32,7 @@ fn affix<'a>(name: &str, args: &[Value<'a>]) -> EvalResult<Str<'a>> {
     if args.len() < 2 {
         Ok(Str::Borrowed(" "))
     } else {
-        str_arg(name, args, 1)
+        str_arg(name, args, 1).cloned()
     }
 }
 
@@ -40,14 +40,14 @@ pub(super) fn trim_prefix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> 
     let s = str_arg("trimPrefix", args, 0)?;
     let p = affix("trimPrefix", args)?;
     step_bytes(budget, p.len())?;
-    sub_str(&s, budget, |s| s.strip_prefix(&*p).unwrap_or(s))
+    sub_str(s, budget, |s| s.strip_prefix(&*p).unwrap_or(s))
 }
 
 pub(super) fn trim_suffix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("trimSuffix", args, 0)?;
     let p = affix("trimSuffix", args)?;
     step_bytes(budget, p.len())?;
-    sub_str(&s, budget, |s| s.strip_suffix(&*p).unwrap_or(s))
+    sub_str(s, budget, |s| s.strip_suffix(&*p).unwrap_or(s))
 }
 
 /// Unicode simple upper-case mapping, as Go's `unicode.ToUpper`: one character to one.
@@ -112,7 +112,7 @@ fn map_chars<'a>(
         len += m.len_utf8();
     }
     if !changed {
-        return Ok(Text::Same(s));
+        return Ok(Text::Same(s.clone()));
     }
     budget.reserve(out, len)?;
     out.extend(mapped().map(|(_, m)| m));
@@ -228,7 +228,7 @@ fn split_impl<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, keep_sep:
     } else {
         let keep = if keep_sep { sep.len() } else { 0 };
         let mut start = 0;
-        for (m, _) in s.match_indices(&*sep) {
+        for (m, _) in s.match_indices(&**sep) {
             if ranges.len() + 1 == limit {
                 break;
             }
@@ -242,7 +242,7 @@ fn split_impl<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, keep_sep:
     budget.step(ranges.len() as u64)?;
     let parts = ranges
         .into_iter()
-        .map(|(a, b)| sub_str(&s, budget, |s| s.get(a..b).unwrap_or("")))
+        .map(|(a, b)| sub_str(s, budget, |s| s.get(a..b).unwrap_or("")))
         .collect::<EvalResult<_>>()?;
     Value::list(parts, budget)
 }
@@ -266,8 +266,8 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut Str
         -1
     };
     step_bytes(budget, s.len())?;
-    if *old == *new || n == 0 {
-        return Ok(Text::Same(s));
+    if **old == **new || n == 0 {
+        return Ok(Text::Same(s.clone()));
     }
     // One byte (`" "`, `"."`) is found by memchr; `str::matches` builds a two-way searcher per
     // call, which costs more than the search in a name or an address.
@@ -277,11 +277,11 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut Str
     };
     let found = match byte {
         Some(b) => memchr::memchr_iter(b, s.as_bytes()).count(),
-        None => s.matches(&*old).count(),
+        None => s.matches(&**old).count(),
     };
     let count = usize::try_from(n).map_or(found, |n| n.min(found));
     if count == 0 {
-        return Ok(Text::Same(s));
+        return Ok(Text::Same(s.clone()));
     }
     let len = count
         .checked_mul(new.len())
@@ -292,14 +292,14 @@ pub(super) fn replace<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut Str
         match byte {
             Some(b) => splice(
                 out,
-                &s,
+                s,
                 memchr::memchr_iter(b, s.as_bytes()).take(count),
                 1,
-                &new,
+                new,
             ),
             None => {
-                let starts = s.match_indices(&*old).map(|(i, _)| i).take(count);
-                splice(out, &s, starts, old.len(), &new)
+                let starts = s.match_indices(&**old).map(|(i, _)| i).take(count);
+                splice(out, s, starts, old.len(), new)
             }
         }
     })
@@ -350,7 +350,7 @@ pub(super) fn repeat<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut Stri
     build(out, len, budget, |out| {
         // `len` bounds the loop: no copies of the empty string.
         for _ in 0..n.min(len) {
-            out.push_str(&s);
+            out.push_str(s);
         }
     })
 }
@@ -363,36 +363,36 @@ pub(super) fn index_of<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("indexOf", args, 0)?;
     let sub = str_arg("indexOf", args, 1)?;
     step_bytes(budget, s.len())?;
-    Ok(byte_offset(s.find(&*sub)))
+    Ok(byte_offset(s.find(&**sub)))
 }
 
 pub(super) fn last_index_of<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("lastIndexOf", args, 0)?;
     let sub = str_arg("lastIndexOf", args, 1)?;
     step_bytes(budget, s.len())?;
-    Ok(byte_offset(s.rfind(&*sub)))
+    Ok(byte_offset(s.rfind(&**sub)))
 }
 
 pub(super) fn has_prefix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("hasPrefix", args, 0)?;
     let p = str_arg("hasPrefix", args, 1)?;
     step_bytes(budget, p.len())?;
-    Ok(Value::Bool(s.starts_with(&*p)))
+    Ok(Value::Bool(s.starts_with(&**p)))
 }
 
 pub(super) fn has_suffix<'a>(args: &[Value<'a>], budget: &mut Budget) -> R<'a> {
     let s = str_arg("hasSuffix", args, 0)?;
     let p = str_arg("hasSuffix", args, 1)?;
     step_bytes(budget, p.len())?;
-    Ok(Value::Bool(s.ends_with(&*p)))
+    Ok(Value::Bool(s.ends_with(&**p)))
 }
 
 pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String) -> T<'a> {
     let list = list_arg("join", args, 0)?;
-    let sep = if args.len() > 1 {
+    let sep: &str = if args.len() > 1 {
         str_arg("join", args, 1)?
     } else {
-        Str::Borrowed("")
+        ""
     };
     budget.step(list.len() as u64)?;
     let mut parts = Vec::with_capacity(list.len());
@@ -409,7 +409,7 @@ pub(super) fn join<'a>(args: &[Value<'a>], budget: &mut Budget, out: &mut String
     build(out, len, budget, |out| {
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
-                out.push_str(&sep);
+                out.push_str(sep);
             }
             out.push_str(part);
         }
@@ -421,7 +421,7 @@ pub(super) fn normalize_diacritics<'a>(args: &[Value<'a>], budget: &mut Budget) 
     let s = str_arg("normalizeDiacritics", args, 0)?;
     step_bytes(budget, s.len())?;
     if s.is_ascii() {
-        return Ok(Value::Str(s));
+        return Ok(Value::Str(s.clone()));
     }
     let mut out = String::with_capacity(s.len());
     for c in s.nfd().filter(|c| !is_combining_mark(*c)) {
@@ -466,7 +466,7 @@ fn email_part<'a>(name: &str, args: &[Value<'a>], budget: &mut Budget, local: bo
     let Some(at) = s.rfind('@') else {
         return Ok(Value::Nil);
     };
-    sub_str(&s, budget, |s| {
+    sub_str(s, budget, |s| {
         if local {
             s.get(..at).unwrap_or("")
         } else {
