@@ -276,7 +276,7 @@ impl Bytes<'_> {
     }
 
     /// `key` and entry `i`'s value, written by `value`; nothing when the entry is absent.
-    #[inline]
+    #[inline(always)]
     fn member(
         &mut self,
         key: &Key,
