@@ -102,14 +102,7 @@ const fn native(
     returns: fn(&[Type]) -> Type,
     call: NativeFn,
 ) -> Native {
-    Native {
-        name,
-        min_args: min,
-        max_args: max,
-        params,
-        returns,
-        call: Call::Value(call),
-    }
+    row(name, (min, max), params, returns, Call::Value(call))
 }
 
 /// A row whose result is always a string: `native`, called as a [`TextFn`].
@@ -120,13 +113,23 @@ const fn text_native(
     params: &'static [Want],
     call: TextFn,
 ) -> Native {
+    row(name, (min, max), params, returns::string, Call::Text(call))
+}
+
+const fn row(
+    name: &'static str,
+    (min_args, max_args): (usize, Option<usize>),
+    params: &'static [Want],
+    returns: fn(&[Type]) -> Type,
+    call: Call,
+) -> Native {
     Native {
         name,
-        min_args: min,
-        max_args: max,
+        min_args,
+        max_args,
         params,
-        returns: returns::string,
-        call: Call::Text(call),
+        returns,
+        call,
     }
 }
 
