@@ -479,10 +479,7 @@ impl<'a> Ctx<'a> {
             Value::Time(t) => {
                 let mut buf = self.take_scratch();
                 time::format_into(&t, layout, &mut buf);
-                let charged = self.budget.fits_string(buf.len());
-                let formatted = charged
-                    .and_then(|()| self.budget.alloc(buf.len()))
-                    .map(|()| with(&buf));
+                let formatted = self.budget.string(buf.len()).map(|()| with(&buf));
                 self.scratch = buf;
                 formatted
             }
@@ -514,12 +511,7 @@ impl<'a> Ctx<'a> {
         if let Some(s) = read {
             let charged = builtins::time::charge_date(s, &mut self.budget)
                 .map_err(|e| e.at(date_span))
-                .and_then(|()| {
-                    self.budget
-                        .fits_string(buf.len())
-                        .and_then(|()| self.budget.alloc(buf.len()))
-                        .map_err(|e| e.at(span))
-                });
+                .and_then(|()| self.budget.string(buf.len()).map_err(|e| e.at(span)));
             let formatted = charged.map(|()| with(&buf));
             self.scratch = buf;
             return formatted;

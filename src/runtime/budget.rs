@@ -78,6 +78,14 @@ impl<'l> Budget<'l> {
         Ok(())
     }
 
+    /// A string of `bytes` built while evaluating, made a value or written where it goes:
+    /// within `string-bytes`, charged to `memory`.
+    #[inline]
+    pub fn string(&mut self, bytes: usize) -> EvalResult<()> {
+        self.fits_string(bytes)?;
+        self.alloc(bytes)
+    }
+
     /// Charges `bytes` of allocation to `memory`, before they are allocated.
     #[inline]
     pub fn alloc(&mut self, bytes: usize) -> EvalResult<()> {

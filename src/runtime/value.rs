@@ -154,8 +154,7 @@ impl<'a> Value<'a> {
         budget: &mut Budget,
     ) -> EvalResult<Value<'a>> {
         let len = s.as_ref().len();
-        budget.fits_string(len)?;
-        budget.alloc(len)?;
+        budget.string(len)?;
         Ok(Value::Str(Str::Owned(s.into())))
     }
 

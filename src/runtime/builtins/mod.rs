@@ -69,8 +69,7 @@ pub fn text<'a, R>(
     buf.clear();
     let made = f(args, budget, &mut buf).and_then(|made| {
         if let Text::Built = made {
-            budget.fits_string(buf.len())?;
-            budget.alloc(buf.len())?;
+            budget.string(buf.len())?;
         }
         Ok(with(made, &buf))
     });
